@@ -1,0 +1,45 @@
+"""policy-checker: policy-as-data compliance checks over seller activity logs.
+
+The library is the product; the ``checker`` command is a thin layer over it::
+
+    import checker
+
+    policies = checker.load_policies(["policies"])        # validated, or problems listed
+    events = checker.read_events(["export.jsonl"])       # every record accounted for
+    result = checker.check(policies, events)             # outcomes for every trigger
+    for finding in result.findings:
+        print(finding.rule_id, finding.seller_id, finding.message.en)
+"""
+
+from __future__ import annotations
+
+__version__ = "0.1.0"
+
+from .api import check  # noqa: E402
+from .errors import CheckerError, Location, Problem  # noqa: E402
+from .events import Event, EventBatch, events_from_records, read_events  # noqa: E402
+from .loader import Pack, PolicySet, load_policies  # noqa: E402
+from .outcomes import Kind, Outcome  # noqa: E402
+from .policy import Policy  # noqa: E402
+from .result import CheckResult  # noqa: E402
+from .testing import run_policy_tests  # noqa: E402
+
+__all__ = [
+    "CheckResult",
+    "CheckerError",
+    "Event",
+    "EventBatch",
+    "Kind",
+    "Location",
+    "Outcome",
+    "Pack",
+    "Policy",
+    "PolicySet",
+    "Problem",
+    "__version__",
+    "check",
+    "events_from_records",
+    "load_policies",
+    "read_events",
+    "run_policy_tests",
+]

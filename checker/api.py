@@ -1,0 +1,42 @@
+"""The one call a Python job needs: :func:`check`."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from .engine import evaluate, resolve_params
+from .errors import CheckerError
+from .events import EventBatch, read_events
+from .loader import PolicySet, load_policies
+from .result import CheckResult
+from .times import DEFAULT_TIMEZONE, parse_instant, zone
+
+
+def check(
+    policies: PolicySet | Sequence[str | os.PathLike[str]],
+    events: EventBatch | Sequence[str | os.PathLike[str]],
+    *,
+    as_of: int | str | None = None,
+    params: Mapping[str, Mapping[str, Any]] | None = None,
+    timezone: str = DEFAULT_TIMEZONE,
+) -> CheckResult:
+    """Run ``policies`` over ``events`` and return every outcome.
+
+    ``policies`` is a loaded :class:`PolicySet` or paths to load (a set with
+    problems raises :class:`CheckerError`); ``events`` an :class:`EventBatch`
+    or JSON Lines paths, read keeping only the events the policies read.
+    ``as_of`` (an instant string, or epoch microseconds) defaults to the
+    latest event; ``params`` overrides parameters per rule id.
+    """
+    policy_set = policies if isinstance(policies, PolicySet) else load_policies(policies)
+    if policy_set.problems:
+        raise CheckerError(policy_set.problems)
+    wanted = frozenset().union(*(p.actions for p in policy_set.policies))
+    batch = events if isinstance(events, EventBatch) else read_events(
+        events, timezone=timezone, keep=wanted.__contains__)
+    instant = parse_instant(as_of, zone(batch.timezone)) if isinstance(as_of, str) else as_of
+    used_as_of, outcomes = evaluate(policy_set.policies, batch, as_of=instant, params=params)
+    return CheckResult(used_as_of, tuple(outcomes), policy_set.policies, policy_set.pack, batch,
+                       resolve_params(policy_set.policies, params))

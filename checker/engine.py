@@ -1,0 +1,384 @@
+"""The reference engine: runs policies over an :class:`EventBatch`.
+
+For each rule the engine keeps the events of its platform whose action it
+reads, grouped by the rule's correlation key, each group split by action
+into lists in time order (ties broken by ``event_id``). A window lookup is
+then a binary search for its anchors plus a scan of the matching slice, so a
+trigger costs O(log n + slice) per binding.
+
+Memory: the :class:`EventBatch` holds only the events some loaded rule reads
+(when read with ``keep=``), and the per-rule indexes hold references to those
+same events, so memory grows with the number of relevant events per
+correlation key, not with the size of the input files. Out-of-order input is
+why the engine waits for the whole batch: an earlier event may come last.
+"""
+
+from __future__ import annotations
+
+import bisect
+import json
+from collections import defaultdict
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from .errors import CheckerError, Location, Problem
+from .events import Event, EventBatch
+from .expressions import EventView, Expression
+from .outcomes import Kind, Outcome
+from .policy import Binding, Policy, Template, Text, parameter_problem
+from .times import format_timestamp, zone
+
+Key = tuple[Any, ...]
+
+
+@dataclass
+class _Series:
+    """Events of one action for one correlation key, in time order, with their instants."""
+
+    events: list[Event]
+    epochs: list[int]
+
+    def window(self, after: int | None, before: int | None) -> tuple[int, int]:
+        """Index range of the events strictly after ``after`` and strictly before ``before``."""
+        lo = 0 if after is None else bisect.bisect_right(self.epochs, after)
+        hi = len(self.epochs) if before is None else bisect.bisect_left(self.epochs, before)
+        return lo, hi
+
+
+class _Index:
+    """Events one rule reads, grouped by correlation key and action."""
+
+    def __init__(self, policy: Policy, events: Sequence[Event], view: Callable[[Event], EventView],
+                 input_tz: ZoneInfo) -> None:
+        self.groups: dict[Key, dict[str, _Series]] = defaultdict(dict)
+        self.keys: dict[str, Key] = {}
+        wanted = policy.actions
+        for event in events:
+            if event.platform != policy.platform or event.action not in wanted:
+                continue
+            key = tuple(
+                _hashable(expr.evaluate(view(event), policy.tz, input_tz))
+                for expr in policy.correlate_by
+            )
+            self.keys[event.event_id] = key
+            series = self.groups[key].get(event.action)
+            if series is None:
+                series = self.groups[key][event.action] = _Series([], [])
+            series.events.append(event)
+            series.epochs.append(event.epoch)
+
+
+def _hashable(value: Any) -> Any:
+    if isinstance(value, dict | list):
+        return json.dumps(value, sort_keys=True)
+    return value
+
+
+def truthy(value: Any) -> bool:
+    """JMESPath truthiness: false, null and empty strings, lists and objects are false; 0 is true."""
+    if value is None or value is False:
+        return False
+    if isinstance(value, str | list | dict):
+        return len(value) > 0
+    return True
+
+
+# --- lookups: a registry, so a new window computation is one function ------------
+
+
+Lookup = Callable[["_Context", Binding, int | None, int | None], tuple[Any, list[Event]]]
+LOOKUPS: dict[str, Lookup] = {}
+
+
+def lookup(kind: str) -> Callable[[Lookup], Lookup]:
+    """Register the evaluator of a binding kind."""
+
+    def register(func: Lookup) -> Lookup:
+        LOOKUPS[kind] = func
+        return func
+
+    return register
+
+
+@lookup("last")
+def _last(ctx: _Context, b: Binding, after: int | None, before: int | None) -> tuple[Any, list[Event]]:
+    best: Event | None = None
+    for series in ctx.series(b):
+        lo, hi = series.window(after, before)
+        for i in range(hi - 1, lo - 1, -1):
+            event = series.events[i]
+            if best is not None and event.sort_key < best.sort_key:
+                break
+            if ctx.matches(b, event):
+                best = event if best is None or event.sort_key > best.sort_key else best
+                break
+    return (ctx.view(best), [best]) if best else (None, [])
+
+
+@lookup("first")
+def _first(ctx: _Context, b: Binding, after: int | None, before: int | None) -> tuple[Any, list[Event]]:
+    best: Event | None = None
+    for series in ctx.series(b):
+        lo, hi = series.window(after, before)
+        for i in range(lo, hi):
+            event = series.events[i]
+            if best is not None and event.sort_key > best.sort_key:
+                break
+            if ctx.matches(b, event):
+                best = event if best is None or event.sort_key < best.sort_key else best
+                break
+    return (ctx.view(best), [best]) if best else (None, [])
+
+
+def _matching(ctx: _Context, b: Binding, after: int | None, before: int | None) -> list[Event]:
+    found: list[Event] = []
+    for series in ctx.series(b):
+        lo, hi = series.window(after, before)
+        found.extend(e for e in series.events[lo:hi] if ctx.matches(b, e))
+    return found
+
+
+@lookup("count")
+def _count(ctx: _Context, b: Binding, after: int | None, before: int | None) -> tuple[Any, list[Event]]:
+    found = _matching(ctx, b, after, before)
+    return len(found), found
+
+
+@lookup("exists")
+def _exists(ctx: _Context, b: Binding, after: int | None, before: int | None) -> tuple[Any, list[Event]]:
+    value, used = _first(ctx, b, after, before)
+    return value is not None, used
+
+
+@lookup("sum")
+def _sum(ctx: _Context, b: Binding, after: int | None, before: int | None) -> tuple[Any, list[Event]]:
+    found = _matching(ctx, b, after, before)
+    total: int | float = 0
+    assert b.of is not None
+    for event in found:
+        value = b.of.evaluate(ctx.view(event), ctx.policy.tz, ctx.input_tz)
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            total += value
+    return total, found
+
+
+# --- one trigger's decision ------------------------------------------------------
+
+
+class _Context:
+    """The state of judging one trigger: the rule, its index, the values bound so far."""
+
+    def __init__(self, run: _Run, policy: Policy, index: _Index, trigger: Event) -> None:
+        self.run = run
+        self.policy = policy
+        self.input_tz = run.input_tz
+        self.group = index.groups.get(index.keys[trigger.event_id], {})
+        self.values: dict[str, Any] = {
+            "trigger": run.view(trigger),
+            "params": run.params[policy.id],
+            "as_of": run.as_of,
+        }
+        self.used: dict[str, Event] = {trigger.event_id: trigger}
+
+    def view(self, event: Event) -> EventView:
+        return self.run.view(event)
+
+    def series(self, b: Binding) -> list[_Series]:
+        return [self.group[a] for a in b.actions if a in self.group]
+
+    def matches(self, b: Binding, event: Event) -> bool:
+        if b.where is None:
+            return True
+        return truthy(b.where.evaluate(self.view(event), self.policy.tz, self.input_tz))
+
+    def evaluate(self, expr: Expression) -> Any:
+        return expr.evaluate(self.values, self.policy.tz, self.input_tz)
+
+    def anchor(self, expr: Expression | None) -> tuple[bool, int | None]:
+        """(defined, instant) of an anchor; an anchor that evaluates to null is undefined."""
+        if expr is None:
+            return True, None
+        value = self.evaluate(expr)
+        if isinstance(value, EventView):
+            return True, value.epoch
+        instant = self.run.functions_instant(self.policy, value)
+        return instant is not None, instant
+
+    def bind(self) -> None:
+        for b in self.policy.bindings:
+            if b.kind == "value":
+                assert b.value is not None
+                self.values[b.name] = self.evaluate(b.value)
+                continue
+            ok_after, after = self.anchor(b.after)
+            ok_before, before = self.anchor(b.before)
+            if not (ok_after and ok_before):
+                self.values[b.name] = None
+                continue
+            value, used = LOOKUPS[b.kind](self, b, after, before)
+            self.values[b.name] = value
+            for event in used:
+                self.used[event.event_id] = event
+
+    def render(self, template: Template) -> str:
+        out = []
+        for part in template.parts:
+            if isinstance(part, str):
+                out.append(part)
+                continue
+            value = self.evaluate(part)
+            if value is None:
+                out.append("?")
+            elif isinstance(value, str):
+                out.append(value)
+            elif isinstance(value, EventView):
+                out.append(str(value.get("event_id")))
+            else:
+                out.append(json.dumps(value, ensure_ascii=False, sort_keys=True))
+        return "".join(out)
+
+
+class _Run:
+    """One check: the batch, the as-of time, parameters, and shared event views."""
+
+    def __init__(self, batch: EventBatch, as_of: int, params: Mapping[str, dict[str, Any]]) -> None:
+        self.batch = batch
+        self.as_of = as_of
+        self.params = params
+        self.input_tz = zone(batch.timezone)
+        self.events = [e for e in batch.events if e.epoch <= as_of]
+        self._views: dict[str, EventView] = {}
+
+    def view(self, event: Event) -> EventView:
+        v = self._views.get(event.event_id)
+        if v is None:
+            v = self._views[event.event_id] = EventView(event.record, event.epoch)
+        return v
+
+    def functions_instant(self, policy: Policy, value: Any) -> int | None:
+        from .expressions import _options  # the rule's function table parses instants
+
+        table = _options(policy.tz, self.input_tz).custom_functions
+        return table.instant(value)  # type: ignore[no-any-return,union-attr]
+
+    def judge(self, policy: Policy, index: _Index, trigger: Event) -> Outcome:
+        ctx = _Context(self, policy, index, trigger)
+        ctx.bind()
+        kind, reason, message = Kind.PASS, "no violation condition holds", None
+        decided = False
+        for group, outcome in ((policy.inconclusive_if, Kind.INCONCLUSIVE),
+                               (policy.pending_if, Kind.PENDING)):
+            for condition in group:
+                if truthy(ctx.evaluate(condition.when)):
+                    kind, reason, decided = outcome, ctx.render(condition.reason), True
+                    break
+            if decided:
+                break
+        if not decided and truthy(ctx.evaluate(policy.violation_if)):
+            kind = Kind.VIOLATION
+            en, zh = (ctx.render(t) for t in policy.message_templates)
+            message, reason = Text(en, zh), en
+        evidence = sorted(ctx.used.values(), key=lambda e: e.sort_key)
+        return self.outcome(policy, trigger, kind, reason, message, tuple(evidence))
+
+    def outcome(self, policy: Policy, trigger: Event, kind: Kind, reason: str,
+                message: Text | None, evidence: tuple[Event, ...]) -> Outcome:
+        subject = trigger.record.get("subject")
+        return Outcome(
+            rule_id=policy.id, rule_version=policy.version, kind=kind,
+            event_id=trigger.event_id, epoch=trigger.epoch,
+            timestamp=format_timestamp(trigger.epoch, policy.tz),
+            platform=trigger.platform, seller_id=trigger.seller_id,
+            subject=subject if isinstance(subject, dict) else None,
+            severity=policy.severity, reason=reason, message=message,
+            evidence=tuple(e.event_id for e in evidence), evidence_events=evidence,
+        )
+
+    def rule(self, versions: Sequence[Policy]) -> list[Outcome]:
+        """Judge every trigger of one rule id; each by the version in effect at its time."""
+        indexes = {p.version: _Index(p, self.events, self.view, self.input_tz) for p in versions}
+        outcomes: list[Outcome] = []
+        for event in self.events:
+            triggered = [p for p in versions if self.triggers(p, event)]
+            if not triggered:
+                continue
+            in_effect = [p for p in triggered if p.in_effect(event.epoch)]
+            if in_effect:
+                policy = in_effect[0]
+                outcomes.append(self.judge(policy, indexes[policy.version], event))
+                continue
+            policy = _nearest(triggered, event.epoch)
+            window = f"[{policy.effective_from_text or '-'}, {policy.effective_until_text or '-'})"
+            reason = (f"{format_timestamp(event.epoch, policy.tz)} is outside the effective "
+                      f"window {window} ({policy.timezone}) of every version of {policy.id}")
+            outcomes.append(self.outcome(policy, event, Kind.NOT_APPLICABLE, reason, None, (event,)))
+        return outcomes
+
+    def triggers(self, policy: Policy, event: Event) -> bool:
+        if event.platform != policy.platform or event.action not in policy.trigger.actions:
+            return False
+        where = policy.trigger.where
+        return where is None or truthy(where.evaluate(self.view(event), policy.tz, self.input_tz))
+
+
+def _nearest(versions: Sequence[Policy], epoch: int) -> Policy:
+    """The version a not-applicable trigger is reported under: the latest that began before it,
+    else the earliest."""
+    started = [p for p in versions if p.effective_from is None or p.effective_from <= epoch]
+    if started:
+        return max(started, key=lambda p: p.effective_from or -(2**63))
+    return min(versions, key=lambda p: p.effective_from or -(2**63))
+
+
+def resolve_params(policies: Sequence[Policy],
+                   overrides: Mapping[str, Mapping[str, Any]] | None = None) -> dict[str, dict[str, Any]]:
+    """Each rule's parameters: defaults of its versions, then the run's overrides (checked)."""
+    overrides = overrides or {}
+    problems: list[Problem] = []
+    resolved: dict[str, dict[str, Any]] = {}
+    known: dict[str, dict[str, Any]] = defaultdict(dict)
+    for p in policies:
+        known[p.id].update(p.parameters)
+        resolved.setdefault(p.id, {}).update(p.defaults())
+    for rule_id, values in overrides.items():
+        if rule_id not in known:
+            problems.append(Problem(Location("--param"), "unknown-rule",
+                                    f"no loaded rule has the id {rule_id!r}"))
+            continue
+        for name, value in values.items():
+            param = known[rule_id].get(name)
+            if param is None:
+                problems.append(Problem(
+                    Location("--param"), "unknown-parameter",
+                    f"{rule_id} has no parameter {name!r} "
+                    f"(it has: {', '.join(sorted(known[rule_id])) or 'none'})"))
+                continue
+            problem = parameter_problem(param, value)
+            if problem:
+                problems.append(Problem(Location("--param"), "parameter", f"{rule_id}: {problem}"))
+                continue
+            resolved[rule_id][name] = value
+    if problems:
+        raise CheckerError(problems)
+    return resolved
+
+
+def evaluate(policies: Sequence[Policy], batch: EventBatch, *, as_of: int | None = None,
+             params: Mapping[str, Mapping[str, Any]] | None = None) -> tuple[int, list[Outcome]]:
+    """Judge every trigger of every active policy; return the as-of time used and the outcomes.
+
+    Outcomes are sorted by (rule id, time, event id), whatever the input order.
+    """
+    runnable = [p for p in policies if p.status != "disabled"]
+    as_of = as_of if as_of is not None else (batch.latest if batch.latest is not None else 0)
+    run = _Run(batch, as_of, resolve_params(runnable, params))
+    by_id: dict[str, list[Policy]] = defaultdict(list)
+    for p in runnable:
+        by_id[p.id].append(p)
+    outcomes: list[Outcome] = []
+    for rule_id in sorted(by_id):
+        outcomes.extend(run.rule(by_id[rule_id]))
+    outcomes.sort(key=lambda o: o.sort_key)
+    return as_of, outcomes

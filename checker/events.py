@@ -1,0 +1,293 @@
+"""Canonical events and the intake that turns input records into them.
+
+Every record read is accounted for: it becomes an event, is dropped as an
+exact duplicate (same ``event_id``, same content: overlapping exports), or is
+rejected with its file, line and reason. A conflict (same ``event_id``,
+different content) rejects every version of that id, because the export
+cannot say which is true, and that choice does not depend on input order.
+``read = accepted + duplicates + rejected`` holds for every file and in total.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .errors import Location, Problem
+from .schema import validate_record
+from .times import DEFAULT_TIMEZONE, TimestampError, parse_timestamp, zone
+
+REQUIRED = ("event_id", "timestamp", "platform", "seller_id", "action")
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """One canonical event: the record as read, its exact instant and where it came from."""
+
+    event_id: str
+    epoch: int  # microseconds since the epoch
+    platform: str
+    seller_id: str
+    action: str
+    record: dict[str, Any] = field(compare=False, hash=False)
+    file: str = field(default="", compare=False)
+    line: int = field(default=0, compare=False)
+
+    @property
+    def sort_key(self) -> tuple[int, str]:
+        """Time order, ties broken by event_id (the catalogue's convention)."""
+        return (self.epoch, self.event_id)
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class Rejected:
+    """A record that did not become an event, with why and its original text."""
+
+    file: str
+    line: int
+    code: str
+    reason: str
+    text: str = field(default="", compare=False)
+
+    def problem(self) -> Problem:
+        """The rejection as a located problem."""
+        return Problem(Location(self.file, self.line, 0), self.code, self.reason)
+
+
+@dataclass
+class InputStats:
+    """Record counts of one input file; ``read == accepted + duplicates + rejected``."""
+
+    file: str
+    read: int = 0
+    accepted: int = 0
+    duplicates: int = 0
+    rejected: int = 0
+    sha256: str = ""
+
+    def as_dict(self) -> dict[str, Any]:
+        """The JSON form used in results."""
+        return {"file": self.file, "sha256": self.sha256, "read": self.read,
+                "accepted": self.accepted, "duplicates": self.duplicates,
+                "rejected": self.rejected}
+
+
+@dataclass(frozen=True)
+class EventBatch:
+    """The outcome of intake: events in time order, and an account of every record."""
+
+    events: tuple[Event, ...]
+    inputs: tuple[InputStats, ...]
+    rejected: tuple[Rejected, ...]
+    timezone: str
+    actions: Counter[str]
+    latest: int | None  # the latest accepted event instant: the default as-of time
+
+    def totals(self) -> dict[str, int]:
+        """Counts over all inputs."""
+        keys = ("read", "accepted", "duplicates", "rejected")
+        return {k: sum(getattr(s, k) for s in self.inputs) for k in keys}
+
+
+def _fast_valid(record: Any) -> bool:
+    """A quick check that agrees with ``event.schema.json`` on the common shapes.
+
+    Anything it does not accept goes to the schema validator, which decides
+    and explains; a test checks that the two agree.
+    """
+    if type(record) is not dict:
+        return False
+    for key in ("event_id", "platform", "seller_id", "action"):
+        value = record.get(key)
+        if type(value) is not str or not value.strip():
+            return False
+    ts = record.get("timestamp")
+    if type(ts) not in (str, int, float):
+        return False
+    action = record["action"]
+    if action != action.lower() or "." not in action or " " in action:
+        return False
+    platform = record["platform"]
+    if platform != platform.lower() or not platform[0].isalpha() or " " in platform:
+        return False
+    subject = record.get("subject")
+    if subject is not None and (
+        type(subject) is not dict
+        or type(subject.get("type")) is not str
+        or type(subject.get("id")) not in (str, int)
+    ):
+        return False
+    if "subject" in record and subject is None:
+        return False
+    if "actor" in record and type(record["actor"]) is not str:
+        return False
+    return "data" not in record or type(record["data"]) is dict
+
+
+class Intake:
+    """Accumulates records from any reader into an :class:`EventBatch`.
+
+    ``keep`` lets a caller hold only the events some rule reads (their
+    actions): others are still validated, de-duplicated and counted, but not
+    kept in memory.
+    """
+
+    def __init__(self, timezone: str = DEFAULT_TIMEZONE,
+                 keep: Callable[[str], bool] | None = None) -> None:
+        self.timezone = timezone
+        self.tz = zone(timezone)
+        self.keep = keep
+        self.events: dict[str, Event] = {}
+        # event_id -> (content digest, file, line, stats, action, epoch) of the accepted version
+        self.digests: dict[str, tuple[bytes, str, int, InputStats, str, int]] = {}
+        self.conflicted: dict[str, list[tuple[str, int, str, InputStats]]] = {}
+        self.rejected: list[Rejected] = []
+        self.inputs: list[InputStats] = []
+        self.actions: Counter[str] = Counter()
+
+    def open(self, file: str, sha256: str = "") -> InputStats:
+        """Start accounting for one input file."""
+        stats = InputStats(file, sha256=sha256)
+        self.inputs.append(stats)
+        return stats
+
+    def reject(self, stats: InputStats, line: int, code: str, reason: str, text: str) -> None:
+        """Count a record that could not be read at all (bad JSON, bad encoding...)."""
+        stats.read += 1
+        stats.rejected += 1
+        self.rejected.append(Rejected(stats.file, line, code, reason, text))
+
+    def add(self, stats: InputStats, line: int, record: Any, text: str) -> None:
+        """Validate one parsed record and account for it."""
+        stats.read += 1
+        if not _fast_valid(record):
+            problems = validate_record(record, "event", stats.file, line)
+            if problems:
+                reason = "; ".join(p.message for p in problems)
+                self._reject(stats, line, "invalid-event", reason, text)
+                return
+        try:
+            epoch = parse_timestamp(record["timestamp"], self.tz)
+        except TimestampError as exc:
+            self._reject(stats, line, "bad-timestamp", f"$.timestamp: {exc}", text)
+            return
+        event_id = record["event_id"]
+        digest = hashlib.blake2b(
+            json.dumps(record, sort_keys=True, ensure_ascii=False).encode(), digest_size=16
+        ).digest()
+        if event_id in self.conflicted:
+            self._conflict(event_id, stats, line, digest, text)
+            return
+        seen = self.digests.get(event_id)
+        if seen is not None:
+            if seen[0] == digest:
+                stats.duplicates += 1
+                return
+            self._conflict(event_id, stats, line, digest, text)
+            return
+        action = record["action"]
+        self.digests[event_id] = (digest, stats.file, line, stats, action, epoch)
+        stats.accepted += 1
+        self.actions[action] += 1
+        if self.keep is None or self.keep(action):
+            self.events[event_id] = Event(event_id, epoch, record["platform"], record["seller_id"],
+                                          action, record, stats.file, line)
+
+    def _reject(self, stats: InputStats, line: int, code: str, reason: str, text: str) -> None:
+        stats.rejected += 1
+        self.rejected.append(Rejected(stats.file, line, code, reason, text))
+
+    def _conflict(self, event_id: str, stats: InputStats, line: int, digest: bytes,
+                  text: str) -> None:
+        versions = self.conflicted.setdefault(event_id, [])
+        if not versions:
+            # the first version was accepted: take it back and reject it too
+            first_digest, file, first_line, first_stats, action, _ = self.digests[event_id]
+            first_stats.accepted -= 1
+            first_stats.rejected += 1
+            old = self.events.pop(event_id, None)
+            self.actions[action] -= 1
+            original = json.dumps(old.record, ensure_ascii=False) if old else ""
+            self.rejected.append(Rejected(file, first_line, "conflict", "", original))
+            versions.append((file, first_line, first_digest.hex(), first_stats))
+        if any(v[2] == digest.hex() for v in versions):
+            stats.duplicates += 1
+            return
+        stats.rejected += 1
+        versions.append((stats.file, line, digest.hex(), stats))
+        self.rejected.append(Rejected(stats.file, line, "conflict", "", text))
+
+    def finish(self) -> EventBatch:
+        """Close intake: resolve conflicts into rejections and sort events in time order."""
+        rejected = [r for r in self.rejected if r.code != "conflict"]
+        texts = {(r.file, r.line): r.text for r in self.rejected if r.code == "conflict"}
+        for event_id, versions in self.conflicted.items():
+            places = ", ".join(f"{f}:{ln}" for f, ln, _, _ in sorted(versions, key=lambda v: v[:2]))
+            for file, line, _, _ in versions:
+                rejected.append(Rejected(
+                    file, line, "conflict",
+                    f"event_id {event_id!r} appears with different content at {places}; "
+                    "every version is rejected because the export does not say which is true",
+                    texts.get((file, line), ""),
+                ))
+        events = tuple(sorted(self.events.values(), key=lambda e: e.sort_key))
+        latest = max((v[5] for k, v in self.digests.items() if k not in self.conflicted),
+                     default=None)
+        return EventBatch(events, tuple(self.inputs), tuple(sorted(rejected)), self.timezone,
+                          +self.actions, latest)
+
+
+def read_jsonl(intake: Intake, path: Path, display: str | None = None) -> None:
+    """Feed one JSON Lines file into ``intake``, line by line, hashing it as it goes."""
+    shown = display or os.fspath(path)
+    hasher = hashlib.sha256()
+    stats = intake.open(shown)
+    with open(path, "rb") as fh:
+        for number, raw in enumerate(fh, start=1):
+            hasher.update(raw)
+            if not raw.strip():
+                continue
+            try:
+                text = raw.decode("utf-8-sig" if number == 1 else "utf-8").rstrip("\r\n")
+            except UnicodeDecodeError as exc:
+                intake.reject(stats, number, "encoding", f"not UTF-8: {exc.reason} at byte {exc.start}",
+                              raw.decode("utf-8", "replace").rstrip("\r\n"))
+                continue
+            try:
+                record = json.loads(text)
+            except json.JSONDecodeError as exc:
+                intake.reject(stats, number, "bad-json",
+                              f"not JSON: {exc.msg} at column {exc.colno}", text)
+                continue
+            intake.add(stats, number, record, text)
+    stats.sha256 = hasher.hexdigest()
+
+
+def read_events(paths: Sequence[str | os.PathLike[str]], *, timezone: str = DEFAULT_TIMEZONE,
+                keep: Callable[[str], bool] | None = None) -> EventBatch:
+    """Read JSON Lines files of canonical events into an :class:`EventBatch`."""
+    intake = Intake(timezone, keep)
+    for raw in paths:
+        read_jsonl(intake, Path(raw), os.fspath(raw))
+    return intake.finish()
+
+
+def events_from_records(records: Iterable[Any], *, source: str = "<records>",
+                        timezone: str = DEFAULT_TIMEZONE) -> EventBatch:
+    """Build an :class:`EventBatch` from in-memory records (dicts), e.g. in a Python job."""
+    intake = Intake(timezone)
+    stats = intake.open(source)
+    for index, record in enumerate(records, start=1):
+        intake.add(stats, index, record, json.dumps(record, ensure_ascii=False, default=str))
+    return intake.finish()
+
+
+def iter_records(batch: EventBatch) -> Iterator[dict[str, Any]]:
+    """The records of a batch's events, in time order."""
+    return (e.record for e in batch.events)

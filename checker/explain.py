@@ -1,0 +1,64 @@
+"""A rule in plain words: what it checks, where it comes from, which versions exist."""
+
+from __future__ import annotations
+
+import textwrap
+from collections.abc import Sequence
+
+from .policy import Binding, Policy
+
+_KIND_WORDS = {
+    "last": "the latest",
+    "first": "the first",
+    "count": "the number of",
+    "sum": "the sum over",
+    "exists": "whether there is any",
+}
+
+
+def _binding_words(b: Binding) -> str:
+    if b.kind == "value":
+        return f"{b.name} = {b.value.text if b.value else ''}"
+    actions = " or ".join(b.actions)
+    words = f"{b.name} = {_KIND_WORDS[b.kind]} {actions}"
+    if b.of is not None:
+        words += f" (of {b.of.text})"
+    if b.where is not None:
+        words += f" where {b.where.text}"
+    if b.after is not None:
+        words += f", strictly after {b.after.text}"
+    if b.before is not None:
+        words += f", strictly before {b.before.text}"
+    return words + ", among the trigger's correlated events"
+
+
+def explain(versions: Sequence[Policy], lang: str = "en") -> str:
+    """Describe every version of one rule, newest first."""
+    ordered = sorted(versions, key=lambda p: p.effective_from or -(2**63), reverse=True)
+    latest = ordered[0]
+    wrap = textwrap.TextWrapper(width=88, initial_indent="  ", subsequent_indent="  ")
+    out = [f"{latest.id}: {latest.title.get(lang)}",
+           f"  severity {latest.severity}, platform {latest.platform}, "
+           f"tags: {', '.join(latest.tags) or '-'}", ""]
+    out += wrap.wrap(latest.description) + [""]
+    out.append(f"  Source: {latest.source.document}"
+               + (f" ({latest.source.section})" if latest.source.section else ""))
+    out.append(f"    「{latest.source.quote}」")
+    out.append("")
+    for p in ordered:
+        window = f"{p.effective_from_text or 'always'} .. {p.effective_until_text or 'open'}"
+        out.append(f"  Version {p.version} [{p.status}], effective {window} ({p.timezone}), {p.file}")
+        out.append(f"    Triggered by: {' or '.join(p.trigger.actions)}"
+                   + (f" where {p.trigger.where.text}" if p.trigger.where else ""))
+        out.append(f"    Correlated by: {', '.join(e.text for e in p.correlate_by)}")
+        for b in p.bindings:
+            out.append(f"    Let {_binding_words(b)}")
+        for c in p.inconclusive_if:
+            out.append(f"    Inconclusive if {c.when.text}: {c.reason.text.strip()}")
+        for c in p.pending_if:
+            out.append(f"    Pending if {c.when.text}")
+        out.append(f"    Violation if {p.violation_if.text}; otherwise pass.")
+        for name, param in p.parameters.items():
+            out.append(f"    Parameter {name} ({param.type}) = {param.default}: {param.description}")
+        out.append("")
+    return "\n".join(out)

@@ -1,0 +1,126 @@
+"""The result of a check, and its documented JSON form (``schemas/result.schema.json``)."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from typing import Any
+
+from . import __version__
+from .events import EventBatch
+from .loader import Pack
+from .outcomes import OUTCOME_ORDER, Kind, Outcome
+from .policy import SEVERITIES, Policy
+from .times import format_timestamp, zone
+
+RESULT_SCHEMA_VERSION = "1.0"
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """Everything one check decided, with what it ran and over what."""
+
+    as_of: int
+    outcomes: tuple[Outcome, ...]
+    policies: tuple[Policy, ...]
+    pack: Pack
+    batch: EventBatch
+    params: dict[str, dict[str, Any]]
+
+    @property
+    def findings(self) -> tuple[Outcome, ...]:
+        """The violations, sorted by rule, time and event id."""
+        return tuple(o for o in self.outcomes if o.kind is Kind.VIOLATION)
+
+    @property
+    def as_of_text(self) -> str:
+        """The as-of time in RFC 3339, in the input's timezone."""
+        return format_timestamp(self.as_of, zone(self.batch.timezone))
+
+    @property
+    def exit_code(self) -> int:
+        """0 when no violation was found, 1 otherwise."""
+        return 1 if self.findings else 0
+
+    def counts(self) -> list[dict[str, Any]]:
+        """Outcome counts per rule and version, every outcome named (zeros included)."""
+        tally: Counter[tuple[str, str, str]] = Counter(
+            (o.rule_id, o.rule_version, o.kind.value) for o in self.outcomes
+        )
+        rows = []
+        for p in self.policies:
+            row: dict[str, Any] = {"rule_id": p.id, "rule_version": p.version,
+                                   "severity": p.severity}
+            for kind in OUTCOME_ORDER:
+                row[kind.value] = tally[(p.id, p.version, kind.value)]
+            row["triggers"] = sum(row[k.value] for k in OUTCOME_ORDER)
+            rows.append(row)
+        return rows
+
+    def severity_counts(self) -> dict[str, int]:
+        """Violations by severity, every severity named."""
+        tally = Counter(o.severity for o in self.findings)
+        return {s: tally[s] for s in SEVERITIES}
+
+    def to_dict(self, *, all_outcomes: bool = False) -> dict[str, Any]:
+        """The JSON result: stable key order, sorted lists, no run-dependent values."""
+        doc: dict[str, Any] = {
+            "schema_version": RESULT_SCHEMA_VERSION,
+            "tool": {"name": "policy-checker", "version": __version__},
+            "as_of": self.as_of_text,
+            "timezone": self.batch.timezone,
+            "pack": {"name": self.pack.name, "revision": self.pack.revision,
+                     "content_hash": self.pack.content_hash},
+            "policies": [
+                {"id": p.id, "version": p.version, "severity": p.severity, "status": p.status,
+                 "file": p.file, "sha256": p.sha256,
+                 "effective_from": p.effective_from_text, "effective_until": p.effective_until_text,
+                 "params": self.params.get(p.id, {})}
+                for p in self.policies
+            ],
+            "inputs": {
+                "files": [s.as_dict() for s in self.batch.inputs],
+                "totals": self.batch.totals(),
+                "events_after_as_of": sum(1 for e in self.batch.events if e.epoch > self.as_of),
+                "rejected": [
+                    {"file": r.file, "line": r.line, "code": r.code, "reason": r.reason}
+                    for r in self.batch.rejected
+                ],
+            },
+            "summary": {
+                "violations": len(self.findings),
+                "by_severity": self.severity_counts(),
+                "by_outcome": {k.value: sum(1 for o in self.outcomes if o.kind is k)
+                               for k in OUTCOME_ORDER},
+            },
+            "outcomes": self.counts(),
+            "findings": [finding_dict(o) for o in self.findings],
+        }
+        if all_outcomes:
+            doc["other_outcomes"] = [
+                {"rule_id": o.rule_id, "rule_version": o.rule_version, "outcome": o.kind.value,
+                 "event_id": o.event_id, "timestamp": o.timestamp, "seller_id": o.seller_id,
+                 "reason": o.reason, "evidence": list(o.evidence)}
+                for o in self.outcomes if o.kind is not Kind.VIOLATION
+            ]
+        return doc
+
+
+def finding_dict(o: Outcome) -> dict[str, Any]:
+    """One finding in the JSON result, with its evidence events in time order."""
+    assert o.message is not None
+    return {
+        "rule_id": o.rule_id,
+        "rule_version": o.rule_version,
+        "severity": o.severity,
+        "platform": o.platform,
+        "seller_id": o.seller_id,
+        "subject": o.subject,
+        "event_id": o.event_id,
+        "timestamp": o.timestamp,
+        "message": o.message.en,
+        "message_zh": o.message.zh,
+        "evidence": list(o.evidence),
+        "evidence_events": [dict(e.record) for e in o.evidence_events],
+        "fingerprint": o.fingerprint,
+    }

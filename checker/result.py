@@ -73,7 +73,11 @@ class CheckResult:
                      "content_hash": self.pack.content_hash},
             "policies": [
                 {"id": p.id, "version": p.version, "severity": p.severity, "status": p.status,
-                 "file": p.file, "sha256": p.sha256,
+                 "platform": p.platform, "title": {"en": p.title.en, "zh": p.title.zh},
+                 "description": p.description, "tags": list(p.tags),
+                 "source": {"document": p.source.document, "quote": p.source.quote,
+                            "section": p.source.section},
+                 "timezone": p.timezone, "file": p.file, "sha256": p.sha256,
                  "effective_from": p.effective_from_text, "effective_until": p.effective_until_text,
                  "params": self.params.get(p.id, {})}
                 for p in self.policies

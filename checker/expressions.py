@@ -15,8 +15,10 @@ registered functions:
 ``elapsed(a, b)``            microseconds from ``a`` to ``b`` (events or times)
 ``duration(d)``              exact length of an ISO 8601 duration (``P15D`` =
                              15 x 24 h); years and months are refused
+``plus(t, d)``, ``minus(t, d)``  ``t`` moved by the exact length of ``d``
 ``add_calendar(t, d)``       ``t`` moved by ``d`` on the calendar of the rule's
                              timezone (``P3M`` clamps to the month's end)
+``sub_calendar(t, d)``       the same, backwards
 ``local_date(t)``            ``YYYY-MM-DD`` of ``t`` in the rule's timezone
 ``calendar_days(a, b)``      calendar days from ``a``'s local date to ``b``'s
 ``is_blank(s)``              true for null or a string of only whitespace
@@ -43,7 +45,6 @@ from jmespath import functions
 
 from .durations import DurationError, add_calendar, format_elapsed, parse_duration
 from .times import (
-    MICROSECONDS_THRESHOLD,
     TimestampError,
     format_timestamp,
     local_date,
@@ -101,6 +102,23 @@ class _TimeFunctions(functions.Functions):
         if t is None or text is None:
             return None
         return add_calendar(t, parse_duration(text), self.rule_tz)
+
+    @functions.signature({"types": []}, {"types": ["string", "null"]})
+    def _func_sub_calendar(self, start: Any, text: str | None) -> int | None:
+        t = self.instant(start)
+        if t is None or text is None:
+            return None
+        return add_calendar(t, parse_duration(text), self.rule_tz, sign=-1)
+
+    @functions.signature({"types": []}, {"types": ["string", "null"]})
+    def _func_plus(self, start: Any, text: str | None) -> int | None:
+        t = self.instant(start)
+        return None if t is None or text is None else t + parse_duration(text).elapsed_us()
+
+    @functions.signature({"types": []}, {"types": ["string", "null"]})
+    def _func_minus(self, start: Any, text: str | None) -> int | None:
+        t = self.instant(start)
+        return None if t is None or text is None else t - parse_duration(text).elapsed_us()
 
     @functions.signature({"types": []})
     def _func_local_date(self, value: Any) -> str | None:
@@ -249,6 +267,16 @@ BUILTIN_FUNCTIONS = frozenset(
 )
 
 
+#: Functions whose last argument is a duration, and whether it must be exact elapsed time.
+DURATION_ARGUMENT = {
+    "duration": "elapsed",
+    "plus": "elapsed",
+    "minus": "elapsed",
+    "add_calendar": "calendar",
+    "sub_calendar": "calendar",
+}
+
+
 def check_calls(expr: Expression) -> list[str]:
     """Messages for unknown functions, wrong arity and literal durations that do not parse."""
     messages: list[str] = []
@@ -262,12 +290,12 @@ def check_calls(expr: Expression) -> list[str]:
             known = ", ".join(sorted(FUNCTION_ARITY))
             messages.append(f"unknown function {name}() (registered: {known})")
             continue
-        if name in ("duration", "add_calendar"):
+        if name in DURATION_ARGUMENT:
             literal = args[-1] if args else None
             if literal and literal.get("type") == "literal" and isinstance(literal["value"], str):
                 try:
                     d = parse_duration(literal["value"])
-                    if name == "duration":
+                    if DURATION_ARGUMENT[name] == "elapsed":
                         d.elapsed_us()
                 except DurationError as exc:
                     messages.append(str(exc))

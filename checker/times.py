@@ -62,7 +62,7 @@ def parse_timestamp(value: object, tz: ZoneInfo) -> int:
             f"{value!r} is not an RFC 3339 timestamp (like 2024-03-01T10:00:00+08:00) "
             "or epoch seconds/milliseconds"
         )
-    text = text.replace(",", ".")
+    text = text.replace(",", ".").replace("z", "Z")
     # fromisoformat takes at most 6 fractional digits; nanoseconds are truncated
     m = re.search(r"\.(\d+)", text)
     if m and len(m.group(1)) > 6:

@@ -15,14 +15,14 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
-from .api import check  # noqa: E402
-from .errors import CheckerError, Location, Problem  # noqa: E402
-from .events import Event, EventBatch, events_from_records, read_events  # noqa: E402
-from .loader import Pack, PolicySet, load_policies  # noqa: E402
-from .outcomes import Kind, Outcome  # noqa: E402
-from .policy import Policy  # noqa: E402
-from .result import CheckResult  # noqa: E402
-from .testing import run_policy_tests  # noqa: E402
+from .api import check
+from .errors import CheckerError, Location, Problem
+from .events import Event, EventBatch, events_from_records, read_events
+from .loader import Pack, PolicySet, load_policies
+from .outcomes import Kind, Outcome
+from .policy import Policy
+from .result import CheckResult
+from .testing import run_policy_tests
 
 __all__ = [
     "CheckResult",

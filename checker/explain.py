@@ -40,7 +40,7 @@ def explain(versions: Sequence[Policy], lang: str = "en") -> str:
     out = [f"{latest.id}: {latest.title.get(lang)}",
            f"  severity {latest.severity}, platform {latest.platform}, "
            f"tags: {', '.join(latest.tags) or '-'}", ""]
-    out += wrap.wrap(latest.description) + [""]
+    out += [*wrap.wrap(latest.description), ""]
     out.append(f"  Source: {latest.source.document}"
                + (f" ({latest.source.section})" if latest.source.section else ""))
     out.append(f"    「{latest.source.quote}」")

@@ -13,6 +13,7 @@ Every problem of every file is collected; nothing stops at the first.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import os
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
@@ -166,7 +167,7 @@ def _cross_checks(policies: list[Policy]) -> list[Problem]:
                 ))
             seen[p.version] = p
         ordered = sorted(seen.values(), key=lambda p: (p.effective_from or -(2**63)))
-        for a, b in zip(ordered, ordered[1:], strict=False):
+        for a, b in itertools.pairwise(ordered):
             a_end = a.effective_until if a.effective_until is not None else 2**63
             b_start = b.effective_from if b.effective_from is not None else -(2**63)
             if b_start < a_end:

@@ -21,7 +21,7 @@ class Kind(StrEnum):
     """The outcome of one rule for one triggering event."""
 
     VIOLATION = "violation"
-    PASS = "pass"  # noqa: S105 - an outcome name, not a password
+    PASS = "pass"
     INCONCLUSIVE = "inconclusive"
     PENDING = "pending"
     NOT_APPLICABLE = "not_applicable"

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import difflib
 import json
-from functools import lru_cache
+from functools import cache
 from importlib import resources
 from typing import Any
 
@@ -22,14 +22,14 @@ from .errors import Location, Problem
 from .yamlsafe import Document, Path, json_path
 
 
-@lru_cache(maxsize=None)
+@cache
 def load_schema(name: str) -> dict[str, Any]:
     """A schema shipped in ``schemas/`` (``policy``, ``event``, ``result``...)."""
     text = resources.files("checker").joinpath("schemas", f"{name}.schema.json").read_text("utf-8")
     return json.loads(text)  # type: ignore[no-any-return]
 
 
-@lru_cache(maxsize=None)
+@cache
 def validator(name: str) -> Draft202012Validator:
     """A compiled validator for a shipped schema, with format checks on."""
     schema = load_schema(name)

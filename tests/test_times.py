@@ -3,7 +3,14 @@ from datetime import UTC, datetime
 import pytest
 
 from checker.durations import to_epoch_us
-from checker.times import TimestampError, format_timestamp, local_date, parse_instant, parse_timestamp, zone
+from checker.times import (
+    TimestampError,
+    format_timestamp,
+    local_date,
+    parse_instant,
+    parse_timestamp,
+    zone,
+)
 
 SHANGHAI = zone("Asia/Shanghai")
 NOON_UTC = to_epoch_us(datetime(2024, 3, 1, 2, 0, tzinfo=UTC))  # 10:00 in Shanghai

@@ -54,12 +54,13 @@ class _Index:
                  input_tz: ZoneInfo) -> None:
         self.groups: dict[Key, dict[str, _Series]] = defaultdict(dict)
         self.keys: dict[str, Key] = {}
-        wanted = policy.actions
+        tz = policy.tz
         for event in events:
-            if event.platform != policy.platform or event.action not in wanted:
+            if event.platform != policy.platform:
                 continue
+            # plain field paths read the record itself: no view (a dict copy) per event
             key = tuple(
-                _hashable(expr.evaluate(view(event), policy.tz, input_tz))
+                _hashable(expr.evaluate(event.record if expr.path else view(event), tz, input_tz))
                 for expr in policy.correlate_by
             )
             self.keys[event.event_id] = key
@@ -248,8 +249,19 @@ class _Run:
         self.as_of = as_of
         self.params = params
         self.input_tz = zone(batch.timezone)
-        self.events = [e for e in batch.events if e.epoch <= as_of]
+        # events by action, each list in time order: a rule reads only the lists of its actions
+        self.by_action: dict[str, list[Event]] = defaultdict(list)
+        for e in batch.events:
+            if e.epoch <= as_of:
+                self.by_action[e.action].append(e)
         self._views: dict[str, EventView] = {}
+
+    def events_of(self, actions: frozenset[str] | tuple[str, ...]) -> list[Event]:
+        """The events with one of ``actions``, in time order."""
+        lists = [self.by_action[a] for a in sorted(set(actions)) if a in self.by_action]
+        if len(lists) == 1:
+            return lists[0]
+        return sorted((e for events in lists for e in events), key=lambda e: e.sort_key)
 
     def view(self, event: Event) -> EventView:
         v = self._views.get(event.event_id)
@@ -298,9 +310,11 @@ class _Run:
 
     def rule(self, versions: Sequence[Policy]) -> list[Outcome]:
         """Judge every trigger of one rule id; each by the version in effect at its time."""
-        indexes = {p.version: _Index(p, self.events, self.view, self.input_tz) for p in versions}
+        indexes = {p.version: _Index(p, self.events_of(p.actions), self.view, self.input_tz)
+                   for p in versions}
         outcomes: list[Outcome] = []
-        for event in self.events:
+        triggering = frozenset(a for p in versions for a in p.trigger.actions)
+        for event in self.events_of(triggering):
             triggered = [p for p in versions if self.triggers(p, event)]
             if not triggered:
                 continue

@@ -170,13 +170,26 @@ class ExpressionError:
 
 @dataclass(frozen=True, eq=False)
 class Expression:
-    """A compiled JMESPath expression and its source text."""
+    """A compiled JMESPath expression and its source text.
+
+    A plain field path (``seller_id``, ``subject.id``) is by far the most
+    common expression — every correlation key — so it is read with dict
+    lookups instead of the JMESPath interpreter; the result is the same
+    (null for a missing key or a non-object on the way).
+    """
 
     text: str
     compiled: Any
+    path: tuple[str, ...] | None = None
 
     def evaluate(self, data: Any, rule_tz: ZoneInfo, input_tz: ZoneInfo) -> Any:
         """Evaluate against ``data`` with the functions bound to the two timezones."""
+        if self.path is not None:
+            for key in self.path:
+                if not isinstance(data, dict):
+                    return None
+                data = data.get(key)
+            return data
         return self.compiled.search(data, options=_options(rule_tz, input_tz))
 
     @property
@@ -188,7 +201,7 @@ class Expression:
 def compile_expression(text: str) -> Expression | ExpressionError:
     """Compile ``text``; on failure return where and why, with a caret line."""
     try:
-        return Expression(text, jmespath.compile(text))
+        compiled = jmespath.compile(text)
     except jexc.ParseError as exc:
         offset = exc.lex_position if isinstance(exc.lex_position, int) else 0
         kind = type(exc).__name__.replace("Error", "").lower()
@@ -198,6 +211,22 @@ def compile_expression(text: str) -> Expression | ExpressionError:
         return ExpressionError(f"invalid JMESPath expression: {reason}{token}", offset, caret)
     except jexc.JMESPathError as exc:
         return ExpressionError(f"invalid JMESPath expression: {exc}", 0, text)
+    return Expression(text, compiled, _pure_path(compiled.parsed))
+
+
+def _pure_path(ast: dict[str, Any]) -> tuple[str, ...] | None:
+    """The field names of an expression that is only a field path, else None."""
+    if ast.get("type") == "field":
+        return (ast["value"],)
+    if ast.get("type") == "subexpression":
+        names: list[str] = []
+        for child in ast["children"]:
+            part = _pure_path(child)
+            if part is None:
+                return None
+            names.extend(part)
+        return tuple(names)
+    return None
 
 
 # --- syntax-tree walks used by validation and by the SQL compiler later ------------
@@ -242,14 +271,19 @@ def root_fields(ast: dict[str, Any]) -> Iterator[tuple[str, tuple[str, ...]]]:
 
 
 def _field_chain(ast: dict[str, Any]) -> list[str]:
+    """The leading plain field names of an expression (``params.x[0]`` -> params, x)."""
     if ast.get("type") == "field":
         return [ast["value"]]
     if ast.get("type") == "subexpression":
-        left = _field_chain(ast["children"][0])
-        right = ast["children"][1]
-        if left and right.get("type") == "field":
-            return [*left, right["value"]]
-        return left[:1] if left else []
+        names: list[str] = []
+        for child in ast["children"]:
+            part = _field_chain(child)
+            if not part:
+                break
+            names.extend(part)
+            if child.get("type") != "field":
+                break
+        return names
     return []
 
 

@@ -52,7 +52,9 @@ def safe_terminal(text: object) -> str:
 def render_json(result: CheckResult, options: RenderOptions) -> str:
     """The documented JSON result (``schemas/result.schema.json``)."""
     doc = result.to_dict(all_outcomes=options.all_outcomes)
-    return json.dumps(doc, ensure_ascii=False, indent=2, sort_keys=False) + "\n"
+    # one line per document: json's C encoder only runs without indentation, and
+    # results with 100k findings are for machines (use jq to read one)
+    return json.dumps(doc, ensure_ascii=False, separators=(",", ":")) + "\n"
 
 
 _SEVERITY_COLOR = {"critical": "35", "high": "31", "medium": "33", "low": "36", "info": "37"}

@@ -6,7 +6,7 @@ import os
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from .engine import evaluate, resolve_params
+from .engine import evaluate, paused_gc, resolve_params
 from .errors import CheckerError
 from .events import EventBatch, read_events
 from .loader import PolicySet, load_policies
@@ -34,8 +34,9 @@ def check(
     if policy_set.problems:
         raise CheckerError(policy_set.problems)
     wanted = frozenset().union(*(p.actions for p in policy_set.policies))
-    batch = events if isinstance(events, EventBatch) else read_events(
-        events, timezone=timezone, keep=wanted.__contains__)
+    with paused_gc():
+        batch = events if isinstance(events, EventBatch) else read_events(
+            events, timezone=timezone, keep=wanted.__contains__)
     instant = parse_instant(as_of, zone(batch.timezone)) if isinstance(as_of, str) else as_of
     used_as_of, outcomes = evaluate(policy_set.policies, batch, as_of=instant, params=params)
     return CheckResult(used_as_of, tuple(outcomes), policy_set.policies, policy_set.pack, batch,

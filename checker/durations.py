@@ -21,6 +21,7 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 US_PER_SECOND = 1_000_000
@@ -69,6 +70,7 @@ class Duration:
         return self.text
 
 
+@lru_cache(maxsize=1024)
 def parse_duration(text: object) -> Duration:
     """Parse an ISO 8601 duration such as ``P15D``, ``PT72H`` or ``P3M``."""
     if not isinstance(text, str):

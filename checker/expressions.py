@@ -34,7 +34,7 @@ policies say what missing data means with ``inconclusive_if``.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -42,8 +42,10 @@ from zoneinfo import ZoneInfo
 import jmespath
 from jmespath import exceptions as jexc
 from jmespath import functions
+from jmespath.visitor import TreeInterpreter
 
 from .durations import DurationError, add_calendar, format_elapsed, parse_duration
+from .jmespath_compiler import Compiled, Env, compile_node
 from .times import (
     TimestampError,
     format_timestamp,
@@ -159,6 +161,17 @@ def _options(rule_tz: ZoneInfo, input_tz: ZoneInfo) -> jmespath.Options:
     return jmespath.Options(custom_functions=_TimeFunctions(rule_tz, input_tz))
 
 
+@lru_cache(maxsize=256)
+def _env(rule_tz: ZoneInfo, input_tz: ZoneInfo) -> Env:
+    options = _options(rule_tz, input_tz)
+    return Env(options.custom_functions, TreeInterpreter(options))
+
+
+def instant_of(value: Any, rule_tz: ZoneInfo, input_tz: ZoneInfo) -> int | None:
+    """Epoch microseconds of an event or timestamp value as the expression functions read it."""
+    return _options(rule_tz, input_tz).custom_functions.instant(value)  # type: ignore[no-any-return]
+
+
 @dataclass(frozen=True)
 class ExpressionError:
     """Why an expression does not compile: message and 0-based offset in its text."""
@@ -181,6 +194,7 @@ class Expression:
     text: str
     compiled: Any
     path: tuple[str, ...] | None = None
+    fn: Compiled | None = field(default=None, repr=False)
 
     def evaluate(self, data: Any, rule_tz: ZoneInfo, input_tz: ZoneInfo) -> Any:
         """Evaluate against ``data`` with the functions bound to the two timezones."""
@@ -190,6 +204,11 @@ class Expression:
                     return None
                 data = data.get(key)
             return data
+        assert self.fn is not None
+        return self.fn(data, _env(rule_tz, input_tz))
+
+    def interpret(self, data: Any, rule_tz: ZoneInfo, input_tz: ZoneInfo) -> Any:
+        """Evaluate with jmespath's own interpreter (the reference the compiled form matches)."""
         return self.compiled.search(data, options=_options(rule_tz, input_tz))
 
     @property
@@ -211,7 +230,7 @@ def compile_expression(text: str) -> Expression | ExpressionError:
         return ExpressionError(f"invalid JMESPath expression: {reason}{token}", offset, caret)
     except jexc.JMESPathError as exc:
         return ExpressionError(f"invalid JMESPath expression: {exc}", 0, text)
-    return Expression(text, compiled, _pure_path(compiled.parsed))
+    return Expression(text, compiled, _pure_path(compiled.parsed), compile_node(compiled.parsed))
 
 
 def _pure_path(ast: dict[str, Any]) -> tuple[str, ...] | None:

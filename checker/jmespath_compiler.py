@@ -1,0 +1,208 @@
+"""JMESPath syntax trees turned into Python closures, with jmespath.py's exact semantics.
+
+jmespath.py interprets the syntax tree on every call: a dictionary lookup
+and a method dispatch per node. The engine evaluates the same few dozen
+expressions millions of times, so each tree is turned once into nested
+closures that do the same work directly. Nothing is generated as source
+text and nothing is ``eval``'d: each closure is a small function defined
+below, mirroring one ``TreeInterpreter.visit_*`` method.
+
+Node types not handled here (projections, slices, flatten...) are delegated
+to jmespath's own interpreter for that subtree, so every expression keeps
+its meaning; ``tests/test_jmespath_compiler.py`` checks the two agree on
+generated data for every expression the shipped policies use.
+"""
+
+from __future__ import annotations
+
+import operator
+from collections.abc import Callable
+from typing import Any
+
+from jmespath import functions
+from jmespath.visitor import TreeInterpreter, _equals, _is_actual_number, _is_comparable
+
+
+class Env:
+    """What a compiled expression needs at run time: the function table and a fallback."""
+
+    __slots__ = ("functions", "interpreter")
+
+    def __init__(self, table: functions.Functions, interpreter: TreeInterpreter) -> None:
+        self.functions = table
+        self.interpreter = interpreter
+
+
+Compiled = Callable[[Any, Env], Any]
+
+
+def is_false(value: Any) -> bool:
+    """JMESPath falsiness, exactly as jmespath.py tests it."""
+    return value == "" or value == [] or value == {} or value is None or value is False
+
+
+_ORDERING = {"lt": operator.lt, "gt": operator.gt, "lte": operator.le, "gte": operator.ge}
+
+
+def compile_node(node: dict[str, Any]) -> Compiled:
+    """A closure computing ``node`` against a value, as TreeInterpreter.visit would."""
+    builder = _BUILDERS.get(node["type"])
+    if builder is None:
+        return _fallback(node)
+    return builder(node)
+
+
+def _fallback(node: dict[str, Any]) -> Compiled:
+    def run(value: Any, env: Env) -> Any:
+        return env.interpreter.visit(node, value)
+
+    return run
+
+
+def _field(node: dict[str, Any]) -> Compiled:
+    key = node["value"]
+
+    def run(value: Any, env: Env) -> Any:
+        try:
+            return value.get(key)
+        except AttributeError:
+            return None
+
+    return run
+
+
+def _chain(node: dict[str, Any]) -> Compiled:
+    # subexpression, index_expression and pipe all feed each child's result to the next
+    steps = [compile_node(child) for child in node["children"]]
+    if all(child["type"] == "field" for child in node["children"]):
+        keys = [child["value"] for child in node["children"]]
+
+        def fields(value: Any, env: Env) -> Any:
+            for key in keys:
+                try:
+                    value = value.get(key)
+                except AttributeError:
+                    return None
+            return value
+
+        return fields
+
+    def run(value: Any, env: Env) -> Any:
+        for step in steps:
+            value = step(value, env)
+        return value
+
+    return run
+
+
+def _index(node: dict[str, Any]) -> Compiled:
+    position = node["value"]
+
+    def run(value: Any, env: Env) -> Any:
+        if not isinstance(value, list):
+            return None
+        try:
+            return value[position]
+        except IndexError:
+            return None
+
+    return run
+
+
+def _comparator(node: dict[str, Any]) -> Compiled:
+    left, right = (compile_node(child) for child in node["children"])
+    op = node["value"]
+    if op == "eq":
+        return lambda value, env: _equals(left(value, env), right(value, env))
+    if op == "ne":
+        return lambda value, env: not _equals(left(value, env), right(value, env))
+    compare = _ORDERING[op]
+
+    def ordering(value: Any, env: Env) -> Any:
+        a, b = left(value, env), right(value, env)
+        if not (_is_comparable(a) and _is_comparable(b)):
+            return None
+        return compare(a, b)
+
+    return ordering
+
+
+def _or(node: dict[str, Any]) -> Compiled:
+    left, right = (compile_node(child) for child in node["children"])
+
+    def run(value: Any, env: Env) -> Any:
+        matched = left(value, env)
+        return right(value, env) if is_false(matched) else matched
+
+    return run
+
+
+def _and(node: dict[str, Any]) -> Compiled:
+    left, right = (compile_node(child) for child in node["children"])
+
+    def run(value: Any, env: Env) -> Any:
+        matched = left(value, env)
+        return matched if is_false(matched) else right(value, env)
+
+    return run
+
+
+def _not(node: dict[str, Any]) -> Compiled:
+    (inner,) = (compile_node(child) for child in node["children"])
+
+    def run(value: Any, env: Env) -> Any:
+        result = inner(value, env)
+        if _is_actual_number(result) and result == 0:
+            return False  # jmespath: !0 is false, 0 being truthy
+        return not result
+
+    return run
+
+
+def _literal(node: dict[str, Any]) -> Compiled:
+    constant = node["value"]
+    return lambda value, env: constant
+
+
+def _current(node: dict[str, Any]) -> Compiled:
+    return lambda value, env: value
+
+
+def _function(node: dict[str, Any]) -> Compiled:
+    name = node["value"]
+    args = [compile_node(child) for child in node["children"]]
+
+    def run(value: Any, env: Env) -> Any:
+        # call_function checks arity and argument types, as the interpreter does
+        return env.functions.call_function(name, [arg(value, env) for arg in args])
+
+    return run
+
+
+def _multi_select_list(node: dict[str, Any]) -> Compiled:
+    items = [compile_node(child) for child in node["children"]]
+
+    def run(value: Any, env: Env) -> Any:
+        if value is None:
+            return None
+        return [item(value, env) for item in items]
+
+    return run
+
+
+_BUILDERS: dict[str, Callable[[dict[str, Any]], Compiled]] = {
+    "field": _field,
+    "subexpression": _chain,
+    "index_expression": _chain,
+    "pipe": _chain,
+    "index": _index,
+    "comparator": _comparator,
+    "or_expression": _or,
+    "and_expression": _and,
+    "not_expression": _not,
+    "literal": _literal,
+    "current": _current,
+    "identity": _current,
+    "function_expression": _function,
+    "multi_select_list": _multi_select_list,
+}

@@ -64,6 +64,7 @@ class CheckResult:
 
     def to_dict(self, *, all_outcomes: bool = False) -> dict[str, Any]:
         """The JSON result: stable key order, sorted lists, no run-dependent values."""
+        read = frozenset().union(*(p.actions for p in self.policies))
         doc: dict[str, Any] = {
             "schema_version": RESULT_SCHEMA_VERSION,
             "tool": {"name": "policy-checker", "version": __version__},
@@ -86,6 +87,9 @@ class CheckResult:
                 "files": [s.as_dict() for s in self.batch.inputs],
                 "totals": self.batch.totals(),
                 "events_after_as_of": sum(1 for e in self.batch.events if e.epoch > self.as_of),
+                # unknown actions are kept and counted, never an error
+                "actions": dict(sorted(self.batch.actions.items())),
+                "unread_actions": sorted(set(self.batch.actions) - read),
                 "rejected": [
                     {"file": r.file, "line": r.line, "code": r.code, "reason": r.reason}
                     for r in self.batch.rejected

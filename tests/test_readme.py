@@ -43,3 +43,14 @@ def test_readme_sample_exists() -> None:
     first = _blocks("sh")[0]
     sample = re.search(r"checker check (\S+)", first)
     assert sample and (ROOT / sample.group(1)).is_file()
+
+
+def test_readme_library_example_runs() -> None:
+    import subprocess
+    import sys
+
+    (code,) = _blocks("python")
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True,
+                          timeout=120, check=False)
+    assert done.returncode == 0, done.stderr
+    assert "aliexpress." in done.stdout or "juhuasuan." in done.stdout

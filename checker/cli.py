@@ -1,138 +1,112 @@
 """The ``checker`` command: a thin layer over the library.
 
-``run(argv, stdout, stderr) -> int`` takes its streams as arguments so tests
-call it directly; only :func:`main` exits. Exit codes: 0 no violation,
-1 violations found, 2 usage or policy error.
+``run(argv, stdout, stderr, stdin) -> int`` takes its streams as arguments so
+tests call it directly; only :func:`main` exits. Exit codes: 0 no failing
+violation, 1 failing violations found, 2 usage, policy or input-file error,
+3 records rejected under ``--strict``.
+
+Subcommands form a registry, :data:`COMMANDS`: each has a function that adds
+its parser to ``checker``'s subparsers and a handler
+``(args, stdout, stderr) -> int``. Subcommands defined in their own modules
+are listed in :data:`SUBCOMMAND_MODULES`; wiring in a new one is one line
+there. A handler finds the binary standard input as ``args.stdin``.
 """
 
 from __future__ import annotations
 
 import argparse
-import os
+import importlib
 import sys
-from collections.abc import Sequence
-from pathlib import Path
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import IO, Any
 
-import yaml
-
 from . import __version__
-from .api import check
-from .errors import CheckerError, Problem
+from .cli_common import (
+    EXIT_ERROR,
+    EXIT_OK,
+    EXIT_STRICT,
+    EXIT_VIOLATIONS,
+    ArgumentParser,
+    UsageError,
+    load_or_report,
+    parse_params,
+    print_problems,
+)
+from .errors import CheckerError
 from .explain import explain
-from .loader import PolicySet, load_policies
-from .report import RENDERERS, RenderOptions
 from .testing import format_report, run_policy_tests
-from .times import DEFAULT_TIMEZONE, TimestampError
+from .times import TimestampError
 
-EXIT_OK, EXIT_VIOLATIONS, EXIT_ERROR = 0, 1, 2
+__all__ = ["COMMANDS", "EXIT_ERROR", "EXIT_OK", "EXIT_STRICT", "EXIT_VIOLATIONS", "SUBCOMMAND_MODULES",
+           "ArgumentParser", "Command", "UsageError", "command", "load_or_report", "main", "parse_params",
+           "print_problems", "run"]
 
-
-class _Parser(argparse.ArgumentParser):
-    """argparse that raises instead of exiting, so ``run`` returns 2 on usage errors."""
-
-    def error(self, message: str) -> Any:  # type: ignore[override]
-        raise _UsageError(f"{self.prog}: error: {message}")
+Handler = Callable[[argparse.Namespace, IO[str], IO[str]], int]
+AddParser = Callable[[Any], argparse.ArgumentParser]
 
 
-class _UsageError(Exception):
-    pass
+@dataclass(frozen=True)
+class Command:
+    """A subcommand: how to add its parser, and what runs it."""
+
+    name: str
+    add_parser: AddParser
+    run: Handler
+
+
+COMMANDS: dict[str, Command] = {}
+
+# Subcommands defined in their own modules: (name, module, parser function, handler).
+# The audit report's module plugs in the same way:
+#     ("report", "checker.cli_report", "add_parser", "cmd_report"),
+SUBCOMMAND_MODULES: tuple[tuple[str, str, str, str], ...] = (
+    ("check", "checker.cli_check", "add_check_parser", "cmd_check"),
+    ("baseline", "checker.cli_check", "add_baseline_parser", "cmd_baseline"),
+)
+
+
+def command(name: str, add_parser: AddParser) -> Callable[[Handler], Handler]:
+    """Register the handler of subcommand ``name``."""
+
+    def register(func: Handler) -> Handler:
+        COMMANDS[name] = Command(name, add_parser, func)
+        return func
+
+    return register
+
+
+def _load_subcommand_modules() -> None:
+    for name, module_name, parser_fn, handler_fn in SUBCOMMAND_MODULES:
+        if name not in COMMANDS:
+            module = importlib.import_module(module_name)
+            COMMANDS[name] = Command(name, getattr(module, parser_fn), getattr(module, handler_fn))
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="checker", description="Check seller activity logs against "
-                     "versioned marketplace policies.")
+    _load_subcommand_modules()
+    parser = ArgumentParser(prog="checker", description="Check seller activity logs against "
+                            "versioned marketplace policies.")
     parser.add_argument("--version", action="version", version=f"policy-checker {__version__}")
-    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
-
-    p = sub.add_parser("check", help="run policies over exported events")
-    p.add_argument("inputs", nargs="+", metavar="INPUT", help="JSON Lines files of canonical events")
-    p.add_argument("--policies", action="append", metavar="DIR",
-                   help="policy files or directories (default: ./policies)")
-    p.add_argument("--as-of", metavar="T", help="judge as of this instant (default: latest event)")
-    p.add_argument("--timezone", default=DEFAULT_TIMEZONE,
-                   help=f"timezone of timestamps without an offset (default {DEFAULT_TIMEZONE})")
-    p.add_argument("--format", choices=sorted(RENDERERS), default="text")
-    p.add_argument("-o", "--output", metavar="FILE", help="write the report here (default stdout)")
-    p.add_argument("--all-outcomes", action="store_true",
-                   help="also list every non-violation outcome with its reason")
-    p.add_argument("--lang", choices=("en", "zh"), default="en", help="language of messages")
-    p.add_argument("--param", action="append", default=[], metavar="RULE.NAME=VALUE",
-                   help="override a rule parameter, e.g. "
-                   "aliexpress.affiliate.early-exit.min_membership=P20D")
-
-    p = sub.add_parser("validate", help="validate policy files (schema and semantics)")
-    p.add_argument("paths", nargs="*", default=["policies"], metavar="PATH")
-
-    p = sub.add_parser("test", help="run the policy tests (*.tests.yaml)")
-    p.add_argument("paths", nargs="*", default=["policies"], metavar="PATH")
-    p.add_argument("-v", "--verbose", action="store_true", help="list passing cases too")
-
-    p = sub.add_parser("explain", help="describe a rule in plain words")
-    p.add_argument("rule_id")
-    p.add_argument("--policies", action="append", metavar="DIR")
-    p.add_argument("--lang", choices=("en", "zh"), default="en")
-
-    p = sub.add_parser("generate", help="write a realistic sample export with ground truth")
-    p.add_argument("args", nargs=argparse.REMAINDER, help="see checker generate -- --help")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=ArgumentParser)
+    modular = [name for name, *_ in SUBCOMMAND_MODULES]
+    for name in [*modular, *(n for n in COMMANDS if n not in modular)]:
+        COMMANDS[name].add_parser(sub)
     return parser
 
 
-def _print_problems(problems: Sequence[Problem], stderr: IO[str]) -> None:
-    for problem in problems:
-        print(problem, file=stderr)
-    print(f"{len(problems)} problem(s)", file=stderr)
+# --- built-in subcommands ------------------------------------------------------------------
 
 
-def _load(paths: Sequence[str] | None, stderr: IO[str]) -> PolicySet | None:
-    policy_set = load_policies(list(paths or ["policies"]))
-    if policy_set.problems:
-        _print_problems(policy_set.problems, stderr)
-        return None
-    return policy_set
+def _add_validate(sub: Any) -> argparse.ArgumentParser:
+    p = sub.add_parser("validate", help="validate policy files (schema and semantics)")
+    p.add_argument("paths", nargs="*", default=["policies"], metavar="PATH")
+    return p  # type: ignore[no-any-return]
 
 
-def _params(pairs: Sequence[str]) -> dict[str, dict[str, Any]]:
-    """``RULE.NAME=VALUE`` -> ``{RULE: {NAME: VALUE}}``; values are read as YAML scalars."""
-    out: dict[str, dict[str, Any]] = {}
-    for pair in pairs:
-        target, sep, raw = pair.partition("=")
-        rule_id, dot, name = target.rpartition(".")
-        if not (sep and dot and rule_id and name):
-            raise _UsageError(f"checker: error: --param {pair!r}: expected RULE.NAME=VALUE")
-        value = yaml.safe_load(raw) if raw.strip() else raw
-        if not isinstance(value, str | int | float | bool):
-            value = raw
-        out.setdefault(rule_id, {})[name] = value
-    return out
-
-
-def _cmd_check(args: argparse.Namespace, stdout: IO[str], stderr: IO[str]) -> int:
-    policy_set = _load(args.policies, stderr)
-    if policy_set is None:
-        return EXIT_ERROR
-    missing = [p for p in args.inputs if not Path(p).is_file()]
-    if missing:
-        for path in missing:
-            print(f"{path}: no such input file", file=stderr)
-        return EXIT_ERROR
-    result = check(policy_set, args.inputs, as_of=args.as_of, params=_params(args.param),
-                   timezone=args.timezone)
-    to_terminal = args.output is None and stdout.isatty() and not os.environ.get("NO_COLOR")
-    options = RenderOptions(all_outcomes=args.all_outcomes, lang=args.lang, color=to_terminal)
-    text = RENDERERS[args.format](result, options)
-    if args.output:
-        Path(args.output).write_text(text, encoding="utf-8")
-    else:
-        stdout.write(text)
-    if result.batch.rejected:
-        print(f"warning: {len(result.batch.rejected)} input record(s) rejected; "
-              "see the report's input section", file=stderr)
-    return EXIT_VIOLATIONS if result.findings else EXIT_OK
-
-
+@command("validate", _add_validate)
 def _cmd_validate(args: argparse.Namespace, stdout: IO[str], stderr: IO[str]) -> int:
-    policy_set = _load(args.paths, stderr)
+    policy_set = load_or_report(args.paths, stderr)
     if policy_set is None:
         return EXIT_ERROR
     print(f"{len(policy_set.policies)} policies valid "
@@ -140,8 +114,16 @@ def _cmd_validate(args: argparse.Namespace, stdout: IO[str], stderr: IO[str]) ->
     return EXIT_OK
 
 
+def _add_test(sub: Any) -> argparse.ArgumentParser:
+    p = sub.add_parser("test", help="run the policy tests (*.tests.yaml)")
+    p.add_argument("paths", nargs="*", default=["policies"], metavar="PATH")
+    p.add_argument("-v", "--verbose", action="store_true", help="list passing cases too")
+    return p  # type: ignore[no-any-return]
+
+
+@command("test", _add_test)
 def _cmd_test(args: argparse.Namespace, stdout: IO[str], stderr: IO[str]) -> int:
-    policy_set = _load(args.paths, stderr)
+    policy_set = load_or_report(args.paths, stderr)
     if policy_set is None:
         return EXIT_ERROR
     report = run_policy_tests(policy_set, args.paths)
@@ -149,8 +131,17 @@ def _cmd_test(args: argparse.Namespace, stdout: IO[str], stderr: IO[str]) -> int
     return EXIT_OK if report.passed else EXIT_VIOLATIONS
 
 
+def _add_explain(sub: Any) -> argparse.ArgumentParser:
+    p = sub.add_parser("explain", help="describe a rule in plain words")
+    p.add_argument("rule_id")
+    p.add_argument("--policies", action="append", metavar="DIR")
+    p.add_argument("--lang", choices=("en", "zh"), default="en")
+    return p  # type: ignore[no-any-return]
+
+
+@command("explain", _add_explain)
 def _cmd_explain(args: argparse.Namespace, stdout: IO[str], stderr: IO[str]) -> int:
-    policy_set = _load(args.policies, stderr)
+    policy_set = load_or_report(args.policies, stderr)
     if policy_set is None:
         return EXIT_ERROR
     versions = policy_set.by_id(args.rule_id)
@@ -162,6 +153,13 @@ def _cmd_explain(args: argparse.Namespace, stdout: IO[str], stderr: IO[str]) -> 
     return EXIT_OK
 
 
+def _add_generate(sub: Any) -> argparse.ArgumentParser:
+    p = sub.add_parser("generate", help="write a realistic sample export with ground truth")
+    p.add_argument("args", nargs=argparse.REMAINDER, help="see checker generate -- --help")
+    return p  # type: ignore[no-any-return]
+
+
+@command("generate", _add_generate)
 def _cmd_generate(args: argparse.Namespace, stdout: IO[str], stderr: IO[str]) -> int:
     from .generator import main as generate_main
 
@@ -169,28 +167,24 @@ def _cmd_generate(args: argparse.Namespace, stdout: IO[str], stderr: IO[str]) ->
     return generate_main(rest)
 
 
-COMMANDS = {
-    "check": _cmd_check,
-    "validate": _cmd_validate,
-    "test": _cmd_test,
-    "explain": _cmd_explain,
-    "generate": _cmd_generate,
-}
-
-
 def run(argv: Sequence[str] | None = None, stdout: IO[str] | None = None,
-        stderr: IO[str] | None = None) -> int:
-    """Run the command line ``argv`` and return its exit code."""
+        stderr: IO[str] | None = None, stdin: IO[bytes] | None = None) -> int:
+    """Run the command line ``argv`` and return its exit code.
+
+    ``stdin`` is the binary stream an input of ``-`` reads (default: the
+    process's standard input).
+    """
     stdout = stdout or sys.stdout
     stderr = stderr or sys.stderr
     try:
         args = _parser().parse_args(list(argv) if argv is not None else None)
-        return COMMANDS[args.command](args, stdout, stderr)
-    except _UsageError as exc:
+        args.stdin = stdin
+        return COMMANDS[args.command].run(args, stdout, stderr)
+    except UsageError as exc:
         print(exc, file=stderr)
         return EXIT_ERROR
     except CheckerError as exc:
-        _print_problems(exc.problems, stderr)
+        print_problems(exc.problems, stderr)
         return EXIT_ERROR
     except TimestampError as exc:
         print(f"checker: error: {exc}", file=stderr)
@@ -209,6 +203,7 @@ def main() -> None:
     sys.exit(code)
 
 
+_load_subcommand_modules()
+
 if __name__ == "__main__":
     main()
-

@@ -16,8 +16,7 @@ import os
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from .errors import Location, Problem
 from .schema import validate_record
@@ -70,12 +69,14 @@ class InputStats:
     duplicates: int = 0
     rejected: int = 0
     sha256: str = ""
+    format: str = "jsonl"
+    profile: str | None = None  # the name of the field-mapping profile that read it
 
     def as_dict(self) -> dict[str, Any]:
         """The JSON form used in results."""
-        return {"file": self.file, "sha256": self.sha256, "read": self.read,
-                "accepted": self.accepted, "duplicates": self.duplicates,
-                "rejected": self.rejected}
+        return {"file": self.file, "sha256": self.sha256, "format": self.format,
+                "profile": self.profile, "read": self.read, "accepted": self.accepted,
+                "duplicates": self.duplicates, "rejected": self.rejected}
 
 
 @dataclass(frozen=True)
@@ -151,9 +152,10 @@ class Intake:
         self.inputs: list[InputStats] = []
         self.actions: Counter[str] = Counter()
 
-    def open(self, file: str, sha256: str = "") -> InputStats:
+    def open(self, file: str, sha256: str = "", *, format: str = "jsonl",
+             profile: str | None = None) -> InputStats:
         """Start accounting for one input file."""
-        stats = InputStats(file, sha256=sha256)
+        stats = InputStats(file, sha256=sha256, format=format, profile=profile)
         self.inputs.append(stats)
         return stats
 
@@ -243,38 +245,28 @@ class Intake:
                           +self.actions, latest)
 
 
-def read_jsonl(intake: Intake, path: Path, display: str | None = None) -> None:
-    """Feed one JSON Lines file into ``intake``, line by line, hashing it as it goes."""
-    shown = display or os.fspath(path)
-    hasher = hashlib.sha256()
-    stats = intake.open(shown)
-    with open(path, "rb") as fh:
-        for number, raw in enumerate(fh, start=1):
-            hasher.update(raw)
-            if not raw.strip():
-                continue
-            try:
-                text = raw.decode("utf-8-sig" if number == 1 else "utf-8").rstrip("\r\n")
-            except UnicodeDecodeError as exc:
-                intake.reject(stats, number, "encoding", f"not UTF-8: {exc.reason} at byte {exc.start}",
-                              raw.decode("utf-8", "replace").rstrip("\r\n"))
-                continue
-            try:
-                record = json.loads(text)
-            except json.JSONDecodeError as exc:
-                intake.reject(stats, number, "bad-json",
-                              f"not JSON: {exc.msg} at column {exc.colno}", text)
-                continue
-            intake.add(stats, number, record, text)
-    stats.sha256 = hasher.hexdigest()
-
-
 def read_events(paths: Sequence[str | os.PathLike[str]], *, timezone: str = DEFAULT_TIMEZONE,
-                keep: Callable[[str], bool] | None = None) -> EventBatch:
-    """Read JSON Lines files of canonical events into an :class:`EventBatch`."""
+                keep: Callable[[str], bool] | None = None, profiles: Any = None,
+                encoding: str | None = None, input_format: str | None = None,
+                stdin: IO[bytes] | None = None, progress: Any = None) -> EventBatch:
+    """Read exports into an :class:`EventBatch`, accounting for every record.
+
+    ``paths`` are files, directories, globs or ``-`` (``stdin``, else the
+    process's standard input), in any supported format (JSON Lines, JSON
+    array, CSV, TSV, Parquet; gzip-compressed or not), read in sorted order.
+    ``profiles`` is a field-mapping profile (loaded, or a path), a list of
+    them, or ``(pattern, profile)`` pairs (see :mod:`checker.inputs`); inputs
+    without one hold canonical events. ``encoding`` and ``input_format``
+    override what profiles and file names say. ``keep`` selects the actions
+    whose events are held in memory (all by default). ``progress`` is a
+    :class:`checker.progress.Progress`. Problems with a file as a whole
+    raise :class:`~checker.errors.CheckerError`.
+    """
+    from .inputs import read_inputs, settings_for  # inputs builds on this module
+
+    settings = settings_for(timezone, profiles, encoding=encoding, format=input_format)
     intake = Intake(timezone, keep)
-    for raw in paths:
-        read_jsonl(intake, Path(raw), os.fspath(raw))
+    read_inputs(intake, paths, settings, stdin=stdin, progress=progress)
     return intake.finish()
 
 

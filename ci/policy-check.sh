@@ -1,0 +1,63 @@
+#!/usr/bin/env sh
+# policy-checker CI entry point: check exports, write every CI report, exit with the gate's code.
+#
+#   ci/policy-check.sh INPUT...
+#
+# Settings (environment variables, all optional):
+#   CHECKER        the checker command            (default: checker)
+#   POLICIES       policy directory               (default: policies)
+#   PROFILES       field-mapping profiles, space-separated [PATTERN=]FILE entries
+#   OUT            directory for the reports      (default: policy-reports)
+#   FAIL_ON        lowest severity that fails     (default: info, any violation)
+#   BASELINE       baseline file (if it exists, findings in it do not fail)
+#   WAIVERS        waivers file  (if it exists)
+#   STRICT         1: exit 3 when any input record is rejected
+#   EXTRA_ARGS     further arguments for checker check (e.g. "--timezone UTC")
+#
+# Writes $OUT/report.sarif, report.xml (JUnit), report.json, findings.csv,
+# report.txt and rejects.jsonl; prints the text report and, on GitHub Actions,
+# annotations. Exit codes are checker check's: 0 pass, 1 violations, 2 error,
+# 3 rejected records under STRICT=1.
+set -eu
+
+CHECKER=${CHECKER:-checker}
+POLICIES=${POLICIES:-policies}
+OUT=${OUT:-policy-reports}
+FAIL_ON=${FAIL_ON:-info}
+
+if [ "$#" -eq 0 ]; then
+  echo "usage: $0 INPUT..." >&2
+  exit 2
+fi
+mkdir -p "$OUT"
+
+set -- "$@" --policies "$POLICIES" --fail-on "$FAIL_ON" --quiet \
+  --rejects "$OUT/rejects.jsonl" \
+  --format sarif -o "$OUT/report.sarif" \
+  --format junit -o "$OUT/report.xml" \
+  --format json -o "$OUT/report.json" \
+  --format csv -o "$OUT/findings.csv" \
+  --format text -o "$OUT/report.txt"
+for profile in ${PROFILES:-}; do
+  set -- "$@" --profile "$profile"
+done
+if [ -n "${BASELINE:-}" ] && [ -f "$BASELINE" ]; then
+  set -- "$@" --baseline "$BASELINE"
+fi
+if [ -n "${WAIVERS:-}" ] && [ -f "$WAIVERS" ]; then
+  set -- "$@" --waivers "$WAIVERS"
+fi
+if [ "${STRICT:-0}" = "1" ]; then
+  set -- "$@" --strict
+fi
+if [ "${GITHUB_ACTIONS:-}" = "true" ]; then
+  set -- "$@" --format github
+fi
+
+status=0
+# shellcheck disable=SC2086 # EXTRA_ARGS is split on purpose
+"$CHECKER" check "$@" ${EXTRA_ARGS:-} || status=$?
+if [ -f "$OUT/report.txt" ]; then
+  cat "$OUT/report.txt"
+fi
+exit "$status"

@@ -25,6 +25,8 @@ from .result import CheckResult
 from .testing import run_policy_tests
 
 __all__ = [
+    "RENDERERS",
+    "Baseline",
     "CheckResult",
     "CheckerError",
     "Event",
@@ -36,10 +38,20 @@ __all__ = [
     "Policy",
     "PolicySet",
     "Problem",
+    "Profile",
+    "RenderOptions",
+    "Status",
+    "Triage",
+    "Waivers",
     "__version__",
     "check",
     "events_from_records",
+    "load_baseline",
     "load_policies",
+    "load_profile",
+    "load_waivers",
     "read_events",
     "run_policy_tests",
+    "triage",
+    "write_baseline",
 ]

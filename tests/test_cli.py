@@ -133,3 +133,18 @@ def test_usage_errors_exit_2(argv: list[str], tmp_path: Path) -> None:
 def test_broken_policies_stop_a_check_with_exit_2(export: Path) -> None:
     code, _, err = _cli("check", str(export), "--policies", str(FIXTURES / "invalid-policies"))
     assert code == 2 and "problem(s)" in err
+
+
+def test_triaged_json_follows_its_schema(export: Path, tmp_path: Path) -> None:
+    baseline = tmp_path / "baseline.json"
+    assert _cli("baseline", "create", str(export), "--policies", str(POLICIES), "-o", str(baseline))[0] == 0
+    waivers = tmp_path / "waivers.yaml"
+    waivers.write_text("waivers:\n  - {rule: aliexpress.affiliate.early-exit, seller: s9, reason: r,"
+                       " approver: a, expires: '2020-01-01'}\n", "utf-8")
+    code, out, _ = _cli("check", str(export), "--policies", str(POLICIES), "--format", "json",
+                        "--baseline", str(baseline), "--waivers", str(waivers), "--today", "2024-01-01")
+    assert code == 0
+    doc = json.loads(out)
+    jsonschema.validate(doc, load_schema("result"), format_checker=jsonschema.FormatChecker())
+    assert doc["gating"]["by_status"] == {"new": 0, "baselined": 1, "waived": 0}
+    assert [f["status"] for f in doc["findings"]] == ["baselined"]

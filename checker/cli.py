@@ -155,16 +155,27 @@ def _cmd_explain(args: argparse.Namespace, stdout: IO[str], stderr: IO[str]) -> 
 
 def _add_generate(sub: Any) -> argparse.ArgumentParser:
     p = sub.add_parser("generate", help="write a realistic sample export with ground truth")
-    p.add_argument("args", nargs=argparse.REMAINDER, help="see checker generate -- --help")
+    p.add_argument("--events", type=int, default=5000, help="about how many events (default 5000)")
+    p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--violation-rate", type=float, default=0.2,
+                   help="share of scenarios with an injected violation, 0..1 (default 0.2)")
+    p.add_argument("--no-shuffle", action="store_true", help="write events in generation order")
+    p.add_argument("-o", "--out", required=True, metavar="DIR",
+                   help="writes events.jsonl, truth.jsonl and manifest.json here")
     return p  # type: ignore[no-any-return]
 
 
 @command("generate", _add_generate)
 def _cmd_generate(args: argparse.Namespace, stdout: IO[str], stderr: IO[str]) -> int:
-    from .generator import main as generate_main
+    from .generator import generate
 
-    rest = [a for a in args.args if a != "--"]
-    return generate_main(rest)
+    if args.events < 1 or not 0.0 <= args.violation_rate <= 1.0:
+        raise UsageError("checker generate: --events must be at least 1 and --violation-rate in [0, 1]")
+    summary = generate(args.out, events=args.events, seed=args.seed,
+                       violation_rate=args.violation_rate, shuffle=not args.no_shuffle)
+    print(f"wrote {summary.events} events and {summary.truth_lines} truth lines to "
+          f"{summary.out_dir}; as of {summary.as_of}", file=stdout)
+    return EXIT_OK
 
 
 def run(argv: Sequence[str] | None = None, stdout: IO[str] | None = None,

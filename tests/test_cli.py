@@ -148,3 +148,10 @@ def test_triaged_json_follows_its_schema(export: Path, tmp_path: Path) -> None:
     jsonschema.validate(doc, load_schema("result"), format_checker=jsonschema.FormatChecker())
     assert doc["gating"]["by_status"] == {"new": 0, "baselined": 1, "waived": 0}
     assert [f["status"] for f in doc["findings"]] == ["baselined"]
+
+
+def test_generate_writes_events_truth_and_manifest(tmp_path: Path) -> None:
+    code, out, _ = _cli("generate", "--events", "300", "--seed", "4", "-o", str(tmp_path))
+    assert code == 0 and "wrote" in out
+    assert {p.name for p in tmp_path.iterdir()} == {"events.jsonl", "truth.jsonl", "manifest.json"}
+    assert _cli("generate", "--events", "0", "-o", str(tmp_path))[0] == 2

@@ -304,6 +304,8 @@ class _Run:
         return sorted((e for events in lists for e in events), key=lambda e: e.sort_key)
 
     def view(self, event: Event) -> EventView:
+        if isinstance(event.record, EventView):
+            return event.record
         v = self._views.get(event.event_id)
         if v is None:
             v = self._views[event.event_id] = EventView(event.record, event.epoch)

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import IO, Any
 
 from .errors import Location, Problem
+from .expressions import EventView
 from .schema import validate_record
 from .times import DEFAULT_TIMEZONE, TimestampError, parse_timestamp, zone
 
@@ -198,6 +199,8 @@ class Intake:
         stats.accepted += 1
         self.actions[action] += 1
         if self.keep is None or self.keep(action):
+            # the record is kept as the view expressions read, so no second copy is made later
+            record = EventView(record, epoch)
             self.events[event_id] = Event(event_id, epoch, record["platform"], record["seller_id"],
                                           action, record, stats.file, line)
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import sys
+import traceback
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import IO, Any
@@ -206,11 +207,21 @@ def run(argv: Sequence[str] | None = None, stdout: IO[str] | None = None,
 
 
 def main() -> None:
-    """Entry point of the ``checker`` console script."""
+    """Entry point of the ``checker`` console script.
+
+    An unexpected error exits 2 (never 1, which CI reads as "violations found").
+    """
     try:
         code = run()
     except SystemExit as exc:  # --help and --version
         code = exc.code if isinstance(exc.code, int) else 0
+    except KeyboardInterrupt:
+        code = 130
+    except Exception:  # a bug of the checker's own: say so, with the traceback, and exit 2
+        traceback.print_exc()
+        print("checker: internal error (exit 2); please report it with the traceback above",
+              file=sys.stderr)
+        code = EXIT_ERROR
     sys.exit(code)
 
 

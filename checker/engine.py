@@ -22,8 +22,11 @@ from collections import defaultdict
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
+
+from jmespath.exceptions import JMESPathError
 
 from .errors import CheckerError, Location, Problem
 from .events import Event, EventBatch
@@ -181,13 +184,17 @@ def _exists(ctx: _Context, b: Binding, after: int | None, before: int | None) ->
 @lookup("sum")
 def _sum(ctx: _Context, b: Binding, after: int | None, before: int | None) -> tuple[Any, list[Event]]:
     found = _matching(ctx, b, after, before)
-    total: int | float = 0
     assert b.of is not None
+    # amounts are decimal in the export: add their decimal forms, so 10.7 + 0.1 is 10.8
+    total = Decimal(0)
+    floats = False
     for event in found:
         value = b.of.evaluate(ctx.view(event), ctx.policy.tz, ctx.input_tz)
-        if isinstance(value, int | float) and not isinstance(value, bool):
-            total += value
-    return total, found
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            return None, found  # a missing or non-numeric amount: the sum is unknown
+        floats = floats or isinstance(value, float)
+        total += Decimal(repr(value))
+    return (float(total) if floats else int(total)), found
 
 
 # --- one trigger's decision ------------------------------------------------------
@@ -312,7 +319,18 @@ class _Run:
         return v
 
     def judge(self, policy: Policy, index: _Index, trigger: Event) -> Outcome:
+        """Decide one trigger. Data the expressions cannot work with (a text where a
+        duration belongs, an amount that is not a number) makes the outcome
+        inconclusive with the error as its reason, rather than stopping the run."""
         ctx = _Context(self, policy, index, trigger)
+        try:
+            return self._decide(policy, ctx, trigger)
+        except EVALUATION_ERRORS as exc:
+            evidence = tuple(sorted(ctx.used.values(), key=lambda e: e.sort_key))
+            reason = f"the event's data cannot be evaluated: {type(exc).__name__}: {exc}"
+            return self.outcome(policy, trigger, Kind.INCONCLUSIVE, reason, None, evidence)
+
+    def _decide(self, policy: Policy, ctx: _Context, trigger: Event) -> Outcome:
         ctx.bind()
         kind, reason, message = Kind.PASS, "no violation condition holds", None
         decided = False
@@ -350,13 +368,14 @@ class _Run:
         outcomes: list[Outcome] = []
         triggering = frozenset(a for p in versions for a in p.trigger.actions)
         for event in self.events_of(triggering):
+            # the version in effect at the event's time alone decides whether it triggers
+            in_effect = next((p for p in versions if p.in_effect(event.epoch)), None)
+            if in_effect is not None:
+                if self.triggers(in_effect, event):
+                    outcomes.append(self.judge(in_effect, indexes[in_effect.version], event))
+                continue
             triggered = [p for p in versions if self.triggers(p, event)]
             if not triggered:
-                continue
-            in_effect = [p for p in triggered if p.in_effect(event.epoch)]
-            if in_effect:
-                policy = in_effect[0]
-                outcomes.append(self.judge(policy, indexes[policy.version], event))
                 continue
             policy = _nearest(triggered, event.epoch)
             window = f"[{policy.effective_from_text or '-'}, {policy.effective_until_text or '-'})"
@@ -369,7 +388,16 @@ class _Run:
         if event.platform != policy.platform or event.action not in policy.trigger.actions:
             return False
         where = policy.trigger.where
-        return where is None or truthy(where.evaluate(self.view(event), policy.tz, self.input_tz))
+        if where is None:
+            return True
+        try:
+            return truthy(where.evaluate(self.view(event), policy.tz, self.input_tz))
+        except EVALUATION_ERRORS:
+            return True  # judged, and judge() reports why it cannot decide
+
+
+#: Errors an expression may raise on data it cannot work with.
+EVALUATION_ERRORS = (TypeError, ValueError, ArithmeticError, JMESPathError)
 
 
 def _index_key(policy: Policy) -> tuple[str, ...]:

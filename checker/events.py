@@ -10,9 +10,11 @@ cannot say which is true, and that choice does not depend on input order.
 
 from __future__ import annotations
 
+import bisect
 import hashlib
 import json
 import os
+from array import array
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -90,6 +92,12 @@ class EventBatch:
     timezone: str
     actions: Counter[str]
     latest: int | None  # the latest accepted event instant: the default as-of time
+    # the instants of every accepted event (kept or not), sorted: counts "after as-of"
+    epochs: array[int] = field(default_factory=lambda: array("q"), compare=False, repr=False)
+
+    def accepted_after(self, instant: int) -> int:
+        """How many accepted events (kept in memory or not) are later than ``instant``."""
+        return len(self.epochs) - bisect.bisect_right(self.epochs, instant)
 
     def totals(self) -> dict[str, int]:
         """Counts over all inputs."""
@@ -125,11 +133,11 @@ def _fast_valid(record: Any) -> bool:
         or type(subject.get("id")) not in (str, int)
     ):
         return False
-    if "subject" in record and subject is None:
+    actor = record.get("actor")
+    if actor is not None and type(actor) is not str:
         return False
-    if "actor" in record and type(record["actor"]) is not str:
-        return False
-    return "data" not in record or type(record["data"]) is dict
+    data = record.get("data")
+    return data is None or type(data) is dict
 
 
 class Intake:
@@ -242,10 +250,10 @@ class Intake:
                     texts.get((file, line), ""),
                 ))
         events = tuple(sorted(self.events.values(), key=lambda e: e.sort_key))
-        latest = max((v[5] for k, v in self.digests.items() if k not in self.conflicted),
-                     default=None)
+        epochs = array("q", sorted(v[5] for k, v in self.digests.items() if k not in self.conflicted))
+        latest = epochs[-1] if epochs else None
         return EventBatch(events, tuple(self.inputs), tuple(sorted(rejected)), self.timezone,
-                          +self.actions, latest)
+                          +self.actions, latest, epochs)
 
 
 def read_events(paths: Sequence[str | os.PathLike[str]], *, timezone: str = DEFAULT_TIMEZONE,

@@ -42,10 +42,9 @@ from zoneinfo import ZoneInfo
 import jmespath
 from jmespath import exceptions as jexc
 from jmespath import functions
-from jmespath.visitor import TreeInterpreter
 
 from .durations import DurationError, add_calendar, format_elapsed, parse_duration
-from .jmespath_compiler import Compiled, Env, compile_node
+from .jmespath_compiler import Compiled, Env, Interpreter, compile_node
 from .times import (
     TimestampError,
     format_timestamp,
@@ -164,7 +163,7 @@ def _options(rule_tz: ZoneInfo, input_tz: ZoneInfo) -> jmespath.Options:
 @lru_cache(maxsize=256)
 def _env(rule_tz: ZoneInfo, input_tz: ZoneInfo) -> Env:
     options = _options(rule_tz, input_tz)
-    return Env(options.custom_functions, TreeInterpreter(options))
+    return Env(options.custom_functions, Interpreter(options))
 
 
 def instant_of(value: Any, rule_tz: ZoneInfo, input_tz: ZoneInfo) -> int | None:
@@ -208,8 +207,8 @@ class Expression:
         return self.fn(data, _env(rule_tz, input_tz))
 
     def interpret(self, data: Any, rule_tz: ZoneInfo, input_tz: ZoneInfo) -> Any:
-        """Evaluate with jmespath's own interpreter (the reference the compiled form matches)."""
-        return self.compiled.search(data, options=_options(rule_tz, input_tz))
+        """Evaluate with the tree interpreter (the reference the compiled form matches)."""
+        return _env(rule_tz, input_tz).interpreter.visit(self.ast, data)
 
     @property
     def ast(self) -> dict[str, Any]:
@@ -313,6 +312,15 @@ def function_calls(ast: dict[str, Any]) -> Iterator[tuple[str, list[dict[str, An
     for child in ast.get("children", []):
         if isinstance(child, dict):
             yield from function_calls(child)
+
+
+def comparisons(ast: dict[str, Any]) -> Iterator[tuple[dict[str, Any], dict[str, Any]]]:
+    """Yield the two operands of every comparison in the tree."""
+    if ast.get("type") == "comparator":
+        yield ast["children"][0], ast["children"][1]
+    for child in ast.get("children", []):
+        if isinstance(child, dict):
+            yield from comparisons(child)
 
 
 BUILTIN_FUNCTIONS = frozenset(

@@ -20,7 +20,7 @@ from collections.abc import Callable
 from typing import Any
 
 from jmespath import functions
-from jmespath.visitor import TreeInterpreter, _equals, _is_actual_number, _is_comparable
+from jmespath.visitor import TreeInterpreter, _equals, _is_actual_number
 
 
 class Env:
@@ -109,6 +109,32 @@ def _index(node: dict[str, Any]) -> Compiled:
     return run
 
 
+def orderable(a: Any, b: Any) -> bool:
+    """Whether ``<`` and friends apply: two numbers or two strings.
+
+    jmespath.py lets a number meet a string here and then raises TypeError;
+    exports hold numbers as strings often enough ("5000" from a CSV) that
+    this checker yields null instead, as the JMESPath spec says for any
+    other mix of types.
+    """
+    if _is_actual_number(a):
+        return _is_actual_number(b)
+    return isinstance(a, str) and isinstance(b, str)
+
+
+class Interpreter(TreeInterpreter):  # type: ignore[misc]
+    """jmespath's interpreter with the one deviation of :func:`orderable`."""
+
+    def visit_comparator(self, node: dict[str, Any], value: Any) -> Any:
+        if node["value"] in self._EQUALITY_OPS:
+            return super().visit_comparator(node, value)
+        left = self.visit(node["children"][0], value)
+        right = self.visit(node["children"][1], value)
+        if not orderable(left, right):
+            return None
+        return self.COMPARATOR_FUNC[node["value"]](left, right)
+
+
 def _comparator(node: dict[str, Any]) -> Compiled:
     left, right = (compile_node(child) for child in node["children"])
     op = node["value"]
@@ -120,7 +146,7 @@ def _comparator(node: dict[str, Any]) -> Compiled:
 
     def ordering(value: Any, env: Env) -> Any:
         a, b = left(value, env), right(value, env)
-        if not (_is_comparable(a) and _is_comparable(b)):
+        if not orderable(a, b):
             return None
         return compare(a, b)
 

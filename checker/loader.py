@@ -141,7 +141,12 @@ def load_policies(paths: Sequence[str | os.PathLike[str]]) -> PolicySet:
     name, revision, manifest_problems = _manifest(paths)
     problems.extend(manifest_problems)
     policies.sort(key=lambda p: (p.id, _semver_key(p.version)))
-    hashes = tuple(sorted((display_path(Path(p.file)), p.sha256) for p in policies))
+    # paths relative to the pack's root, so the hash is the same from any working directory
+    root = Path(os.path.commonpath([Path(p.file).resolve().parent for p in policies])) if policies else None
+    hashes = tuple(sorted(
+        (Path(p.file).resolve().relative_to(root).as_posix() if root else p.file, p.sha256)
+        for p in policies
+    ))
     digest = hashlib.sha256("".join(f"{f}\0{h}\n" for f, h in hashes).encode()).hexdigest()
     return PolicySet(tuple(policies), Pack(name, revision, digest, hashes),
                      tuple(sorted(set(problems))))
@@ -162,7 +167,7 @@ def _cross_checks(policies: list[Policy]) -> list[Problem]:
         for p in sorted(versions, key=lambda p: p.file):
             if p.version in seen:
                 problems.append(Problem(
-                    Location(p.file, 1, 1, "$.version"), "duplicate-id",
+                    p.location("version"), "duplicate-id",
                     f"{rule_id} version {p.version} is also defined in {seen[p.version].file}",
                 ))
             seen[p.version] = p
@@ -172,7 +177,7 @@ def _cross_checks(policies: list[Policy]) -> list[Problem]:
             b_start = b.effective_from if b.effective_from is not None else -(2**63)
             if b_start < a_end:
                 problems.append(Problem(
-                    Location(b.file, 1, 1, "$.effective_from"), "overlapping-versions",
+                    b.location("effective_from"), "overlapping-versions",
                     f"{rule_id} {b.version} takes effect before {a.version} ({a.file}) ends: "
                     "give the older version an effective_until at or before this "
                     "version's effective_from",

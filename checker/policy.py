@@ -17,13 +17,22 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from .durations import DurationError, parse_duration
-from .errors import Problem
-from .expressions import Expression, ExpressionError, check_calls, compile_expression, root_fields
+from .errors import Location, Problem
+from .expressions import (
+    DURATION_ARGUMENT,
+    Expression,
+    ExpressionError,
+    check_calls,
+    comparisons,
+    compile_expression,
+    function_calls,
+    root_fields,
+)
 from .times import TimestampError, parse_instant, zone
 from .yamlsafe import Document, Path
 
@@ -72,6 +81,9 @@ class Parameter:
     type: str
     default: Any
     description: str = ""
+    # how expressions use a duration: as elapsed time (duration(), plus(), minus()),
+    # which refuses months and years, or on the calendar (add_calendar())
+    usage: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -141,6 +153,13 @@ class Policy:
     file: str = ""
     sha256: str = ""
     raw: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
+    # where each top-level key stands in the file, for problems found across files
+    positions: Mapping[str, tuple[int, int]] = field(default_factory=dict, compare=False, repr=False)
+
+    def location(self, key: str) -> Location:
+        """The location of a top-level key's value (or of the file's start)."""
+        line, column = self.positions.get(key, self.positions.get("id", (1, 1)))
+        return Location(self.file, line, column, f"$.{key}")
 
     @property
     def tz(self) -> ZoneInfo:
@@ -175,6 +194,34 @@ class _Builder:
     def __init__(self, doc: Document) -> None:
         self.doc = doc
         self.problems: list[Problem] = []
+        self.let_names = set(doc.data.get("let") or {})
+        self.uses: list[tuple[Path, Expression]] = []  # every expression built, for param checks
+
+    def parameter_uses(self, params: dict[str, Parameter]) -> dict[str, Parameter]:
+        """Record how each duration parameter is used and check its default against that;
+        a duration parameter compared as if it were a number is an error."""
+        usage: dict[str, set[str]] = {name: set() for name in params}
+        for path, expr in self.uses:
+            for name, args in function_calls(expr.ast):
+                kind = DURATION_ARGUMENT.get(name)
+                param = _param_name(args[-1]) if kind and args else None
+                if param in usage:
+                    usage[param].add(kind)  # type: ignore[arg-type]
+            for left, right in comparisons(expr.ast):
+                for side in (left, right):
+                    param = _param_name(side)
+                    if param in params and params[param].type == "duration":
+                        self.error(path, "parameter",
+                                   f"params.{param} is a duration text ({params[param].default!r}): "
+                                   f"compare elapsed time with duration(params.{param})")
+        out = {}
+        for name, param in params.items():
+            param = replace(param, usage=frozenset(usage[name]))
+            problem = parameter_problem(param, param.default)
+            if problem:
+                self.error(("parameters", name, "default"), "parameter", problem)
+            out[name] = param
+        return out
 
     def error(self, path: Path, code: str, message: str, detail: str = "") -> None:
         self.problems.append(Problem(self.doc.location(path), code, message, detail))
@@ -193,11 +240,21 @@ class _Builder:
 
     def event_expression(self, path: Path, params: Mapping[str, Any]) -> Expression:
         """An expression evaluated against one event (where, of, correlate_by): any field."""
-        return self.expression(path, set(), params)
+        expr = self.expression(path, set(), params)
+        for name, _ in root_fields(expr.ast):
+            if name in ("true", "false", "null"):
+                self.error(path, "unknown-name",
+                           f"{name!r} here is a field of the event, not a literal: write `{name}`")
+            elif name in RESERVED_NAMES or name in self.let_names:
+                self.error(path, "unknown-name",
+                           f"{name!r} is not visible here: this expression reads one event's "
+                           "fields (data, actor, subject...), not the decision context")
+        return expr
 
     def _check_names(
         self, path: Path, expr: Expression, names: set[str], params: Mapping[str, Any]
     ) -> None:
+        self.uses.append((path, expr))
         if not names:  # evaluated against an event: its fields are open-ended
             return
         for name, rest in root_fields(expr.ast):
@@ -245,22 +302,31 @@ def _actions(value: str | list[str]) -> tuple[str, ...]:
     return (value,) if isinstance(value, str) else tuple(value)
 
 
-def _check_parameter(b: _Builder, name: str, spec: Mapping[str, Any]) -> Parameter:
-    param = Parameter(name, spec["type"], spec["default"], spec.get("description", ""))
-    problem = parameter_problem(param, param.default)
-    if problem:
-        b.error(("parameters", name, "default"), "parameter", problem)
-    return param
+def _parameter(name: str, spec: Mapping[str, Any]) -> Parameter:
+    return Parameter(name, spec["type"], spec["default"], spec.get("description", ""))
+
+
+def _param_name(node: dict[str, Any]) -> str | None:
+    """``x`` when the node is exactly ``params.x``."""
+    if node.get("type") == "subexpression":
+        children = node["children"]
+        if (len(children) == 2 and all(c.get("type") == "field" for c in children)
+                and children[0]["value"] == "params"):
+            return str(children[1]["value"])
+    return None
 
 
 def parameter_problem(param: Parameter, value: Any) -> str | None:
-    """Why ``value`` does not fit ``param``'s type, or None."""
+    """Why ``value`` does not fit ``param``'s type (and use), or None."""
     kind = param.type
     if kind == "duration":
         try:
-            parse_duration(value)
+            duration = parse_duration(value)
         except DurationError as exc:
             return f"parameter {param.name}: {exc}"
+        if "elapsed" in param.usage and duration.is_calendar:
+            return (f"parameter {param.name}: {value!r} has months or years, but the policy uses it "
+                    "as elapsed time (duration(), plus(), minus()); give days or hours")
         return None
     ok = {
         "number": isinstance(value, int | float) and not isinstance(value, bool),
@@ -275,10 +341,7 @@ def build_policy(doc: Document, sha256: str = "") -> tuple[Policy | None, list[P
     """Build a :class:`Policy` from a schema-valid document, or return its problems."""
     data = doc.data
     b = _Builder(doc)
-    params = {
-        name: _check_parameter(b, name, spec)
-        for name, spec in (data.get("parameters") or {}).items()
-    }
+    params = {name: _parameter(name, spec) for name, spec in (data.get("parameters") or {}).items()}
 
     try:
         tz = zone(data["timezone"])
@@ -336,6 +399,7 @@ def build_policy(doc: Document, sha256: str = "") -> tuple[Policy | None, list[P
     violation = b.expression(("violation_if",), names, params)
     messages = (b.template(("message", "en"), names, params),
                 b.template(("message", "zh"), names, params))
+    params = b.parameter_uses(params)
     if b.problems:
         return None, b.problems
     source = data["source"]
@@ -367,4 +431,5 @@ def build_policy(doc: Document, sha256: str = "") -> tuple[Policy | None, list[P
         file=doc.file,
         sha256=sha256,
         raw=data,
+        positions={key: doc.values[(key,)] for key in data if (key,) in doc.values},
     ), []

@@ -86,7 +86,7 @@ class CheckResult:
             "inputs": {
                 "files": [s.as_dict() for s in self.batch.inputs],
                 "totals": self.batch.totals(),
-                "events_after_as_of": sum(1 for e in self.batch.events if e.epoch > self.as_of),
+                "events_after_as_of": self.batch.accepted_after(self.as_of),
                 # unknown actions are kept and counted, never an error
                 "actions": dict(sorted(self.batch.actions.items())),
                 "unread_actions": sorted(set(self.batch.actions) - read),

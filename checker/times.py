@@ -31,7 +31,7 @@ MICROSECONDS_THRESHOLD = 10**14
 
 _DATE_ONLY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _ISO = re.compile(
-    r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2}(?:[.,]\d{1,9})?)?(?:[Zz]|[+-]\d{2}:?\d{2})?$"
+    r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}(?::\d{2}(?:[.,]\d{1,9})?)?(?:[Zz]|[+-]\d{2}:?\d{2})?$"
 )
 
 
@@ -48,8 +48,25 @@ def zone(name: str) -> ZoneInfo:
         raise TimestampError(f"unknown timezone {name!r} (use an IANA name such as Asia/Shanghai)") from exc
 
 
+# Instants the checker accepts: wide enough for any export, narrow enough that
+# every calendar computation (local dates, +3 months) stays inside datetime's range.
+EARLIEST = -2_208_988_800 * US_PER_SECOND  # 1900-01-01T00:00:00Z
+LATEST = 221_845_392_000 * US_PER_SECOND  # 9000-01-01T00:00:00Z
+
+
 def parse_timestamp(value: object, tz: ZoneInfo) -> int:
-    """Epoch microseconds of ``value``; naive strings are local time in ``tz``."""
+    """Epoch microseconds of ``value``; naive strings are local time in ``tz``.
+
+    Instants before 1900 or from the year 9000 on are refused: no export holds
+    them, and they would break calendar arithmetic later.
+    """
+    instant = _parse(value, tz)
+    if not EARLIEST <= instant < LATEST:
+        raise TimestampError(f"{value!r} is outside the years 1900 to 8999")
+    return instant
+
+
+def _parse(value: object, tz: ZoneInfo) -> int:
     if isinstance(value, bool):
         raise TimestampError(f"{value!r} is a boolean, not a timestamp")
     if isinstance(value, int | float | Decimal):
@@ -62,18 +79,18 @@ def parse_timestamp(value: object, tz: ZoneInfo) -> int:
             f"{value!r} is not an RFC 3339 timestamp (like 2024-03-01T10:00:00+08:00) "
             "or epoch seconds/milliseconds"
         )
-    text = text.replace(",", ".").replace("z", "Z")
+    text = text.replace(",", ".").replace("z", "Z").replace("t", "T")
     # fromisoformat takes at most 6 fractional digits; nanoseconds are truncated
     m = re.search(r"\.(\d+)", text)
     if m and len(m.group(1)) > 6:
         text = text[: m.start(1) + 6] + text[m.end(1):]
     try:
         dt = datetime.fromisoformat(text)
-    except ValueError as exc:
+        if dt.tzinfo is None:
+            dt = dt.replace(tzinfo=tz)
+        return to_epoch_us(dt)
+    except (ValueError, OverflowError) as exc:
         raise TimestampError(f"{value!r} is not a valid date and time: {exc}") from exc
-    if dt.tzinfo is None:
-        dt = dt.replace(tzinfo=tz)
-    return to_epoch_us(dt)
 
 
 def _from_number(value: int | float | Decimal) -> int:
@@ -97,7 +114,10 @@ def parse_instant(value: str, tz: ZoneInfo, *, end_of_day: bool = False) -> int:
     midnight that ends it).
     """
     if isinstance(value, str) and _DATE_ONLY.match(value.strip()):
-        d = date.fromisoformat(value.strip())
+        try:
+            d = date.fromisoformat(value.strip())
+        except ValueError as exc:
+            raise TimestampError(f"{value!r} is not a valid date: {exc}") from exc
         start = to_epoch_us(datetime(d.year, d.month, d.day, tzinfo=tz))
         return start + 86_400 * US_PER_SECOND if end_of_day else start
     return parse_timestamp(value, tz)

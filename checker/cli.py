@@ -64,6 +64,7 @@ COMMANDS: dict[str, Command] = {}
 SUBCOMMAND_MODULES: tuple[tuple[str, str, str, str], ...] = (
     ("check", "checker.cli_check", "add_check_parser", "cmd_check"),
     ("baseline", "checker.cli_check", "add_baseline_parser", "cmd_baseline"),
+    ("report", "checker.cli_report", "add_parser", "cmd_report"),
 )
 
 
@@ -191,6 +192,7 @@ def run(argv: Sequence[str] | None = None, stdout: IO[str] | None = None,
     try:
         args = _parser().parse_args(list(argv) if argv is not None else None)
         args.stdin = stdin
+        args.argv = tuple(sys.argv[1:] if argv is None else argv)
         return COMMANDS[args.command].run(args, stdout, stderr)
     except UsageError as exc:
         print(exc, file=stderr)

@@ -190,7 +190,7 @@ def cmd_check(args: argparse.Namespace, stdout: IO[str], stderr: IO[str]) -> int
         color = (out is None and fmt == "text" and stdout.isatty()
                  and not os.environ.get("NO_COLOR"))
         options = RenderOptions(all_outcomes=args.all_outcomes, lang=args.lang, color=color,
-                                triage=gate)
+                                triage=gate, command=("checker", *getattr(args, "argv", ())))
         if out is None:
             write_report(fmt, result, options, stdout)
         else:

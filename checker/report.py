@@ -37,6 +37,7 @@ class RenderOptions:
     lang: str = "en"
     color: bool = False
     triage: Triage = field(default_factory=Triage)
+    command: tuple[str, ...] = ()  # the command line, for the report's provenance
 
 
 Renderer = Callable[[CheckResult, RenderOptions], "str | Iterable[str]"]

@@ -20,6 +20,8 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import IO, Any
 
+import orjson
+
 from .errors import Location, Problem
 from .expressions import EventView
 from .schema import validate_record
@@ -140,6 +142,24 @@ def _fast_valid(record: Any) -> bool:
     return data is None or type(data) is dict
 
 
+def content_digest(record: dict[str, Any], text: str = "") -> bytes:
+    """A digest of a record's content, independent of its key order and spacing.
+
+    orjson writes the canonical form about ten times faster than json. It
+    writes NaN and Infinity as null, though, so records whose text holds them
+    (json.loads accepts them) and anything orjson cannot write (integers past
+    64 bits, non-JSON values from in-memory records) take the json module.
+    """
+    if "NaN" not in text and "Infinity" not in text:
+        try:
+            return hashlib.blake2b(orjson.dumps(record, option=orjson.OPT_SORT_KEYS),
+                                   digest_size=16).digest()
+        except TypeError:
+            pass
+    canonical = json.dumps(record, sort_keys=True, ensure_ascii=False, default=str)
+    return hashlib.blake2b(canonical.encode(), digest_size=16).digest()
+
+
 class Intake:
     """Accumulates records from any reader into an :class:`EventBatch`.
 
@@ -189,9 +209,7 @@ class Intake:
             self._reject(stats, line, "bad-timestamp", f"$.timestamp: {exc}", text)
             return
         event_id = record["event_id"]
-        digest = hashlib.blake2b(
-            json.dumps(record, sort_keys=True, ensure_ascii=False).encode(), digest_size=16
-        ).digest()
+        digest = content_digest(record, text)
         if event_id in self.conflicted:
             self._conflict(event_id, stats, line, digest, text)
             return

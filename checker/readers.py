@@ -35,6 +35,8 @@ from datetime import date, datetime, time
 from decimal import Decimal
 from typing import IO, Any
 
+import orjson
+
 from .errors import CheckerError, Location, Problem
 from .jsonarray import NotAnArray, split_array
 
@@ -226,10 +228,16 @@ def read_jsonl(stream: IO[bytes], options: ReadOptions, display: str) -> Iterato
             yield RawRecord(number, None, text, ("encoding", bad))
             continue
         try:
-            value = json.loads(text)
-        except json.JSONDecodeError as exc:
-            yield RawRecord(number, None, text, ("bad-json", f"not JSON: {exc.msg} at column {exc.colno}"))
-            continue
+            value = orjson.loads(text)
+        except orjson.JSONDecodeError:
+            # the json module explains the error, and reads what orjson refuses
+            # but JSON Lines exports hold (NaN, integers past 64 bits)
+            try:
+                value = json.loads(text)
+            except json.JSONDecodeError as exc:
+                yield RawRecord(number, None, text,
+                                ("bad-json", f"not JSON: {exc.msg} at column {exc.colno}"))
+                continue
         yield RawRecord(number, value, text)
 
 

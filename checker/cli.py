@@ -103,6 +103,8 @@ def _parser() -> argparse.ArgumentParser:
 def _add_validate(sub: Any) -> argparse.ArgumentParser:
     p = sub.add_parser("validate", help="validate policy files (schema and semantics)")
     p.add_argument("paths", nargs="*", default=["policies"], metavar="PATH")
+    p.add_argument("--engine", choices=("python", "duckdb"), default="python",
+                   help="duckdb also refuses, by name, any construct that cannot compile to SQL")
     return p  # type: ignore[no-any-return]
 
 
@@ -111,6 +113,13 @@ def _cmd_validate(args: argparse.Namespace, stdout: IO[str], stderr: IO[str]) ->
     policy_set = load_or_report(args.paths, stderr)
     if policy_set is None:
         return EXIT_ERROR
+    if args.engine == "duckdb":
+        from .sql import unsupported  # the optional extra: imported only when asked for
+
+        problems = [problem for p in policy_set.policies for problem in unsupported(p)]
+        if problems:
+            print_problems(problems, stderr)
+            return EXIT_ERROR
     print(f"{len(policy_set.policies)} policies valid "
           f"(pack {policy_set.pack.name}@{policy_set.pack.revision})", file=stdout)
     return EXIT_OK

@@ -10,6 +10,7 @@ the waivers, 3 under ``--strict`` when any record was rejected.
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import os
 from datetime import date
 from typing import IO, Any
@@ -46,6 +47,9 @@ def add_input_options(p: argparse.ArgumentParser) -> None:
                    "arrays, CSV, TSV or Parquet, optionally gzip-compressed")
     p.add_argument("--policies", action="append", metavar="DIR",
                    help="policy files or directories (default: ./policies)")
+    p.add_argument("--engine", choices=("auto", "python", "duckdb"), default="auto",
+                   help="python (the reference), duckdb (policies compiled to SQL), or auto: "
+                   "duckdb from 16 MiB of plain JSON Lines input, when installed (BENCHMARKS.md)")
     p.add_argument("--profile", action="append", default=[], metavar="[PATTERN=]FILE",
                    help="a field-mapping profile for platform exports; with several, each reads "
                    "the files its 'match' patterns (or PATTERN) name")
@@ -157,13 +161,45 @@ def _read(args: argparse.Namespace, actions: frozenset[str], stderr: IO[str]) ->
         stdin=getattr(args, "stdin", None), progress=Progress.for_terminal(stderr, quiet=args.quiet))
 
 
+def _engine(args: argparse.Namespace) -> str:
+    """The engine a check runs on: the one asked for, or by the size rule for ``auto``.
+
+    The DuckDB engine reads canonical events only; ``auto`` falls back to the
+    reference engine when the DuckDB extra is not installed.
+    """
+    engine = getattr(args, "engine", "python")
+    plain = not (args.profile or args.encoding or args.input_format or "-" in args.inputs)
+    if engine == "auto":
+        if not plain or importlib.util.find_spec("duckdb") is None:
+            return "python"
+        from .sql import choose_engine
+
+        return choose_engine(args.inputs)
+    if engine == "duckdb":
+        if not plain:
+            raise UsageError("checker check: --engine duckdb reads canonical events: "
+                             "no --profile, --encoding, --input-format or standard input")
+        if importlib.util.find_spec("duckdb") is None:
+            raise UsageError("checker check: --engine duckdb needs the extra: "
+                             "pip install 'policy-checker[duckdb]'")
+    return str(engine)
+
+
 def _run_check(args: argparse.Namespace, stderr: IO[str]) -> CheckResult | None:
     policy_set = load_or_report(args.policies, stderr)
     if policy_set is None:
         return None
     actions = frozenset().union(*(p.actions for p in policy_set.policies))
-    batch = _read(args, actions, stderr)
-    result = check(policy_set, batch, as_of=args.as_of, params=parse_params(args.param))
+    engine = _engine(args)
+    if engine == "duckdb":
+        from .sql import check_duckdb  # the optional extra: imported only when asked for
+
+        result = check_duckdb(policy_set, args.inputs, as_of=args.as_of,
+                              params=parse_params(args.param), timezone=args.timezone)
+        batch = result.batch
+    else:
+        batch = _read(args, actions, stderr)
+        result = check(policy_set, batch, as_of=args.as_of, params=parse_params(args.param))
     if args.rejects:
         with open(args.rejects, "w", encoding="utf-8", newline="") as fh:
             write_rejects(batch, fh)

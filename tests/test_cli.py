@@ -155,3 +155,19 @@ def test_generate_writes_events_truth_and_manifest(tmp_path: Path) -> None:
     assert code == 0 and "wrote" in out
     assert {p.name for p in tmp_path.iterdir()} == {"events.jsonl", "truth.jsonl", "manifest.json"}
     assert _cli("generate", "--events", "0", "-o", str(tmp_path))[0] == 2
+
+
+def test_both_engines_give_byte_identical_json(export: Path) -> None:
+    python = _cli("check", str(export), "--policies", str(POLICIES), "--engine", "python",
+                  "--format", "json", "--all-outcomes")
+    duckdb = _cli("check", str(export), "--policies", str(POLICIES), "--engine", "duckdb",
+                  "--format", "json", "--all-outcomes")
+    assert python[0] == duckdb[0] == 1
+    assert python[1] == duckdb[1]
+
+
+def test_validate_for_the_duckdb_engine() -> None:
+    code, out, _ = _cli("validate", "--engine", "duckdb", str(POLICIES))
+    assert code == 0 and "15 policies valid" in out
+    code, _, err = _cli("check", "x.jsonl", "--engine", "duckdb", "--profile", "p.yaml")
+    assert code == 2 and "--engine duckdb reads canonical events" in err

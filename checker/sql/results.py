@@ -1,0 +1,155 @@
+"""A :class:`~checker.result.CheckResult` whose outcomes stay in DuckDB until asked for.
+
+At export scale most triggers pass, and turning millions of them into Python
+objects would cost more than deciding them. :class:`SqlCheckResult` counts
+outcomes in SQL, builds the findings (violations) when first asked, and
+builds every outcome only when something iterates ``outcomes`` (for
+instance ``--all-outcomes``). What it returns is what
+:func:`checker.api.check` returns for the same input: same outcomes, order,
+evidence, messages and fingerprints.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, overload
+
+from ..events import EventBatch
+from ..outcomes import OUTCOME_ORDER, Kind, Outcome
+from ..policy import Policy
+from ..result import CheckResult
+
+if TYPE_CHECKING:
+    from .compile import Plan
+    from .duckdb_engine import _Run
+
+
+@dataclass(frozen=True)
+class SqlEventBatch(EventBatch):
+    """The intake's account, with the accepted events left in DuckDB: ``events`` is empty and
+    :meth:`accepted_after` counts there."""
+
+    count_after: Callable[[int], int] | None = field(default=None, compare=False, repr=False)
+
+    def accepted_after(self, instant: int) -> int:
+        """How many accepted events are later than ``instant``."""
+        assert self.count_after is not None
+        return self.count_after(instant)
+
+
+class OutcomeStore(Sequence[Outcome]):
+    """Every outcome of a run: decision tables in DuckDB plus outcomes already built."""
+
+    def __init__(self, run: _Run) -> None:
+        self.run = run
+        self.rules: list[tuple[list[Policy], list[Plan]]] = []
+        self.extra: list[Outcome] = []
+        self._all: tuple[Outcome, ...] | None = None
+        self._findings: tuple[Outcome, ...] | None = None
+        self._tally: Counter[tuple[str, str, str]] | None = None
+
+    def add_rule(self, versions: list[Policy], plans: list[Plan]) -> None:
+        """Record a rule decided in SQL (its decision tables are ``dec_<tag>``)."""
+        self.rules.append((versions, plans))
+
+    def add_outcomes(self, outcomes: Sequence[Outcome]) -> None:
+        """Record outcomes decided outside SQL (not applicable, or by the reference engine)."""
+        self.extra.extend(outcomes)
+
+    def tally(self) -> Counter[tuple[str, str, str]]:
+        """Outcome counts per (rule id, version, kind)."""
+        if self._tally is None:
+            tally: Counter[tuple[str, str, str]] = Counter()
+            for _, plans in self.rules:
+                for plan in plans:
+                    rows = self.run.con.execute(
+                        f'SELECT kind, count(*) FROM "dec_{plan.tag}" '
+                        "WHERE NOT hard GROUP BY kind").fetchall()
+                    for kind, n in rows:
+                        tally[(plan.policy.id, plan.policy.version, kind)] += n
+            for o in self.extra:
+                tally[(o.rule_id, o.rule_version, o.kind.value)] += 1
+            self._tally = tally
+        return self._tally
+
+    def findings(self) -> tuple[Outcome, ...]:
+        """The violations, in result order."""
+        if self._findings is None:
+            if self._all is not None:
+                self._findings = tuple(o for o in self._all if o.kind is Kind.VIOLATION)
+            else:
+                found = [o for o in self.extra if o.kind is Kind.VIOLATION]
+                for _, plans in self.rules:
+                    for plan in plans:
+                        found.extend(self.run.materialise(plan, "kind = 'violation'"))
+                self._findings = tuple(sorted(found, key=lambda o: o.sort_key))
+        return self._findings
+
+    def materialised(self) -> tuple[Outcome, ...]:
+        """Every outcome, built once."""
+        if self._all is None:
+            found = list(self.extra)
+            for _, plans in self.rules:
+                for plan in plans:
+                    found.extend(self.run.materialise(plan, "true"))
+            self._all = tuple(sorted(found, key=lambda o: o.sort_key))
+        return self._all
+
+    def __len__(self) -> int:
+        return sum(self.tally().values())
+
+    @overload
+    def __getitem__(self, index: int) -> Outcome: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[Outcome]: ...
+
+    def __getitem__(self, index: int | slice) -> Outcome | Sequence[Outcome]:
+        return self.materialised()[index]
+
+    def __iter__(self) -> Iterator[Outcome]:
+        return iter(self.materialised())
+
+
+@dataclass(frozen=True)
+class SqlCheckResult(CheckResult):
+    """A check result whose ``outcomes`` is an :class:`OutcomeStore` (built on demand)."""
+
+    @property
+    def store(self) -> OutcomeStore:
+        """The lazily built outcomes."""
+        assert isinstance(self.outcomes, OutcomeStore)
+        return self.outcomes
+
+    @property
+    def findings(self) -> tuple[Outcome, ...]:
+        """The violations, sorted by rule, time and event id."""
+        return self.store.findings()
+
+    def counts(self) -> list[dict[str, Any]]:
+        """Outcome counts per rule and version (as :meth:`CheckResult.counts`)."""
+        tally = self.store.tally()
+        rows = []
+        for p in self.policies:
+            row: dict[str, Any] = {"rule_id": p.id, "rule_version": p.version, "severity": p.severity}
+            for kind in OUTCOME_ORDER:
+                row[kind.value] = tally[(p.id, p.version, kind.value)]
+            row["triggers"] = sum(row[k.value] for k in OUTCOME_ORDER)
+            rows.append(row)
+        return rows
+
+    def to_dict(self, *, all_outcomes: bool = False) -> dict[str, Any]:
+        """The JSON result, identical to the reference engine's."""
+        if all_outcomes:
+            full = CheckResult(self.as_of, self.store.materialised(), self.policies, self.pack, self.batch,
+                               self.params)
+            return full.to_dict(all_outcomes=True)
+        light = CheckResult(self.as_of, self.findings, self.policies, self.pack, self.batch, self.params)
+        doc = light.to_dict(all_outcomes=False)
+        tally = self.store.tally()
+        doc["summary"]["by_outcome"] = {
+            k.value: sum(n for (_, _, kind), n in tally.items() if kind == k.value) for k in OUTCOME_ORDER}
+        doc["outcomes"] = self.counts()
+        return doc

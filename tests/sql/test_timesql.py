@@ -1,0 +1,98 @@
+"""Time arithmetic in SQL against Python's, at boundaries and over many random instants."""
+
+from __future__ import annotations
+
+import random
+from datetime import UTC, datetime
+
+import duckdb
+import pytest
+
+from checker.durations import add_calendar, parse_duration
+from checker.sql.duckdb_engine import macro_texts
+from checker.sql.sqlbuild import col, sql, tmpl
+from checker.sql.timesql import add_calendar as sql_add_calendar
+from checker.sql.timesql import local_day_number, parse_text, zone_table
+from checker.times import local_date, parse_timestamp, zone
+
+ZONES = ["Asia/Shanghai", "America/New_York", "Europe/London", "Australia/Lord_Howe", "UTC"]
+
+
+def _con(name: str) -> duckdb.DuckDBPyConnection:
+    con = duckdb.connect()
+    for text in macro_texts((zone_table(name),)):
+        con.execute(text)
+    return con
+
+
+def _texts(seed: int) -> list[str]:
+    rnd = random.Random(seed)
+    out = ["2024-03-10T02:30:00", "2024-11-03T01:30:00", "2024-02-29T23:59:59.999999+08:00",
+           "2024-02-30T10:00:00Z", "2024-03-01T24:00:00", "2024-03-01T10:00:00+24:00",
+           "1988-04-17T02:30:00", "2024-10-06T02:15:00", "2024-04-07T01:45:00"]
+    for _ in range(2000):
+        y, mo, d = rnd.randrange(1971, 2099), rnd.randrange(1, 13), rnd.randrange(1, 32)
+        h, mi, s = rnd.randrange(0, 25), rnd.randrange(0, 60), rnd.randrange(0, 61)
+        frac = rnd.choice(["", ".5", ".123", ".123456", ".1234567"])
+        tail = rnd.choice(["", "", "Z", "+08:00", "-05:30", "+23:59", "+24:00"])
+        out.append(f"{y:04d}-{mo:02d}-{d:02d}{rnd.choice('T ')}{h:02d}:{mi:02d}:{s:02d}{frac}{tail}")
+    return out
+
+
+@pytest.mark.parametrize("name", ZONES)
+def test_parse_text_is_python_or_says_it_cannot(name: str) -> None:
+    z = zone_table(name)
+    p = parse_text(col("s"), z)
+    query = sql(tmpl("SELECT s, {e}, {f} FROM (SELECT unnest(?) AS s)", e=p.epoch, f=p.fast))
+    rows = _con(name).execute(query, [_texts(len(name))]).fetchall()
+    fast = 0
+    for text, epoch, ok in rows:
+        if not ok:
+            continue  # left to Python
+        fast += 1
+        assert epoch == parse_timestamp(text, zone(name)), text
+    assert fast > 1000
+
+
+@pytest.mark.parametrize("name", ["Asia/Shanghai", "America/New_York", "Australia/Lord_Howe"])
+@pytest.mark.parametrize("duration", ["P3M", "P1Y", "P1M1DT2H"])
+def test_add_calendar_and_local_days(name: str, duration: str) -> None:
+    d = parse_duration(duration)
+    rnd = random.Random(duration + name)
+    base = [int(datetime(2024, m, day, h, tzinfo=UTC).timestamp() * 1_000_000)
+            for m, day, h in [(1, 31, 2), (1, 30, 16), (2, 29, 15), (3, 10, 7), (11, 3, 5), (12, 31, 23)]]
+    # the zone tables cover 1970-2100; outside, the compiler marks rows for Python (see jmes._shift)
+    instants = base + [rnd.randrange(70_000_000, 4_000_000_000) * 1_000_000 + rnd.randrange(1_000_000)
+                       for _ in range(300)]
+    z = zone_table(name)
+    forward = sql_add_calendar(col("t"), d.years * 12 + d.months, d.weeks * 7 + d.days,
+                               ((d.hours * 60 + d.minutes) * 60) * 1_000_000 + d.microseconds, z)
+    back = sql_add_calendar(col("t"), -(d.years * 12 + d.months), -(d.weeks * 7 + d.days),
+                            -(((d.hours * 60 + d.minutes) * 60) * 1_000_000 + d.microseconds), z)
+    query = sql(tmpl("SELECT t, {f}, {b}, {day} FROM (SELECT unnest(?) AS t)", f=forward, b=back,
+                     day=local_day_number(col("t"), z)))
+    tz = zone(name)
+    for t, f, b, day in _con(name).execute(query, [instants]).fetchall():
+        assert f == add_calendar(t, d, tz), (t, duration)
+        assert b == add_calendar(t, d, tz, sign=-1), (t, duration)
+        assert day == (local_date(t, tz) - datetime(1970, 1, 1).date()).days
+
+
+def test_month_end_clamping_example() -> None:
+    """2024-01-31 10:00 Beijing + 3 calendar months ends 2024-04-30 10:00 (the catalogue's example)."""
+    paid = parse_timestamp("2024-01-31T10:00:00+08:00", zone("Asia/Shanghai"))
+    z = zone_table("Asia/Shanghai")
+    end = _con("Asia/Shanghai").execute(sql(tmpl("SELECT {e}", e=sql_add_calendar(col("t"), 3, 0, 0, z))
+                                            .from_("(SELECT ? AS t)")), [paid]).fetchone()
+    assert end is not None
+    assert end[0] == parse_timestamp("2024-04-30T10:00:00+08:00", zone("Asia/Shanghai"))
+
+
+def test_unparseable_text_is_never_fast() -> None:
+    z = zone_table("Asia/Shanghai")
+    p = parse_text(col("s"), z)
+    texts = ["soon", "2024-03-01", "2024-03-01T10:00", "2024-3-1T10:00:00", " 2024-03-01T10:00:00Z"]
+    rows = _con("Asia/Shanghai").execute(sql(tmpl("SELECT s, {f} FROM (SELECT unnest(?) AS s)", f=p.fast)),
+                                         [texts]).fetchall()
+    for text, ok in rows:
+        assert not ok, text

@@ -1,0 +1,87 @@
+"""Constructs the compiler cannot reproduce are refused by name; nothing runs differently."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+import checker
+from checker.errors import CheckerError
+from checker.sql import check_duckdb, choose_engine, unsupported
+from checker.sql.compile import compile_policy
+
+POLICY = """\
+id: demo.rule
+version: 1.0.0
+title: {{en: Demo, zh: 演示}}
+message: {{en: "demo {{{{ trigger.event_id }}}}", zh: "演示"}}
+platform: aliexpress
+severity: low
+source: {{document: demo.txt, quote: demo}}
+timezone: Asia/Shanghai
+correlate_by: [seller_id]
+on: {{action: affiliate.joined}}
+let:
+  earlier: {{last: affiliate.joined, before: trigger}}
+violation_if: "{condition}"
+"""
+
+
+def _policy(tmp_path: Path, condition: str) -> checker.PolicySet:
+    (tmp_path / "demo.yaml").write_text(POLICY.format(condition=condition), encoding="utf-8")
+    loaded = checker.load_policies([tmp_path / "demo.yaml"])
+    assert not loaded.problems, loaded.problems
+    return loaded
+
+
+@pytest.mark.parametrize(("condition", "construct"), [
+    ("length(trigger.data.items) > `2`", "function length()"),
+    ("trigger.data.items[0] == 'x'", "JMESPath subexpression other than a field path"),
+    ("trigger.data.items[?x == `1`]", "JMESPath filter projection"),
+    ("format_time(trigger) == 'x'", "function format_time()"),
+    ("trigger.data | length(@) > `1`", "JMESPath pipe"),
+    ("duration(trigger.data.window) > `0`",
+     "duration() with a duration that is not a literal or a parameter"),
+])
+def test_refused_with_the_construct_named(tmp_path: Path, condition: str, construct: str) -> None:
+    policy_set = _policy(tmp_path, condition)
+    problems = unsupported(policy_set.policies[0])
+    assert len(problems) == 1
+    assert construct in problems[0].message
+    assert "demo.yaml" in str(problems[0].location)
+    assert "violation_if" in problems[0].message
+    path = tmp_path / "e.jsonl"
+    path.write_text('{"event_id":"a","timestamp":1,"platform":"aliexpress","seller_id":"s","action":"x.y"}\n')
+    with pytest.raises(CheckerError) as raised:
+        check_duckdb(policy_set, [path])
+    assert construct in str(raised.value)
+
+
+def test_the_catalogue_and_custom_fixtures_compile(catalogue: checker.PolicySet,
+                                                   custom: checker.PolicySet) -> None:
+    for p in (*catalogue.policies, *custom.policies):
+        assert unsupported(p) == [], p.id
+
+
+def test_values_never_enter_sql_as_text(tmp_path: Path) -> None:
+    """A literal with a quote and SQL in it is a quoted SQL literal, compared as a value."""
+    policy_set = _policy(tmp_path, "trigger.data.reason == 'x\\\\' OR 1=1; DROP TABLE ev; --'")
+    plan = compile_policy(policy_set.policies[0], "q", params={}, input_tz="Asia/Shanghai")
+    assert "'x'' OR 1=1; DROP TABLE ev; --'" in plan.statements["dec_q"]
+    path = tmp_path / "e.jsonl"
+    path.write_text(
+        '{"event_id":"a","timestamp":1700000000,"platform":"aliexpress","seller_id":"s",'
+        '"action":"affiliate.joined","data":{"reason":"x\' OR 1=1; DROP TABLE ev; --"}}\n'
+        '{"event_id":"b","timestamp":1700000001,"platform":"aliexpress","seller_id":"s",'
+        '"action":"affiliate.joined","data":{"reason":"y"}}\n', encoding="utf-8")
+    result = check_duckdb(policy_set, [path])
+    assert [(o.event_id, o.kind.value) for o in result.outcomes] == [("a", "violation"), ("b", "pass")]
+
+
+def test_choose_engine_by_size(tmp_path: Path) -> None:
+    small = tmp_path / "s.jsonl"
+    small.write_text("{}\n")
+    assert choose_engine([small]) == "python"
+    assert choose_engine([small], threshold=1) == "duckdb"
+    assert choose_engine([tmp_path / "missing.jsonl"]) == "python"

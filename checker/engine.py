@@ -256,21 +256,28 @@ class _Context:
                 self.used[event.event_id] = event
 
     def render(self, template: Template) -> str:
-        out = []
-        for part in template.parts:
-            if isinstance(part, str):
-                out.append(part)
-                continue
-            value = self.evaluate(part)
-            if value is None:
-                out.append("?")
-            elif isinstance(value, str):
-                out.append(value)
-            elif isinstance(value, EventView):
-                out.append(str(value.get("event_id")))
-            else:
-                out.append(json.dumps(value, ensure_ascii=False, sort_keys=True))
-        return "".join(out)
+        return render_template(template, self.values, self.policy, self.input_tz)
+
+
+def render_template(template: Template, values: Mapping[str, Any], policy: Policy,
+                    input_tz: ZoneInfo) -> str:
+    """A message or reason rendered against a decision context: null shows as ``?``, an event
+    as its id, other values as JSON. Both engines render through this one function."""
+    out = []
+    for part in template.parts:
+        if isinstance(part, str):
+            out.append(part)
+            continue
+        value = part.evaluate(values, policy.tz, input_tz)
+        if value is None:
+            out.append("?")
+        elif isinstance(value, str):
+            out.append(value)
+        elif isinstance(value, EventView):
+            out.append(str(value.get("event_id")))
+        else:
+            out.append(json.dumps(value, ensure_ascii=False, sort_keys=True))
+    return "".join(out)
 
 
 class _Run:

@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 
 import duckdb
 
+from ..engine import render_template
 from ..events import Event
 from ..expressions import EventView
 from ..outcomes import Kind, Outcome
@@ -29,22 +30,8 @@ PASS_REASON = "no violation condition holds"
 
 
 def render(template: Template, values: Mapping[str, Any], policy: Policy, input_tz: ZoneInfo) -> str:
-    """A template rendered against a decision context (as ``engine._Context.render``)."""
-    out = []
-    for part in template.parts:
-        if isinstance(part, str):
-            out.append(part)
-            continue
-        value = part.evaluate(values, policy.tz, input_tz)
-        if value is None:
-            out.append("?")
-        elif isinstance(value, str):
-            out.append(value)
-        elif isinstance(value, EventView):
-            out.append(str(value.get("event_id")))
-        else:
-            out.append(json.dumps(value, ensure_ascii=False, sort_keys=True))
-    return "".join(out)
+    """A template rendered against a decision context, exactly as the reference engine does."""
+    return render_template(template, values, policy, input_tz)
 
 
 def fetch_events(con: duckdb.DuckDBPyConnection, table: str) -> dict[str, Event]:

@@ -259,6 +259,21 @@ class _Context:
         return render_template(template, self.values, self.policy, self.input_tz)
 
 
+def build_outcome(policy: Policy, trigger: Event, kind: Kind, reason: str, message: Text | None,
+                  evidence: Sequence[Event]) -> Outcome:
+    """The :class:`Outcome` of one decision; both engines build theirs here."""
+    subject = trigger.record.get("subject")
+    return Outcome(
+        rule_id=policy.id, rule_version=policy.version, kind=kind,
+        event_id=trigger.event_id, epoch=trigger.epoch,
+        timestamp=format_timestamp(trigger.epoch, policy.tz),
+        platform=trigger.platform, seller_id=trigger.seller_id,
+        subject=subject if isinstance(subject, dict) else None,
+        severity=policy.severity, reason=reason, message=message,
+        evidence=tuple(e.event_id for e in evidence), evidence_events=tuple(evidence),
+    )
+
+
 def render_template(template: Template, values: Mapping[str, Any], policy: Policy,
                     input_tz: ZoneInfo) -> str:
     """A message or reason rendered against a decision context: null shows as ``?``, an event
@@ -358,16 +373,7 @@ class _Run:
 
     def outcome(self, policy: Policy, trigger: Event, kind: Kind, reason: str,
                 message: Text | None, evidence: tuple[Event, ...]) -> Outcome:
-        subject = trigger.record.get("subject")
-        return Outcome(
-            rule_id=policy.id, rule_version=policy.version, kind=kind,
-            event_id=trigger.event_id, epoch=trigger.epoch,
-            timestamp=format_timestamp(trigger.epoch, policy.tz),
-            platform=trigger.platform, seller_id=trigger.seller_id,
-            subject=subject if isinstance(subject, dict) else None,
-            severity=policy.severity, reason=reason, message=message,
-            evidence=tuple(e.event_id for e in evidence), evidence_events=evidence,
-        )
+        return build_outcome(policy, trigger, kind, reason, message, evidence)
 
     def rule(self, versions: Sequence[Policy]) -> list[Outcome]:
         """Judge every trigger of one rule id; each by the version in effect at its time."""

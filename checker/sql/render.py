@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 
 import duckdb
 
-from ..engine import render_template
+from ..engine import build_outcome, render_template
 from ..events import Event
 from ..expressions import EventView
 from ..outcomes import Kind, Outcome
@@ -46,17 +46,8 @@ def fetch_events(con: duckdb.DuckDBPyConnection, table: str) -> dict[str, Event]
 
 def outcome(policy: Policy, trigger: Event, kind: Kind, reason: str, message: Text | None,
             evidence: Sequence[Event]) -> Outcome:
-    """An :class:`Outcome` built as ``engine._Run.outcome`` builds it."""
-    subject = trigger.record.get("subject")
-    return Outcome(
-        rule_id=policy.id, rule_version=policy.version, kind=kind,
-        event_id=trigger.event_id, epoch=trigger.epoch,
-        timestamp=format_timestamp(trigger.epoch, policy.tz),
-        platform=trigger.platform, seller_id=trigger.seller_id,
-        subject=subject if isinstance(subject, dict) else None,
-        severity=policy.severity, reason=reason, message=message,
-        evidence=tuple(e.event_id for e in evidence), evidence_events=tuple(evidence),
-    )
+    """An :class:`Outcome` built exactly as the reference engine builds it."""
+    return build_outcome(policy, trigger, kind, reason, message, evidence)
 
 
 def materialise(con: duckdb.DuckDBPyConnection, plan: Plan, where: str, *, as_of: int,

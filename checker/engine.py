@@ -350,7 +350,7 @@ class _Run:
         except EVALUATION_ERRORS as exc:
             evidence = tuple(sorted(ctx.used.values(), key=lambda e: e.sort_key))
             reason = f"the event's data cannot be evaluated: {type(exc).__name__}: {exc}"
-            return self.outcome(policy, trigger, Kind.INCONCLUSIVE, reason, None, evidence)
+            return build_outcome(policy, trigger, Kind.INCONCLUSIVE, reason, None, evidence)
 
     def _decide(self, policy: Policy, ctx: _Context, trigger: Event) -> Outcome:
         ctx.bind()
@@ -369,11 +369,7 @@ class _Run:
             en, zh = (ctx.render(t) for t in policy.message_templates)
             message, reason = Text(en, zh), en
         evidence = sorted(ctx.used.values(), key=lambda e: e.sort_key)
-        return self.outcome(policy, trigger, kind, reason, message, tuple(evidence))
-
-    def outcome(self, policy: Policy, trigger: Event, kind: Kind, reason: str,
-                message: Text | None, evidence: tuple[Event, ...]) -> Outcome:
-        return build_outcome(policy, trigger, kind, reason, message, evidence)
+        return build_outcome(policy, trigger, kind, reason, message, tuple(evidence))
 
     def rule(self, versions: Sequence[Policy]) -> list[Outcome]:
         """Judge every trigger of one rule id; each by the version in effect at its time."""
@@ -394,7 +390,7 @@ class _Run:
             window = f"[{policy.effective_from_text or '-'}, {policy.effective_until_text or '-'})"
             reason = (f"{format_timestamp(event.epoch, policy.tz)} is outside the effective "
                       f"window {window} ({policy.timezone}) of every version of {policy.id}")
-            outcomes.append(self.outcome(policy, event, Kind.NOT_APPLICABLE, reason, None, (event,)))
+            outcomes.append(build_outcome(policy, event, Kind.NOT_APPLICABLE, reason, None, (event,)))
         return outcomes
 
     def triggers(self, policy: Policy, event: Event) -> bool:

@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-import io
 import json
 from pathlib import Path
 
 import jsonschema
 import pytest
 
-from checker.cli import run
 from checker.schema import load_schema
 
-from .conftest import FIXTURES, POLICIES
+from .conftest import FIXTURES, POLICIES, run_cli
 
 EVENTS = [
     {"event_id": "j1", "timestamp": "2024-03-01T10:00:00+08:00", "platform": "aliexpress",
@@ -26,10 +24,7 @@ EVENTS = [
 ]
 
 
-def _cli(*argv: str) -> tuple[int, str, str]:
-    out, err = io.StringIO(), io.StringIO()
-    code = run(list(argv), out, err)
-    return code, out.getvalue(), err.getvalue()
+_cli = run_cli
 
 
 @pytest.fixture()

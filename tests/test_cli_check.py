@@ -15,20 +15,17 @@ from pathlib import Path
 import pytest
 from junitparser import JUnitXml
 
-from checker.cli import COMMANDS, SUBCOMMAND_MODULES, run
+from checker.cli import COMMANDS, SUBCOMMAND_MODULES
 from checker.progress import Progress
 
-from .conftest import POLICIES, ROOT
+from .conftest import POLICIES, ROOT, run_cli
 from .formats.conftest import EVENTS, WAIVERS
 
 KUAISHOU = ROOT / "examples" / "exports" / "kuaishou"
 PROFILE = ROOT / "profiles" / "kuaishou-distribution.yaml"
 
 
-def _cli(*argv: str, stdin: bytes | None = None) -> tuple[int, str, str]:
-    out, err = io.StringIO(), io.StringIO()
-    code = run(list(argv), out, err, io.BytesIO(stdin) if stdin is not None else None)
-    return code, out.getvalue(), err.getvalue()
+_cli = run_cli
 
 
 @pytest.fixture()

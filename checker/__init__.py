@@ -9,6 +9,9 @@ The library is the product; the ``checker`` command is a thin layer over it::
     result = checker.check(policies, events)             # outcomes for every trigger
     for finding in result.findings:
         print(finding.rule_id, finding.seller_id, finding.message.en)
+
+For inputs larger than memory, ``checker.check_partitioned(policies, paths)``
+gives the same result holding one part of the input at a time.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from .errors import CheckerError, Location, Problem
 from .events import Event, EventBatch, events_from_records, read_events
 from .loader import Pack, PolicySet, load_policies
 from .outcomes import Kind, Outcome
+from .partition import check_partitioned
 from .policy import Policy
 from .result import CheckResult
 from .testing import run_policy_tests
@@ -45,6 +49,7 @@ __all__ = [
     "Waivers",
     "__version__",
     "check",
+    "check_partitioned",
     "events_from_records",
     "load_baseline",
     "load_policies",

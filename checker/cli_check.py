@@ -21,6 +21,7 @@ from .cli_common import EXIT_ERROR, EXIT_OK, EXIT_STRICT, UsageError, load_or_re
 from .events import EventBatch, read_events
 from .gating import exit_code, triage
 from .inputs import write_rejects
+from .partition import PARTITION_FROM_BYTES, check_partitioned, input_bytes, part_count
 from .policy import SEVERITIES
 from .progress import Progress
 from .readers import READERS
@@ -50,6 +51,10 @@ def add_input_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--engine", choices=("auto", "python", "duckdb"), default="auto",
                    help="python (the reference), duckdb (policies compiled to SQL), or auto: "
                    "duckdb from 16 MiB of plain JSON Lines input, when installed (BENCHMARKS.md)")
+    p.add_argument("--parts", type=int, metavar="N",
+                   help="python engine: judge the input in N parts on disk, one at a time, to bound "
+                   "memory (0: all in memory; default: 0 below 64 MiB of input, else one part per "
+                   "32 MiB)")
     p.add_argument("--profile", action="append", default=[], metavar="[PATTERN=]FILE",
                    help="a field-mapping profile for platform exports; with several, each reads "
                    "the files its 'match' patterns (or PATTERN) name")
@@ -169,8 +174,11 @@ def _engine(args: argparse.Namespace) -> str:
     """
     engine = getattr(args, "engine", "python")
     plain = not (args.profile or args.encoding or args.input_format or "-" in args.inputs)
+    parts = getattr(args, "parts", None) is not None
+    if engine == "duckdb" and parts:
+        raise UsageError("checker check: --parts is for --engine python (DuckDB spills by itself)")
     if engine == "auto":
-        if not plain or importlib.util.find_spec("duckdb") is None:
+        if not plain or parts or importlib.util.find_spec("duckdb") is None:
             return "python"
         from .sql import choose_engine
 
@@ -185,6 +193,17 @@ def _engine(args: argparse.Namespace) -> str:
     return str(engine)
 
 
+def _parts(args: argparse.Namespace) -> int:
+    """How many parts the reference engine judges the input in (0: in memory)."""
+    parts = getattr(args, "parts", None)
+    if parts is not None:
+        if parts < 0:
+            raise UsageError(f"checker check: --parts {parts}: expected 0 or more")
+        return int(parts)
+    size = input_bytes(args.inputs)
+    return part_count(size) if size is not None and size >= PARTITION_FROM_BYTES else 0
+
+
 def _run_check(args: argparse.Namespace, stderr: IO[str]) -> CheckResult | None:
     policy_set = load_or_report(args.policies, stderr)
     if policy_set is None:
@@ -196,6 +215,13 @@ def _run_check(args: argparse.Namespace, stderr: IO[str]) -> CheckResult | None:
 
         result = check_duckdb(policy_set, args.inputs, as_of=args.as_of,
                               params=parse_params(args.param), timezone=args.timezone)
+        batch = result.batch
+    elif _parts(args) > 0:
+        result = check_partitioned(
+            policy_set, args.inputs, as_of=args.as_of, params=parse_params(args.param),
+            timezone=args.timezone, parts=_parts(args), profiles=_profiles(args.profile),
+            encoding=args.encoding, input_format=args.input_format, stdin=getattr(args, "stdin", None),
+            progress=Progress.for_terminal(stderr, quiet=args.quiet))
         batch = result.batch
     else:
         batch = _read(args, actions, stderr)

@@ -178,6 +178,10 @@ class Intake:
         self.digests: dict[str, tuple[bytes, str, int, InputStats, str, int]] = {}
         self.conflicted: dict[str, list[tuple[str, int, str, InputStats]]] = {}
         self.rejected: list[Rejected] = []
+        # conflicting versions seen since the last flush, with their texts (resolved by flush)
+        self._conflicting: list[Rejected] = []
+        # instants of the accepted events of earlier flushes (see flush)
+        self._epochs = array("q")
         self.inputs: list[InputStats] = []
         self.actions: Counter[str] = Counter()
 
@@ -245,32 +249,44 @@ class Intake:
             old = self.events.pop(event_id, None)
             self.actions[action] -= 1
             original = json.dumps(old.record, ensure_ascii=False) if old else ""
-            self.rejected.append(Rejected(file, first_line, "conflict", "", original))
+            self._conflicting.append(Rejected(file, first_line, "conflict", "", original))
             versions.append((file, first_line, first_digest.hex(), first_stats))
         if any(v[2] == digest.hex() for v in versions):
             stats.duplicates += 1
             return
         stats.rejected += 1
         versions.append((stats.file, line, digest.hex(), stats))
-        self.rejected.append(Rejected(stats.file, line, "conflict", "", text))
+        self._conflicting.append(Rejected(stats.file, line, "conflict", "", text))
 
-    def finish(self) -> EventBatch:
-        """Close intake: resolve conflicts into rejections and sort events in time order."""
-        rejected = [r for r in self.rejected if r.code != "conflict"]
-        texts = {(r.file, r.line): r.text for r in self.rejected if r.code == "conflict"}
+    def flush(self) -> list[Event]:
+        """Close the event ids seen so far: resolve their conflicts into rejections, hand over
+        their kept events (in no particular order) and forget them.
+
+        A caller that feeds every version of an id between the same two flushes
+        (as :mod:`checker.partition` does, one id partition at a time) gets the
+        same decisions as one intake of everything, with memory for one part.
+        """
+        texts = {(r.file, r.line): r.text for r in self._conflicting}
         for event_id, versions in self.conflicted.items():
             places = ", ".join(f"{f}:{ln}" for f, ln, _, _ in sorted(versions, key=lambda v: v[:2]))
             for file, line, _, _ in versions:
-                rejected.append(Rejected(
+                self.rejected.append(Rejected(
                     file, line, "conflict",
                     f"event_id {event_id!r} appears with different content at {places}; "
                     "every version is rejected because the export does not say which is true",
                     texts.get((file, line), ""),
                 ))
-        events = tuple(sorted(self.events.values(), key=lambda e: e.sort_key))
-        epochs = array("q", sorted(v[5] for k, v in self.digests.items() if k not in self.conflicted))
+        self._epochs.extend(v[5] for k, v in self.digests.items() if k not in self.conflicted)
+        events = list(self.events.values())
+        self.events, self.digests, self.conflicted, self._conflicting = {}, {}, {}, []
+        return events
+
+    def finish(self) -> EventBatch:
+        """Close intake: resolve conflicts into rejections and sort events in time order."""
+        events = tuple(sorted(self.flush(), key=lambda e: e.sort_key))
+        epochs = array("q", sorted(self._epochs))
         latest = epochs[-1] if epochs else None
-        return EventBatch(events, tuple(self.inputs), tuple(sorted(rejected)), self.timezone,
+        return EventBatch(events, tuple(self.inputs), tuple(sorted(self.rejected)), self.timezone,
                           +self.actions, latest, epochs)
 
 

@@ -228,17 +228,22 @@ def read_jsonl(stream: IO[bytes], options: ReadOptions, display: str) -> Iterato
             yield RawRecord(number, None, text, ("encoding", bad))
             continue
         try:
-            value = orjson.loads(text)
-        except orjson.JSONDecodeError:
-            # the json module explains the error, and reads what orjson refuses
-            # but JSON Lines exports hold (NaN, integers past 64 bits)
-            try:
-                value = json.loads(text)
-            except json.JSONDecodeError as exc:
-                yield RawRecord(number, None, text,
-                                ("bad-json", f"not JSON: {exc.msg} at column {exc.colno}"))
-                continue
+            value = parse_json_line(text)
+        except json.JSONDecodeError as exc:
+            yield RawRecord(number, None, text, ("bad-json", f"not JSON: {exc.msg} at column {exc.colno}"))
+            continue
         yield RawRecord(number, value, text)
+
+
+def parse_json_line(text: str) -> Any:
+    """The value of one JSON Lines line, as :func:`read_jsonl` reads it (``json.JSONDecodeError``
+    when it is not JSON)."""
+    try:
+        return orjson.loads(text)
+    except orjson.JSONDecodeError:
+        # the json module explains the error, and reads what orjson refuses
+        # but JSON Lines exports hold (NaN, integers past 64 bits)
+        return json.loads(text)
 
 
 @reader("json")

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections import Counter
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, overload
 
 from . import __version__
 from .events import EventBatch
@@ -132,3 +134,83 @@ def finding_dict(o: Outcome) -> dict[str, Any]:
         "evidence_events": [dict(e.record) for e in o.evidence_events],
         "fingerprint": o.fingerprint,
     }
+
+
+class OutcomeStore(ABC, Sequence[Outcome]):
+    """Outcomes kept outside Python objects until asked for (in DuckDB, or spilled to disk).
+
+    At export scale most triggers pass, and holding millions of them as
+    objects costs more than deciding them. A store counts outcomes, builds the
+    findings (violations) when first asked, and builds every outcome only when
+    something iterates it (for instance ``--all-outcomes``).
+    """
+
+    @abstractmethod
+    def tally(self) -> Counter[tuple[str, str, str]]:
+        """Outcome counts per (rule id, version, kind)."""
+
+    @abstractmethod
+    def findings(self) -> tuple[Outcome, ...]:
+        """The violations, in result order."""
+
+    @abstractmethod
+    def materialised(self) -> tuple[Outcome, ...]:
+        """Every outcome, in result order."""
+
+    def __len__(self) -> int:
+        return sum(self.tally().values())
+
+    @overload
+    def __getitem__(self, index: int) -> Outcome: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[Outcome]: ...
+
+    def __getitem__(self, index: int | slice) -> Outcome | Sequence[Outcome]:
+        return self.materialised()[index]
+
+    def __iter__(self) -> Iterator[Outcome]:
+        return iter(self.materialised())
+
+
+@dataclass(frozen=True)
+class StoredCheckResult(CheckResult):
+    """A check result whose ``outcomes`` is an :class:`OutcomeStore`: the same JSON and the same
+    findings as a :class:`CheckResult` holding every outcome, without building the passes."""
+
+    @property
+    def store(self) -> OutcomeStore:
+        """The lazily built outcomes."""
+        assert isinstance(self.outcomes, OutcomeStore)
+        return self.outcomes
+
+    @property
+    def findings(self) -> tuple[Outcome, ...]:
+        """The violations, sorted by rule, time and event id."""
+        return self.store.findings()
+
+    def counts(self) -> list[dict[str, Any]]:
+        """Outcome counts per rule and version (as :meth:`CheckResult.counts`)."""
+        tally = self.store.tally()
+        rows = []
+        for p in self.policies:
+            row: dict[str, Any] = {"rule_id": p.id, "rule_version": p.version, "severity": p.severity}
+            for kind in OUTCOME_ORDER:
+                row[kind.value] = tally[(p.id, p.version, kind.value)]
+            row["triggers"] = sum(row[k.value] for k in OUTCOME_ORDER)
+            rows.append(row)
+        return rows
+
+    def to_dict(self, *, all_outcomes: bool = False) -> dict[str, Any]:
+        """The JSON result, identical to that of a :class:`CheckResult` with every outcome."""
+        if all_outcomes:
+            full = CheckResult(self.as_of, self.store.materialised(), self.policies, self.pack,
+                               self.batch, self.params)
+            return full.to_dict(all_outcomes=True)
+        light = CheckResult(self.as_of, self.findings, self.policies, self.pack, self.batch, self.params)
+        doc = light.to_dict(all_outcomes=False)
+        tally = self.store.tally()
+        doc["summary"]["by_outcome"] = {
+            k.value: sum(n for (_, _, kind), n in tally.items() if kind == k.value) for k in OUTCOME_ORDER}
+        doc["outcomes"] = self.counts()
+        return doc

@@ -42,7 +42,7 @@ from .compile import Plan, compile_policy
 from .intake import IntakeResult, load_events
 from .jmes import UnsupportedConstruct
 from .render import fetch_events, ids_table, materialise, not_applicable
-from .results import OutcomeStore, SqlCheckResult, SqlEventBatch
+from .results import SqlCheckResult, SqlEventBatch, SqlOutcomeStore
 from .sqlbuild import sql
 from .timesql import Zone, macros, zone_table
 
@@ -152,7 +152,7 @@ class _Run:
         self.as_of = as_of
         self.params = params
         self.timezone = timezone
-        self.store = OutcomeStore(self)
+        self.store = SqlOutcomeStore(self)
 
     def rule(self, versions: list[Policy], plans: list[Plan]) -> None:
         """Decide every trigger of one rule id (each by the version in effect at its time)."""

@@ -12,14 +12,14 @@ evidence, messages and fingerprints.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, overload
+from typing import TYPE_CHECKING
 
 from ..events import EventBatch
-from ..outcomes import OUTCOME_ORDER, Kind, Outcome
+from ..outcomes import Kind, Outcome
 from ..policy import Policy
-from ..result import CheckResult
+from ..result import OutcomeStore, StoredCheckResult
 
 if TYPE_CHECKING:
     from .compile import Plan
@@ -39,7 +39,7 @@ class SqlEventBatch(EventBatch):
         return self.count_after(instant)
 
 
-class OutcomeStore(Sequence[Outcome]):
+class SqlOutcomeStore(OutcomeStore):
     """Every outcome of a run: decision tables in DuckDB plus outcomes already built."""
 
     def __init__(self, run: _Run) -> None:
@@ -97,59 +97,6 @@ class OutcomeStore(Sequence[Outcome]):
             self._all = tuple(sorted(found, key=lambda o: o.sort_key))
         return self._all
 
-    def __len__(self) -> int:
-        return sum(self.tally().values())
 
-    @overload
-    def __getitem__(self, index: int) -> Outcome: ...
-
-    @overload
-    def __getitem__(self, index: slice) -> Sequence[Outcome]: ...
-
-    def __getitem__(self, index: int | slice) -> Outcome | Sequence[Outcome]:
-        return self.materialised()[index]
-
-    def __iter__(self) -> Iterator[Outcome]:
-        return iter(self.materialised())
-
-
-@dataclass(frozen=True)
-class SqlCheckResult(CheckResult):
-    """A check result whose ``outcomes`` is an :class:`OutcomeStore` (built on demand)."""
-
-    @property
-    def store(self) -> OutcomeStore:
-        """The lazily built outcomes."""
-        assert isinstance(self.outcomes, OutcomeStore)
-        return self.outcomes
-
-    @property
-    def findings(self) -> tuple[Outcome, ...]:
-        """The violations, sorted by rule, time and event id."""
-        return self.store.findings()
-
-    def counts(self) -> list[dict[str, Any]]:
-        """Outcome counts per rule and version (as :meth:`CheckResult.counts`)."""
-        tally = self.store.tally()
-        rows = []
-        for p in self.policies:
-            row: dict[str, Any] = {"rule_id": p.id, "rule_version": p.version, "severity": p.severity}
-            for kind in OUTCOME_ORDER:
-                row[kind.value] = tally[(p.id, p.version, kind.value)]
-            row["triggers"] = sum(row[k.value] for k in OUTCOME_ORDER)
-            rows.append(row)
-        return rows
-
-    def to_dict(self, *, all_outcomes: bool = False) -> dict[str, Any]:
-        """The JSON result, identical to the reference engine's."""
-        if all_outcomes:
-            full = CheckResult(self.as_of, self.store.materialised(), self.policies, self.pack, self.batch,
-                               self.params)
-            return full.to_dict(all_outcomes=True)
-        light = CheckResult(self.as_of, self.findings, self.policies, self.pack, self.batch, self.params)
-        doc = light.to_dict(all_outcomes=False)
-        tally = self.store.tally()
-        doc["summary"]["by_outcome"] = {
-            k.value: sum(n for (_, _, kind), n in tally.items() if kind == k.value) for k in OUTCOME_ORDER}
-        doc["outcomes"] = self.counts()
-        return doc
+#: the DuckDB engine's result: a :class:`StoredCheckResult` over a :class:`SqlOutcomeStore`
+SqlCheckResult = StoredCheckResult

@@ -2,91 +2,19 @@
 
 from __future__ import annotations
 
-import json
-import os
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import checker
-from checker.loader import PolicySet, display_path, test_files
+from checker.loader import PolicySet
 from checker.result import CheckResult
 from checker.sql import check_duckdb
-from checker.yamlsafe import load_yaml
+from tests.differential import Case, assert_same, outcome_key, policy_cases, subset, write_jsonl
 
-
-@dataclass(frozen=True)
-class Case:
-    """One policy test case, as ``checker.testing`` reads it."""
-
-    rule_id: str
-    name: str
-    records: tuple[dict[str, Any], ...]
-    timezone: str
-    as_of: str | None
-    params: dict[str, Any] | None
-
-    @property
-    def id(self) -> str:
-        return f"{self.rule_id}::{self.name}"
-
-
-def policy_cases(paths: Sequence[str | os.PathLike[str]]) -> list[Case]:
-    """Every case of every ``*.tests.yaml`` under ``paths``."""
-    cases = []
-    for path in test_files(paths):
-        doc, problems = load_yaml(path.read_text("utf-8"), display_path(path))
-        assert doc is not None, problems
-        defaults = doc.data.get("defaults") or {}
-        for case in doc.data["cases"]:
-            cases.append(Case(
-                doc.data["rule"], case["name"],
-                tuple({**defaults, **event} for event in case["events"]),
-                case.get("timezone", "Asia/Shanghai"),
-                str(case["as_of"]) if "as_of" in case else None,
-                {doc.data["rule"]: case["params"]} if case.get("params") else None,
-            ))
-    return cases
-
-
-def subset(policy_set: PolicySet, rule_ids: Iterable[str]) -> PolicySet:
-    """The policy set restricted to some rule ids."""
-    wanted = set(rule_ids)
-    return PolicySet(tuple(p for p in policy_set.policies if p.id in wanted), policy_set.pack, ())
-
-
-def write_jsonl(path: Path, records: Iterable[Any]) -> Path:
-    """Records as JSON Lines (each one line, as an export writes them)."""
-    with open(path, "w", encoding="utf-8") as fh:
-        for record in records:
-            fh.write(json.dumps(record, ensure_ascii=False) + "\n")
-    return path
-
-
-def outcome_key(o: checker.Outcome) -> tuple[Any, ...]:
-    """Everything an outcome says that must not depend on the engine."""
-    return (o.rule_id, o.rule_version, o.kind.value, o.event_id, o.epoch, o.timestamp, o.platform,
-            o.seller_id, o.subject, o.severity, o.reason, o.message, o.evidence, o.fingerprint,
-            tuple(e.record for e in o.evidence_events))
+__all__ = ["Case", "assert_same", "outcome_key", "policy_cases", "run_both", "subset", "write_jsonl"]
 
 
 def run_both(policy_set: PolicySet, paths: Sequence[Path], **kwargs: Any) -> tuple[CheckResult, CheckResult]:
     """The reference result and the DuckDB result of one check."""
     return checker.check(policy_set, list(paths), **kwargs), check_duckdb(policy_set, list(paths), **kwargs)
-
-
-def assert_same(reference: CheckResult, duck: CheckResult) -> None:
-    """Identical outcomes (kinds, evidence, fingerprints, messages), findings and JSON result."""
-    ref = [outcome_key(o) for o in reference.outcomes]
-    got = [outcome_key(o) for o in duck.outcomes]
-    if ref != got:
-        only_ref = [x for x in ref if x not in got][:3]
-        only_got = [x for x in got if x not in ref][:3]
-        raise AssertionError(f"outcomes differ ({len(ref)} vs {len(got)}):\n"
-                             f" python: {only_ref}\n duckdb: {only_got}")
-    assert [outcome_key(o) for o in reference.findings] == [outcome_key(o) for o in duck.findings]
-    assert reference.counts() == duck.counts()
-    assert reference.to_dict() == duck.to_dict()
-    assert reference.to_dict(all_outcomes=True) == duck.to_dict(all_outcomes=True)
-    assert reference.exit_code == duck.exit_code

@@ -1,0 +1,365 @@
+"""The reference engine over inputs larger than memory: partitioned on disk, judged a part at a time.
+
+:func:`checker.api.check` holds every kept event in memory (about 1-2 KB
+each). :func:`check_partitioned` gives the same result with memory bounded
+by the largest part, in three passes:
+
+1. **Read** every input with the project's readers (every format, profile
+   and encoding) and write each record, unvalidated, to one of *n* id parts
+   on disk by a hash of its ``event_id``. Records that cannot be read at all
+   are rejected at once.
+2. **Admit** one id part at a time through one :class:`~checker.events.Intake`
+   (validation, timestamps, duplicates, conflicts), calling
+   :meth:`~checker.events.Intake.flush` after each. Every version of an id is
+   in the same part and in read order, so every decision is the one a single
+   intake makes. Kept events go to *n* key parts by a hash of the first
+   ``correlate_by`` value of the rules that read them.
+3. **Judge** one key part at a time with :func:`checker.engine.evaluate`.
+   Lookups never leave a correlation key, and events with the same key share
+   their first ``correlate_by`` value, so each part decides its triggers as
+   the whole would. Violations are kept (with their evidence); other
+   outcomes are counted and judged again only if someone iterates them.
+
+Rules whose versions disagree on the first ``correlate_by`` expression, or
+that correlate by nothing, are judged over one part holding all their events
+(memory bounded by those events only).
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import pickle
+import shutil
+import tempfile
+import weakref
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import IO, Any
+
+from .engine import EVALUATION_ERRORS, _hashable, evaluate, paused_gc, resolve_params
+from .errors import CheckerError
+from .events import Event, EventBatch, InputStats, Intake
+from .expressions import EventView
+from .inputs import STDIN, expand, read_inputs, settings_for
+from .loader import PolicySet
+from .outcomes import Kind, Outcome
+from .policy import Policy
+from .readers import parse_json_line
+from .result import OutcomeStore, StoredCheckResult
+from .times import DEFAULT_TIMEZONE, parse_instant, zone
+
+#: input bytes per part: a part of plain JSON Lines then needs roughly 200-300 MB while judged
+PART_BYTES = 32 * 1024 * 1024
+#: inputs from this size on are partitioned by ``checker check --engine python`` (BENCHMARKS.md)
+PARTITION_FROM_BYTES = 64 * 1024 * 1024
+_MAX_PARTS = 4096
+_BUFFERED = 256  # records buffered per part before a write: bounds memory, keeps writes large
+
+
+def input_bytes(paths: Sequence[str | os.PathLike[str]]) -> int | None:
+    """The size of the expanded inputs on disk (compressed files counted as written), or None
+    when one is standard input (size unknown)."""
+    files = expand(paths)
+    if STDIN in files:
+        return None
+    return sum(os.path.getsize(f) for f in files)
+
+
+def part_count(size: int | None) -> int:
+    """How many parts an input of ``size`` bytes is split into (:data:`PART_BYTES` each;
+    standard input, of unknown size, gets 64)."""
+    if size is None:
+        return 64
+    return max(1, min(_MAX_PARTS, math.ceil(size / PART_BYTES)))
+
+
+class _Spill:
+    """``n`` files of pickled record batches in one temporary directory."""
+
+    def __init__(self, directory: str, name: str, n: int) -> None:
+        self.n = n
+        self.paths = [os.path.join(directory, f"{name}-{i:04d}") for i in range(n)]
+        self.files: list[IO[bytes] | None] = [None] * n
+        self.buffers: list[list[Any]] = [[] for _ in range(n)]
+
+    def add(self, part: int, item: Any) -> None:
+        buffer = self.buffers[part]
+        buffer.append(item)
+        if len(buffer) >= _BUFFERED:
+            self._write(part)
+
+    def _write(self, part: int) -> None:
+        fh = self.files[part]
+        if fh is None:
+            fh = self.files[part] = open(self.paths[part], "wb")  # noqa: SIM115 - closed in close()
+        pickle.dump(self.buffers[part], fh, protocol=pickle.HIGHEST_PROTOCOL)
+        self.buffers[part] = []
+
+    def close(self) -> None:
+        """Write what is buffered and close every file."""
+        for part in range(self.n):
+            if self.buffers[part]:
+                self._write(part)
+            fh = self.files[part]
+            if fh is not None:
+                fh.close()
+                self.files[part] = None
+
+    def read(self, part: int) -> Iterator[Any]:
+        """The items of ``part`` in the order they were added."""
+        if not os.path.exists(self.paths[part]):
+            return
+        with open(self.paths[part], "rb") as fh:
+            while True:
+                try:
+                    batch = pickle.load(fh)
+                except EOFError:
+                    return
+                yield from batch
+
+
+class _IdRouter:
+    """Stands in for an :class:`Intake` while the readers read: records go to id parts,
+    unreadable ones to the intake's rejections."""
+
+    def __init__(self, intake: Intake, spill: _Spill) -> None:
+        self.intake = intake
+        self.spill = spill
+        self.stats: list[InputStats] = []
+        self.index: dict[int, int] = {}
+
+    def open(self, file: str, sha256: str = "", *, format: str = "jsonl",
+             profile: str | None = None) -> InputStats:
+        stats = self.intake.open(file, sha256, format=format, profile=profile)
+        self.index[id(stats)] = len(self.stats)
+        self.stats.append(stats)
+        return stats
+
+    def reject(self, stats: InputStats, line: int, code: str, reason: str, text: str) -> None:
+        self.intake.reject(stats, line, code, reason, text)
+
+    def add(self, stats: InputStats, line: int, record: Any, text: str) -> None:
+        stats.read += 1  # for progress; taken back before pass 2 counts it again
+        event_id = record.get("event_id") if isinstance(record, dict) else None
+        try:
+            part = hash(event_id) % self.spill.n
+        except TypeError:  # not hashable: invalid, and rejected as such in pass 2
+            part = 0
+        if stats.format == "jsonl" and stats.profile is None:
+            # the record is its line's JSON: the text alone is written, and parsed again
+            record = None
+        self.spill.add(part, (self.index[id(stats)], line, record, text))
+
+    def readmit(self) -> None:
+        """Take back the counts of pass 1: pass 2's intake counts every record it reads."""
+        for stats in self.stats:
+            stats.read = stats.rejected
+
+
+@dataclass(frozen=True)
+class _Group:
+    """Rules judged over the same key parts: those whose versions all correlate first by
+    ``expression`` (None: judged over one part)."""
+
+    key: tuple[str, str] | None  # (expression text, rule timezone)
+    rules: tuple[tuple[Policy, ...], ...]  # versions of each rule id
+
+    @property
+    def policies(self) -> list[Policy]:
+        return [p for versions in self.rules for p in versions]
+
+    @property
+    def actions(self) -> frozenset[str]:
+        return frozenset().union(*(p.actions for p in self.policies))
+
+    def part_of(self, n: int, input_tz: Any) -> Callable[[Event], int]:
+        """The key part of an event."""
+        if self.key is None or n == 1:
+            return lambda event: 0
+        policy = self.policies[0]
+        expr = policy.correlate_by[0]
+        if expr.path is not None:
+            path = expr.path
+
+            def by_path(event: Event) -> int:
+                value: Any = event.record
+                for name in path:
+                    value = value.get(name) if isinstance(value, dict) else None
+                return hash(_hashable(value)) % n
+
+            return by_path
+
+        def by_expression(event: Event) -> int:
+            try:
+                view = event.record if isinstance(event.record, EventView) else EventView(
+                    event.record, event.epoch)
+                return hash(_hashable(expr.evaluate(view, policy.tz, input_tz))) % n
+            except EVALUATION_ERRORS:  # the engine meets the same error in the same part
+                return 0
+
+        return by_expression
+
+
+def _groups(policies: Sequence[Policy]) -> list[_Group]:
+    by_id: dict[str, list[Policy]] = defaultdict(list)
+    for p in policies:
+        if p.status != "disabled":
+            by_id[p.id].append(p)
+    grouped: dict[tuple[str, str] | None, list[tuple[Policy, ...]]] = defaultdict(list)
+    for rule_id in sorted(by_id):
+        versions = by_id[rule_id]
+        firsts = {(p.correlate_by[0].text, p.timezone) if p.correlate_by else None for p in versions}
+        key = firsts.pop() if len(firsts) == 1 else None
+        grouped[key].append(tuple(versions))
+    return [_Group(key, tuple(rules)) for key, rules in sorted(
+        grouped.items(), key=lambda kv: (kv[0] is None, kv[0] or ("", "")))]
+
+
+def check_partitioned(
+    policy_set: PolicySet,
+    paths: Sequence[str | os.PathLike[str]],
+    *,
+    as_of: int | str | None = None,
+    params: Mapping[str, Mapping[str, Any]] | None = None,
+    timezone: str = DEFAULT_TIMEZONE,
+    parts: int | None = None,
+    profiles: Any = None,
+    encoding: str | None = None,
+    input_format: str | None = None,
+    stdin: IO[bytes] | None = None,
+    progress: Any = None,
+    directory: str | None = None,
+) -> StoredCheckResult:
+    """Run ``policy_set`` over ``paths`` as :func:`checker.api.check` does, holding one part
+    of the input in memory at a time; the same findings, counts, evidence and JSON.
+
+    ``parts`` defaults to :func:`part_count` of the input size. Parts are
+    written under ``directory`` (default: the system's temporary directory)
+    and removed when the result is no longer referenced. Input options are
+    those of :func:`checker.events.read_events`.
+    """
+    if policy_set.problems:
+        raise CheckerError(policy_set.problems)
+    n = parts if parts is not None else part_count(input_bytes(paths))
+    if n < 1:
+        raise ValueError(f"parts must be at least 1, not {n}")
+    work = tempfile.mkdtemp(prefix="checker-parts-", dir=directory)
+    try:
+        store, batch, used_as_of = _run(policy_set, paths, work, n, as_of=as_of, params=params,
+                                        timezone=timezone, profiles=profiles, encoding=encoding,
+                                        input_format=input_format, stdin=stdin, progress=progress)
+    except BaseException:
+        shutil.rmtree(work, ignore_errors=True)
+        raise
+    weakref.finalize(store, shutil.rmtree, work, True)
+    return StoredCheckResult(used_as_of, store, policy_set.policies, policy_set.pack, batch,
+                             resolve_params(policy_set.policies, params))
+
+
+def _run(policy_set: PolicySet, paths: Sequence[str | os.PathLike[str]], work: str, n: int, *,
+         as_of: int | str | None, params: Mapping[str, Mapping[str, Any]] | None, timezone: str,
+         profiles: Any, encoding: str | None, input_format: str | None, stdin: IO[bytes] | None,
+         progress: Any) -> tuple[PartitionedOutcomes, EventBatch, int]:
+    groups = _groups(policy_set.policies)
+    resolve_params([p for g in groups for p in g.policies], params)  # bad overrides fail first
+    wanted = frozenset().union(*(g.actions for g in groups))
+    intake = Intake(timezone, keep=wanted.__contains__)
+    with paused_gc():
+        # pass 1: read, route by event id
+        ids = _Spill(work, "ids", n)
+        router = _IdRouter(intake, ids)
+        read_inputs(router, paths, settings_for(timezone, profiles, encoding=encoding,  # type: ignore[arg-type]
+                                                format=input_format), stdin=stdin, progress=progress)
+        ids.close()
+        router.readmit()
+        # pass 2: admit one id part at a time, route kept events by correlation key
+        keyed = [_Spill(work, f"keys{g_i}", n if g.key is not None else 1) for g_i, g in enumerate(groups)]
+        routes = [(g.actions, g.part_of(spill.n, intake.tz), spill)
+                  for g, spill in zip(groups, keyed, strict=True)]
+        for part in range(n):
+            for fi, line, record, text in ids.read(part):
+                intake.add(router.stats[fi], line, parse_json_line(text) if record is None else record, text)
+            for event in intake.flush():
+                # a tuple pickles several times faster than the frozen dataclass
+                row = (event.event_id, event.epoch, event.platform, event.seller_id, event.action,
+                       event.record, event.file, event.line)
+                for actions, place, spill in routes:
+                    if event.action in actions:
+                        spill.add(place(event), row)
+            if os.path.exists(ids.paths[part]):  # read: the disk it held is free again
+                os.unlink(ids.paths[part])
+        for spill in keyed:
+            spill.close()
+        batch = intake.finish()
+    instant = parse_instant(as_of, zone(timezone)) if isinstance(as_of, str) else as_of
+    used_as_of = instant if instant is not None else (batch.latest if batch.latest is not None else 0)
+    store = PartitionedOutcomes(groups, keyed, batch, used_as_of, params or {})
+    store.judge()
+    return store, batch, used_as_of
+
+
+class PartitionedOutcomes(OutcomeStore):
+    """Outcomes judged part by part: the violations and the counts are kept; the other
+    outcomes are judged again, part by part, when something iterates them."""
+
+    def __init__(self, groups: list[_Group], parts: list[_Spill], batch: EventBatch, as_of: int,
+                 params: Mapping[str, Mapping[str, Any]]) -> None:
+        self.groups = groups
+        self.parts = parts
+        self.timezone = batch.timezone
+        self.as_of = as_of
+        self.params = params
+        self._tally: Counter[tuple[str, str, str]] = Counter()
+        self._findings: tuple[Outcome, ...] = ()
+        self._all: tuple[Outcome, ...] | None = None
+
+    def _outcomes(self) -> Iterator[list[Outcome]]:
+        """The outcomes of each part, part after part."""
+        for group, spill in zip(self.groups, self.parts, strict=True):
+            policies = group.policies
+            ids = {p.id for p in policies}
+            own = {k: v for k, v in self.params.items() if k in ids}
+            for part in range(spill.n):
+                events = sorted((Event(*row) for row in spill.read(part)), key=lambda e: e.sort_key)
+                batch = EventBatch(tuple(events), (), (), self.timezone, Counter(), None)
+                yield evaluate(policies, batch, as_of=self.as_of, params=own)[1]
+
+    def judge(self) -> None:
+        """Judge every part, keeping the violations and counting every outcome."""
+        found: list[Outcome] = []
+        for outcomes in self._outcomes():
+            for o in outcomes:
+                self._tally[(o.rule_id, o.rule_version, o.kind.value)] += 1
+                if o.kind is Kind.VIOLATION:
+                    found.append(o)
+        found.sort(key=lambda o: o.sort_key)
+        self._findings = tuple(found)
+
+    def tally(self) -> Counter[tuple[str, str, str]]:
+        """Outcome counts per (rule id, version, kind)."""
+        return self._tally
+
+    def findings(self) -> tuple[Outcome, ...]:
+        """The violations, in result order."""
+        return self._findings
+
+    def materialised(self) -> tuple[Outcome, ...]:
+        """Every outcome (judged again, part by part, and kept: memory grows with them)."""
+        if self._all is None:
+            with paused_gc():
+                every = [o for outcomes in self._outcomes() for o in outcomes]
+            every.sort(key=lambda o: o.sort_key)
+            self._all = tuple(every)
+        return self._all
+
+
+__all__ = [
+    "PARTITION_FROM_BYTES",
+    "PART_BYTES",
+    "PartitionedOutcomes",
+    "check_partitioned",
+    "input_bytes",
+    "part_count",
+]

@@ -1,0 +1,160 @@
+"""The partitioned reference engine decides exactly what the in-memory one decides.
+
+Every comparison is against :func:`checker.check` on the same input: every
+outcome (kind, evidence, message, fingerprint), every count, the rejections
+and both JSON forms.
+"""
+
+from __future__ import annotations
+
+import gc
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import checker
+from checker import engine, partition
+from checker.generator import generate
+from checker.partition import PART_BYTES, check_partitioned, part_count
+from tests.conftest import FIXTURES, POLICIES, ROOT, run_cli
+from tests.differential import Case, assert_same, policy_cases, subset, write_jsonl
+
+CATALOGUE_CASES = policy_cases([POLICIES])
+CUSTOM_CASES = policy_cases([FIXTURES / "custom-policies"])
+
+
+@pytest.fixture(scope="module")
+def catalogue() -> checker.PolicySet:
+    loaded = checker.load_policies([POLICIES])
+    assert not loaded.problems
+    return loaded
+
+
+def _compare(policy_set: checker.PolicySet, paths: list[Path], parts: int,
+             read: dict[str, Any] | None = None, **check_options: Any) -> None:
+    """``read`` goes to both intakes (profiles...), ``check_options`` to both checks."""
+    read = read or {}
+    reference = checker.check(policy_set, checker.read_events(paths, **read), **check_options)
+    split = check_partitioned(policy_set, paths, parts=parts, **read, **check_options)
+    assert_same(reference, split)
+    assert split.batch.rejected == reference.batch.rejected
+    assert [s.as_dict() for s in split.batch.inputs] == [s.as_dict() for s in reference.batch.inputs]
+
+
+def _case(policy_set: checker.PolicySet, case: Case, tmp_path: Path, parts: int) -> None:
+    path = write_jsonl(tmp_path / "events.jsonl", case.records)
+    rules = subset(policy_set, [case.rule_id])
+    reference = checker.check(rules, checker.read_events([path], timezone=case.timezone), as_of=case.as_of,
+                              params=case.params)
+    split = check_partitioned(rules, [path], parts=parts, timezone=case.timezone, as_of=case.as_of,
+                              params=case.params)
+    assert_same(reference, split)
+
+
+@pytest.mark.parametrize("case", CATALOGUE_CASES, ids=lambda c: c.id)
+def test_catalogue_case_in_three_parts(catalogue: checker.PolicySet, case: Case, tmp_path: Path) -> None:
+    _case(catalogue, case, tmp_path, parts=3)
+
+
+@pytest.mark.parametrize("case", CUSTOM_CASES, ids=lambda c: c.id)
+def test_custom_policy_case_in_three_parts(case: Case, tmp_path: Path) -> None:
+    custom = checker.load_policies([FIXTURES / "custom-policies"])
+    _case(custom, case, tmp_path, parts=3)
+
+
+@pytest.mark.parametrize("parts", [1, 2, 16])
+def test_generated_export(catalogue: checker.PolicySet, tmp_path: Path, parts: int) -> None:
+    generate(tmp_path, events=4000, seed=3, violation_rate=0.4)
+    _compare(catalogue, [tmp_path / "events.jsonl"], parts)
+
+
+def test_generated_export_with_as_of_and_params(catalogue: checker.PolicySet, tmp_path: Path) -> None:
+    generate(tmp_path, events=3000, seed=11)
+    params = {"aliexpress.affiliate.early-exit": {"min_membership": "P20D"},
+              "juhuasuan.late-deposit": {"lead_days": 3}}
+    _compare(catalogue, [tmp_path / "events.jsonl"], 5, as_of="2024-05-01T00:00:00+08:00", params=params)
+
+
+def test_overlapping_files_duplicates_conflicts_and_bad_records(catalogue: checker.PolicySet,
+                                                                 tmp_path: Path) -> None:
+    """Every version of an id meets the others in one part, whichever file it is in."""
+    generate(tmp_path / "g", events=2000, seed=5)
+    lines = (tmp_path / "g" / "events.jsonl").read_text("utf-8").splitlines()
+    changed = [json.dumps({**json.loads(line), "actor": "someone-else"}) for line in lines[100:110]]
+    (tmp_path / "a.jsonl").write_text("\n".join(lines[:1500]) + "\n", encoding="utf-8")
+    (tmp_path / "b.jsonl").write_text("\n".join([*lines[1000:], *changed, "{not json", "[1, 2]", "",
+                                                 '{"event_id": 5}', '{"event_id": ["x"]}', lines[3]])
+                                      + "\n", encoding="utf-8")
+    reference = checker.read_events([tmp_path / "a.jsonl", tmp_path / "b.jsonl"])
+    assert {r.code for r in reference.rejected} >= {"conflict", "bad-json", "invalid-event"}
+    _compare(catalogue, [tmp_path / "a.jsonl", tmp_path / "b.jsonl"], 7)
+
+
+def test_platform_exports_through_profiles(catalogue: checker.PolicySet) -> None:
+    """Records that are not their line's JSON (CSV, TSV, gzip JSON arrays, profiles) travel whole."""
+    exports = ROOT / "examples" / "exports"
+    profiles = [ROOT / "profiles" / name for name in sorted(os.listdir(ROOT / "profiles"))]
+    _compare(catalogue, [exports], 4, read={"profiles": profiles})
+
+
+def test_one_part_at_a_time(catalogue: checker.PolicySet, tmp_path: Path,
+                            monkeypatch: pytest.MonkeyPatch) -> None:
+    """The engine never sees more than one part: what memory is bounded by."""
+    generate(tmp_path, events=4000, seed=9)
+    seen: list[int] = []
+    original = engine.evaluate
+
+    def spy(policies: Any, batch: checker.EventBatch, **kwargs: Any) -> Any:
+        seen.append(len(batch.events))
+        return original(policies, batch, **kwargs)
+
+    monkeypatch.setattr(partition, "evaluate", spy)
+    result = check_partitioned(catalogue, [tmp_path / "events.jsonl"], parts=8)
+    kept = result.batch.totals()["accepted"]
+    assert len(seen) == 8
+    assert sum(seen) <= kept  # each kept event is judged in one part only
+    assert max(seen) < kept / 4
+
+
+def test_parts_are_removed_with_the_result(catalogue: checker.PolicySet, tmp_path: Path) -> None:
+    work = tmp_path / "work"
+    work.mkdir()
+    result = check_partitioned(catalogue, [ROOT / "examples" / "sample-events.jsonl"], parts=3,
+                               directory=str(work))
+    assert len(result.findings) == 29
+    assert len(list(work.iterdir())) == 1
+    assert len(list(result.outcomes)) == sum(result.store.tally().values())  # judged again on demand
+    del result
+    gc.collect()
+    assert list(work.iterdir()) == []
+
+
+@pytest.mark.parametrize(("size", "parts"), [(None, 64), (0, 1), (1, 1), (PART_BYTES, 1), (PART_BYTES + 1, 2),
+                                             (PART_BYTES * 100, 100), (PART_BYTES * 10**6, 4096)])
+def test_part_count(size: int | None, parts: int) -> None:
+    assert part_count(size) == parts
+
+
+def test_cli_parts_give_the_same_bytes(tmp_path: Path) -> None:
+    sample = str(ROOT / "examples" / "sample-events.jsonl")
+    outputs = []
+    for parts in ("0", "4"):
+        out = tmp_path / f"r{parts}.json"
+        code, _, _ = run_cli("check", sample, "--parts", parts, "--format", "json", "-o", str(out),
+                             "--format", "sarif", "-o", str(out) + ".sarif")
+        assert code == 1
+        outputs.append((out.read_bytes(), (tmp_path / f"r{parts}.json.sarif").read_bytes()))
+    assert outputs[0] == outputs[1]
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["--parts", "-1"], "--parts -1: expected 0 or more"),
+    (["--parts", "2", "--engine", "duckdb"], "--parts is for --engine python"),
+])
+def test_cli_parts_refused(args: list[str], message: str) -> None:
+    code, _, err = run_cli("check", str(ROOT / "examples" / "sample-events.jsonl"), *args)
+    assert code == 2
+    assert message in err

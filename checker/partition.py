@@ -39,7 +39,7 @@ from dataclasses import dataclass
 from typing import IO, Any
 
 from .engine import EVALUATION_ERRORS, _hashable, evaluate, paused_gc, resolve_params
-from .errors import CheckerError
+from .errors import CheckerError, Location, Problem
 from .events import Event, EventBatch, InputStats, Intake
 from .expressions import EventView
 from .inputs import STDIN, expand, read_inputs, settings_for
@@ -236,8 +236,9 @@ def check_partitioned(
     of the input in memory at a time; the same findings, counts, evidence and JSON.
 
     ``parts`` defaults to :func:`part_count` of the input size. Parts are
-    written under ``directory`` (default: the system's temporary directory)
-    and removed when the result is no longer referenced. Input options are
+    written under ``directory`` (default: the system's temporary directory,
+    ``TMPDIR``; they take up to about twice the input's size) and removed
+    when the result is no longer referenced. Input options are
     those of :func:`checker.events.read_events`.
     """
     if policy_set.problems:
@@ -250,6 +251,12 @@ def check_partitioned(
         store, batch, used_as_of = _run(policy_set, paths, work, n, as_of=as_of, params=params,
                                         timezone=timezone, profiles=profiles, encoding=encoding,
                                         input_format=input_format, stdin=stdin, progress=progress)
+    except OSError as exc:  # inputs that cannot be read are CheckerErrors already: this is the parts
+        shutil.rmtree(work, ignore_errors=True)
+        raise CheckerError([Problem(Location(work), "parts-disk", (
+            f"the parts of the input could not be written or read under {work}: {exc}; they need "
+            "about twice the input's size: point TMPDIR at a larger disk, or use --parts 0 to "
+            "judge in memory"))]) from exc
     except BaseException:
         shutil.rmtree(work, ignore_errors=True)
         raise

@@ -132,6 +132,23 @@ def test_parts_are_removed_with_the_result(catalogue: checker.PolicySet, tmp_pat
     assert list(work.iterdir()) == []
 
 
+def test_a_full_disk_is_a_clear_error(catalogue: checker.PolicySet, tmp_path: Path,
+                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    def full(*args: Any, **kwargs: Any) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(partition.pickle, "dump", full)
+    work = tmp_path / "work"
+    work.mkdir()
+    with pytest.raises(checker.CheckerError) as caught:
+        check_partitioned(catalogue, [ROOT / "examples" / "sample-events.jsonl"], parts=3,
+                          directory=str(work))
+    (problem,) = caught.value.problems
+    assert problem.code == "parts-disk"
+    assert "No space left on device" in problem.message and "TMPDIR" in problem.message
+    assert list(work.iterdir()) == []
+
+
 @pytest.mark.parametrize(("size", "parts"), [(None, 64), (0, 1), (1, 1), (PART_BYTES, 1), (PART_BYTES + 1, 2),
                                              (PART_BYTES * 100, 100), (PART_BYTES * 10**6, 4096)])
 def test_part_count(size: int | None, parts: int) -> None:

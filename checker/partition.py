@@ -286,12 +286,19 @@ def _run(policy_set: PolicySet, paths: Sequence[str | os.PathLike[str]], work: s
         routes = [(g.actions, g.part_of(spill.n, intake.tz), spill)
                   for g, spill in zip(groups, keyed, strict=True)]
         for part in range(n):
+            texts: dict[tuple[str, int], str] = {}  # the lines whose JSON is the record
             for fi, line, record, text in ids.read(part):
-                intake.add(router.stats[fi], line, parse_json_line(text) if record is None else record, text)
+                stats = router.stats[fi]
+                if record is None:
+                    texts[(stats.file, line)] = text
+                    record = parse_json_line(text)
+                intake.add(stats, line, record, text)
             for event in intake.flush():
-                # a tuple pickles several times faster than the frozen dataclass
+                # a tuple pickles several times faster than the frozen dataclass, and a line of
+                # JSON several times faster than the record it holds (parsed again when judged)
+                text = texts.get((event.file, event.line))
                 row = (event.event_id, event.epoch, event.platform, event.seller_id, event.action,
-                       event.record, event.file, event.line)
+                       None if text is not None else event.record, event.file, event.line, text)
                 for actions, place, spill in routes:
                     if event.action in actions:
                         spill.add(place(event), row)
@@ -305,6 +312,14 @@ def _run(policy_set: PolicySet, paths: Sequence[str | os.PathLike[str]], work: s
     store = PartitionedOutcomes(groups, keyed, batch, used_as_of, params or {})
     store.judge()
     return store, batch, used_as_of
+
+
+def _event(row: tuple[Any, ...]) -> Event:
+    """An event of a key part: its record is pickled, or parsed again from its line."""
+    event_id, epoch, platform, seller_id, action, record, file, line, text = row
+    if record is None:
+        record = EventView(parse_json_line(text), epoch)  # as the intake holds it
+    return Event(event_id, epoch, platform, seller_id, action, record, file, line)
 
 
 class PartitionedOutcomes(OutcomeStore):
@@ -329,7 +344,7 @@ class PartitionedOutcomes(OutcomeStore):
             ids = {p.id for p in policies}
             own = {k: v for k, v in self.params.items() if k in ids}
             for part in range(spill.n):
-                events = sorted((Event(*row) for row in spill.read(part)), key=lambda e: e.sort_key)
+                events = sorted(map(_event, spill.read(part)), key=lambda e: e.sort_key)
                 batch = EventBatch(tuple(events), (), (), self.timezone, Counter(), None)
                 yield evaluate(policies, batch, as_of=self.as_of, params=own)[1]
 

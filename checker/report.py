@@ -15,13 +15,13 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import IO
 
 from .gating import Status, Triage
 from .outcomes import OUTCOME_ORDER, Kind, Outcome
-from .result import CheckResult, finding_dict
+from .result import CheckResult, finding_dict, other_outcome_dict
 from .waivers import Waiver
 
 
@@ -89,16 +89,55 @@ def safe_terminal(text: object) -> str:
     return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", str(text)).replace("\n", "\\n")
 
 
+#: the encoder of every JSON piece: what ``json.dumps(doc, ensure_ascii=False, separators=(",", ":"))``
+#: uses, made once (a value encodes to the same text alone as inside its document)
+_JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+#: findings encoded per piece handed to the writer: fewer writes, bounded memory
+_CHUNK = 512
+
+
 @renderer("json")
-def render_json(result: CheckResult, options: RenderOptions) -> str:
-    """The documented JSON result (``schemas/result.schema.json``)."""
-    doc = result.to_dict(all_outcomes=options.all_outcomes)
-    if options.triage.active:
-        doc["findings"] = [finding_record(f, options) for f in result.findings]
-        doc["gating"] = options.triage.to_dict(result.findings)
+def render_json(result: CheckResult, options: RenderOptions) -> Iterator[str]:
+    """The documented JSON result (``schemas/result.schema.json``), streamed.
+
+    The pieces join to exactly ``json.dumps(doc, ensure_ascii=False, separators=(",", ":"))``
+    of the whole document (plus a newline), but each finding's dict (with its evidence records)
+    is built only when it is written: at export scale the findings are most of the document.
+    """
     # one line per document: json's C encoder only runs without indentation, and
     # results with 100k findings are for machines (use jq to read one)
-    return json.dumps(doc, ensure_ascii=False, separators=(",", ":")) + "\n"
+    findings = result.findings
+    encode = _JSON.encode
+    sep = "{"
+    for key, value in result.head_dict().items():
+        yield sep + encode(key) + ":" + encode(value)
+        sep = ","
+    yield ',"findings":['
+    yield from _stream(finding_record(f, options) for f in findings)
+    yield "]"
+    if options.all_outcomes:
+        # the entries of CheckResult.to_dict(all_outcomes=True), one at a time
+        yield ',"other_outcomes":['
+        yield from _stream(other_outcome_dict(o) for o in result.outcomes if o.kind is not Kind.VIOLATION)
+        yield "]"
+    if options.triage.active:
+        yield ',"gating":' + encode(options.triage.to_dict(findings))
+    yield "}\n"
+
+
+def _stream(items: Iterable[object]) -> Iterator[str]:
+    """The JSON array elements ``items``, comma-separated, a chunk of them per piece."""
+    encode = _JSON.encode
+    chunk: list[str] = []
+    first = True
+    for item in items:
+        chunk.append(encode(item))
+        if len(chunk) == _CHUNK:
+            yield ("" if first else ",") + ",".join(chunk)
+            first = False
+            chunk = []
+    if chunk:
+        yield ("" if first else ",") + ",".join(chunk)
 
 
 _SEVERITY_COLOR = {"critical": "35", "high": "31", "medium": "33", "low": "36", "info": "37"}

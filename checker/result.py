@@ -64,8 +64,21 @@ class CheckResult:
         tally = Counter(o.severity for o in self.findings)
         return {s: tally[s] for s in SEVERITIES}
 
+    def outcome_totals(self) -> dict[str, int]:
+        """How many outcomes of each kind, every kind named."""
+        return {k.value: sum(1 for o in self.outcomes if o.kind is k) for k in OUTCOME_ORDER}
+
     def to_dict(self, *, all_outcomes: bool = False) -> dict[str, Any]:
         """The JSON result: stable key order, sorted lists, no run-dependent values."""
+        doc = self.head_dict()
+        doc["findings"] = [finding_dict(o) for o in self.findings]
+        if all_outcomes:
+            doc["other_outcomes"] = [other_outcome_dict(o) for o in self.outcomes
+                                     if o.kind is not Kind.VIOLATION]
+        return doc
+
+    def head_dict(self) -> dict[str, Any]:
+        """The JSON result up to its findings (what a streaming writer writes first)."""
         read = frozenset().union(*(p.actions for p in self.policies))
         doc: dict[str, Any] = {
             "schema_version": RESULT_SCHEMA_VERSION,
@@ -100,19 +113,10 @@ class CheckResult:
             "summary": {
                 "violations": len(self.findings),
                 "by_severity": self.severity_counts(),
-                "by_outcome": {k.value: sum(1 for o in self.outcomes if o.kind is k)
-                               for k in OUTCOME_ORDER},
+                "by_outcome": self.outcome_totals(),
             },
             "outcomes": self.counts(),
-            "findings": [finding_dict(o) for o in self.findings],
         }
-        if all_outcomes:
-            doc["other_outcomes"] = [
-                {"rule_id": o.rule_id, "rule_version": o.rule_version, "outcome": o.kind.value,
-                 "event_id": o.event_id, "timestamp": o.timestamp, "seller_id": o.seller_id,
-                 "reason": o.reason, "evidence": list(o.evidence)}
-                for o in self.outcomes if o.kind is not Kind.VIOLATION
-            ]
         return doc
 
 
@@ -131,9 +135,17 @@ def finding_dict(o: Outcome) -> dict[str, Any]:
         "message": o.message.en,
         "message_zh": o.message.zh,
         "evidence": list(o.evidence),
-        "evidence_events": [dict(e.record) for e in o.evidence_events],
+        # the records themselves (plain dicts to an encoder): a copy of each cost more than the rest
+        "evidence_events": [e.record for e in o.evidence_events],
         "fingerprint": o.fingerprint,
     }
+
+
+def other_outcome_dict(o: Outcome) -> dict[str, Any]:
+    """One outcome other than a violation, as ``--all-outcomes`` lists it."""
+    return {"rule_id": o.rule_id, "rule_version": o.rule_version, "outcome": o.kind.value,
+            "event_id": o.event_id, "timestamp": o.timestamp, "seller_id": o.seller_id,
+            "reason": o.reason, "evidence": list(o.evidence)}
 
 
 class OutcomeStore(ABC, Sequence[Outcome]):
@@ -201,16 +213,9 @@ class StoredCheckResult(CheckResult):
             rows.append(row)
         return rows
 
-    def to_dict(self, *, all_outcomes: bool = False) -> dict[str, Any]:
-        """The JSON result, identical to that of a :class:`CheckResult` with every outcome."""
-        if all_outcomes:
-            full = CheckResult(self.as_of, self.store.materialised(), self.policies, self.pack,
-                               self.batch, self.params)
-            return full.to_dict(all_outcomes=True)
-        light = CheckResult(self.as_of, self.findings, self.policies, self.pack, self.batch, self.params)
-        doc = light.to_dict(all_outcomes=False)
-        tally = self.store.tally()
-        doc["summary"]["by_outcome"] = {
-            k.value: sum(n for (_, _, kind), n in tally.items() if kind == k.value) for k in OUTCOME_ORDER}
-        doc["outcomes"] = self.counts()
-        return doc
+    def outcome_totals(self) -> dict[str, int]:
+        """How many outcomes of each kind (counted by the store)."""
+        totals: Counter[str] = Counter()
+        for (_, _, kind), n in self.store.tally().items():
+            totals[kind] += n
+        return {k.value: totals[k.value] for k in OUTCOME_ORDER}

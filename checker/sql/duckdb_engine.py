@@ -32,7 +32,7 @@ import duckdb
 
 from ..engine import evaluate, resolve_params
 from ..errors import CheckerError, Location, Problem
-from ..events import EventBatch
+from ..events import Event, EventBatch
 from ..loader import PolicySet
 from ..outcomes import Kind, Outcome
 from ..policy import Policy
@@ -41,7 +41,7 @@ from ..times import DEFAULT_TIMEZONE, parse_instant, zone
 from .compile import Plan, compile_policy
 from .intake import IntakeResult, load_events
 from .jmes import UnsupportedConstruct
-from .render import fetch_events, ids_table, materialise, not_applicable
+from .render import Selected, build, fetch_events, ids_table, not_applicable, read_needed, select
 from .results import SqlCheckResult, SqlEventBatch, SqlOutcomeStore
 from .sqlbuild import sql
 from .timesql import Zone, macros, zone_table
@@ -133,6 +133,7 @@ def check_duckdb(policy_set: PolicySet, paths: Sequence[str | os.PathLike[str]],
         by_id[p.id].append(p)
     for rule_id in sorted(by_id):
         run.rule(by_id[rule_id], [plans[id(p)] for p in by_id[rule_id]])
+    run.finish()
     batch = SqlEventBatch((), intake.inputs, intake.rejected, timezone, intake.actions, intake.latest,
                           count_after=lambda t: int(con.execute(
                               "SELECT count(*) FROM ev WHERE ts > ?", [t]).fetchone()[0]))
@@ -153,6 +154,13 @@ class _Run:
         self.params = params
         self.timezone = timezone
         self.store = SqlOutcomeStore(self)
+        # events read for outcomes, by id: rules share evidence, read and parsed once
+        self.events: dict[str, Event] = {}
+        self.plans: list[Plan] = []  # the plans decided in SQL, in the store's order
+        # per selection (``where``): the rows of the plans not built yet, their events read
+        self._selected: dict[str, dict[str, Selected]] = {}
+        # not-applicable triggers per rule (plans, [(eid, versions)]), built at the end (finish)
+        self._na: list[tuple[list[Plan], list[tuple[str, list[int]]]]] = []
 
     def rule(self, versions: list[Policy], plans: list[Plan]) -> None:
         """Decide every trigger of one rule id (each by the version in effect at its time)."""
@@ -171,12 +179,12 @@ class _Run:
             for text in plan.statements.values():
                 self.con.execute(text)
         self.store.add_rule(versions, plans)
+        self.plans.extend(plans)
         # not applicable: triggers by action and where, in no version's effective window
-        na = self._not_applicable(plans)
+        self._not_applicable(plans)
         hard = self._hard(plans)
         if hard:
             self.python_rule(versions, (plans, hard))
-        self.store.add_outcomes(na)
 
     def _select_versions(self, plans: list[Plan]) -> None:
         """With several versions, each trigger is judged by the first one in effect."""
@@ -189,7 +197,9 @@ class _Run:
             self.con.execute(f'UPDATE "{plan.base_table}" SET trig = coalesce(eid IN '
                              f"(SELECT eid FROM sel WHERE chosen = {int(i)}), false)")
 
-    def _not_applicable(self, plans: list[Plan]) -> list[Outcome]:
+    def _not_applicable(self, plans: list[Plan]) -> None:
+        """Note the rule's triggers that no version's effective window holds; their outcomes are
+        built by :meth:`finish`, with the events of every rule read in one pass."""
         union = " UNION ALL ".join(
             f'SELECT eid, {i} AS v, tw, tw AND eff AS ok, th FROM "{plan.base_table}" WHERE tw OR th'
             for i, plan in enumerate(plans))
@@ -197,14 +207,25 @@ class _Run:
             f"CREATE OR REPLACE TEMP TABLE na_ids AS SELECT eid, list(v ORDER BY v) FILTER (WHERE tw) AS vs "
             f"FROM ({union}) GROUP BY eid HAVING NOT bool_or(ok) AND NOT bool_or(th)")
         rows = self.con.execute("SELECT eid, vs FROM na_ids").fetchall()
-        if not rows:
-            return []
-        events = fetch_events(self.con, "na_ids")
+        if rows:
+            if not self._na:
+                ids_table(self.con, "na_all", ())
+            self.con.execute("INSERT INTO na_all SELECT eid FROM na_ids")
+            self._na.append((plans, rows))
+
+    def finish(self) -> None:
+        """Build the not-applicable outcomes noted rule by rule."""
+        if not self._na:
+            return
+        events = fetch_events(self.con, "na_all", self.intake.files)
+        self.con.execute("DROP TABLE na_all")
         out = []
-        for eid, versions in rows:
-            triggered = [plans[v].policy for v in versions]
-            out.append(not_applicable(_nearest(triggered, events[eid].epoch), events[eid]))
-        return out
+        for plans, rows in self._na:
+            for eid, versions in rows:
+                triggered = [plans[v].policy for v in versions]
+                out.append(not_applicable(_nearest(triggered, events[eid].epoch), events[eid]))
+        self._na = []
+        self.store.add_outcomes(out)
 
     def _hard(self, plans: list[Plan]) -> dict[int, list[str]]:
         hard: dict[int, list[str]] = {}
@@ -236,7 +257,7 @@ class _Run:
                 parts.append(f'SELECT b.eid FROM "{plan.base_table}" b SEMI JOIN ({hard_rows}) h ON {keys}')
             union = " UNION ALL ".join(parts)
             self.con.execute(f"CREATE OR REPLACE TEMP TABLE py_ids AS SELECT DISTINCT eid FROM ({union})")
-        events = fetch_events(self.con, "py_ids")
+        events = fetch_events(self.con, "py_ids", self.intake.files)
         exotic = [e for e in self.intake.exotic_events.values() if (e.platform, e.action) in set(reads)]
         for e in exotic:
             events[e.event_id] = e
@@ -250,9 +271,25 @@ class _Run:
         self.store.add_outcomes(outcomes)
 
     def materialise(self, plan: Plan, where: str) -> list[Outcome]:
-        """Outcomes of the decision rows selected by ``where`` (non-hard)."""
-        return materialise(self.con, plan, where, as_of=self.as_of,
-                           params=self.params.get(plan.policy.id, {}), input_tz=self.timezone)
+        """Outcomes of the decision rows selected by ``where`` (non-hard).
+
+        The store asks plan by plan; on the first plan of a selection the rows of every plan are
+        selected and all the events they need read in one pass over the event table, instead of
+        one pass per plan."""
+        pending = self._selected.get(where)
+        if pending is None or plan.tag not in pending:
+            chosen = [select(self.con, p, where) for p in self.plans]
+            read_needed(self.con, chosen, self.intake.files, self.events)
+            pending = self._selected[where] = {s.plan.tag: s for s in chosen}
+            if plan.tag not in pending:  # not one of the store's plans: on its own
+                chosen = [select(self.con, plan, where)]
+                read_needed(self.con, chosen, self.intake.files, self.events)
+                pending[plan.tag] = chosen[0]
+        selected = pending.pop(plan.tag)
+        if not pending:
+            del self._selected[where]
+        return build(selected, self.events, as_of=self.as_of, params=self.params.get(plan.policy.id, {}),
+                     input_tz=self.timezone)
 
 
 def _scalar(con: duckdb.DuckDBPyConnection, query: str) -> Any:

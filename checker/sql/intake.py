@@ -104,6 +104,8 @@ class IntakeResult:
     latest: int | None
     exotic_actions: frozenset[tuple[str, str]] = field(default_factory=frozenset)  # (platform, action)
     exotic_events: dict[str, Event] = field(default_factory=dict)  # not representable in DuckDB
+    # the files DuckDB read line by line (by index), whose lines ``ev`` points at (see read_lines)
+    files: dict[int, str] = field(default_factory=dict)
 
 
 def _line_reader(path: str) -> exp.Expression:
@@ -372,9 +374,12 @@ def load_events(con: duckdb.DuckDBPyConnection, paths: Sequence[str | os.PathLik
         stats[fi].accepted += accepted
         stats[fi].duplicates += read - accepted
     source = exp.Subquery(this=tmpl(decided), alias=exp.TableAlias(this=exp.to_identifier("d")))
-    kept = exp.select("eid", "ts", "platform", "seller_id", "action", exp.alias_(col("text"), "rec"),
-                      exp.alias_(extract(col("text")), "fx"), exp.alias_(exp.false(), "exotic")
-                      ).from_(source).where(col("keep"))
+    # the record's text stays out of the event table (at export scale it is most of its size and
+    # made it spill): a finding's evidence is read again from its file and line (read_lines)
+    kept = exp.select("eid", "ts", "platform", "seller_id", "action",
+                      exp.alias_(exp.cast(exp.null(), "VARCHAR"), "rec"),
+                      exp.alias_(extract(col("text")), "fx"), exp.alias_(exp.false(), "exotic"),
+                      "fi", "line").from_(source).where(col("keep"))
     con.execute(sql(tmpl("CREATE OR REPLACE TEMP TABLE ev AS {q}", q=kept)))
     con.execute("DROP TABLE classified")
     exotic = _insert_python_events(con, py_batch.events, extract)
@@ -384,7 +389,8 @@ def load_events(con: duckdb.DuckDBPyConnection, paths: Sequence[str | os.PathLik
         "SELECT action, count(*) FROM ev GROUP BY action").fetchall()))
     latest = con.execute("SELECT max(ts) FROM ev").fetchone()
     return IntakeResult(tuple(stats), py_batch.rejected, +actions,
-                        latest[0] if latest else None, frozenset(exotic), exotic_events)
+                        latest[0] if latest else None, frozenset(exotic), exotic_events,
+                        {fi: shown[fi] for fi in duck_files})
 
 
 def _extract(fields: Sequence[tuple[str, ...]]) -> Any:
@@ -412,7 +418,7 @@ def _insert_python_events(con: duckdb.DuckDBPyConnection, events: Sequence[Event
         name = fh.name
     try:
         con.execute(sql(tmpl(
-            "INSERT INTO ev SELECT eid, ts, platform, seller_id, action, rec, {fx}, exotic "
+            "INSERT INTO ev SELECT eid, ts, platform, seller_id, action, rec, {fx}, exotic, NULL, NULL "
             "FROM read_json({p}, "
             "format = 'newline_delimited', columns = {eid: 'VARCHAR', ts: 'BIGINT', platform: 'VARCHAR', "
             "seller_id: 'VARCHAR', action: 'VARCHAR', rec: 'VARCHAR', exotic: 'BOOLEAN'})",
@@ -420,6 +426,24 @@ def _insert_python_events(con: duckdb.DuckDBPyConnection, events: Sequence[Event
     finally:
         os.unlink(name)
     return exotic
+
+
+def read_lines(con: duckdb.DuckDBPyConnection, files: dict[int, str],
+               table: str) -> dict[tuple[int, int], str]:
+    """The text of the lines listed in the temporary table ``table`` (``fi``, ``line``), read again
+    by the very reader that numbered them at intake (so the same text): one pass per file."""
+    out: dict[tuple[int, int], str] = {}
+    for (fi,) in con.execute(f'SELECT DISTINCT fi FROM "{table}" ORDER BY fi').fetchall():
+        query = tmpl("SELECT l.line, l.text FROM ({r}) l SEMI JOIN (SELECT line FROM {t} WHERE fi = {fi}) w "
+                     "ON l.line = w.line", r=_line_reader(files[fi]), t=exp.to_table(table), fi=lit(fi))
+        try:
+            rows = con.execute(sql(query)).fetchall()
+        except duckdb.Error as exc:
+            raise CheckerError([Problem(Location(files[fi]), "unreadable-file",
+                                        f"cannot read the evidence again: {exc}")]) from exc
+        for line, text in rows:
+            out[(fi, line)] = text
+    return out
 
 
 def exotic_records(con: duckdb.DuckDBPyConnection) -> int:

@@ -12,7 +12,7 @@ import pytest
 from checker.baseline import Baseline
 from checker.errors import CheckerError
 from checker.gating import triage
-from checker.report import RENDERERS, RenderOptions
+from checker.report import RenderOptions, render
 from checker.reportlabels import LABELS
 from checker.reportmodel import (
     OUTCOMES,
@@ -155,7 +155,7 @@ def test_result_document_carries_the_gate_as_the_json_result_does() -> None:
     assert [f["status"] for f in gated["findings"]] == ["baselined", "new"]
     assert gated["gating"]["by_status"] == {"new": 1, "baselined": 1, "waived": 0}
     # exactly what --format json writes
-    assert gated == json.loads(RENDERERS["json"](result, RenderOptions(all_outcomes=True, triage=gate)))
+    assert gated == json.loads(render("json", result, RenderOptions(all_outcomes=True, triage=gate)))
 
 
 def test_every_label_exists_in_both_languages() -> None:

@@ -14,6 +14,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import checker
 from checker import engine, partition
@@ -21,6 +23,7 @@ from checker.generator import generate
 from checker.partition import PART_BYTES, check_partitioned, part_count
 from tests.conftest import FIXTURES, POLICIES, ROOT, run_cli
 from tests.differential import Case, assert_same, policy_cases, subset, write_jsonl
+from tests.worlds import world_with_repeats
 
 CATALOGUE_CASES = policy_cases([POLICIES])
 CUSTOM_CASES = policy_cases([FIXTURES / "custom-policies"])
@@ -147,6 +150,18 @@ def test_a_full_disk_is_a_clear_error(catalogue: checker.PolicySet, tmp_path: Pa
     assert problem.code == "parts-disk"
     assert "No space left on device" in problem.message and "TMPDIR" in problem.message
     assert list(work.iterdir()) == []
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
+                                                                    HealthCheck.too_slow])
+@given(events=world_with_repeats(), parts=st.sampled_from([2, 5]),
+       as_of=st.sampled_from([None, "2024-02-15T00:00:00+08:00"]),
+       timezone=st.sampled_from(["Asia/Shanghai", "America/New_York"]))
+def test_hypothesis_worlds(catalogue: checker.PolicySet, tmp_path_factory: pytest.TempPathFactory,
+                           events: list[dict[str, Any]], parts: int, as_of: str | None,
+                           timezone: str) -> None:
+    path = write_jsonl(tmp_path_factory.mktemp("world") / "events.jsonl", events)
+    _compare(catalogue, [path], parts, read={"timezone": timezone}, as_of=as_of)
 
 
 @pytest.mark.parametrize(("size", "parts"), [(None, 64), (0, 1), (1, 1), (PART_BYTES, 1), (PART_BYTES + 1, 2),

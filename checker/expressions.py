@@ -33,7 +33,7 @@ policies say what missing data means with ``inconclusive_if``.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
@@ -59,7 +59,7 @@ class EventView(dict):  # type: ignore[type-arg]
     __slots__ = ("epoch",)
 
     def __init__(self, data: dict[str, Any], epoch: int) -> None:
-        super().__init__(data)
+        dict.__init__(self, data)  # not super(): one lookup less for every event read
         self.epoch = epoch
 
 
@@ -166,6 +166,11 @@ def _env(rule_tz: ZoneInfo, input_tz: ZoneInfo) -> Env:
     return Env(options.custom_functions, Interpreter(options))
 
 
+def instant_function(rule_tz: ZoneInfo, input_tz: ZoneInfo) -> Callable[[Any], int | None]:
+    """:func:`instant_of` with the two timezones fixed."""
+    return _options(rule_tz, input_tz).custom_functions.instant  # type: ignore[no-any-return]
+
+
 def instant_of(value: Any, rule_tz: ZoneInfo, input_tz: ZoneInfo) -> int | None:
     """Epoch microseconds of an event or timestamp value as the expression functions read it."""
     return _options(rule_tz, input_tz).custom_functions.instant(value)  # type: ignore[no-any-return]
@@ -205,6 +210,41 @@ class Expression:
             return data
         assert self.fn is not None
         return self.fn(data, _env(rule_tz, input_tz))
+
+    def bound(self, rule_tz: ZoneInfo, input_tz: ZoneInfo) -> Callable[[Any], Any]:
+        """:meth:`evaluate` with the two timezones fixed: a one-argument function.
+
+        The engine binds each expression of a rule once per run, so a call does
+        no timezone or function-table lookup.
+        """
+        path = self.path
+        if path is not None:
+            if len(path) == 1:
+                (key,) = path
+                return lambda data: data.get(key) if isinstance(data, dict) else None
+            if len(path) == 2:
+                outer, inner = path
+
+                def two(data: Any) -> Any:
+                    if not isinstance(data, dict):
+                        return None
+                    data = data.get(outer)
+                    return data.get(inner) if isinstance(data, dict) else None
+
+                return two
+
+            def walk(data: Any) -> Any:
+                for key in path:
+                    if not isinstance(data, dict):
+                        return None
+                    data = data.get(key)
+                return data
+
+            return walk
+        fn = self.fn
+        assert fn is not None
+        env = _env(rule_tz, input_tz)
+        return lambda data: fn(data, env)
 
     def interpret(self, data: Any, rule_tz: ZoneInfo, input_tz: ZoneInfo) -> Any:
         """Evaluate with the tree interpreter (the reference the compiled form matches)."""

@@ -24,13 +24,37 @@ from jmespath.visitor import TreeInterpreter, _equals, _is_actual_number
 
 
 class Env:
-    """What a compiled expression needs at run time: the function table and a fallback."""
+    """What a compiled expression needs at run time: the function table and a fallback.
 
-    __slots__ = ("functions", "interpreter")
+    ``direct`` holds, for each function with a fixed arity and no element-type
+    constraints, its bound method, arity and per-argument allowed type names:
+    a call whose arguments pass those checks goes straight to the method,
+    skipping ``call_function``'s generic validation; any other call (wrong
+    arity, wrong type, variadic functions) still goes through ``call_function``,
+    so errors are raised exactly as before.
+    """
+
+    __slots__ = ("direct", "functions", "interpreter")
 
     def __init__(self, table: functions.Functions, interpreter: TreeInterpreter) -> None:
         self.functions = table
         self.interpreter = interpreter
+        self.direct: dict[str, tuple[Callable[..., Any], int, tuple[frozenset[str] | None, ...]]] = {}
+        for name, spec in table.FUNCTION_TABLE.items():
+            signature = spec["signature"]
+            if signature and signature[-1].get("variadic"):
+                continue
+            checks: list[frozenset[str] | None] = []
+            for argument in signature:
+                if not argument["types"]:
+                    checks.append(None)
+                    continue
+                allowed, subtypes = table._get_allowed_pytypes(argument["types"])
+                if subtypes:
+                    break  # arrays of a given type: left to call_function
+                checks.append(frozenset(allowed))
+            else:
+                self.direct[name] = (spec["function"].__get__(table), len(signature), tuple(checks))
 
 
 Compiled = Callable[[Any, Env], Any]
@@ -38,7 +62,12 @@ Compiled = Callable[[Any, Env], Any]
 
 def is_false(value: Any) -> bool:
     """JMESPath falsiness, exactly as jmespath.py tests it."""
-    return value == "" or value == [] or value == {} or value is None or value is False
+    if value is None or value is False:
+        return True
+    cls = value.__class__
+    if cls is int or cls is float or value is True:
+        return False  # a number or true equals none of "", [] and {}
+    return value == "" or value == [] or value == {}
 
 
 _ORDERING = {"lt": operator.lt, "gt": operator.gt, "lte": operator.le, "gte": operator.ge}
@@ -117,9 +146,26 @@ def orderable(a: Any, b: Any) -> bool:
     this checker yields null instead, as the JMESPath spec says for any
     other mix of types.
     """
+    cls = a.__class__
+    if cls is int or cls is float:  # the common cases first, without the Number ABC
+        other = b.__class__
+        return other is int or other is float or _is_actual_number(b)
+    if cls is str:
+        return isinstance(b, str)
     if _is_actual_number(a):
         return _is_actual_number(b)
     return isinstance(a, str) and isinstance(b, str)
+
+
+def equals(x: Any, y: Any) -> bool:
+    """jmespath.py's ``==``: Python's, except that 0 and 1 never equal false and true.
+
+    That exception needs a number on one side and a boolean on the other, so
+    when either side is a string or null the answer is plain ``==``.
+    """
+    if x is None or y is None or x.__class__ is str or y.__class__ is str:
+        return x == y  # type: ignore[no-any-return]
+    return _equals(x, y)  # type: ignore[no-any-return]
 
 
 class Interpreter(TreeInterpreter):  # type: ignore[misc]
@@ -139,9 +185,9 @@ def _comparator(node: dict[str, Any]) -> Compiled:
     left, right = (compile_node(child) for child in node["children"])
     op = node["value"]
     if op == "eq":
-        return lambda value, env: _equals(left(value, env), right(value, env))
+        return lambda value, env: equals(left(value, env), right(value, env))
     if op == "ne":
-        return lambda value, env: not _equals(left(value, env), right(value, env))
+        return lambda value, env: not equals(left(value, env), right(value, env))
     compare = _ORDERING[op]
 
     def ordering(value: Any, env: Env) -> Any:
@@ -178,8 +224,11 @@ def _not(node: dict[str, Any]) -> Compiled:
 
     def run(value: Any, env: Env) -> Any:
         result = inner(value, env)
+        cls = result.__class__
+        if cls is int or cls is float:
+            return False  # jmespath: !0 is false, 0 being truthy; other numbers are truthy too
         if _is_actual_number(result) and result == 0:
-            return False  # jmespath: !0 is false, 0 being truthy
+            return False
         return not result
 
     return run
@@ -197,9 +246,37 @@ def _current(node: dict[str, Any]) -> Compiled:
 def _function(node: dict[str, Any]) -> Compiled:
     name = node["value"]
     args = [compile_node(child) for child in node["children"]]
+    # call_function checks arity and argument types, as the interpreter does; a call whose
+    # arity and argument types are known to pass (Env.direct) calls the method itself
+    if len(args) == 1:
+        (first,) = args
+
+        def run1(value: Any, env: Env) -> Any:
+            a = first(value, env)
+            spec = env.direct.get(name)
+            if spec is not None and spec[1] == 1:
+                check = spec[2][0]
+                if check is None or type(a).__name__ in check:
+                    return spec[0](a)
+            return env.functions.call_function(name, [a])
+
+        return run1
+    if len(args) == 2:
+        first, second = args
+
+        def run2(value: Any, env: Env) -> Any:
+            a, b = first(value, env), second(value, env)
+            spec = env.direct.get(name)
+            if spec is not None and spec[1] == 2:
+                check_a, check_b = spec[2]
+                if ((check_a is None or type(a).__name__ in check_a)
+                        and (check_b is None or type(b).__name__ in check_b)):
+                    return spec[0](a, b)
+            return env.functions.call_function(name, [a, b])
+
+        return run2
 
     def run(value: Any, env: Env) -> Any:
-        # call_function checks arity and argument types, as the interpreter does
         return env.functions.call_function(name, [arg(value, env) for arg in args])
 
     return run

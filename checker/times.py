@@ -18,7 +18,7 @@ Accepted forms (``events.md``):
 from __future__ import annotations
 
 import re
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -60,13 +60,122 @@ def parse_timestamp(value: object, tz: ZoneInfo) -> int:
     Instants before 1900 or from the year 9000 on are refused: no export holds
     them, and they would break calendar arithmetic later.
     """
-    instant = _parse(value, tz)
+    instant = _fast(value, tz)
+    if instant is None:
+        instant = _parse(value, tz)
     if not EARLIEST <= instant < LATEST:
         raise TimestampError(f"{value!r} is outside the years 1900 to 8999")
     return instant
 
 
+# The forms nearly every export uses: an int epoch, and fixed-width RFC 3339 text with
+# ASCII digits only ([0-9], not \d, which would let other scripts' digits through to
+# int()). Anything else, and anything out of range, goes to _parse, so its errors and
+# their messages are unchanged.
+_FIXED = re.compile(
+    r"([0-9]{4})-([0-9]{2})-([0-9]{2})[Tt ]([0-9]{2}):([0-9]{2}):([0-9]{2})"
+    r"(?:[.,]([0-9]{1,9}))?(?:([Zz])|([+-])([0-9]{2}):([0-9]{2}))?"
+).fullmatch
+_EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
+
+# A text is its first 13 characters (date and hour, "2024-03-21T17") and the rest
+# (":28:06+08:00"); both parts repeat across an export far more than whole texts do.
+# Each table holds only parts the full pattern accepted with valid values, so a hit in
+# both is a valid text. Heads map to (seconds of the UTC day-hour, year, month, day,
+# hour), tails without a fraction to (seconds past the hour minus the offset, minute,
+# second, naive). Both stay small (an hour per date seen; 3,600 per offset form) and
+# are emptied if an unusual input ever fills them.
+_HEADS: dict[str, tuple[int, int, int, int, int]] = {}
+_TAILS: dict[str, tuple[int, int, int, bool]] = {}
+_TABLE_LIMIT = 100_000
+_INT_LIMIT = 10**18
+
+
+def _fast(value: object, tz: ZoneInfo) -> int | None:
+    """:func:`_parse` for the common forms (an ``int`` epoch, a fixed-width RFC 3339 text),
+    or None when ``value`` is anything else or is not valid: then :func:`_parse` decides."""
+    cls = value.__class__
+    if cls is int:  # not bool, whose class is bool: _parse refuses booleans
+        number: int = value  # type: ignore[assignment]
+        if not -_INT_LIMIT < number < _INT_LIMIT:
+            return None  # huge: _parse's own conversion decides (and fails) as before
+        if number >= MICROSECONDS_THRESHOLD or number <= -MICROSECONDS_THRESHOLD:
+            return number
+        if number >= MILLISECONDS_THRESHOLD or number <= -MILLISECONDS_THRESHOLD:
+            return number * 1000
+        return number * US_PER_SECOND
+    if cls is not str:
+        return None
+    text: str = value  # type: ignore[assignment]
+    head = _HEADS.get(text[:13])
+    if head is not None:
+        tail = _TAILS.get(text[13:])
+        if tail is not None:
+            if not tail[3]:
+                return (head[0] + tail[0]) * US_PER_SECOND
+            return _naive(head[0], head[1], head[2], head[3], head[4], tail[1], tail[2], 0, tz)
+    return _fixed(text, tz)
+
+
+def _fixed(text: str, tz: ZoneInfo) -> int | None:
+    """:func:`_fast` for a text not in the tables: match it in full, and table its parts."""
+    m = _FIXED(text)
+    if m is None:
+        return None
+    year, month, day, hour, minute, second, fraction, utc, sign, off_h, off_m = m.groups()
+    y, mo, d, h, mi, s = int(year), int(month), int(day), int(hour), int(minute), int(second)
+    if h > 23 or mi > 59 or s > 59:
+        return None
+    try:
+        days = date(y, mo, d).toordinal() - _EPOCH_ORDINAL
+    except ValueError:  # year 0, month 13, 30 February...
+        return None
+    offset = 0
+    if sign is not None:
+        oh, om = int(off_h), int(off_m)
+        if oh > 23 or om > 59:
+            return None
+        offset = -(oh * 3600 + om * 60) if sign == "-" else oh * 3600 + om * 60
+    naive = utc is None and sign is None
+    if len(_HEADS) >= _TABLE_LIMIT or len(_TAILS) >= _TABLE_LIMIT:
+        _HEADS.clear()
+        _TAILS.clear()
+    _HEADS[text[:13]] = ((days * 24 + h) * 3600, y, mo, d, h)
+    # fromisoformat keeps 6 fractional digits; _parse truncates longer ones first
+    micro = int((fraction + "00000")[:6]) if fraction else 0
+    if fraction is None:
+        _TAILS[text[13:]] = (mi * 60 + s - offset, mi, s, naive)
+    if naive:
+        return _naive((days * 24 + h) * 3600, y, mo, d, h, mi, s, micro, tz)
+    return ((days * 24 + h) * 3600 + mi * 60 + s - offset) * US_PER_SECOND + micro
+
+
+def _naive(base: int, y: int, mo: int, d: int, h: int, mi: int, s: int, micro: int,
+           tz: ZoneInfo) -> int | None:
+    """A local time in ``tz`` as ``fromisoformat(...).replace(tzinfo=tz)`` reads it (fold=0
+    for ambiguous and skipped times). The zone is asked for every call, not memoised per
+    hour: a transition may fall at any second (local mean time offsets such as +08:05:43),
+    and asking is exact for all of them, and cheap (zoneinfo caches its own lookups)."""
+    try:
+        local = datetime(y, mo, d, h, mi, s, micro)
+        offset = tz.utcoffset(local)
+    except (ValueError, OverflowError):
+        return None
+    if offset is None:  # not a zoneinfo zone: let _parse do what it does
+        return None
+    us = _OFFSET_US.get(offset)
+    if us is None:
+        whole = offset.days * 86_400 + offset.seconds
+        us = _OFFSET_US[offset] = whole * US_PER_SECOND + offset.microseconds
+    # base: the local date and hour as seconds since the epoch, as if the zone were UTC
+    return (base + mi * 60 + s) * US_PER_SECOND + micro - us
+
+
+_OFFSET_US: dict[timedelta, int] = {}
+
+
 def _parse(value: object, tz: ZoneInfo) -> int:
+    """The general reader: every accepted form, and the error for every other value."""
     if isinstance(value, bool):
         raise TimestampError(f"{value!r} is a boolean, not a timestamp")
     if isinstance(value, int | float | Decimal):

@@ -310,7 +310,8 @@ def _run(policy_set: PolicySet, paths: Sequence[str | os.PathLike[str]], work: s
     instant = parse_instant(as_of, zone(timezone)) if isinstance(as_of, str) else as_of
     used_as_of = instant if instant is not None else (batch.latest if batch.latest is not None else 0)
     store = PartitionedOutcomes(groups, keyed, batch, used_as_of, params or {})
-    store.judge()
+    with paused_gc():
+        store.judge()
     return store, batch, used_as_of
 
 

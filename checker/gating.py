@@ -9,7 +9,7 @@ input accounting under ``--strict``, into the exit code.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
@@ -56,26 +56,33 @@ class Triage:
         """The finding's status (new when the triage does not know it)."""
         return self.statuses.get(finding.fingerprint, Status.NEW)
 
-    def failing(self, findings: tuple[Outcome, ...]) -> list[Outcome]:
+    def failing(self, findings: Iterable[Outcome]) -> list[Outcome]:
         """The new findings at or above ``fail_on``: those that fail the run."""
-        floor = SEVERITIES.index(self.fail_on)
-        return [f for f in findings
-                if self.status(f) is Status.NEW and SEVERITIES.index(f.severity) >= floor]
+        return [f for f in findings if self.fails(f)]
 
-    def counts(self, findings: tuple[Outcome, ...]) -> dict[str, int]:
+    def fails(self, finding: Outcome) -> bool:
+        """Whether ``finding`` is new and at or above ``fail_on``."""
+        return (self.status(finding) is Status.NEW
+                and SEVERITIES.index(finding.severity) >= SEVERITIES.index(self.fail_on))
+
+    def count_failing(self, findings: Iterable[Outcome]) -> int:
+        """How many findings fail the run (without holding them: findings may be on disk)."""
+        return sum(1 for f in findings if self.fails(f))
+
+    def counts(self, findings: Iterable[Outcome]) -> dict[str, int]:
         """Findings by status, every status named."""
         out = {s.value: 0 for s in Status}
         for f in findings:
             out[self.status(f).value] += 1
         return out
 
-    def to_dict(self, findings: tuple[Outcome, ...]) -> dict[str, Any]:
+    def to_dict(self, findings: Iterable[Outcome]) -> dict[str, Any]:
         """The ``gating`` section of the JSON result."""
         return {
             "fail_on": self.fail_on,
             "today": self.today.isoformat() if self.today else None,
             "by_status": self.counts(findings),
-            "failing": len(self.failing(findings)),
+            "failing": self.count_failing(findings),
             "baseline": None if self.baseline is None else {
                 "file": self.baseline.file, "entries": len(self.baseline.entries),
                 "absent": list(self.baseline_absent)},
@@ -129,4 +136,4 @@ def exit_code(result: CheckResult, gate: Triage, *, strict: bool = False) -> int
     findings themselves are in doubt."""
     if strict and result.batch.rejected:
         return EXIT_STRICT
-    return EXIT_VIOLATIONS if gate.failing(result.findings) else EXIT_OK
+    return EXIT_VIOLATIONS if any(gate.fails(f) for f in result.findings) else EXIT_OK

@@ -27,6 +27,7 @@ that correlate by nothing, are judged over one part holding all their events
 
 from __future__ import annotations
 
+import heapq
 import math
 import os
 import pickle
@@ -36,7 +37,8 @@ import weakref
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import IO, Any
+from operator import attrgetter
+from typing import IO, Any, overload
 
 from .engine import EVALUATION_ERRORS, _hashable, evaluate, paused_gc, resolve_params
 from .errors import CheckerError, Location, Problem
@@ -45,7 +47,7 @@ from .expressions import EventView
 from .inputs import STDIN, expand, read_inputs, settings_for
 from .loader import PolicySet
 from .outcomes import Kind, Outcome
-from .policy import Policy
+from .policy import Policy, Text
 from .readers import parse_json_line
 from .result import OutcomeStore, StoredCheckResult
 from .times import DEFAULT_TIMEZONE, parse_instant, zone
@@ -54,7 +56,7 @@ from .times import DEFAULT_TIMEZONE, parse_instant, zone
 PART_BYTES = 32 * 1024 * 1024
 #: inputs from this size on are partitioned by ``checker check --engine python`` (BENCHMARKS.md)
 PARTITION_FROM_BYTES = 64 * 1024 * 1024
-_MAX_PARTS = 4096
+_MAX_PARTS = 512  # a merge of findings reads one file per part at once
 _BUFFERED = 256  # records buffered per part before a write: bounds memory, keeps writes large
 
 
@@ -76,12 +78,15 @@ def part_count(size: int | None) -> int:
 
 
 class _Spill:
-    """``n`` files of pickled record batches in one temporary directory."""
+    """``n`` files of pickled record batches in one temporary directory.
+
+    A file is opened only to append a batch, so a spill of hundreds of parts
+    holds no file handles between writes.
+    """
 
     def __init__(self, directory: str, name: str, n: int) -> None:
         self.n = n
         self.paths = [os.path.join(directory, f"{name}-{i:04d}") for i in range(n)]
-        self.files: list[IO[bytes] | None] = [None] * n
         self.buffers: list[list[Any]] = [[] for _ in range(n)]
 
     def add(self, part: int, item: Any) -> None:
@@ -90,22 +95,21 @@ class _Spill:
         if len(buffer) >= _BUFFERED:
             self._write(part)
 
+    def extend(self, part: int, items: list[Any]) -> None:
+        """Add ``items`` to ``part`` at once (written now)."""
+        self.buffers[part].extend(items)
+        self._write(part)
+
     def _write(self, part: int) -> None:
-        fh = self.files[part]
-        if fh is None:
-            fh = self.files[part] = open(self.paths[part], "wb")  # noqa: SIM115 - closed in close()
-        pickle.dump(self.buffers[part], fh, protocol=pickle.HIGHEST_PROTOCOL)
+        with open(self.paths[part], "ab") as fh:
+            pickle.dump(self.buffers[part], fh, protocol=pickle.HIGHEST_PROTOCOL)
         self.buffers[part] = []
 
     def close(self) -> None:
-        """Write what is buffered and close every file."""
+        """Write what is buffered."""
         for part in range(self.n):
             if self.buffers[part]:
                 self._write(part)
-            fh = self.files[part]
-            if fh is not None:
-                fh.close()
-                self.files[part] = None
 
     def read(self, part: int) -> Iterator[Any]:
         """The items of ``part`` in the order they were added."""
@@ -309,7 +313,7 @@ def _run(policy_set: PolicySet, paths: Sequence[str | os.PathLike[str]], work: s
         batch = intake.finish()
     instant = parse_instant(as_of, zone(timezone)) if isinstance(as_of, str) else as_of
     used_as_of = instant if instant is not None else (batch.latest if batch.latest is not None else 0)
-    store = PartitionedOutcomes(groups, keyed, batch, used_as_of, params or {})
+    store = PartitionedOutcomes(groups, keyed, batch, used_as_of, params or {}, work)
     with paused_gc():
         store.judge()
     return store, batch, used_as_of
@@ -324,64 +328,124 @@ def _event(row: tuple[Any, ...]) -> Event:
 
 
 class PartitionedOutcomes(OutcomeStore):
-    """Outcomes judged part by part: the violations and the counts are kept; the other
-    outcomes are judged again, part by part, when something iterates them."""
+    """Outcomes judged part by part. The counts are kept; the violations are written to disk,
+    one sorted run per part, and merged whenever they are read (:class:`SpilledFindings`); the
+    other outcomes are judged again, part by part, when something iterates them."""
 
     def __init__(self, groups: list[_Group], parts: list[_Spill], batch: EventBatch, as_of: int,
-                 params: Mapping[str, Mapping[str, Any]]) -> None:
+                 params: Mapping[str, Mapping[str, Any]], directory: str) -> None:
         self.groups = groups
         self.parts = parts
         self.timezone = batch.timezone
         self.as_of = as_of
         self.params = params
         self._tally: Counter[tuple[str, str, str]] = Counter()
-        self._findings: tuple[Outcome, ...] = ()
+        runs = sum(spill.n for spill in parts)
+        self._findings = SpilledFindings(_Spill(directory, "findings", runs))
         self._all: tuple[Outcome, ...] | None = None
 
-    def _outcomes(self) -> Iterator[list[Outcome]]:
-        """The outcomes of each part, part after part."""
+    def _parts(self) -> Iterator[tuple[dict[str, tuple[Any, ...]], list[Outcome]]]:
+        """The events (rows by id) and the outcomes of each part, part after part."""
         for group, spill in zip(self.groups, self.parts, strict=True):
             policies = group.policies
             ids = {p.id for p in policies}
             own = {k: v for k, v in self.params.items() if k in ids}
             for part in range(spill.n):
-                events = sorted(map(_event, spill.read(part)), key=lambda e: e.sort_key)
+                rows = {row[0]: row for row in spill.read(part)}
+                events = sorted(map(_event, rows.values()), key=lambda e: e.sort_key)
                 batch = EventBatch(tuple(events), (), (), self.timezone, Counter(), None)
-                yield evaluate(policies, batch, as_of=self.as_of, params=own)[1]
+                yield rows, evaluate(policies, batch, as_of=self.as_of, params=own)[1]
 
     def judge(self) -> None:
-        """Judge every part, keeping the violations and counting every outcome."""
-        found: list[Outcome] = []
-        for outcomes in self._outcomes():
+        """Judge every part: count every outcome, write the violations out."""
+        for run, (rows, outcomes) in enumerate(self._parts()):
+            found = []
             for o in outcomes:
                 self._tally[(o.rule_id, o.rule_version, o.kind.value)] += 1
                 if o.kind is Kind.VIOLATION:
-                    found.append(o)
-        found.sort(key=lambda o: o.sort_key)
-        self._findings = tuple(found)
+                    found.append(_finding_row(o, rows))
+            if found:
+                self._findings.add_run(run, found)  # evaluate() sorts: a run is in result order
 
     def tally(self) -> Counter[tuple[str, str, str]]:
         """Outcome counts per (rule id, version, kind)."""
         return self._tally
 
-    def findings(self) -> tuple[Outcome, ...]:
-        """The violations, in result order."""
+    def findings(self) -> SpilledFindings:
+        """The violations, in result order (read from disk at each pass)."""
         return self._findings
 
     def materialised(self) -> tuple[Outcome, ...]:
         """Every outcome (judged again, part by part, and kept: memory grows with them)."""
         if self._all is None:
             with paused_gc():
-                every = [o for outcomes in self._outcomes() for o in outcomes]
+                every = [o for _, outcomes in self._parts() for o in outcomes]
             every.sort(key=lambda o: o.sort_key)
             self._all = tuple(every)
         return self._all
+
+
+def _finding_row(o: Outcome, rows: Mapping[str, tuple[Any, ...]]) -> tuple[Any, ...]:
+    """A violation as a plain tuple; its evidence as the rows of its part (lines, not records)."""
+    message = o.message
+    return (o.rule_id, o.rule_version, o.event_id, o.epoch, o.timestamp, o.platform, o.seller_id,
+            o.subject, o.severity, o.reason, message.en if message else None,
+            message.zh if message else None, o.evidence, tuple(rows[e.event_id] for e in o.evidence_events))
+
+
+def _finding(row: tuple[Any, ...]) -> Outcome:
+    (rule_id, version, event_id, epoch, timestamp, platform, seller_id, subject, severity, reason, en, zh,
+     evidence, events) = row
+    return Outcome(rule_id, version, Kind.VIOLATION, event_id, epoch, timestamp, platform, seller_id,
+                   subject, severity, reason, None if en is None else Text(en, zh), evidence,
+                   tuple(map(_event, events)))
+
+
+_ORDER = attrgetter("rule_id", "epoch", "event_id", "rule_version")  # Outcome.sort_key
+
+
+class SpilledFindings(Sequence[Outcome]):
+    """Findings on disk in sorted runs, merged in result order each time they are iterated.
+
+    Memory holds one finding per run while a report is written, whatever
+    their number; each pass reads them again (a few microseconds a finding).
+    Indexing builds them all: prefer iterating.
+    """
+
+    def __init__(self, spill: _Spill) -> None:
+        self.spill = spill
+        self.runs: list[int] = []
+        self.count = 0
+
+    def add_run(self, run: int, rows: list[tuple[Any, ...]]) -> None:
+        """Write one part's findings (already in result order)."""
+        self.spill.extend(run, rows)
+        self.runs.append(run)
+        self.count += len(rows)
+
+    def __len__(self) -> int:
+        return self.count
+
+    def __iter__(self) -> Iterator[Outcome]:
+        if len(self.runs) == 1:
+            return map(_finding, self.spill.read(self.runs[0]))
+        return heapq.merge(*(map(_finding, self.spill.read(r)) for r in self.runs), key=_ORDER)
+
+    @overload
+    def __getitem__(self, index: int) -> Outcome: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[Outcome]: ...
+
+    def __getitem__(self, index: int | slice) -> Outcome | Sequence[Outcome]:
+        return tuple(self)[index]
 
 
 __all__ = [
     "PARTITION_FROM_BYTES",
     "PART_BYTES",
     "PartitionedOutcomes",
+    "SpilledFindings",
     "check_partitioned",
     "input_bytes",
     "part_count",

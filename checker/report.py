@@ -196,7 +196,7 @@ def render_text(result: CheckResult, options: RenderOptions) -> str:
     if gate.active:
         counts = gate.counts(result.findings)
         summary += (f"; {counts['new']} new, {counts['baselined']} baselined, "
-                    f"{counts['waived']} waived; {len(gate.failing(result.findings))} failing "
+                    f"{counts['waived']} waived; {gate.count_failing(result.findings)} failing "
                     f"at --fail-on {gate.fail_on}")
     lines.append(paint(summary, "1"))
     return "\n".join(lines) + "\n"

@@ -30,7 +30,7 @@ class CheckResult:
     params: dict[str, dict[str, Any]]
 
     @property
-    def findings(self) -> tuple[Outcome, ...]:
+    def findings(self) -> Sequence[Outcome]:
         """The violations, sorted by rule, time and event id."""
         return tuple(o for o in self.outcomes if o.kind is Kind.VIOLATION)
 
@@ -162,8 +162,8 @@ class OutcomeStore(ABC, Sequence[Outcome]):
         """Outcome counts per (rule id, version, kind)."""
 
     @abstractmethod
-    def findings(self) -> tuple[Outcome, ...]:
-        """The violations, in result order."""
+    def findings(self) -> Sequence[Outcome]:
+        """The violations, in result order (a sequence that may read them from disk at each pass)."""
 
     @abstractmethod
     def materialised(self) -> tuple[Outcome, ...]:
@@ -197,7 +197,7 @@ class StoredCheckResult(CheckResult):
         return self.outcomes
 
     @property
-    def findings(self) -> tuple[Outcome, ...]:
+    def findings(self) -> Sequence[Outcome]:
         """The violations, sorted by rule, time and event id."""
         return self.store.findings()
 

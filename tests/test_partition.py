@@ -23,6 +23,7 @@ from checker.generator import generate
 from checker.partition import PART_BYTES, check_partitioned, part_count
 from tests.conftest import FIXTURES, POLICIES, ROOT, run_cli
 from tests.differential import Case, assert_same, policy_cases, subset, write_jsonl
+from tests.formats.conftest import EVENTS, WAIVERS
 from tests.worlds import world_with_repeats
 
 CATALOGUE_CASES = policy_cases([POLICIES])
@@ -165,21 +166,39 @@ def test_hypothesis_worlds(catalogue: checker.PolicySet, tmp_path_factory: pytes
 
 
 @pytest.mark.parametrize(("size", "parts"), [(None, 64), (0, 1), (1, 1), (PART_BYTES, 1), (PART_BYTES + 1, 2),
-                                             (PART_BYTES * 100, 100), (PART_BYTES * 10**6, 4096)])
+                                             (PART_BYTES * 100, 100), (PART_BYTES * 10**6, 512)])
 def test_part_count(size: int | None, parts: int) -> None:
     assert part_count(size) == parts
 
 
-def test_cli_parts_give_the_same_bytes(tmp_path: Path) -> None:
-    sample = str(ROOT / "examples" / "sample-events.jsonl")
+def test_every_report_is_the_same_in_parts(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Findings read back from disk give every format, the baseline and the gate byte for byte."""
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+    sample = (ROOT / "examples" / "sample-events.jsonl").read_text("utf-8").splitlines()
+    export = write_jsonl(tmp_path / "events.jsonl", [*EVENTS, *map(json.loads, sample)])
+    (tmp_path / "waivers.yaml").write_text(WAIVERS, "utf-8")
     outputs = []
-    for parts in ("0", "4"):
-        out = tmp_path / f"r{parts}.json"
-        code, _, _ = run_cli("check", sample, "--parts", parts, "--format", "json", "-o", str(out),
-                             "--format", "sarif", "-o", str(out) + ".sarif")
-        assert code == 1
-        outputs.append((out.read_bytes(), (tmp_path / f"r{parts}.json.sarif").read_bytes()))
-    assert outputs[0] == outputs[1]
+    for parts in ("0", "3"):
+        out = tmp_path / f"p{parts}"
+        out.mkdir()
+        base = ("--parts", parts, "--policies", str(POLICIES))
+        assert run_cli("baseline", "create", str(export), *base, "-o", str(out / "baseline.json"))[0] == 0
+        reports = [arg for fmt in ("text", "json", "jsonl", "csv", "junit", "sarif", "github")
+                   for arg in ("--format", fmt, "-o", str(out / f"r.{fmt}"))]
+        code, _, _ = run_cli("check", str(export), *base, "--waivers", str(tmp_path / "waivers.yaml"),
+                             "--today", "2024-02-01", "--fail-on", "high", *reports)
+        code_all, _, _ = run_cli("check", str(export), *base, "--all-outcomes", "--format", "json",
+                                 "-o", str(out / "all.json"))
+        for fmt in ("html", "markdown"):
+            assert run_cli("report", str(export), *base, "--format", fmt, "-o", str(out / f"r.{fmt}"))[0] == 0
+        # the audit reports quote their command line: the only difference allowed
+        quoted = (f"--parts {parts}".encode(), str(out).encode())
+        outputs.append((code, code_all, {p.name: p.read_bytes().replace(quoted[0], b"--parts N").replace(
+            quoted[1], b"OUT") for p in sorted(out.iterdir())}))
+    assert outputs[0][:2] == outputs[1][:2] == (1, 1)
+    assert sorted(outputs[0][2]) == sorted(outputs[1][2])
+    for name, data in outputs[0][2].items():
+        assert outputs[1][2][name] == data, name
 
 
 @pytest.mark.parametrize(("args", "message"), [

@@ -67,7 +67,7 @@ def render_github(result: CheckResult, options: RenderOptions) -> str:
     out.append(_command(
         "notice",
         f"{len(result.findings)} violation(s): {counts['new']} new, {counts['baselined']} baselined, "
-        f"{counts['waived']} waived; {len(gate.failing(result.findings))} at or above "
+        f"{counts['waived']} waived; {gate.count_failing(result.findings)} at or above "
         f"{gate.fail_on}. Inputs: {totals['read']} read, {totals['accepted']} accepted, "
         f"{totals['duplicates']} duplicates, {totals['rejected']} rejected.",
         title="policy-checker"))

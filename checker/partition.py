@@ -17,8 +17,13 @@ by the largest part, in three passes:
 3. **Judge** one key part at a time with :func:`checker.engine.evaluate`.
    Lookups never leave a correlation key, and events with the same key share
    their first ``correlate_by`` value, so each part decides its triggers as
-   the whole would. Violations are kept (with their evidence); other
-   outcomes are counted and judged again only if someone iterates them.
+   the whole would. Violations are written to disk, one sorted run per
+   part, and merged in result order whenever they are read; other outcomes
+   are counted, and judged again only if someone iterates them.
+
+Memory is thus one part plus a few bytes per accepted event (instants, for
+"events after as-of") and per rejected record (kept with its text for the
+report); disk, about twice the input.
 
 Rules whose versions disagree on the first ``correlate_by`` expression, or
 that correlate by nothing, are judged over one part holding all their events
@@ -164,8 +169,8 @@ class _IdRouter:
 
 @dataclass(frozen=True)
 class _Group:
-    """Rules judged over the same key parts: those whose versions all correlate first by
-    ``expression`` (None: judged over one part)."""
+    """Rules judged over the same key parts: those whose versions all correlate first by the
+    same expression in the same timezone (``key``; None: judged over one part)."""
 
     key: tuple[str, str] | None  # (expression text, rule timezone)
     rules: tuple[tuple[Policy, ...], ...]  # versions of each rule id

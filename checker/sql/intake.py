@@ -23,9 +23,13 @@ Every input line is either decided in SQL or handed to the Python intake
   records join the others in file and line order.
 
 The result is a temporary table ``ev`` of accepted events (one row per
-``event_id``, with the record's text and, in ``fx``, the JSON paths rules
-read, extracted once) and an :class:`~checker.events.EventBatch`-compatible
-account: per-file counts, rejections, action counts and the latest instant.
+``event_id``, with its file and line, read again by :func:`read_lines` when a
+finding needs the record, and, in ``fx``, the JSON paths rules read, extracted
+once) and an :class:`~checker.events.EventBatch`-compatible account: per-file
+counts, rejections, action counts and the latest instant. No table holds every
+line's text (at ten million events that made DuckDB spill gigabytes): lines are
+classified as they are read, and only the text of lines Python decides, or of
+ids given more than once, is fetched.
 """
 
 from __future__ import annotations
@@ -57,6 +61,9 @@ TOP_KEYS = ("event_id", "timestamp", "platform", "seller_id", "action", "subject
 _BAD_BYTES = (b"\r", b"\x00", b"\x01")
 #: at least one printable ASCII character: such a string is never all whitespace in Python
 _VISIBLE = "[!-~]"
+#: DuckDB function hashing a fast line's text: it only tells texts apart (equal hashes are checked
+#: on the texts), so a fast non-cryptographic one does; tests put a weak one in to force collisions
+_TEXT_HASH = "hash"
 
 
 def json_path(path: Sequence[str]) -> str:
@@ -122,11 +129,17 @@ def _re2_escape(text: str) -> str:
     return re.sub(r"([\\.^$|?*+()\[\]{}])", r"\\\1", text)
 
 
-def _classify(source: exp.Expression, z: Zone, read_keys: Sequence[str]) -> exp.Expression:
+def _classify(source: exp.Expression, z: Zone, read_keys: Sequence[str],
+              fields: Sequence[tuple[str, ...]] = ()) -> exp.Expression:
     """The query that reads each line's fields and decides whether it is on the fast path.
 
     Built in layers (``SELECT *, new columns FROM previous``) so every field is
-    extracted once per line.
+    extracted once per line. Its rows keep only what the later steps need, never a fast
+    line's text (at export scale the text is most of the data, and a table holding it spilled
+    gigabytes): ``fx``, the ``fields`` rules read (as :func:`_extract` reads them, in the same
+    single parse), and ``h``, a 64-bit hash of the text that only ever *separates* two texts
+    (equal hashes are confirmed on the texts themselves, see :func:`load_events`). A line off
+    the fast path keeps its text, for Python.
     """
     paths = ["$.event_id", "$.timestamp", "$.platform", "$.seller_id", "$.action",
              "$.subject", "$.subject.type", "$.subject.id", "$.actor", "$.data"]
@@ -134,7 +147,7 @@ def _classify(source: exp.Expression, z: Zone, read_keys: Sequence[str]) -> exp.
     layer: exp.Expression = tmpl(
         "SELECT fi, line, text, CASE WHEN json_valid(text) THEN json_extract(text, {p}) END AS j "
         "FROM ({src}) WHERE text IS NOT NULL",
-        p=exp.Array(expressions=[lit(p) for p in paths]), src=source)
+        p=exp.Array(expressions=[lit(p) for p in [*paths, *(json_path(f) for f in fields)]]), src=source)
 
     def add(columns: Sequence[tuple[str, exp.Expression]]) -> None:
         nonlocal layer
@@ -198,11 +211,16 @@ def _classify(source: exp.Expression, z: Zone, read_keys: Sequence[str]) -> exp.
         (tmpl("{t} = 'VARCHAR'", t=t("ts")), col("p_epoch")),
     )
     add([("fast", fn("coalesce", fast, exp.false())), ("ep", epoch)])
+    # the same list json_extract(text, fields) gives (_extract), taken from the one parse
+    fx = (tmpl("list_slice(j, {a}, {b})", a=lit(len(paths) + 1), b=lit(len(paths) + len(fields)))
+          if fields else exp.cast(fn("list_value"), "JSON[]"))
     return tmpl(
-        "SELECT fi, line, text, fast, CASE WHEN fast THEN s_eid END AS eid, "
+        "SELECT fi, line, fast, CASE WHEN NOT fast THEN text END AS text, "
+        "CASE WHEN fast THEN {h} END AS h, CASE WHEN fast THEN s_eid END AS eid, "
         "CASE WHEN fast THEN ep END AS ts, "
         "CASE WHEN fast THEN s_pf END AS platform, CASE WHEN fast THEN s_sel END AS seller_id, "
-        "CASE WHEN fast THEN s_act END AS action FROM ({q})", q=layer)
+        "CASE WHEN fast THEN s_act END AS action, CASE WHEN fast THEN {fx} END AS fx FROM ({q})",
+        q=layer, fx=fx, h=fn(_TEXT_HASH, col("text")))
 
 
 class _Recorder:
@@ -302,20 +320,26 @@ def load_events(con: duckdb.DuckDBPyConnection, paths: Sequence[str | os.PathLik
 
     keys = list(dict.fromkeys([*TOP_KEYS, *read_keys]))
     nested = [k for k in keys if k not in TOP_KEYS]
-    con.execute("CREATE OR REPLACE TEMP TABLE lines (fi INTEGER, line BIGINT, text VARCHAR)")
+    # the table's columns, typed as the query types them (over no line)
+    empty = tmpl("SELECT CAST(0 AS INTEGER) AS fi, CAST(0 AS BIGINT) AS line, CAST('' AS VARCHAR) AS text "
+                 "WHERE false")
+    con.execute(sql(tmpl("CREATE OR REPLACE TEMP TABLE classified AS {q}",
+                         q=_classify(empty, z, nested, fields))))
     duck_files: list[int] = []
     for fi, path in enumerate(shown):
         if not _plain_jsonl(path, scans[fi]):
             continue
-        try:  # numbering lines is one ordered pass; classifying them then runs in parallel
-            con.execute(sql(tmpl("INSERT INTO lines SELECT {fi}, line, text FROM ({r})",
-                                 fi=lit(fi), r=_line_reader(path))))
+        # classified as read: the lines are numbered in one ordered pass (the row_number is the
+        # line number Python counts), and no table ever holds every line's text
+        lines = tmpl("SELECT CAST({fi} AS INTEGER) AS fi, line, text FROM ({r})",
+                     fi=lit(fi), r=_line_reader(path))
+        try:
+            con.execute(sql(tmpl("INSERT INTO classified SELECT * FROM ({q})",
+                                 q=_classify(lines, z, nested, fields))))
             duck_files.append(fi)
         except duckdb.Error:  # not readable line for line as Python reads it: Python reads it
-            con.execute("DELETE FROM lines WHERE fi = ?", [fi])
-    query = _classify(tmpl("SELECT * FROM lines"), z, nested)
-    con.execute(sql(tmpl("CREATE OR REPLACE TEMP TABLE classified AS {q}", q=query)))
-    con.execute("DROP TABLE lines")
+            con.execute("DELETE FROM classified WHERE fi = ?", [fi])
+    files = {fi: shown[fi] for fi in duck_files}
 
     # records Python decides: lines off the fast path, and every record of the other files
     calls: list[tuple[int, int, str, tuple[Any, ...]]] = []
@@ -332,21 +356,36 @@ def load_events(con: duckdb.DuckDBPyConnection, paths: Sequence[str | os.PathLik
         formats[fi] = (rec.stats.format, rec.stats.profile, rec.stats.sha256)
         calls.extend((fi, *c) for c in rec.calls)
     py_ids = {eid for fi, *call in calls if (eid := _accepted_id(tuple(call), timezone)) is not None}
-    # every version of an id that Python sees, or that has two different texts, goes to Python
+    # the ids Python accepts a version of
     con.execute("CREATE OR REPLACE TEMP TABLE py_ids (eid VARCHAR)")
     if py_ids:
         con.executemany("INSERT INTO py_ids VALUES (?)", [[e] for e in sorted(py_ids)])
-    # ids given by more than one fast line: duplicates when every text is the same, else Python's
-    con.execute("CREATE OR REPLACE TEMP TABLE multi AS SELECT eid, count(DISTINCT text) AS texts, "
-                "min(fi * 1099511627776 + line) AS first FROM classified WHERE fast AND eid IN "
-                "(SELECT eid FROM classified WHERE fast GROUP BY eid HAVING count(*) > 1) GROUP BY eid")
+    # ids given by more than one fast line, each with its first line; ``texts`` is 2 when two of
+    # its lines differ (different hashes: different texts), else 1 until the texts say (below)
+    con.execute("CREATE OR REPLACE TEMP TABLE multi AS SELECT eid, "
+                "CASE WHEN min(h) = max(h) THEN 1 ELSE 2 END AS texts, "
+                "min(fi * 1099511627776 + line) AS first FROM classified WHERE fast "
+                "GROUP BY eid HAVING count(*) > 1")
+    # the fast lines whose text is needed: those of ids Python sees, and those of repeated ids, whose
+    # texts are compared themselves (equal hashes do not prove equal texts): read again, by line
     con.execute(
-        "CREATE OR REPLACE TEMP TABLE routed AS SELECT c.fi, c.line, c.text FROM classified c "
-        "WHERE c.fast AND (c.eid IN (SELECT eid FROM py_ids) "
-        "OR c.eid IN (SELECT eid FROM multi WHERE texts > 1))"
+        "CREATE OR REPLACE TEMP TABLE reread AS SELECT c.fi, c.line, c.eid FROM classified c "
+        "WHERE c.fast AND (c.eid IN (SELECT eid FROM py_ids) OR c.eid IN (SELECT eid FROM multi))"
     )
-    for fi, line, text in con.execute("SELECT fi, line, text FROM routed").fetchall():
-        calls.extend((fi, *c) for c in _line_calls(line, text.encode("utf-8"), shown[fi]))
+    reread = con.execute("SELECT fi, line, eid FROM reread").fetchall()
+    texts = read_lines(con, files, "reread") if reread else {}
+    con.execute("DROP TABLE reread")
+    versions: dict[str, set[str]] = {}
+    for fi, line, eid in reread:
+        versions.setdefault(eid, set()).add(texts[(fi, line)])
+    differ = sorted(eid for eid, seen in versions.items() if len(seen) > 1)
+    if differ:
+        con.execute("UPDATE multi SET texts = 2 WHERE list_contains(?, eid)", [differ])
+    # every version of an id that Python sees, or that has two different texts, goes to Python
+    routed = py_ids.union(differ)
+    for fi, line, eid in reread:
+        if eid in routed:
+            calls.extend((fi, *c) for c in _line_calls(line, texts[(fi, line)].encode("utf-8"), shown[fi]))
     calls.sort(key=lambda c: (c[0], c[1]))
 
     intake = Intake(timezone)
@@ -378,7 +417,7 @@ def load_events(con: duckdb.DuckDBPyConnection, paths: Sequence[str | os.PathLik
     # made it spill): a finding's evidence is read again from its file and line (read_lines)
     kept = exp.select("eid", "ts", "platform", "seller_id", "action",
                       exp.alias_(exp.cast(exp.null(), "VARCHAR"), "rec"),
-                      exp.alias_(extract(col("text")), "fx"), exp.alias_(exp.false(), "exotic"),
+                      "fx", exp.alias_(exp.false(), "exotic"),
                       "fi", "line").from_(source).where(col("keep"))
     con.execute(sql(tmpl("CREATE OR REPLACE TEMP TABLE ev AS {q}", q=kept)))
     con.execute("DROP TABLE classified")
@@ -390,7 +429,7 @@ def load_events(con: duckdb.DuckDBPyConnection, paths: Sequence[str | os.PathLik
     latest = con.execute("SELECT max(ts) FROM ev").fetchone()
     return IntakeResult(tuple(stats), py_batch.rejected, +actions,
                         latest[0] if latest else None, frozenset(exotic), exotic_events,
-                        {fi: shown[fi] for fi in duck_files})
+                        files)
 
 
 def _extract(fields: Sequence[tuple[str, ...]]) -> Any:

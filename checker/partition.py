@@ -57,7 +57,7 @@ from .readers import parse_json_line
 from .result import OutcomeStore, StoredCheckResult
 from .times import DEFAULT_TIMEZONE, parse_instant, zone
 
-#: input bytes per part: a part of plain JSON Lines then needs roughly 200-300 MB while judged
+#: input bytes per part: judging a part of JSON Lines this size takes about 500-600 MB (BENCHMARKS.md)
 PART_BYTES = 32 * 1024 * 1024
 #: inputs from this size on are partitioned by ``checker check --engine python`` (BENCHMARKS.md)
 PARTITION_FROM_BYTES = 64 * 1024 * 1024
@@ -106,8 +106,11 @@ class _Spill:
         self._write(part)
 
     def _write(self, part: int) -> None:
+        # in batches of _BUFFERED: a reader holds one batch per part it reads (a merge reads all)
+        items = self.buffers[part]
         with open(self.paths[part], "ab") as fh:
-            pickle.dump(self.buffers[part], fh, protocol=pickle.HIGHEST_PROTOCOL)
+            for start in range(0, len(items), _BUFFERED):
+                pickle.dump(items[start:start + _BUFFERED], fh, protocol=pickle.HIGHEST_PROTOCOL)
         self.buffers[part] = []
 
     def close(self) -> None:

@@ -46,9 +46,7 @@ class CheckResult:
 
     def counts(self) -> list[dict[str, Any]]:
         """Outcome counts per rule and version, every outcome named (zeros included)."""
-        tally: Counter[tuple[str, str, str]] = Counter(
-            (o.rule_id, o.rule_version, o.kind.value) for o in self.outcomes
-        )
+        tally = self.tally()
         rows = []
         for p in self.policies:
             row: dict[str, Any] = {"rule_id": p.id, "rule_version": p.version,
@@ -64,9 +62,16 @@ class CheckResult:
         tally = Counter(o.severity for o in self.findings)
         return {s: tally[s] for s in SEVERITIES}
 
+    def tally(self) -> Counter[tuple[str, str, str]]:
+        """Outcome counts per (rule id, version, kind)."""
+        return Counter((o.rule_id, o.rule_version, o.kind.value) for o in self.outcomes)
+
     def outcome_totals(self) -> dict[str, int]:
         """How many outcomes of each kind, every kind named."""
-        return {k.value: sum(1 for o in self.outcomes if o.kind is k) for k in OUTCOME_ORDER}
+        totals: Counter[str] = Counter()
+        for (_, _, kind), n in self.tally().items():
+            totals[kind] += n
+        return {k.value: totals[k.value] for k in OUTCOME_ORDER}
 
     def to_dict(self, *, all_outcomes: bool = False) -> dict[str, Any]:
         """The JSON result: stable key order, sorted lists, no run-dependent values."""
@@ -201,21 +206,6 @@ class StoredCheckResult(CheckResult):
         """The violations, sorted by rule, time and event id."""
         return self.store.findings()
 
-    def counts(self) -> list[dict[str, Any]]:
-        """Outcome counts per rule and version (as :meth:`CheckResult.counts`)."""
-        tally = self.store.tally()
-        rows = []
-        for p in self.policies:
-            row: dict[str, Any] = {"rule_id": p.id, "rule_version": p.version, "severity": p.severity}
-            for kind in OUTCOME_ORDER:
-                row[kind.value] = tally[(p.id, p.version, kind.value)]
-            row["triggers"] = sum(row[k.value] for k in OUTCOME_ORDER)
-            rows.append(row)
-        return rows
-
-    def outcome_totals(self) -> dict[str, int]:
-        """How many outcomes of each kind (counted by the store)."""
-        totals: Counter[str] = Counter()
-        for (_, _, kind), n in self.store.tally().items():
-            totals[kind] += n
-        return {k.value: totals[k.value] for k in OUTCOME_ORDER}
+    def tally(self) -> Counter[tuple[str, str, str]]:
+        """Outcome counts per (rule id, version, kind), as the store counted them."""
+        return self.store.tally()

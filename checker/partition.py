@@ -32,18 +32,15 @@ that correlate by nothing, are judged over one part holding all their events
 
 from __future__ import annotations
 
-import heapq
 import math
 import os
-import pickle
 import shutil
 import tempfile
 import weakref
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from operator import attrgetter
-from typing import IO, Any, overload
+from typing import IO, Any
 
 from .engine import EVALUATION_ERRORS, _hashable, evaluate, paused_gc, resolve_params
 from .errors import CheckerError, Location, Problem
@@ -52,9 +49,10 @@ from .expressions import EventView
 from .inputs import STDIN, expand, read_inputs, settings_for
 from .loader import PolicySet
 from .outcomes import Kind, Outcome
-from .policy import Policy, Text
+from .policy import Policy
 from .readers import parse_json_line
 from .result import OutcomeStore, StoredCheckResult
+from .spill import Spill, SpilledFindings, event_row, finding_row, row_event
 from .times import DEFAULT_TIMEZONE, parse_instant, zone
 
 #: input bytes per part: judging a part of JSON Lines this size takes about 500-600 MB (BENCHMARKS.md)
@@ -62,7 +60,6 @@ PART_BYTES = 32 * 1024 * 1024
 #: inputs from this size on are partitioned by ``checker check --engine python`` (BENCHMARKS.md)
 PARTITION_FROM_BYTES = 64 * 1024 * 1024
 _MAX_PARTS = 512  # a merge of findings reads one file per part at once
-_BUFFERED = 256  # records buffered per part before a write: bounds memory, keeps writes large
 
 
 def input_bytes(paths: Sequence[str | os.PathLike[str]]) -> int | None:
@@ -82,61 +79,11 @@ def part_count(size: int | None) -> int:
     return max(1, min(_MAX_PARTS, math.ceil(size / PART_BYTES)))
 
 
-class _Spill:
-    """``n`` files of pickled record batches in one temporary directory.
-
-    A file is opened only to append a batch, so a spill of hundreds of parts
-    holds no file handles between writes.
-    """
-
-    def __init__(self, directory: str, name: str, n: int) -> None:
-        self.n = n
-        self.paths = [os.path.join(directory, f"{name}-{i:04d}") for i in range(n)]
-        self.buffers: list[list[Any]] = [[] for _ in range(n)]
-
-    def add(self, part: int, item: Any) -> None:
-        buffer = self.buffers[part]
-        buffer.append(item)
-        if len(buffer) >= _BUFFERED:
-            self._write(part)
-
-    def extend(self, part: int, items: list[Any]) -> None:
-        """Add ``items`` to ``part`` at once (written now)."""
-        self.buffers[part].extend(items)
-        self._write(part)
-
-    def _write(self, part: int) -> None:
-        # in batches of _BUFFERED: a reader holds one batch per part it reads (a merge reads all)
-        items = self.buffers[part]
-        with open(self.paths[part], "ab") as fh:
-            for start in range(0, len(items), _BUFFERED):
-                pickle.dump(items[start:start + _BUFFERED], fh, protocol=pickle.HIGHEST_PROTOCOL)
-        self.buffers[part] = []
-
-    def close(self) -> None:
-        """Write what is buffered."""
-        for part in range(self.n):
-            if self.buffers[part]:
-                self._write(part)
-
-    def read(self, part: int) -> Iterator[Any]:
-        """The items of ``part`` in the order they were added."""
-        if not os.path.exists(self.paths[part]):
-            return
-        with open(self.paths[part], "rb") as fh:
-            while True:
-                try:
-                    batch = pickle.load(fh)
-                except EOFError:
-                    return
-                yield from batch
-
-
 class _IdRouter:
     """Stands in for an :class:`Intake` while the readers read: records go to id parts,
     unreadable ones to the intake's rejections."""
 
-    def __init__(self, intake: Intake, spill: _Spill) -> None:
+    def __init__(self, intake: Intake, spill: Spill) -> None:
         self.intake = intake
         self.spill = spill
         self.stats: list[InputStats] = []
@@ -287,14 +234,14 @@ def _run(policy_set: PolicySet, paths: Sequence[str | os.PathLike[str]], work: s
     intake = Intake(timezone, keep=wanted.__contains__)
     with paused_gc():
         # pass 1: read, route by event id
-        ids = _Spill(work, "ids", n)
+        ids = Spill(work, "ids", n)
         router = _IdRouter(intake, ids)
         read_inputs(router, paths, settings_for(timezone, profiles, encoding=encoding,  # type: ignore[arg-type]
                                                 format=input_format), stdin=stdin, progress=progress)
         ids.close()
         router.readmit()
         # pass 2: admit one id part at a time, route kept events by correlation key
-        keyed = [_Spill(work, f"keys{g_i}", n if g.key is not None else 1) for g_i, g in enumerate(groups)]
+        keyed = [Spill(work, f"keys{g_i}", n if g.key is not None else 1) for g_i, g in enumerate(groups)]
         routes = [(g.actions, g.part_of(spill.n, intake.tz), spill)
                   for g, spill in zip(groups, keyed, strict=True)]
         for part in range(n):
@@ -308,9 +255,7 @@ def _run(policy_set: PolicySet, paths: Sequence[str | os.PathLike[str]], work: s
             for event in intake.flush():
                 # a tuple pickles several times faster than the frozen dataclass, and a line of
                 # JSON several times faster than the record it holds (parsed again when judged)
-                text = texts.get((event.file, event.line))
-                row = (event.event_id, event.epoch, event.platform, event.seller_id, event.action,
-                       None if text is not None else event.record, event.file, event.line, text)
+                row = event_row(event, texts.get((event.file, event.line)))
                 for actions, place, spill in routes:
                     if event.action in actions:
                         spill.add(place(event), row)
@@ -327,20 +272,12 @@ def _run(policy_set: PolicySet, paths: Sequence[str | os.PathLike[str]], work: s
     return store, batch, used_as_of
 
 
-def _event(row: tuple[Any, ...]) -> Event:
-    """An event of a key part: its record is pickled, or parsed again from its line."""
-    event_id, epoch, platform, seller_id, action, record, file, line, text = row
-    if record is None:
-        record = EventView(parse_json_line(text), epoch)  # as the intake holds it
-    return Event(event_id, epoch, platform, seller_id, action, record, file, line)
-
-
 class PartitionedOutcomes(OutcomeStore):
     """Outcomes judged part by part. The counts are kept; the violations are written to disk,
     one sorted run per part, and merged whenever they are read (:class:`SpilledFindings`); the
     other outcomes are judged again, part by part, when something iterates them."""
 
-    def __init__(self, groups: list[_Group], parts: list[_Spill], batch: EventBatch, as_of: int,
+    def __init__(self, groups: list[_Group], parts: list[Spill], batch: EventBatch, as_of: int,
                  params: Mapping[str, Mapping[str, Any]], directory: str) -> None:
         self.groups = groups
         self.parts = parts
@@ -349,7 +286,7 @@ class PartitionedOutcomes(OutcomeStore):
         self.params = params
         self._tally: Counter[tuple[str, str, str]] = Counter()
         runs = sum(spill.n for spill in parts)
-        self._findings = SpilledFindings(_Spill(directory, "findings", runs))
+        self._findings = SpilledFindings(Spill(directory, "findings", runs))
         self._all: tuple[Outcome, ...] | None = None
 
     def _parts(self) -> Iterator[tuple[dict[str, tuple[Any, ...]], list[Outcome]]]:
@@ -360,7 +297,7 @@ class PartitionedOutcomes(OutcomeStore):
             own = {k: v for k, v in self.params.items() if k in ids}
             for part in range(spill.n):
                 rows = {row[0]: row for row in spill.read(part)}
-                events = sorted(map(_event, rows.values()), key=lambda e: e.sort_key)
+                events = sorted(map(row_event, rows.values()), key=lambda e: e.sort_key)
                 batch = EventBatch(tuple(events), (), (), self.timezone, Counter(), None)
                 yield rows, evaluate(policies, batch, as_of=self.as_of, params=own)[1]
 
@@ -371,7 +308,7 @@ class PartitionedOutcomes(OutcomeStore):
             for o in outcomes:
                 self._tally[(o.rule_id, o.rule_version, o.kind.value)] += 1
                 if o.kind is Kind.VIOLATION:
-                    found.append(_finding_row(o, rows))
+                    found.append(finding_row(o, rows))
             if found:
                 self._findings.add_run(run, found)  # evaluate() sorts: a run is in result order
 
@@ -393,67 +330,10 @@ class PartitionedOutcomes(OutcomeStore):
         return self._all
 
 
-def _finding_row(o: Outcome, rows: Mapping[str, tuple[Any, ...]]) -> tuple[Any, ...]:
-    """A violation as a plain tuple; its evidence as the rows of its part (lines, not records)."""
-    message = o.message
-    return (o.rule_id, o.rule_version, o.event_id, o.epoch, o.timestamp, o.platform, o.seller_id,
-            o.subject, o.severity, o.reason, message.en if message else None,
-            message.zh if message else None, o.evidence, tuple(rows[e.event_id] for e in o.evidence_events))
-
-
-def _finding(row: tuple[Any, ...]) -> Outcome:
-    (rule_id, version, event_id, epoch, timestamp, platform, seller_id, subject, severity, reason, en, zh,
-     evidence, events) = row
-    return Outcome(rule_id, version, Kind.VIOLATION, event_id, epoch, timestamp, platform, seller_id,
-                   subject, severity, reason, None if en is None else Text(en, zh), evidence,
-                   tuple(map(_event, events)))
-
-
-_ORDER = attrgetter("rule_id", "epoch", "event_id", "rule_version")  # Outcome.sort_key
-
-
-class SpilledFindings(Sequence[Outcome]):
-    """Findings on disk in sorted runs, merged in result order each time they are iterated.
-
-    Memory holds one finding per run while a report is written, whatever
-    their number; each pass reads them again (a few microseconds a finding).
-    Indexing builds them all: prefer iterating.
-    """
-
-    def __init__(self, spill: _Spill) -> None:
-        self.spill = spill
-        self.runs: list[int] = []
-        self.count = 0
-
-    def add_run(self, run: int, rows: list[tuple[Any, ...]]) -> None:
-        """Write one part's findings (already in result order)."""
-        self.spill.extend(run, rows)
-        self.runs.append(run)
-        self.count += len(rows)
-
-    def __len__(self) -> int:
-        return self.count
-
-    def __iter__(self) -> Iterator[Outcome]:
-        if len(self.runs) == 1:
-            return map(_finding, self.spill.read(self.runs[0]))
-        return heapq.merge(*(map(_finding, self.spill.read(r)) for r in self.runs), key=_ORDER)
-
-    @overload
-    def __getitem__(self, index: int) -> Outcome: ...
-
-    @overload
-    def __getitem__(self, index: slice) -> Sequence[Outcome]: ...
-
-    def __getitem__(self, index: int | slice) -> Outcome | Sequence[Outcome]:
-        return tuple(self)[index]
-
-
 __all__ = [
     "PARTITION_FROM_BYTES",
     "PART_BYTES",
     "PartitionedOutcomes",
-    "SpilledFindings",
     "check_partitioned",
     "input_bytes",
     "part_count",

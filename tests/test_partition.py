@@ -18,7 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import checker
-from checker import engine, partition
+from checker import engine, partition, spill
 from checker.generator import generate
 from checker.partition import PART_BYTES, check_partitioned, part_count
 from tests.conftest import FIXTURES, POLICIES, ROOT, run_cli
@@ -141,7 +141,7 @@ def test_a_full_disk_is_a_clear_error(catalogue: checker.PolicySet, tmp_path: Pa
     def full(*args: Any, **kwargs: Any) -> None:
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(partition.pickle, "dump", full)
+    monkeypatch.setattr(spill.pickle, "dump", full)
     work = tmp_path / "work"
     work.mkdir()
     with pytest.raises(checker.CheckerError) as caught:

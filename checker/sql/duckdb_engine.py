@@ -23,7 +23,6 @@ import atexit
 import os
 import shutil
 import tempfile
-import weakref
 from collections import Counter, defaultdict
 from collections.abc import Mapping, Sequence
 from functools import lru_cache
@@ -38,31 +37,17 @@ from ..loader import PolicySet
 from ..outcomes import Kind, Outcome
 from ..policy import Policy
 from ..result import CheckResult
-from ..spill import Spill, SpilledFindings, finding_row
 from ..times import DEFAULT_TIMEZONE, parse_instant, zone
 from .compile import Plan, compile_policy
 from .intake import IntakeResult, load_events
 from .jmes import UnsupportedConstruct
-from .render import (
-    Selected,
-    build,
-    chunk_findings,
-    fetch_events,
-    ids_table,
-    not_applicable,
-    prepare_chunks,
-    read_needed,
-    select,
-)
+from .render import Selected, build, fetch_events, ids_table, not_applicable, read_needed, select
 from .results import SqlCheckResult, SqlEventBatch, SqlOutcomeStore
 from .sqlbuild import sql
 from .timesql import Zone, macros, zone_table
 
 #: DuckDB settings: bounded memory, spilling to a temporary directory
 MEMORY_LIMIT = os.environ.get("CHECKER_DUCKDB_MEMORY", "1GB")
-#: violation rows built into findings at a time before they are written to disk: bounds the
-#: outcomes and parsed evidence records alive at once (each chunk is one sorted run of the spill)
-FINDINGS_CHUNK = 10_000
 
 
 @lru_cache(maxsize=1)
@@ -285,39 +270,6 @@ class _Run:
             outcomes = [o for o in outcomes if o.event_id in only]
         self.store.add_outcomes(outcomes)
 
-    def spill_findings(self, extra: Sequence[Outcome]) -> SpilledFindings:
-        """The violations of every plan, plus ``extra`` (decided outside SQL), written to disk in
-        sorted runs (:class:`~checker.spill.SpilledFindings`) and merged in result order when read.
-
-        The evidence of every violation is read from the input files in one pass into DuckDB,
-        then the findings are built :data:`FINDINGS_CHUNK` decision rows at a time, so that only
-        one chunk's outcomes and records are Python objects at once; the files are removed with
-        the sequence."""
-        size = FINDINGS_CHUNK
-        chunks = prepare_chunks(self.con, self.plans, self.intake.files, size)
-        directory = tempfile.mkdtemp(prefix="findings-", dir=_spill_directory())
-        try:
-            # a run holds at least ``size`` rows but the last, and ``extra`` is one more
-            spilled = SpilledFindings(Spill(directory, "findings", chunks.count // size + 2))
-            weakref.finalize(spilled, shutil.rmtree, directory, True)
-            if extra:
-                spilled.add_run(0, sorted(map(finding_row, extra), key=_row_order))
-            buffer: list[tuple[Any, ...]] = []
-            for rows in chunk_findings(self.con, chunks, self.intake.files, as_of=self.as_of,
-                                       params=self.params, input_tz=self.timezone):
-                buffer.extend(rows)
-                if len(buffer) >= size:
-                    spilled.add_run(len(spilled.runs), sorted(buffer, key=_row_order))
-                    buffer = []
-            if buffer:
-                spilled.add_run(len(spilled.runs), sorted(buffer, key=_row_order))
-        except BaseException:
-            shutil.rmtree(directory, ignore_errors=True)
-            raise
-        finally:
-            self.con.execute("DROP TABLE IF EXISTS fev")
-        return spilled
-
     def materialise(self, plan: Plan, where: str) -> list[Outcome]:
         """Outcomes of the decision rows selected by ``where`` (non-hard).
 
@@ -343,11 +295,6 @@ class _Run:
 def _scalar(con: duckdb.DuckDBPyConnection, query: str) -> Any:
     row = con.execute(query).fetchone()
     return row[0] if row else None
-
-
-def _row_order(row: tuple[Any, ...]) -> tuple[Any, ...]:
-    """A :func:`~checker.spill.finding_row` row's place in result order (``Outcome.sort_key``)."""
-    return (row[0], row[3], row[2], row[1])
 
 
 def _nearest(versions: Sequence[Policy], epoch: int) -> Policy:

@@ -19,14 +19,13 @@ two languages is evaluated once per decision.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import duckdb
 import orjson
-from sqlglot import exp
 
 from ..engine import build_outcome, render_template
 from ..errors import CheckerError, Location, Problem
@@ -34,11 +33,9 @@ from ..events import Event
 from ..expressions import EventView, Expression
 from ..outcomes import Kind, Outcome
 from ..policy import Policy, Template, Text
-from ..spill import event_row, finding_row
 from ..times import format_timestamp, zone
 from .compile import Plan
-from .intake import _line_reader, read_lines
-from .sqlbuild import lit, sql, tmpl
+from .intake import read_lines
 
 PASS_REASON = "no violation condition holds"
 
@@ -296,144 +293,3 @@ def ids_table(con: duckdb.DuckDBPyConnection, name: str, ids: Iterable[str]) -> 
     batch = [[i] for i in ids]
     if batch:
         con.executemany(f'INSERT INTO "{name}" VALUES (?)', batch)
-
-
-@dataclass
-class Chunks:
-    """The violation rows of a run's plans, split into chunks built one at a time: per plan, its
-    rows (table ``fv_<tag>``, column ``chunk__``), its counting windows (``fp_<tag>``) and how
-    many chunks it has. ``fev`` holds the events each chunk needs (``pi``, the plan's place in
-    ``plans``, and ``chunk__``), with their records' JSON text, in chunk order."""
-
-    plans: list[tuple[Plan, int]]
-    count: int
-
-
-def prepare_chunks(con: duckdb.DuckDBPyConnection, plans: Sequence[Plan], files: Mapping[int, str],
-                   size: int) -> Chunks:
-    """Split the non-hard violation rows of ``plans`` into chunks of at most ``size`` rows and put
-    the text of every event they need in the table ``fev``, reading each input file once.
-
-    The texts stay in DuckDB (which spills past its memory limit): a chunk reads only its own,
-    and as ``fev`` is stored in chunk order, reading them skips the other chunks' row groups."""
-    chosen: list[tuple[Plan, int]] = []
-    parts: list[str] = []
-    total = 0
-    for plan in plans:
-        fv, fp = f"fv_{plan.tag}", f"fp_{plan.tag}"
-        # which chunk a row falls in is arbitrary: every chunk is sorted before it is written
-        con.execute(f'CREATE OR REPLACE TEMP TABLE "{fv}" AS SELECT *, (row_number() OVER () - 1) '
-                    f'// {int(size)} AS chunk__ FROM "dec_{plan.tag}" '
-                    "WHERE NOT hard AND kind = 'violation'")
-        n = int(con.execute(f'SELECT count(*) FROM "{fv}"').fetchone()[0])  # type: ignore[index]
-        if not n:
-            con.execute(f'DROP TABLE "{fv}"')
-            continue
-        pi = len(chosen)
-        total += n
-        chosen.append((plan, (n + size - 1) // size))
-        parts.append(f'SELECT {pi} AS pi, chunk__, eid FROM "{fv}"')
-        for lk in plan.lookups:
-            b = lk.binding
-            if b.kind in ("last", "first", "exists"):
-                parts.append(f'SELECT {pi}, chunk__, "{b.name}__eid" FROM "{fv}" '
-                             f'WHERE "{b.name}__eid" IS NOT NULL')
-        windows = _windows(plan, fv)
-        # the counting windows' events of every violation, joined once for all the chunks
-        con.execute(f'CREATE OR REPLACE TEMP TABLE "{fp}" AS SELECT * FROM '
-                    f'({" UNION ALL ".join(windows) if windows else _NO_PAIRS}) ORDER BY chunk__')
-        parts.append(f'SELECT {pi}, chunk__, eid FROM "{fp}"')
-    con.execute("CREATE OR REPLACE TEMP TABLE fneed (pi INTEGER, chunk__ BIGINT, eid VARCHAR)")
-    if parts:
-        con.execute(f'INSERT INTO fneed SELECT DISTINCT * FROM ({" UNION ALL ".join(parts)})')
-    con.execute("CREATE OR REPLACE TEMP TABLE fneed_lines AS SELECT DISTINCT e.fi, e.line FROM ev e "
-                "SEMI JOIN fneed n ON e.eid = n.eid WHERE NOT e.exotic AND e.rec IS NULL")
-    con.execute("CREATE OR REPLACE TEMP TABLE flines (fi BIGINT, line BIGINT, text VARCHAR)")
-    store_lines(con, files, "fneed_lines", "flines")
-    con.execute("CREATE OR REPLACE TEMP TABLE fev AS SELECT n.pi, n.chunk__, e.eid, e.ts, e.platform, "
-                "e.seller_id, e.action, e.fi, e.line, coalesce(e.rec, t.text) AS text FROM fneed n "
-                "JOIN ev e ON e.eid = n.eid LEFT JOIN flines t ON e.rec IS NULL AND e.fi = t.fi "
-                "AND e.line = t.line WHERE NOT e.exotic ORDER BY n.pi, n.chunk__")
-    for table in ("fneed", "fneed_lines", "flines"):
-        con.execute(f'DROP TABLE "{table}"')
-    return Chunks(chosen, total)
-
-
-_NO_PAIRS = "SELECT 0 AS w, NULL::VARCHAR AS trig, NULL::VARCHAR AS eid, 0::BIGINT AS chunk__ WHERE false"
-
-
-def _windows(plan: Plan, want: str) -> list[str]:
-    """The queries joining each row of ``want`` with the events in its counting windows (one per
-    count or sum binding, numbered ``w`` in binding order), with the row's chunk."""
-    windows: list[str] = []
-    for lk in plan.lookups:
-        b = lk.binding
-        if b.kind in ("count", "sum"):
-            on = " AND ".join([f'c."k{j + 1}" = w."k{j + 1}"' for j in range(plan.keys)] + [
-                f'c.ts > coalesce(w."{b.name}__lo", -4611686018427387904)',
-                f'c.ts < coalesce(w."{b.name}__hi", 4611686018427387904)'])
-            windows.append(f'SELECT {len(windows)} AS w, w.eid AS trig, c.eid AS eid, w.chunk__ AS chunk__ '
-                           f'FROM "{want}" w JOIN "{lk.table}" c ON {on} WHERE w."{b.name}__def"')
-    return windows
-
-
-def store_lines(con: duckdb.DuckDBPyConnection, files: Mapping[int, str], table: str, into: str) -> None:
-    """Insert into ``into`` (``fi``, ``line``, ``text``) the text of the lines listed in ``table``,
-    read again by the reader that numbered them at intake, one pass per file: as
-    :func:`~checker.sql.intake.read_lines`, but kept in DuckDB rather than in Python strings."""
-    for (fi,) in con.execute(f'SELECT DISTINCT fi FROM "{table}" ORDER BY fi').fetchall():
-        query = tmpl("SELECT {fi}, l.line, l.text FROM ({r}) l "
-                     "SEMI JOIN (SELECT line FROM {t} WHERE fi = {fi}) w ON l.line = w.line",
-                     r=_line_reader(files[fi]), t=exp.to_table(table), fi=lit(fi))
-        try:
-            con.execute(f'INSERT INTO "{into}" {sql(query)}')
-        except duckdb.Error as exc:
-            raise CheckerError([Problem(Location(files[fi]), "unreadable-file",
-                                        f"cannot read the evidence again: {exc}")]) from exc
-
-
-def chunk_findings(con: duckdb.DuckDBPyConnection, chunks: Chunks, files: Mapping[int, str], *, as_of: int,
-                   params: Mapping[str, Mapping[str, Any]], input_tz: str) -> Iterator[list[tuple[Any, ...]]]:
-    """The findings of :func:`prepare_chunks`' chunks, one chunk at a time, as
-    :func:`~checker.spill.finding_row` rows whose events carry their JSON text (not their records).
-
-    Only one chunk's rows, events and outcomes are Python objects at a time; the tables of a
-    plan are dropped once its chunks are built."""
-    for pi, (plan, n) in enumerate(chunks.plans):
-        fv, fp = f"fv_{plan.tag}", f"fp_{plan.tag}"
-        names = [lk.binding.name for lk in plan.lookups if lk.binding.kind in ("count", "sum")]
-        for k in range(n):
-            # literal chunk numbers (not parameters): filters on constants prune row groups
-            cur = con.execute(f'SELECT * FROM "{fv}" WHERE chunk__ = {int(k)}')
-            columns = [d[0] for d in cur.description]
-            rows = cur.fetchall()
-            counted: dict[str, dict[str, list[str]]] = {name: {} for name in names}
-            pairs = con.execute(f'SELECT w, trig, eid FROM "{fp}" WHERE chunk__ = {int(k)}').fetchall()
-            for w, trig, eid in pairs:
-                counted[names[w]].setdefault(trig, []).append(eid)
-            events, texts = _chunk_events(con, pi, k, files)
-            outcomes = build(Selected(plan, columns, rows, counted, ""), events, as_of=as_of,
-                             params=params.get(plan.policy.id, {}), input_tz=input_tz)
-            event_rows = {eid: event_row(e, texts[eid]) for eid, e in events.items()}
-            yield [finding_row(o, event_rows) for o in outcomes]
-        con.execute(f'DROP TABLE "{fv}"')
-        con.execute(f'DROP TABLE "{fp}"')
-
-
-def _chunk_events(con: duckdb.DuckDBPyConnection, pi: int, k: int,
-                  files: Mapping[int, str]) -> tuple[dict[str, Event], dict[str, str]]:
-    """The events (records parsed) and JSON texts, by id, that chunk ``k`` of plan ``pi`` needs."""
-    events: dict[str, Event] = {}
-    texts: dict[str, str] = {}
-    rows = con.execute("SELECT eid, ts, platform, seller_id, action, fi, line, text FROM fev "
-                       f"WHERE pi = {int(pi)} AND chunk__ = {int(k)}").fetchall()
-    for eid, ts, platform, seller_id, action, fi, line, text in rows:
-        record = parse_record(text) if text is not None else None
-        # a file read twice must still hold the event where the intake found it (as fetch_events)
-        if not isinstance(record, dict) or record.get("event_id") != eid:
-            raise CheckerError([Problem(Location(files.get(fi, "?"), line or 0), "input-changed",
-                                        f"line {line} no longer holds event {eid!r}: the input changed "
-                                        "during the check")])
-        events[eid] = Event(eid, ts, platform, seller_id, action, record)
-        texts[eid] = text
-    return events, texts

@@ -79,6 +79,15 @@ def part_count(size: int | None) -> int:
     return max(1, min(_MAX_PARTS, math.ceil(size / PART_BYTES)))
 
 
+class _PartsError(Exception):
+    """A part could not be written while an input was being read (carried past the reader,
+    which reports its own OSErrors as unreadable inputs)."""
+
+    def __init__(self, error: OSError) -> None:
+        super().__init__(str(error))
+        self.error = error
+
+
 class _IdRouter:
     """Stands in for an :class:`Intake` while the readers read: records go to id parts,
     unreadable ones to the intake's rejections."""
@@ -109,7 +118,10 @@ class _IdRouter:
         if stats.format == "jsonl" and stats.profile is None:
             # the record is its line's JSON: the text alone is written, and parsed again
             record = None
-        self.spill.add(part, (self.index[id(stats)], line, record, text))
+        try:
+            self.spill.add(part, (self.index[id(stats)], line, record, text))
+        except OSError as exc:  # not the input's fault: the reader must not report it as such
+            raise _PartsError(exc) from exc
 
     def readmit(self) -> None:
         """Take back the counts of pass 1: pass 2's intake counts every record it reads."""
@@ -210,7 +222,8 @@ def check_partitioned(
         store, batch, used_as_of = _run(policy_set, paths, work, n, as_of=as_of, params=params,
                                         timezone=timezone, profiles=profiles, encoding=encoding,
                                         input_format=input_format, stdin=stdin, progress=progress)
-    except OSError as exc:  # inputs that cannot be read are CheckerErrors already: this is the parts
+    except (OSError, _PartsError) as exc:  # unreadable inputs are CheckerErrors already: these are the parts
+        exc = exc.error if isinstance(exc, _PartsError) else exc
         shutil.rmtree(work, ignore_errors=True)
         raise CheckerError([Problem(Location(work), "parts-disk", (
             f"the parts of the input could not be written or read under {work}: {exc}; they need "

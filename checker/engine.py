@@ -72,7 +72,7 @@ class _Index:
         self.groups: dict[Key, dict[str, _Series | list[Event]]] = {}
         self.keys: dict[str, Key] = {}
         groups, keys = self.groups, self.keys
-        key_of = _key_function(policy, view, input_tz)
+        key_of = key_function(policy, view, input_tz)
         platform = policy.platform
         for event in events:
             if event.platform != platform:
@@ -104,7 +104,7 @@ class _Index:
         return found
 
 
-def _key_function(policy: Policy, view: Callable[[Event], EventView],
+def key_function(policy: Policy, view: Callable[[Event], EventView],
                   input_tz: ZoneInfo) -> Callable[[Event], Key]:
     """The correlation key of an event; plain field paths read the record without a view."""
     tz = policy.tz

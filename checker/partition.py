@@ -42,7 +42,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import IO, Any
 
-from .engine import EVALUATION_ERRORS, _hashable, evaluate, paused_gc, resolve_params
+from .engine import EVALUATION_ERRORS, evaluate, key_function, paused_gc, resolve_params
 from .errors import CheckerError, Location, Problem
 from .events import Event, EventBatch, InputStats, Intake
 from .expressions import EventView
@@ -146,31 +146,24 @@ class _Group:
         return frozenset().union(*(p.actions for p in self.policies))
 
     def part_of(self, n: int, input_tz: Any) -> Callable[[Event], int]:
-        """The key part of an event."""
+        """The key part of an event: a hash of the first value of the correlation key the
+        engine itself computes (so equal keys always meet in one part)."""
         if self.key is None or n == 1:
             return lambda event: 0
-        policy = self.policies[0]
-        expr = policy.correlate_by[0]
-        if expr.path is not None:
-            path = expr.path
+        key_of = key_function(self.policies[0], _view, input_tz)
 
-            def by_path(event: Event) -> int:
-                value: Any = event.record
-                for name in path:
-                    value = value.get(name) if isinstance(value, dict) else None
-                return hash(_hashable(value)) % n
-
-            return by_path
-
-        def by_expression(event: Event) -> int:
+        def part(event: Event) -> int:
             try:
-                view = event.record if isinstance(event.record, EventView) else EventView(
-                    event.record, event.epoch)
-                return hash(_hashable(expr.evaluate(view, policy.tz, input_tz))) % n
+                return hash(key_of(event)[0]) % n
             except EVALUATION_ERRORS:  # the engine meets the same error in the same part
                 return 0
 
-        return by_expression
+        return part
+
+
+def _view(event: Event) -> EventView:
+    record = event.record
+    return record if isinstance(record, EventView) else EventView(record, event.epoch)
 
 
 def _groups(policies: Sequence[Policy]) -> list[_Group]:

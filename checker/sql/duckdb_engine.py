@@ -23,6 +23,7 @@ import atexit
 import os
 import shutil
 import tempfile
+import weakref
 from collections import Counter, defaultdict
 from collections.abc import Mapping, Sequence
 from functools import lru_cache
@@ -37,8 +38,10 @@ from ..loader import PolicySet
 from ..outcomes import Kind, Outcome
 from ..policy import Policy
 from ..result import CheckResult
+from ..spill import SpilledFindings
 from ..times import DEFAULT_TIMEZONE, parse_instant, zone
 from .compile import Plan, compile_policy
+from .findings import spill_findings
 from .intake import IntakeResult, load_events
 from .jmes import UnsupportedConstruct
 from .render import Selected, build, fetch_events, ids_table, not_applicable, read_needed, select
@@ -269,6 +272,20 @@ class _Run:
         if only is not None:
             outcomes = [o for o in outcomes if o.event_id in only]
         self.store.add_outcomes(outcomes)
+
+    def spill_findings(self, extra: Sequence[Outcome]) -> SpilledFindings:
+        """The violations of every plan decided in SQL, plus ``extra`` (decided outside SQL), built
+        a chunk at a time into sorted runs on disk (:mod:`checker.sql.findings`), removed with the
+        sequence."""
+        directory = tempfile.mkdtemp(prefix="findings-", dir=_spill_directory())
+        try:
+            found = spill_findings(self.con, self.plans, self.intake.files, extra, directory,
+                                   as_of=self.as_of, params=self.params, input_tz=self.timezone)
+        except BaseException:
+            shutil.rmtree(directory, ignore_errors=True)
+            raise
+        weakref.finalize(found, shutil.rmtree, directory, True)
+        return found
 
     def materialise(self, plan: Plan, where: str) -> list[Outcome]:
         """Outcomes of the decision rows selected by ``where`` (non-hard).

@@ -76,14 +76,26 @@ def fetch_events(con: duckdb.DuckDBPyConnection, table: str, files: Mapping[int,
         con.execute("DROP TABLE ev_lines")
     for eid, ts, platform, seller_id, action, rec, fi, line in todo:
         text = rec if rec is not None else texts.get((fi, line))
-        record = parse_record(text) if text is not None else None
-        # a file read twice must still hold the event where the intake found it
-        if not isinstance(record, dict) or record.get("event_id") != eid:
-            raise CheckerError([Problem(Location(files.get(fi, "?"), line or 0), "input-changed",
-                                        f"line {line} no longer holds event {eid!r}: the input changed "
-                                        "during the check")])
-        known[eid] = Event(eid, ts, platform, seller_id, action, record)
+        known[eid] = read_event(eid, ts, platform, seller_id, action, text, files, fi, line)
     return {row[0]: known[row[0]] for row in rows}
+
+
+def read_event(eid: str, ts: int, platform: str, seller_id: str, action: str, text: str | None,
+               files: Mapping[int, str], fi: int | None, line: int | None) -> Event:
+    """The event of an ``ev`` row, its record parsed from ``text`` (read again from file ``fi``,
+    ``line``); an error if that line no longer holds the event."""
+    record = parse_record(text) if text is not None else None
+    # a file read twice must still hold the event where the intake found it
+    if not isinstance(record, dict) or record.get("event_id") != eid:
+        raise input_changed(files, fi, line, eid)
+    return Event(eid, ts, platform, seller_id, action, record)
+
+
+def input_changed(files: Mapping[int, str], fi: int | None, line: int | None, eid: str) -> CheckerError:
+    """The error of an event no longer found where the intake read it."""
+    return CheckerError([Problem(Location(files.get(fi, "?") if fi is not None else "?", line or 0),
+                                 "input-changed", f"line {line} no longer holds event {eid!r}: the input "
+                                 "changed during the check")])
 
 
 def outcome(policy: Policy, trigger: Event, kind: Kind, reason: str, message: Text | None,
@@ -153,7 +165,6 @@ def select(con: duckdb.DuckDBPyConnection, plan: Plan, where: str) -> Selected:
     want = f"want_{plan.tag}"
     con.execute(f'CREATE OR REPLACE TEMP TABLE "{want}" AS SELECT * FROM "{dec}" '
                 f"WHERE NOT hard AND ({where})")
-    nkeys = plan.keys
     lookups = plan.lookups
     # every event to read: triggers, bound events, and the events counted or summed
     parts = [f'SELECT eid FROM "{want}"']
@@ -161,15 +172,7 @@ def select(con: duckdb.DuckDBPyConnection, plan: Plan, where: str) -> Selected:
         b = lk.binding
         if b.kind in ("last", "first", "exists"):
             parts.append(f'SELECT "{b.name}__eid" AS eid FROM "{want}" WHERE "{b.name}__eid" IS NOT NULL')
-    windows = []
-    for lk in lookups:
-        b = lk.binding
-        if b.kind in ("count", "sum"):
-            on = " AND ".join([f'c."k{j + 1}" = w."k{j + 1}"' for j in range(nkeys)] + [
-                f'c.ts > coalesce(w."{b.name}__lo", -4611686018427387904)',
-                f'c.ts < coalesce(w."{b.name}__hi", 4611686018427387904)'])
-            windows.append(f'SELECT {len(windows)} AS w, w.eid AS trig, c.eid AS eid FROM "{want}" w '
-                           f'JOIN "{lk.table}" c ON {on} WHERE w."{b.name}__def"')
+    windows = window_queries(plan, want)
     counted: dict[str, dict[str, list[str]]] = {}
     pairs = f"pairs_{plan.tag}"
     if windows:
@@ -191,6 +194,23 @@ def select(con: duckdb.DuckDBPyConnection, plan: Plan, where: str) -> Selected:
     if windows:
         con.execute(f'DROP TABLE "{pairs}"')
     return Selected(plan, columns, rows, counted, need)
+
+
+def window_queries(plan: Plan, want: str, carry: Sequence[str] = ()) -> list[str]:
+    """Queries joining each row of the table ``want`` (rows of ``plan``'s decision table) with the
+    events in its counting windows: one per count or sum binding, numbered ``w`` in binding order,
+    as (``w``, ``trig``, ``eid``) and the columns ``carry`` of the row."""
+    extra = "".join(f', w."{c}" AS "{c}"' for c in carry)
+    windows: list[str] = []
+    for lk in plan.lookups:
+        b = lk.binding
+        if b.kind in ("count", "sum"):
+            on = " AND ".join([f'c."k{j + 1}" = w."k{j + 1}"' for j in range(plan.keys)] + [
+                f'c.ts > coalesce(w."{b.name}__lo", -4611686018427387904)',
+                f'c.ts < coalesce(w."{b.name}__hi", 4611686018427387904)'])
+            windows.append(f'SELECT {len(windows)} AS w, w.eid AS trig, c.eid AS eid{extra} FROM "{want}" w '
+                           f'JOIN "{lk.table}" c ON {on} WHERE w."{b.name}__def"')
+    return windows
 
 
 def read_needed(con: duckdb.DuckDBPyConnection, selected: Sequence[Selected], files: Mapping[int, str],

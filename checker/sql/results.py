@@ -47,7 +47,7 @@ class SqlOutcomeStore(OutcomeStore):
         self.rules: list[tuple[list[Policy], list[Plan]]] = []
         self.extra: list[Outcome] = []
         self._all: tuple[Outcome, ...] | None = None
-        self._findings: tuple[Outcome, ...] | None = None
+        self._findings: Sequence[Outcome] | None = None
         self._tally: Counter[tuple[str, str, str]] | None = None
 
     def add_rule(self, versions: list[Policy], plans: list[Plan]) -> None:
@@ -74,17 +74,15 @@ class SqlOutcomeStore(OutcomeStore):
             self._tally = tally
         return self._tally
 
-    def findings(self) -> tuple[Outcome, ...]:
-        """The violations, in result order."""
+    def findings(self) -> Sequence[Outcome]:
+        """The violations, in result order: taken from every outcome once those are built, else
+        built a chunk at a time into sorted runs on disk (:mod:`checker.sql.findings`) and read
+        again at each pass: at export scale, held all at once, they were most of the run's memory."""
         if self._findings is None:
             if self._all is not None:
                 self._findings = tuple(o for o in self._all if o.kind is Kind.VIOLATION)
             else:
-                found = [o for o in self.extra if o.kind is Kind.VIOLATION]
-                for _, plans in self.rules:
-                    for plan in plans:
-                        found.extend(self.run.materialise(plan, "kind = 'violation'"))
-                self._findings = tuple(sorted(found, key=lambda o: o.sort_key))
+                self._findings = self.run.spill_findings([o for o in self.extra if o.kind is Kind.VIOLATION])
         return self._findings
 
     def materialised(self) -> tuple[Outcome, ...]:

@@ -1,0 +1,157 @@
+"""The DuckDB engine's findings written to disk in sorted runs, a chunk at a time.
+
+The differential suite builds every outcome first (``assert_same`` iterates
+``outcomes``), so the findings come from those; here the findings are asked
+for first, with chunks of a few rows so that they span many runs.
+"""
+
+from __future__ import annotations
+
+import gc
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import checker
+from checker.generator import generate
+from checker.result import CheckResult
+from checker.spill import SpilledFindings
+from checker.sql import check_duckdb, findings
+from checker.sql.results import SqlOutcomeStore
+from tests.conftest import POLICIES
+
+from .differential import outcome_key, policy_cases, write_jsonl
+
+
+@pytest.fixture(autouse=True)
+def small_chunks(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Chunks of a few decision rows: many runs, merged across rules and chunks."""
+    monkeypatch.setattr(findings, "FINDINGS_CHUNK", 7)
+
+
+def _key(o: checker.Outcome) -> tuple[Any, ...]:
+    """:func:`outcome_key` with the evidence records as JSON text (a NaN read back from disk is
+    not the object ``json`` reads NaN as, and NaN equals only itself)."""
+    *head, records = outcome_key(o)
+    return (*head, json.dumps(records))
+
+
+def _same_findings(reference: CheckResult, duck: CheckResult) -> SpilledFindings:
+    """The DuckDB result's findings (asked for before anything else) are the reference's."""
+    found = duck.findings
+    assert isinstance(found, SpilledFindings)
+    want = [_key(o) for o in reference.findings]
+    assert len(found) == len(want)
+    assert [_key(o) for o in found] == want
+    assert [_key(o) for o in found] == want  # every pass reads the runs again
+    assert json.dumps(duck.to_dict()) == json.dumps(reference.to_dict())
+    assert duck.exit_code == reference.exit_code
+    return found
+
+
+def test_generated_export(catalogue: checker.PolicySet, tmp_path: Path) -> None:
+    generate(tmp_path, events=6000, seed=7, violation_rate=0.5)
+    path = tmp_path / "events.jsonl"
+    found = _same_findings(checker.check(catalogue, [path]), check_duckdb(catalogue, [path]))
+    assert len(found.runs) > 10
+
+
+def test_files_with_overlap(catalogue: checker.PolicySet, tmp_path: Path) -> None:
+    """Evidence read again from several files (one pass each), duplicates decided by Python."""
+    generate(tmp_path / "g", events=3000, seed=5, violation_rate=0.4)
+    lines = (tmp_path / "g" / "events.jsonl").read_text("utf-8").splitlines()
+    (tmp_path / "a.jsonl").write_text("\n".join(lines[:2000]) + "\n", encoding="utf-8")
+    (tmp_path / "b.jsonl").write_text("\n".join(lines[1500:]) + "\n", encoding="utf-8")
+    paths = [tmp_path / "a.jsonl", tmp_path / "b.jsonl"]
+    _same_findings(checker.check(catalogue, paths), check_duckdb(catalogue, paths))
+
+
+def test_whole_catalogue_over_all_cases(catalogue: checker.PolicySet, tmp_path: Path) -> None:
+    """Every catalogue case at once: hard triggers and not-applicable outcomes judged by the
+    reference engine are merged with the chunks."""
+    records = []
+    for n, case in enumerate(policy_cases([POLICIES])):
+        if case.timezone != "Asia/Shanghai" or case.params or case.as_of:
+            continue
+        for r in case.records:
+            records.append({**r, "event_id": f"c{n}-{r.get('event_id')}",
+                            "seller_id": f"c{n}-{r.get('seller_id')}"})
+    path = write_jsonl(tmp_path / "all.jsonl", records)
+    duck = check_duckdb(catalogue, [path])
+    _same_findings(checker.check(catalogue, [path]), duck)
+
+
+def test_rules_judged_by_the_reference_engine(catalogue: checker.PolicySet, tmp_path: Path) -> None:
+    """Events DuckDB cannot hold (NaN) send their rules to the reference engine,
+    whose violations are one more run of the spill."""
+    generate(tmp_path / "g", events=3000, seed=3, violation_rate=0.5)
+    lines = (tmp_path / "g" / "events.jsonl").read_text("utf-8").splitlines()
+    out = []
+    for i, line in enumerate(lines):
+        record = json.loads(line)
+        if i % 50 == 0 and isinstance(record.get("data"), dict):
+            record["data"]["odd"] = float("nan")
+        out.append(json.dumps(record, ensure_ascii=False))
+    path = tmp_path / "events.jsonl"
+    path.write_text("\n".join(out) + "\n", encoding="utf-8")
+    duck = check_duckdb(catalogue, [path])
+    assert isinstance(duck.outcomes, SqlOutcomeStore)
+    assert any(o.kind is checker.Kind.VIOLATION for o in duck.outcomes.extra)
+    _same_findings(checker.check(catalogue, [path]), duck)
+
+
+def test_findings_after_every_outcome(catalogue: checker.PolicySet, tmp_path: Path) -> None:
+    """Once every outcome is built, the findings are taken from them (the spill is not written)."""
+    generate(tmp_path, events=2000, seed=9, violation_rate=0.5)
+    path = tmp_path / "events.jsonl"
+    duck = check_duckdb(catalogue, [path])
+    reference = checker.check(catalogue, [path])
+    assert [_key(o) for o in duck.outcomes] == [_key(o) for o in reference.outcomes]
+    assert isinstance(duck.findings, tuple)
+    assert [_key(o) for o in duck.findings] == [_key(o) for o in reference.findings]
+
+
+def test_spill_removed_with_findings(catalogue: checker.PolicySet, tmp_path: Path) -> None:
+    generate(tmp_path, events=2000, seed=4, violation_rate=0.5)
+    duck = check_duckdb(catalogue, [tmp_path / "events.jsonl"])
+    found = duck.findings
+    assert isinstance(found, SpilledFindings)
+    directory = os.path.dirname(found.spill.paths[0])
+    assert os.path.isdir(directory)
+    del duck, found
+    gc.collect()
+    assert not os.path.exists(directory)
+
+
+def _violating_lines(path: Path, catalogue: checker.PolicySet) -> list[int]:
+    """The file lines of the triggers of ``path``'s findings (by the reference engine)."""
+    triggers = {o.event_id for o in checker.check(catalogue, [path]).findings}
+    lines = path.read_text("utf-8").splitlines()
+    return [n for n, text in enumerate(lines, 1) if json.loads(text)["event_id"] in triggers]
+
+
+@pytest.mark.parametrize("change", ["rewritten", "truncated"])
+def test_input_changed_before_findings(catalogue: checker.PolicySet, tmp_path: Path, change: str) -> None:
+    """Evidence is read again from the input: a line that no longer holds its event, or a line the
+    file no longer has, is an ``input-changed`` error at that file and line, never a wrong finding."""
+    generate(tmp_path, events=1500, seed=11, violation_rate=0.5)
+    path = tmp_path / "events.jsonl"
+    last = _violating_lines(path, catalogue)[-1]
+    duck = check_duckdb(catalogue, [path])
+    lines = path.read_text("utf-8").splitlines()
+    if change == "rewritten":
+        record = json.loads(lines[last - 1])
+        record["event_id"] += "-changed"
+        lines[last - 1] = json.dumps(record, ensure_ascii=False)
+    else:
+        lines = lines[:last - 1]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    with pytest.raises(checker.CheckerError) as caught:
+        duck.findings
+    [problem] = caught.value.problems
+    assert problem.code == "input-changed"
+    assert problem.location.file == str(path)
+    assert problem.location.line >= last if change == "truncated" else problem.location.line == last

@@ -24,6 +24,8 @@ def test_load_check_gate_and_report_from_the_package(tmp_path: Path) -> None:
     assert report["summary"]["violations"] == len(result.findings) > 0
     baseline = tmp_path / "baseline.json"
     checker.write_baseline(result, baseline)
+    assert checker.triage(result).count_failing(result.findings) == len(result.findings)
     triaged = checker.triage(result, baseline=checker.load_baseline(baseline))
-    assert not any(status is checker.Status.NEW for status in triaged.statuses.values())
+    assert {triaged.status(f) for f in result.findings} == {checker.Status.BASELINED}
+    assert triaged.count_failing(result.findings) == 0
     assert set(checker.RENDERERS) >= {"json", "sarif", "junit", "csv", "text"}

@@ -28,16 +28,18 @@ def check(
     problems raises :class:`CheckerError`); ``events`` an :class:`EventBatch`
     or JSON Lines paths, read keeping only the events the policies read.
     ``as_of`` (an instant string, or epoch microseconds) defaults to the
-    latest event; ``params`` overrides parameters per rule id.
+    latest event; ``params`` overrides parameters per rule id: each version of a rule keeps its
+    own defaults, and an override sets the parameter in every version that declares it (and
+    must be valid for each of them).
     """
     policy_set = policies if isinstance(policies, PolicySet) else load_policies(policies)
     if policy_set.problems:
         raise CheckerError(policy_set.problems)
+    resolved = resolve_params(policy_set.policies, params)  # bad overrides fail first
     wanted = frozenset().union(*(p.actions for p in policy_set.policies))
     with paused_gc():
         batch = events if isinstance(events, EventBatch) else read_events(
             events, timezone=timezone, keep=wanted.__contains__)
     instant = parse_instant(as_of, zone(batch.timezone)) if isinstance(as_of, str) else as_of
     used_as_of, outcomes = evaluate(policy_set.policies, batch, as_of=instant, params=params)
-    return CheckResult(used_as_of, tuple(outcomes), policy_set.policies, policy_set.pack, batch,
-                       resolve_params(policy_set.policies, params))
+    return CheckResult(used_as_of, tuple(outcomes), policy_set.policies, policy_set.pack, batch, resolved)

@@ -47,35 +47,47 @@ from .policy import Policy, parameter_problem
 #: Outcome.sort_key as a C-level getter (the same tuple, no property call).
 _OUTCOME_ORDER = attrgetter("rule_id", "epoch", "event_id", "rule_version")
 
+#: Resolved parameter values by (rule id, version): each version is judged with its own.
+ResolvedParams = dict[tuple[str, str], dict[str, Any]]
+
 
 def resolve_params(policies: Sequence[Policy],
-                   overrides: Mapping[str, Mapping[str, Any]] | None = None) -> dict[str, dict[str, Any]]:
-    """Each rule's parameters: defaults of its versions, then the run's overrides (checked)."""
+                   overrides: Mapping[str, Mapping[str, Any]] | None = None) -> ResolvedParams:
+    """Each policy version's parameters, by (rule id, version): the version's own defaults, then
+    the run's overrides for its rule id.
+
+    An override sets the parameter in every version that declares it, and is checked against
+    each of those declarations (versions may differ in type or use): a value that does not fit
+    one of them is an error naming that version. A rule id no policy has, or a parameter none
+    of the rule's versions declares, is an error too.
+    """
     overrides = overrides or {}
     problems: list[Problem] = []
-    resolved: dict[str, dict[str, Any]] = {}
-    known: dict[str, dict[str, Any]] = defaultdict(dict)
+    versions: dict[str, list[Policy]] = defaultdict(list)
     for p in policies:
-        known[p.id].update(p.parameters)
-        resolved.setdefault(p.id, {}).update(p.defaults())
+        versions[p.id].append(p)
+    resolved: ResolvedParams = {(p.id, p.version): p.defaults() for p in policies}
     for rule_id, values in overrides.items():
-        if rule_id not in known:
+        if rule_id not in versions:
             problems.append(Problem(Location("--param"), "unknown-rule",
                                     f"no loaded rule has the id {rule_id!r}"))
             continue
         for name, value in values.items():
-            param = known[rule_id].get(name)
-            if param is None:
+            declaring = [p for p in versions[rule_id] if name in p.parameters]
+            if not declaring:
+                known = sorted({n for p in versions[rule_id] for n in p.parameters})
                 problems.append(Problem(
                     Location("--param"), "unknown-parameter",
-                    f"{rule_id} has no parameter {name!r} "
-                    f"(it has: {', '.join(sorted(known[rule_id])) or 'none'})"))
+                    f"{rule_id} has no parameter {name!r} (it has: {', '.join(known) or 'none'})"))
                 continue
-            problem = parameter_problem(param, value)
-            if problem:
-                problems.append(Problem(Location("--param"), "parameter", f"{rule_id}: {problem}"))
-                continue
-            resolved[rule_id][name] = value
+            invalid = [(p, problem) for p in declaring
+                       if (problem := parameter_problem(p.parameters[name], value))]
+            for p, problem in invalid:
+                problems.append(Problem(Location("--param"), "parameter",
+                                        f"{rule_id} {p.version}: {problem}"))
+            if not invalid:
+                for p in declaring:
+                    resolved[(p.id, p.version)][name] = value
     if problems:
         raise CheckerError(problems)
     return resolved
@@ -84,6 +96,9 @@ def resolve_params(policies: Sequence[Policy],
 def evaluate(policies: Sequence[Policy], batch: EventBatch, *, as_of: int | None = None,
              params: Mapping[str, Mapping[str, Any]] | None = None) -> tuple[int, list[Outcome]]:
     """Judge every trigger of every active policy; return the as-of time used and the outcomes.
+
+    ``params`` overrides parameters by rule id (:func:`resolve_params`): each version is judged
+    with its own defaults, overridden by the values given for its rule.
 
     Outcomes are sorted by (rule id, time, event id), whatever the input order.
     """
@@ -129,6 +144,7 @@ __all__ = [
     "LOOKUPS",
     "Key",
     "Lookup",
+    "ResolvedParams",
     "build_outcome",
     "evaluate",
     "key_function",

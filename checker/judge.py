@@ -45,7 +45,7 @@ class _Context:
         self.group = index.groups.get(index.keys[trigger.event_id], _NO_GROUP)
         self.values: dict[str, Any] = {
             "trigger": run.view(trigger),
-            "params": run.params[policy.id],
+            "params": run.params[(policy.id, policy.version)],
             "as_of": run.as_of,
         }
         self.used: dict[str, Event] = {trigger.event_id: trigger}
@@ -129,9 +129,10 @@ def render_template(template: Template, values: Mapping[str, Any], policy: Polic
 
 
 class _Run:
-    """One check: the batch, the as-of time, parameters, and shared event views."""
+    """One check: the batch, the as-of time, parameters (by rule id and version, as
+    :func:`checker.engine.resolve_params` gives them), and shared event views."""
 
-    def __init__(self, batch: EventBatch, as_of: int, params: Mapping[str, dict[str, Any]],
+    def __init__(self, batch: EventBatch, as_of: int, params: Mapping[tuple[str, str], dict[str, Any]],
                  policies: Sequence[Policy] = ()) -> None:
         self.batch = batch
         self._indexes: dict[tuple[str, ...], _Index] = {}

@@ -207,6 +207,7 @@ def check_partitioned(
     """
     if policy_set.problems:
         raise CheckerError(policy_set.problems)
+    resolved = resolve_params(policy_set.policies, params)  # each version's own values
     n = parts if parts is not None else part_count(input_bytes(paths))
     if n < 1:
         raise ValueError(f"parts must be at least 1, not {n}")
@@ -226,8 +227,7 @@ def check_partitioned(
         shutil.rmtree(work, ignore_errors=True)
         raise
     weakref.finalize(store, shutil.rmtree, work, True)
-    return StoredCheckResult(used_as_of, store, policy_set.policies, policy_set.pack, batch,
-                             resolve_params(policy_set.policies, params))
+    return StoredCheckResult(used_as_of, store, policy_set.policies, policy_set.pack, batch, resolved)
 
 
 def _run(policy_set: PolicySet, paths: Sequence[str | os.PathLike[str]], work: str, n: int, *,
@@ -289,7 +289,7 @@ class PartitionedOutcomes(OutcomeStore):
         self.parts = parts
         self.timezone = batch.timezone
         self.as_of = as_of
-        self.params = params
+        self.params = params  # the run's overrides by rule id: evaluate() resolves each version's
         self._tally: Counter[tuple[str, str, str]] = Counter()
         runs = sum(spill.n for spill in parts)
         self._findings = SpilledFindings(Spill(directory, "findings", runs))

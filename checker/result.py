@@ -27,7 +27,9 @@ class CheckResult:
     policies: tuple[Policy, ...]
     pack: Pack
     batch: EventBatch
-    params: dict[str, dict[str, Any]]
+    #: each policy version's parameter values, by (rule id, version):
+    #: :func:`checker.engine.resolve_params`
+    params: dict[tuple[str, str], dict[str, Any]]
 
     @property
     def findings(self) -> Sequence[Outcome]:
@@ -100,7 +102,7 @@ class CheckResult:
                             "section": p.source.section},
                  "timezone": p.timezone, "file": p.file, "sha256": p.sha256,
                  "effective_from": p.effective_from_text, "effective_until": p.effective_until_text,
-                 "params": self.params.get(p.id, {})}
+                 "params": self.params.get((p.id, p.version), {})}
                 for p in self.policies
             ],
             "inputs": {

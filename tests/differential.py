@@ -54,6 +54,25 @@ def policy_cases(paths: Sequence[str | os.PathLike[str]]) -> list[Case]:
     return cases
 
 
+#: A rule of the custom fixtures in two versions whose parameters differ: 1.0.0 (until 2024-06-01)
+#: P15D of elapsed time, 2.0.0 P30D on the calendar and a parameter of its own (exempt_actor).
+VERSIONED_RULE = "shop.membership.early-exit"
+#: Runs of it: defaults; an override of both versions; one of each's parameters.
+VERSIONED_PARAMS: tuple[dict[str, dict[str, Any]] | None, ...] = (
+    None,
+    {VERSIONED_RULE: {"min_membership": "P20D"}},
+    {VERSIONED_RULE: {"min_membership": "P10D", "exempt_actor": "seller"}},
+)
+#: Valid for 2.0.0 (calendar time), not for 1.0.0 (elapsed time): an error naming 1.0.0.
+VERSIONED_INVALID = {VERSIONED_RULE: {"min_membership": "P1M"}}
+
+
+def one_input(cases: Iterable[Case]) -> list[dict[str, Any]]:
+    """The events of ``cases`` as one input, event ids and sellers made unique per case."""
+    return [{**r, "event_id": f"c{n}-{r.get('event_id')}", "seller_id": f"c{n}-{r.get('seller_id')}"}
+            for n, case in enumerate(cases) for r in case.records]
+
+
 def subset(policy_set: PolicySet, rule_ids: Iterable[str]) -> PolicySet:
     """The policy set restricted to some rule ids."""
     wanted = set(rule_ids)

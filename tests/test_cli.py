@@ -91,6 +91,36 @@ def test_param_override_from_the_command_line(export: Path) -> None:
     assert code == 2 and "ISO 8601" in err
 
 
+@pytest.mark.parametrize("engine", [("--parts", "0"), ("--parts", "2"), ("--engine", "duckdb")],
+                         ids=["memory", "parts", "duckdb"])
+def test_param_override_of_a_rule_with_versions(tmp_path: Path, engine: tuple[str, ...]) -> None:
+    """Each version keeps its own defaults and takes the override; the override is checked
+    against each version's declaration, whichever engine runs."""
+    export = tmp_path / "export.jsonl"
+    export.write_text("".join(json.dumps({**e, "platform": "shop", "seller_id": "s1"}) + "\n" for e in [
+        {"event_id": "j1", "timestamp": "2024-03-01T10:00:00+08:00", "action": "membership.joined"},
+        {"event_id": "x1", "timestamp": "2024-03-21T10:00:00+08:00", "action": "membership.exit_requested"},
+        {"event_id": "j2", "timestamp": "2024-06-05T10:00:00+08:00", "action": "membership.joined"},
+        {"event_id": "x2", "timestamp": "2024-06-25T10:00:00+08:00", "action": "membership.exit_requested"},
+    ]), "utf-8")
+    base = ("check", str(export), "--policies", str(FIXTURES / "custom-policies"), *engine,
+            "--format", "json")
+    code, out, _ = _cli(*base)
+    assert code == 1
+    doc = json.loads(out)
+    assert [(f["event_id"], f["rule_version"]) for f in doc["findings"]] == [("x2", "2.0.0")]
+    rule = "shop.membership.early-exit"
+    assert {p["version"]: p["params"] for p in doc["policies"] if p["id"] == rule} == {
+        "1.0.0": {"min_membership": "P15D"}, "2.0.0": {"min_membership": "P30D", "exempt_actor": "platform"}}
+    code, out, _ = _cli(*base, "--param", "shop.membership.early-exit.min_membership=P21D")
+    assert [(f["event_id"], f["rule_version"]) for f in json.loads(out)["findings"]] == [
+        ("x1", "1.0.0"), ("x2", "2.0.0")]
+    code, out, err = _cli(*base, "--param", "shop.membership.early-exit.min_membership=P1M")
+    assert code == 2 and out == ""
+    assert ("--param: shop.membership.early-exit 1.0.0: parameter min_membership: 'P1M' has months or "
+            "years") in err
+
+
 def test_validate_prints_every_error_at_file_line_column() -> None:
     code, _, err = _cli("validate", str(FIXTURES / "invalid-policies"))
     assert code == 2

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 import checker
 from checker.engine import evaluate
 
-from .conftest import POLICIES
+from .conftest import FIXTURES, POLICIES
 
 
 def _cases() -> list[tuple[str, dict[str, Any], dict[str, Any]]]:
@@ -135,6 +135,124 @@ def test_each_trigger_is_judged_by_the_version_in_effect(tmp_path: Path) -> None
                    ("o2", "2.0.0", "violation", "critical")]
     counts = {(r["rule_version"]): (r["violation"], r["not_applicable"]) for r in result.counts()}
     assert counts == {"1.0.0": (1, 1), "2.0.0": (1, 0)}
+
+
+# shop.membership.early-exit: 1.0.0 (until 2024-06-01) requires P15D of elapsed time, 2.0.0 (from
+# then on) P30D on the calendar and exempts exits asked by params.exempt_actor (its own parameter)
+MEMBERSHIP = "shop.membership.early-exit"
+MEMBERSHIP_FILES = tuple(FIXTURES / "custom-policies" / f"membership-exit.{v}.yaml" for v in ("v1", "v2"))
+
+
+def _membership(*files: Path) -> checker.PolicySet:
+    loaded = checker.load_policies(list(files or MEMBERSHIP_FILES))
+    assert not loaded.problems
+    return loaded
+
+
+def _membership_events(*specs: tuple[str, str, str]) -> checker.EventBatch:
+    return checker.events_from_records([
+        {"event_id": eid, "timestamp": ts, "action": f"membership.{action}", "platform": "shop",
+         "seller_id": "s1"} for eid, ts, action in specs
+    ])
+
+
+MEMBERSHIP_EVENTS = (("j1", "2024-03-01T10:00:00+08:00", "joined"),
+                     ("x1", "2024-03-21T10:00:00+08:00", "exit_requested"),  # 20 days, 1.0.0
+                     ("x2", "2024-03-12T10:00:00+08:00", "exit_requested"),  # 11 days, 1.0.0
+                     ("j2", "2024-06-05T10:00:00+08:00", "joined"),
+                     ("x3", "2024-06-25T10:00:00+08:00", "exit_requested"))  # 20 days, 2.0.0
+
+
+def _said(result: checker.CheckResult) -> list[tuple[str, str, str, str | None]]:
+    return [(o.event_id, o.rule_version, o.kind.value, o.message.en if o.message else None)
+            for o in result.outcomes]
+
+
+def _message(days: int, join: str, minimum: str, exempt: str | None = None) -> str:
+    return (f"Seller s1 asked to leave {days}d 0h 0m 0s after joining (event {join}); an exit may be "
+            f"asked only {minimum} after joining" + (f", unless {exempt} asks." if exempt else "."))
+
+
+def test_each_version_is_judged_with_its_own_parameter_defaults() -> None:
+    batch = _membership_events(*MEMBERSHIP_EVENTS)
+    result = checker.check(_membership(), batch)
+    assert _said(result) == [
+        ("x2", "1.0.0", "violation", _message(11, "j1", "P15D")),
+        ("x1", "1.0.0", "pass", None),  # 20 days: a violation if judged with 2.0.0's P30D
+        ("x3", "2.0.0", "violation", _message(20, "j2", "P30D", "platform")),
+    ]
+    # each version's own values in the result, as the reports show them
+    assert [(p["version"], p["params"]) for p in result.to_dict()["policies"]] == [
+        ("1.0.0", {"min_membership": "P15D"}),
+        ("2.0.0", {"min_membership": "P30D", "exempt_actor": "platform"}),
+    ]
+    assert result.params == {(MEMBERSHIP, "1.0.0"): {"min_membership": "P15D"},
+                             (MEMBERSHIP, "2.0.0"): {"min_membership": "P30D", "exempt_actor": "platform"}}
+    # a version decides the same whether or not the other is loaded
+    for file, version in zip(MEMBERSHIP_FILES, ("1.0.0", "2.0.0"), strict=True):
+        alone = checker.check(_membership(file), batch)  # the other version's triggers: not applicable
+        assert ([x for x in _said(alone) if x[2] != "not_applicable"]
+                == [x for x in _said(result) if x[1] == version])
+
+
+def test_an_override_sets_the_parameter_in_every_version_that_declares_it() -> None:
+    batch = _membership_events(*MEMBERSHIP_EVENTS)
+    result = checker.check(_membership(), batch,
+                           params={MEMBERSHIP: {"min_membership": "P20D", "exempt_actor": "seller"}})
+    assert _said(result) == [
+        ("x2", "1.0.0", "violation", _message(11, "j1", "P20D")),
+        ("x1", "1.0.0", "pass", None),  # exactly 20 days
+        ("x3", "2.0.0", "pass", None),
+    ]
+    assert [(p["version"], p["params"]) for p in result.to_dict()["policies"]] == [
+        ("1.0.0", {"min_membership": "P20D"}),  # exempt_actor is not 1.0.0's: not set there
+        ("2.0.0", {"min_membership": "P20D", "exempt_actor": "seller"}),
+    ]
+    wider = checker.check(_membership(), batch, params={MEMBERSHIP: {"min_membership": "P21D"}})
+    assert _said(wider) == [
+        ("x2", "1.0.0", "violation", _message(11, "j1", "P21D")),
+        ("x1", "1.0.0", "violation", _message(20, "j1", "P21D")),
+        ("x3", "2.0.0", "violation", _message(20, "j2", "P21D", "platform")),
+    ]
+
+
+def test_an_override_invalid_for_one_version_is_an_error_naming_that_version() -> None:
+    batch = _membership_events(*MEMBERSHIP_EVENTS)
+    # months are fine on 2.0.0's calendar, not in 1.0.0's elapsed time
+    with pytest.raises(checker.CheckerError) as caught:
+        checker.check(_membership(), batch, params={MEMBERSHIP: {"min_membership": "P1M"}})
+    assert [(p.location.file, p.code, p.message) for p in caught.value.problems] == [(
+        "--param", "parameter",
+        f"{MEMBERSHIP} 1.0.0: parameter min_membership: 'P1M' has months or years, but the policy "
+        "uses it as elapsed time (duration(), plus(), minus()); give days or hours")]
+    with pytest.raises(checker.CheckerError) as caught:  # evaluate() checks the same way
+        evaluate(_membership().policies, batch, params={MEMBERSHIP: {"min_membership": "P1M"}})
+    assert [p.code for p in caught.value.problems] == ["parameter"]
+    later = checker.check(_membership(MEMBERSHIP_FILES[1]), batch,
+                          params={MEMBERSHIP: {"min_membership": "P1M"}})
+    assert [x for x in _said(later) if x[2] != "not_applicable"] == [
+        ("x3", "2.0.0", "violation", _message(20, "j2", "P1M", "platform"))]
+    with pytest.raises(checker.CheckerError) as caught:  # invalid for both: both named
+        checker.check(_membership(), batch, params={MEMBERSHIP: {"min_membership": 30}})
+    assert sorted(p.message.split(":")[0] for p in caught.value.problems) == [
+        f"{MEMBERSHIP} 1.0.0", f"{MEMBERSHIP} 2.0.0"]
+
+
+def test_an_override_no_version_declares_is_an_error() -> None:
+    batch = _membership_events(*MEMBERSHIP_EVENTS)
+    with pytest.raises(checker.CheckerError) as caught:
+        checker.check(_membership(), batch, params={MEMBERSHIP: {"grace": "P1D"}})
+    assert [(p.code, p.message) for p in caught.value.problems] == [(
+        "unknown-parameter", f"{MEMBERSHIP} has no parameter 'grace' (it has: exempt_actor, min_membership)")]
+    # a parameter of 2.0.0 only: unknown when 1.0.0 is loaded alone
+    with pytest.raises(checker.CheckerError) as caught:
+        checker.check(_membership(MEMBERSHIP_FILES[0]), batch, params={MEMBERSHIP: {"exempt_actor": "x"}})
+    assert [(p.code, p.message) for p in caught.value.problems] == [(
+        "unknown-parameter", f"{MEMBERSHIP} has no parameter 'exempt_actor' (it has: min_membership)")]
+    with pytest.raises(checker.CheckerError) as caught:
+        checker.check(_membership(), batch, params={"shop.no-such-rule": {"x": 1}})
+    assert [(p.code, p.message) for p in caught.value.problems] == [(
+        "unknown-rule", "no loaded rule has the id 'shop.no-such-rule'")]
 
 
 def test_events_of_another_platform_are_not_seen(policy_set: checker.PolicySet) -> None:

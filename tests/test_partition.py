@@ -22,7 +22,17 @@ from checker import engine, partition, spill
 from checker.generator import generate
 from checker.partition import PART_BYTES, check_partitioned, part_count
 from tests.conftest import FIXTURES, POLICIES, ROOT, run_cli
-from tests.differential import Case, assert_same, policy_cases, subset, write_jsonl
+from tests.differential import (
+    VERSIONED_INVALID,
+    VERSIONED_PARAMS,
+    VERSIONED_RULE,
+    Case,
+    assert_same,
+    one_input,
+    policy_cases,
+    subset,
+    write_jsonl,
+)
 from tests.formats.conftest import EVENTS, WAIVERS
 from tests.worlds import world_with_repeats
 
@@ -67,6 +77,29 @@ def test_catalogue_case_in_three_parts(catalogue: checker.PolicySet, case: Case,
 def test_custom_policy_case_in_three_parts(case: Case, tmp_path: Path) -> None:
     custom = checker.load_policies([FIXTURES / "custom-policies"])
     _case(custom, case, tmp_path, parts=3)
+
+
+@pytest.mark.parametrize("params", VERSIONED_PARAMS, ids=["defaults", "both", "own"])
+def test_versions_are_judged_with_their_own_parameters(tmp_path: Path, params: dict | None) -> None:
+    """Two versions with their own defaults, every case of the rule in one input (the versions of a
+    trigger's key meet in one part): the same outcomes, messages and per-version ``params``."""
+    custom = subset(checker.load_policies([FIXTURES / "custom-policies"]), [VERSIONED_RULE])
+    path = write_jsonl(tmp_path / "events.jsonl",
+                       one_input(c for c in CUSTOM_CASES if c.rule_id == VERSIONED_RULE and not c.params))
+    _compare(custom, [path], 3, params=params)
+
+
+def test_an_override_invalid_for_one_version_fails_alike(tmp_path: Path) -> None:
+    custom = subset(checker.load_policies([FIXTURES / "custom-policies"]), [VERSIONED_RULE])
+    path = write_jsonl(tmp_path / "events.jsonl",
+                       one_input(c for c in CUSTOM_CASES if c.rule_id == VERSIONED_RULE))
+    with pytest.raises(checker.CheckerError) as reference:
+        checker.check(custom, [path], params=VERSIONED_INVALID)
+    with pytest.raises(checker.CheckerError) as split:
+        check_partitioned(custom, [path], parts=3, params=VERSIONED_INVALID, directory=str(tmp_path))
+    assert split.value.problems == reference.value.problems
+    assert [p.code for p in split.value.problems] == ["parameter"]
+    assert [p.name for p in tmp_path.iterdir()] == ["events.jsonl"]  # it failed before writing parts
 
 
 @pytest.mark.parametrize("parts", [1, 2, 16])

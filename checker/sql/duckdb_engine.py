@@ -110,13 +110,14 @@ def check_duckdb(policy_set: PolicySet, paths: Sequence[str | os.PathLike[str]],
     :func:`checker.api.check`."""
     if policy_set.problems:
         raise CheckerError(policy_set.problems)
+    reported = resolve_params(policy_set.policies, params)  # bad overrides fail first
     runnable = [p for p in policy_set.policies if p.status != "disabled"]
-    resolved = resolve_params(runnable, params)
+    resolved = resolve_params(runnable, params)  # by (rule id, version): each version its own
     plans: dict[int, Plan] = {}
     problems = []
     for i, p in enumerate(runnable):
         try:
-            plans[id(p)] = compile_policy(p, str(i), params=resolved.get(p.id, {}), input_tz=timezone)
+            plans[id(p)] = compile_policy(p, str(i), params=resolved[(p.id, p.version)], input_tz=timezone)
         except UnsupportedConstruct as exc:
             problems.append(_problem(p, exc))
     if problems:
@@ -130,7 +131,7 @@ def check_duckdb(policy_set: PolicySet, paths: Sequence[str | os.PathLike[str]],
     instant = parse_instant(as_of, zone(timezone)) if isinstance(as_of, str) else as_of
     used_as_of = instant if instant is not None else (intake.latest if intake.latest is not None else 0)
     con.execute("SET VARIABLE ck_as_of = CAST(? AS BIGINT)", [int(used_as_of)])
-    run = _Run(con, intake, used_as_of, resolved, timezone, read)
+    run = _Run(con, intake, used_as_of, resolved, params or {}, timezone, read)
     by_id: dict[str, list[Policy]] = defaultdict(list)
     for p in runnable:
         by_id[p.id].append(p)
@@ -140,21 +141,22 @@ def check_duckdb(policy_set: PolicySet, paths: Sequence[str | os.PathLike[str]],
     batch = SqlEventBatch((), intake.inputs, intake.rejected, timezone, intake.actions, intake.latest,
                           count_after=lambda t: int(con.execute(
                               "SELECT count(*) FROM ev WHERE ts > ?", [t]).fetchone()[0]))
-    return SqlCheckResult(used_as_of, run.store, policy_set.policies, policy_set.pack, batch,
-                          resolve_params(policy_set.policies, params))
+    return SqlCheckResult(used_as_of, run.store, policy_set.policies, policy_set.pack, batch, reported)
 
 
 class _Run:
     """One check on DuckDB: plans run rule by rule, outcomes gathered in a store."""
 
     def __init__(self, con: duckdb.DuckDBPyConnection, intake: IntakeResult, as_of: int,
-                 params: Mapping[str, dict[str, Any]], timezone: str,
+                 params: Mapping[tuple[str, str], dict[str, Any]],
+                 overrides: Mapping[str, Mapping[str, Any]], timezone: str,
                  paths: list[tuple[str, ...]]) -> None:
         self.paths = paths
         self.con = con
         self.intake = intake
         self.as_of = as_of
-        self.params = params
+        self.params = params  # each version's values, by (rule id, version)
+        self.overrides = overrides  # the run's, by rule id (for the rules judged in Python)
         self.timezone = timezone
         self.store = SqlOutcomeStore(self)
         # events read for outcomes, by id: rules share evidence, read and parsed once
@@ -267,7 +269,7 @@ class _Run:
         batch = EventBatch(tuple(sorted(events.values(), key=lambda e: e.sort_key)), (), (), self.timezone,
                            Counter(), None)
         rule_id = versions[0].id
-        own = {rule_id: self.params.get(rule_id, {})}
+        own = {rule_id: self.overrides[rule_id]} if rule_id in self.overrides else None
         _, outcomes = evaluate(versions, batch, as_of=self.as_of, params=own)
         if only is not None:
             outcomes = [o for o in outcomes if o.event_id in only]
@@ -305,8 +307,8 @@ class _Run:
         selected = pending.pop(plan.tag)
         if not pending:
             del self._selected[where]
-        return build(selected, self.events, as_of=self.as_of, params=self.params.get(plan.policy.id, {}),
-                     input_tz=self.timezone)
+        return build(selected, self.events, as_of=self.as_of,
+                     params=self.params[(plan.policy.id, plan.policy.version)], input_tz=self.timezone)
 
 
 def _scalar(con: duckdb.DuckDBPyConnection, query: str) -> Any:

@@ -181,7 +181,7 @@ def _build_chunks(con: duckdb.DuckDBPyConnection, chunked: _Chunked, evidence: S
                     counted[names[w]].setdefault(trig, []).append(eid)
             events, texts = _chunk_events(con, evidence, gi, files)
             outcomes = build(Selected(plan, columns, rows, counted, ""), events, as_of=as_of,
-                             params=params.get(plan.policy.id, {}), input_tz=input_tz)
+                             params=params[(plan.policy.id, plan.policy.version)], input_tz=input_tz)
             event_rows = {eid: event_row(e, texts[eid]) for eid, e in events.items()}
             yield [finding_row(o, event_rows) for o in outcomes]
         con.execute(f'DROP TABLE "{fv}"')

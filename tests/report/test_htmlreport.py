@@ -21,6 +21,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+import checker
 import checker.htmlreport as htmlreport
 from checker.htmlreport import embed_json, render_html, render_html_report, table_data, visible_json
 from checker.report import RENDERERS, RenderOptions
@@ -139,6 +140,25 @@ def test_rules_show_their_words_source_version_and_counts(doc: dict[str, Any], p
     zh = render_html_report(doc, lang="zh", generated=GENERATED)
     assert all(p["title"]["zh"] in zh for p in doc["policies"])
     assert '<html lang="zh-CN">' in zh and "来源与可追溯信息" in zh
+
+
+@pytest.mark.parametrize(("params", "shown"), [
+    (None, [["min_membership=P15D"], ["exempt_actor=platform", "min_membership=P30D"]]),
+    ({"min_membership": "P20D"}, [["min_membership=P20D"], ["exempt_actor=platform", "min_membership=P20D"]]),
+])
+def test_each_rule_version_shows_its_own_parameters(params: dict[str, Any] | None,
+                                                    shown: list[list[str]]) -> None:
+    custom = ROOT / "tests" / "fixtures" / "custom-policies"
+    versions = checker.load_policies([custom / "membership-exit.v1.yaml", custom / "membership-exit.v2.yaml"])
+    batch = checker.events_from_records([
+        {"event_id": "j1", "timestamp": "2024-03-01T10:00:00+08:00", "platform": "shop", "seller_id": "s1",
+         "action": "membership.joined"},
+        {"event_id": "x1", "timestamp": "2024-06-02T10:00:00+08:00", "platform": "shop", "seller_id": "s1",
+         "action": "membership.exit_requested"}])
+    result = checker.check(versions, batch, params={"shop.membership.early-exit": params} if params else None)
+    html = render_html_report(result.to_dict(all_outcomes=True), generated=GENERATED)
+    articles = re.findall(r'<article class="rule" id="rule-\d+">.*?</article>', html, re.S)
+    assert [re.findall(r"<code>(\w+=[^<]*)</code>", a) for a in articles] == shown
 
 
 def test_hostile_values_are_escaped_everywhere() -> None:

@@ -10,9 +10,21 @@ import checker
 from checker.loader import PolicySet
 from checker.result import CheckResult
 from checker.sql import check_duckdb
-from tests.differential import Case, assert_same, outcome_key, policy_cases, subset, write_jsonl
+from tests.differential import (
+    VERSIONED_INVALID,
+    VERSIONED_PARAMS,
+    VERSIONED_RULE,
+    Case,
+    assert_same,
+    one_input,
+    outcome_key,
+    policy_cases,
+    subset,
+    write_jsonl,
+)
 
-__all__ = ["Case", "assert_same", "outcome_key", "policy_cases", "run_both", "subset", "write_jsonl"]
+__all__ = ["VERSIONED_INVALID", "VERSIONED_PARAMS", "VERSIONED_RULE", "Case", "assert_same", "one_input",
+           "outcome_key", "policy_cases", "run_both", "subset", "write_jsonl"]
 
 
 def run_both(policy_set: PolicySet, paths: Sequence[Path], **kwargs: Any) -> tuple[CheckResult, CheckResult]:

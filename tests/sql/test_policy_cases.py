@@ -7,9 +7,22 @@ from pathlib import Path
 import pytest
 
 import checker
+from checker.sql import check_duckdb, duckdb_engine
 from tests.conftest import FIXTURES, POLICIES
 
-from .differential import Case, assert_same, policy_cases, run_both, subset, write_jsonl
+from .differential import (
+    VERSIONED_INVALID,
+    VERSIONED_PARAMS,
+    VERSIONED_RULE,
+    Case,
+    assert_same,
+    one_input,
+    outcome_key,
+    policy_cases,
+    run_both,
+    subset,
+    write_jsonl,
+)
 
 CATALOGUE_CASES = policy_cases([POLICIES])
 CUSTOM_CASES = policy_cases([FIXTURES / "custom-policies"])
@@ -48,3 +61,40 @@ def test_whole_catalogue_over_all_cases_at_once(catalogue: checker.PolicySet, tm
                             "seller_id": f"c{n}-{r.get('seller_id')}"})
     path = write_jsonl(tmp_path / "all.jsonl", records)
     assert_same(*run_both(catalogue, [path]))
+
+
+@pytest.mark.parametrize("in_python", [False, True], ids=["sql", "python"])
+@pytest.mark.parametrize("params", VERSIONED_PARAMS, ids=["defaults", "both", "own"])
+def test_versions_are_judged_with_their_own_parameters(custom: checker.PolicySet, tmp_path: Path,
+                                                       monkeypatch: pytest.MonkeyPatch, params: dict | None,
+                                                       in_python: bool) -> None:
+    """Two versions with their own defaults, every case of the rule in one input: the same outcomes,
+    messages and per-version ``params`` in SQL and, for rules DuckDB hands back, in Python."""
+    if in_python:
+        monkeypatch.setattr(duckdb_engine._Run, "rule",
+                            lambda run, versions, plans: run.python_rule(versions, None))
+    path = write_jsonl(tmp_path / "events.jsonl",
+                       one_input(c for c in CUSTOM_CASES if c.rule_id == VERSIONED_RULE and not c.params))
+    reference, duck = run_both(subset(custom, [VERSIONED_RULE]), [path], params=params)
+    # the findings alone first: built from the decision tables in chunks, not from every outcome
+    assert [outcome_key(f) for f in duck.findings] == [outcome_key(f) for f in reference.findings]
+    assert_same(reference, duck)
+    minimum = {p["version"]: p["params"]["min_membership"] for p in duck.to_dict()["policies"]}
+    given = (params or {}).get(VERSIONED_RULE, {}).get("min_membership")
+    assert minimum == {"1.0.0": given or "P15D", "2.0.0": given or "P30D"}
+    assert {f.rule_version for f in duck.findings} == {"1.0.0", "2.0.0"}
+    for f in duck.findings:
+        assert f"only {minimum[f.rule_version]} after joining" in f.message.en
+
+
+def test_an_override_invalid_for_one_version_fails_alike(custom: checker.PolicySet, tmp_path: Path) -> None:
+    path = write_jsonl(tmp_path / "events.jsonl",
+                       one_input(c for c in CUSTOM_CASES if c.rule_id == VERSIONED_RULE))
+    problems = []
+    for run in (checker.check, check_duckdb):
+        with pytest.raises(checker.CheckerError) as caught:
+            run(subset(custom, [VERSIONED_RULE]), [path], params=VERSIONED_INVALID)
+        problems.append(caught.value.problems)
+    assert problems[0] == problems[1]
+    assert [(p.code, p.message.split(": ")[0]) for p in problems[0]] == [
+        ("parameter", f"{VERSIONED_RULE} 1.0.0")]

@@ -150,7 +150,7 @@ def test_input_changed_before_findings(catalogue: checker.PolicySet, tmp_path: P
         lines = lines[:last - 1]
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     with pytest.raises(checker.CheckerError) as caught:
-        duck.findings
+        duck.findings  # noqa: B018 (reading the property is the test)
     [problem] = caught.value.problems
     assert problem.code == "input-changed"
     assert problem.location.file == str(path)

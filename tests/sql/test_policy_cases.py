@@ -52,14 +52,8 @@ def test_custom_policy_case(custom: checker.PolicySet, case: Case, tmp_path: Pat
 
 def test_whole_catalogue_over_all_cases_at_once(catalogue: checker.PolicySet, tmp_path: Path) -> None:
     """Every case's events in one file (ids made unique): rules judge only their own triggers."""
-    records = []
-    for n, case in enumerate(CATALOGUE_CASES):
-        if case.timezone != "Asia/Shanghai" or case.params or case.as_of:
-            continue
-        for r in case.records:
-            records.append({**r, "event_id": f"c{n}-{r.get('event_id')}",
-                            "seller_id": f"c{n}-{r.get('seller_id')}"})
-    path = write_jsonl(tmp_path / "all.jsonl", records)
+    path = write_jsonl(tmp_path / "all.jsonl", one_input(
+        c for c in CATALOGUE_CASES if c.timezone == "Asia/Shanghai" and not c.params and not c.as_of))
     assert_same(*run_both(catalogue, [path]))
 
 

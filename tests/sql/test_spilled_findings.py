@@ -23,7 +23,7 @@ from checker.sql import check_duckdb, findings
 from checker.sql.results import SqlOutcomeStore
 from tests.conftest import POLICIES
 
-from .differential import outcome_key, policy_cases, write_jsonl
+from .differential import one_input, outcome_key, policy_cases, write_jsonl
 
 
 @pytest.fixture(autouse=True)
@@ -72,14 +72,9 @@ def test_files_with_overlap(catalogue: checker.PolicySet, tmp_path: Path) -> Non
 def test_whole_catalogue_over_all_cases(catalogue: checker.PolicySet, tmp_path: Path) -> None:
     """Every catalogue case at once: hard triggers and not-applicable outcomes judged by the
     reference engine are merged with the chunks."""
-    records = []
-    for n, case in enumerate(policy_cases([POLICIES])):
-        if case.timezone != "Asia/Shanghai" or case.params or case.as_of:
-            continue
-        for r in case.records:
-            records.append({**r, "event_id": f"c{n}-{r.get('event_id')}",
-                            "seller_id": f"c{n}-{r.get('seller_id')}"})
-    path = write_jsonl(tmp_path / "all.jsonl", records)
+    cases = policy_cases([POLICIES])
+    path = write_jsonl(tmp_path / "all.jsonl", one_input(
+        c for c in cases if c.timezone == "Asia/Shanghai" and not c.params and not c.as_of))
     duck = check_duckdb(catalogue, [path])
     _same_findings(checker.check(catalogue, [path]), duck)
 

@@ -20,7 +20,7 @@ from jmespath.exceptions import JMESPathError
 
 from .eventindex import _EVENT_ORDER, _Index, _Series
 from .events import Event, EventBatch
-from .expressions import EventView, Expression
+from .expressions import EventView
 from .lookups import truthy
 from .outcomes import Kind, Outcome
 from .plan import _Plan, _render_parts, _shown
@@ -65,22 +65,6 @@ class _Context:
         """The binding's bound ``where`` condition (over an event view), or None if it has none."""
         return None if b.where is None else self.plan.bound[id(b.where)]
 
-    def matches(self, b: Binding, event: Event) -> bool:
-        """Whether ``event`` satisfies the binding's ``where``."""
-        where = self.where(b)
-        return where is None or truthy(where(self.view(event)))
-
-    def evaluate(self, expr: Expression) -> Any:
-        """An expression of the rule over the values bound so far."""
-        return expr.evaluate(self.values, self.policy.tz, self.input_tz)
-
-    def anchor(self, expr: Expression | None) -> tuple[bool, int | None]:
-        """(defined, instant) of an anchor; an anchor that evaluates to null is undefined."""
-        if expr is None:
-            return True, None
-        instant = self.plan.instant(self.evaluate(expr))  # an event gives its own instant
-        return instant is not None, instant
-
     def bind(self) -> None:
         """Compute every binding in order, noting the events lookups use."""
         values, used, instant = self.values, self.used, self.plan.instant
@@ -98,10 +82,6 @@ class _Context:
             values[name] = found
             for event in events:
                 used[event.event_id] = event
-
-    def render(self, template: Template) -> str:
-        """A message or reason of the rule rendered against the values bound so far."""
-        return render_template(template, self.values, self.policy, self.input_tz)
 
 
 def build_outcome(policy: Policy, trigger: Event, kind: Kind, reason: str, message: Text | None,

@@ -36,7 +36,7 @@ from ..events import Event
 from ..outcomes import Outcome
 from ..spill import Spill, SpilledFindings, event_row, finding_row
 from .compile import Plan
-from .intake import _line_reader
+from .intake import line_reader
 from .render import Selected, build, input_changed, read_event, window_queries
 from .sqlbuild import lit, sql, tmpl
 
@@ -142,7 +142,7 @@ def _route_evidence(con: duckdb.DuckDBPyConnection, files: Mapping[int, str], ev
     for (fi,) in con.execute("SELECT DISTINCT fi FROM fneed WHERE rec IS NULL ORDER BY fi").fetchall():
         query = tmpl(f"SELECT {columns}, l.text FROM ({{r}}) l JOIN "
                      "(SELECT * FROM fneed WHERE rec IS NULL AND fi = {fi}) n ON l.line = n.line",
-                     r=_line_reader(files[fi]), fi=lit(fi))
+                     r=line_reader(files[fi]), fi=lit(fi))
         con.execute("SET disabled_optimizers = ?", [_JOIN_AS_WRITTEN])
         try:
             _stream(con.execute(sql(query)), evidence)

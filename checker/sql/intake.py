@@ -29,7 +29,8 @@ once) and an :class:`~checker.events.EventBatch`-compatible account: per-file
 counts, rejections, action counts and the latest instant. No table holds every
 line's text (at ten million events that made DuckDB spill gigabytes): lines are
 classified as they are read, and only the text of lines Python decides, or of
-ids given more than once, is fetched.
+ids given more than once, is fetched. The classifying pass runs on every thread:
+its table stores a file's lines in their order, so a line's number is its row's place.
 """
 
 from __future__ import annotations
@@ -115,13 +116,24 @@ class IntakeResult:
     files: dict[int, str] = field(default_factory=dict)
 
 
-def _line_reader(path: str) -> exp.Expression:
+def _lines(path: str) -> exp.Expression:
+    """The lines of ``path`` as DuckDB's CSV reader splits them, in file order: one row per
+    ``\\n``-separated line, ``text`` NULL for an empty one, and no line number. Nothing in it
+    needs the order, so DuckDB may read it on every thread; rows inserted from it are stored in
+    that order (insertion order is preserved), so their ``rowid`` gives the line number (see
+    :func:`load_events`)."""
     return tmpl(
-        "SELECT row_number() OVER () AS line, column0 AS text FROM read_csv({p}, "
+        "SELECT column0 AS text FROM read_csv({p}, "
         "columns = {'column0': 'VARCHAR'}, delim = chr(1), quote = '', escape = '', header = false, "
         "auto_detect = false, strict_mode = true, new_line = '\\n')",
         p=lit(path),
     )
+
+
+def line_reader(path: str) -> exp.Expression:
+    """``line``, ``text`` of every line of ``path``: numbered in one ordered pass, as Python counts
+    lines (1-based): the numbers :func:`load_events` takes from the rows' places."""
+    return tmpl("SELECT row_number() OVER () AS line, text FROM ({r})", r=_lines(path))
 
 
 def _re2_escape(text: str) -> str:
@@ -131,7 +143,9 @@ def _re2_escape(text: str) -> str:
 
 def _classify(source: exp.Expression, z: Zone, read_keys: Sequence[str],
               fields: Sequence[tuple[str, ...]] = ()) -> exp.Expression:
-    """The query that reads each line's fields and decides whether it is on the fast path.
+    """The query that reads each line's fields and decides whether it is on the fast path:
+    one row per row of ``source`` (``fi``, ``text``), in its order, an empty line's too (not fast,
+    no text).
 
     Built in layers (``SELECT *, new columns FROM previous``) so every field is
     extracted once per line. Its rows keep only what the later steps need, never a fast
@@ -145,8 +159,7 @@ def _classify(source: exp.Expression, z: Zone, read_keys: Sequence[str],
              "$.subject", "$.subject.type", "$.subject.id", "$.actor", "$.data"]
     names = ["eid", "ts", "pf", "sel", "act", "sub", "stype", "sid", "actor", "data"]
     layer: exp.Expression = tmpl(
-        "SELECT fi, line, text, CASE WHEN json_valid(text) THEN json_extract(text, {p}) END AS j "
-        "FROM ({src}) WHERE text IS NOT NULL",
+        "SELECT fi, text, CASE WHEN json_valid(text) THEN json_extract(text, {p}) END AS j FROM ({src})",
         p=exp.Array(expressions=[lit(p) for p in [*paths, *(json_path(f) for f in fields)]]), src=source)
 
     def add(columns: Sequence[tuple[str, exp.Expression]]) -> None:
@@ -215,7 +228,7 @@ def _classify(source: exp.Expression, z: Zone, read_keys: Sequence[str],
     fx = (tmpl("list_slice(j, {a}, {b})", a=lit(len(paths) + 1), b=lit(len(paths) + len(fields)))
           if fields else exp.cast(fn("list_value"), "JSON[]"))
     return tmpl(
-        "SELECT fi, line, fast, CASE WHEN NOT fast THEN text END AS text, "
+        "SELECT fi, fast, CASE WHEN NOT fast THEN text END AS text, "
         "CASE WHEN fast THEN {h} END AS h, CASE WHEN fast THEN s_eid END AS eid, "
         "CASE WHEN fast THEN ep END AS ts, "
         "CASE WHEN fast THEN s_pf END AS platform, CASE WHEN fast THEN s_sel END AS seller_id, "
@@ -321,24 +334,33 @@ def load_events(con: duckdb.DuckDBPyConnection, paths: Sequence[str | os.PathLik
     keys = list(dict.fromkeys([*TOP_KEYS, *read_keys]))
     nested = [k for k in keys if k not in TOP_KEYS]
     # the table's columns, typed as the query types them (over no line)
-    empty = tmpl("SELECT CAST(0 AS INTEGER) AS fi, CAST(0 AS BIGINT) AS line, CAST('' AS VARCHAR) AS text "
-                 "WHERE false")
-    con.execute(sql(tmpl("CREATE OR REPLACE TEMP TABLE classified AS {q}",
+    empty = tmpl("SELECT CAST(0 AS INTEGER) AS fi, CAST('' AS VARCHAR) AS text WHERE false")
+    con.execute(sql(tmpl("CREATE OR REPLACE TEMP TABLE classified_rows AS {q}",
                          q=_classify(empty, z, nested, fields))))
+    # the line numbers rest on it (connect() sets it too): rows are stored in the order they are read
+    con.execute("SET preserve_insertion_order = true")
     duck_files: list[int] = []
     for fi, path in enumerate(shown):
         if not _plain_jsonl(path, scans[fi]):
             continue
-        # classified as read: the lines are numbered in one ordered pass (the row_number is the
-        # line number Python counts), and no table ever holds every line's text
-        lines = tmpl("SELECT CAST({fi} AS INTEGER) AS fi, line, text FROM ({r})",
-                     fi=lit(fi), r=_line_reader(path))
+        # classified as read, on every thread (a row_number() would run the whole pass on one),
+        # one row per line, in the file's order: the line number is the row's place (see below);
+        # no table holds a fast line's text
+        lines = tmpl("SELECT CAST({fi} AS INTEGER) AS fi, text FROM ({r})", fi=lit(fi), r=_lines(path))
         try:
-            con.execute(sql(tmpl("INSERT INTO classified SELECT * FROM ({q})",
+            con.execute(sql(tmpl("INSERT INTO classified_rows SELECT * FROM ({q})",
                                  q=_classify(lines, z, nested, fields))))
             duck_files.append(fi)
         except duckdb.Error:  # not readable line for line as Python reads it: Python reads it
-            con.execute("DELETE FROM classified WHERE fi = ?", [fi])
+            con.execute("DELETE FROM classified_rows WHERE fi = ?", [fi])
+    # a file's rows are one run of rowids in line order: its line n is its first rowid + n - 1,
+    # the number Python counts and line_reader gives. Empty lines go: Python skips them too
+    con.execute("CREATE OR REPLACE TEMP TABLE classified_starts AS "
+                "SELECT fi, min(rowid) AS first FROM classified_rows GROUP BY fi")
+    con.execute("CREATE OR REPLACE TEMP VIEW classified AS "
+                "SELECT c.fi, c.rowid - s.first + 1 AS line, c.* EXCLUDE (fi) "
+                "FROM classified_rows c JOIN classified_starts s ON c.fi = s.fi "
+                "WHERE c.fast OR c.text IS NOT NULL")
     files = {fi: shown[fi] for fi in duck_files}
 
     # records Python decides: lines off the fast path, and every record of the other files
@@ -420,7 +442,9 @@ def load_events(con: duckdb.DuckDBPyConnection, paths: Sequence[str | os.PathLik
                       "fx", exp.alias_(exp.false(), "exotic"),
                       "fi", "line").from_(source).where(col("keep"))
     con.execute(sql(tmpl("CREATE OR REPLACE TEMP TABLE ev AS {q}", q=kept)))
-    con.execute("DROP TABLE classified")
+    con.execute("DROP VIEW classified")
+    con.execute("DROP TABLE classified_starts")
+    con.execute("DROP TABLE classified_rows")
     exotic = _insert_python_events(con, py_batch.events, extract)
     exotic_events = {e.event_id: e for e in py_batch.events if _exotic(dict(e.record)) is None}
 
@@ -474,7 +498,7 @@ def read_lines(con: duckdb.DuckDBPyConnection, files: dict[int, str],
     out: dict[tuple[int, int], str] = {}
     for (fi,) in con.execute(f'SELECT DISTINCT fi FROM "{table}" ORDER BY fi').fetchall():
         query = tmpl("SELECT l.line, l.text FROM ({r}) l SEMI JOIN (SELECT line FROM {t} WHERE fi = {fi}) w "
-                     "ON l.line = w.line", r=_line_reader(files[fi]), t=exp.to_table(table), fi=lit(fi))
+                     "ON l.line = w.line", r=line_reader(files[fi]), t=exp.to_table(table), fi=lit(fi))
         try:
             rows = con.execute(sql(query)).fetchall()
         except duckdb.Error as exc:

@@ -16,11 +16,14 @@ Every input line is either decided in SQL or handed to the Python intake
   version of an ``event_id`` seen with two different texts or also seen
   among those lines: duplicates and conflicts are then decided by the same
   code, in the same file and line order.
+* A Parquet file whose column types all read back exactly (:func:`_parquet_exact`:
+  text, booleans, doubles, 64-bit integers, and structs and lists of them) is
+  read by DuckDB too, a row for a line, each row as its JSON text.
 * A file DuckDB's line reader cannot split exactly like Python (carriage
-  returns, NUL or \\x01 bytes, invalid UTF-8, lines over 2 MB) and every input
-  that is not plain JSON Lines (gzip, JSON arrays, CSV, TSV, Parquet) is read
-  whole by the project's readers (:func:`checker.inputs.read_file`); its
-  records join the others in file and line order.
+  returns, NUL or \\x01 bytes, invalid UTF-8, lines over 2 MB), a Parquet file
+  with other column types, and every other input (gzip, JSON arrays, CSV,
+  TSV) is read whole by the project's readers (:func:`checker.inputs.read_file`);
+  its records join the others in file and line order.
 
 The result is a temporary table ``ev`` of accepted events (one row per
 ``event_id``, with its file and line, read again by :func:`read_lines` when a
@@ -121,7 +124,13 @@ def _lines(path: str) -> exp.Expression:
     ``\\n``-separated line, ``text`` NULL for an empty one, and no line number. Nothing in it
     needs the order, so DuckDB may read it on every thread; rows inserted from it are stored in
     that order (insertion order is preserved), so their ``rowid`` gives the line number (see
-    :func:`load_events`)."""
+    :func:`load_events`).
+
+    A Parquet file's "lines" are its rows, each as JSON text (``to_json``): read only when
+    :func:`_parquet_exact` holds, so that the text reads back (``json.loads``, NaN included) as
+    the record the project's reader gives; a row off the fast path is decided by Python from it."""
+    if format_for(path) == "parquet":
+        return tmpl("SELECT CAST(to_json(r) AS VARCHAR) AS text FROM read_parquet({p}) AS r", p=lit(path))
     return tmpl(
         "SELECT column0 AS text FROM read_csv({p}, "
         "columns = {'column0': 'VARCHAR'}, delim = chr(1), quote = '', escape = '', header = false, "
@@ -279,10 +288,40 @@ def _accepted_id(call: tuple[int, str, tuple[Any, ...]], timezone: str) -> str |
     return next(iter(probe.events), None) if stats.accepted else None
 
 
-def _plain_jsonl(display: str, scan: _FileScan) -> bool:
-    """Whether DuckDB can read ``display`` line for line as Python does."""
-    return (display != STDIN and format_for(display) == "jsonl" and not scan.awkward
-            and not scan.compressed and not scan.other_bom)
+def _duck_format(con: duckdb.DuckDBPyConnection, display: str, scan: _FileScan) -> str | None:
+    """The format of ``display`` when DuckDB can read it record for record as Python does
+    (``jsonl`` line for line, ``parquet`` row for row), else None."""
+    if display == STDIN or scan.compressed:
+        return None
+    fmt = format_for(display)
+    if fmt == "jsonl" and not scan.awkward and not scan.other_bom:
+        return fmt
+    if fmt == "parquet" and _parquet_exact(con, display):
+        return fmt
+    return None
+
+
+#: DuckDB types whose JSON text (``to_json``) reads back as the value the project's Parquet reader
+#: (pyarrow, :func:`checker.readers.read_parquet`) gives Python; nested in structs and lists too.
+#: Not here: times and decimals (the reader turns them into ISO text and numbers its own way),
+#: FLOAT (printed shorter than the double Python holds), maps (pairs in Python), blobs, HUGEINT.
+_PARQUET_EXACT = frozenset({"varchar", "boolean", "double", "bigint", "integer", "smallint", "tinyint",
+                            "uinteger", "usmallint", "utinyint"})
+
+
+def _parquet_exact(con: duckdb.DuckDBPyConnection, path: str) -> bool:
+    """Whether every column of the Parquet file ``path`` has a type in :data:`_PARQUET_EXACT`."""
+
+    def exact(ty: Any) -> bool:
+        if ty.id in ("struct", "list"):
+            return all(exact(child) for _, child in ty.children)
+        return ty.id in _PARQUET_EXACT
+
+    try:
+        types = con.sql("SELECT * FROM read_parquet($p)", params={"p": path}).types
+    except duckdb.Error:  # unreadable: the project's reader says why
+        return False
+    return all(exact(ty) for ty in types)
 
 
 def _exotic(record: dict[str, Any]) -> str | None:
@@ -340,8 +379,10 @@ def load_events(con: duckdb.DuckDBPyConnection, paths: Sequence[str | os.PathLik
     # the line numbers rest on it (connect() sets it too): rows are stored in the order they are read
     con.execute("SET preserve_insertion_order = true")
     duck_files: list[int] = []
+    parquet: set[int] = set()
     for fi, path in enumerate(shown):
-        if not _plain_jsonl(path, scans[fi]):
+        fmt = _duck_format(con, path, scans[fi])
+        if fmt is None:
             continue
         # classified as read, on every thread (a row_number() would run the whole pass on one),
         # one row per line, in the file's order: the line number is the row's place (see below);
@@ -350,9 +391,12 @@ def load_events(con: duckdb.DuckDBPyConnection, paths: Sequence[str | os.PathLik
         try:
             con.execute(sql(tmpl("INSERT INTO classified_rows SELECT * FROM ({q})",
                                  q=_classify(lines, z, nested, fields))))
-            duck_files.append(fi)
         except duckdb.Error:  # not readable line for line as Python reads it: Python reads it
             con.execute("DELETE FROM classified_rows WHERE fi = ?", [fi])
+            continue
+        if fmt == "parquet":
+            parquet.add(fi)
+        duck_files.append(fi)
     # a file's rows are one run of rowids in line order: its line n is its first rowid + n - 1,
     # the number Python counts and line_reader gives. Empty lines go: Python skips them too
     con.execute("CREATE OR REPLACE TEMP TABLE classified_starts AS "
@@ -365,8 +409,14 @@ def load_events(con: duckdb.DuckDBPyConnection, paths: Sequence[str | os.PathLik
 
     # records Python decides: lines off the fast path, and every record of the other files
     calls: list[tuple[int, int, str, tuple[Any, ...]]] = []
+    def record_calls(fi: int, line: int, text: str) -> list[tuple[int, int, str, tuple[Any, ...]]]:
+        if fi in parquet:  # the row's record as the reader gives it, with the text it writes for it
+            record = json.loads(text)
+            return [(fi, line, "add", (record, json.dumps(record, ensure_ascii=False)))]
+        return [(fi, *c) for c in _line_calls(line, text.encode("utf-8", "surrogateescape"), shown[fi])]
+
     for fi, line, text in con.execute("SELECT fi, line, text FROM classified WHERE NOT fast").fetchall():
-        calls.extend((fi, *c) for c in _line_calls(line, text.encode("utf-8", "surrogateescape"), shown[fi]))
+        calls.extend(record_calls(fi, line, text))
     formats: dict[int, tuple[str, str | None, str]] = {}
     settings = settings_for(timezone)
     for fi, path in enumerate(shown):
@@ -407,13 +457,13 @@ def load_events(con: duckdb.DuckDBPyConnection, paths: Sequence[str | os.PathLik
     routed = py_ids.union(differ)
     for fi, line, eid in reread:
         if eid in routed:
-            calls.extend((fi, *c) for c in _line_calls(line, texts[(fi, line)].encode("utf-8"), shown[fi]))
+            calls.extend(record_calls(fi, line, texts[(fi, line)]))
     calls.sort(key=lambda c: (c[0], c[1]))
 
     intake = Intake(timezone)
     stats = []
     for fi, path in enumerate(shown):
-        fmt, profile, sha = formats.get(fi, ("jsonl", None, scans[fi].sha256))
+        fmt, profile, sha = formats.get(fi, ("parquet" if fi in parquet else "jsonl", None, scans[fi].sha256))
         stats.append(intake.open(path, sha256=sha, format=fmt, profile=profile))
     for fi, line, kind, args in calls:
         if kind == "add":

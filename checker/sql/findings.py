@@ -37,7 +37,7 @@ from ..outcomes import Outcome
 from ..spill import Spill, SpilledFindings, event_row, finding_row
 from .compile import Plan
 from .intake import line_reader
-from .render import Selected, build, input_changed, read_event, window_queries
+from .render import Selected, bound_queries, build, input_changed, read_event, window_queries
 from .sqlbuild import lit, sql, tmpl
 
 #: violation rows built into findings at a time: bounds the outcomes and parsed evidence records
@@ -116,11 +116,7 @@ def _number(con: duckdb.DuckDBPyConnection, plans: Sequence[Plan], size: int) ->
         chosen.append((plan, first, chunks))
         first += chunks
         # every event to read: triggers, bound events, and the events counted or summed
-        needs.append(f'SELECT chunk__ AS gi, eid FROM "{fv}"')
-        for lk in plan.lookups:
-            b = lk.binding
-            if b.kind in ("last", "first", "exists"):
-                needs.append(f'SELECT chunk__, "{b.name}__eid" FROM "{fv}" WHERE "{b.name}__eid" IS NOT NULL')
+        needs.extend(bound_queries(plan, fv, carry=("chunk__",)))
         windows = window_queries(plan, fv, carry=("chunk__",))
         if windows:
             con.execute(f'CREATE OR REPLACE TEMP TABLE "{fp}" AS {" UNION ALL ".join(windows)}')
@@ -128,8 +124,8 @@ def _number(con: duckdb.DuckDBPyConnection, plans: Sequence[Plan], size: int) ->
     con.execute("CREATE OR REPLACE TEMP TABLE fneed (gi BIGINT, eid VARCHAR, ts BIGINT, platform VARCHAR, "
                 "seller_id VARCHAR, action VARCHAR, rec VARCHAR, fi INTEGER, line BIGINT)")
     if needs:
-        con.execute("INSERT INTO fneed SELECT n.gi, e.eid, e.ts, e.platform, e.seller_id, e.action, e.rec, "
-                    f'e.fi, e.line FROM (SELECT DISTINCT * FROM ({" UNION ALL ".join(needs)})) n '
+        con.execute("INSERT INTO fneed SELECT n.chunk__, e.eid, e.ts, e.platform, e.seller_id, e.action, "
+                    f'e.rec, e.fi, e.line FROM (SELECT DISTINCT * FROM ({" UNION ALL ".join(needs)})) n '
                     "JOIN ev e ON e.eid = n.eid WHERE NOT e.exotic")
     return _Chunked(chosen)
 

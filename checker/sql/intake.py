@@ -409,6 +409,7 @@ def load_events(con: duckdb.DuckDBPyConnection, paths: Sequence[str | os.PathLik
 
     # records Python decides: lines off the fast path, and every record of the other files
     calls: list[tuple[int, int, str, tuple[Any, ...]]] = []
+
     def record_calls(fi: int, line: int, text: str) -> list[tuple[int, int, str, tuple[Any, ...]]]:
         if fi in parquet:  # the row's record as the reader gives it, with the text it writes for it
             record = json.loads(text)

@@ -167,11 +167,7 @@ def select(con: duckdb.DuckDBPyConnection, plan: Plan, where: str) -> Selected:
                 f"WHERE NOT hard AND ({where})")
     lookups = plan.lookups
     # every event to read: triggers, bound events, and the events counted or summed
-    parts = [f'SELECT eid FROM "{want}"']
-    for lk in lookups:
-        b = lk.binding
-        if b.kind in ("last", "first", "exists"):
-            parts.append(f'SELECT "{b.name}__eid" AS eid FROM "{want}" WHERE "{b.name}__eid" IS NOT NULL')
+    parts = bound_queries(plan, want)
     windows = window_queries(plan, want)
     counted: dict[str, dict[str, list[str]]] = {}
     pairs = f"pairs_{plan.tag}"
@@ -194,6 +190,20 @@ def select(con: duckdb.DuckDBPyConnection, plan: Plan, where: str) -> Selected:
     if windows:
         con.execute(f'DROP TABLE "{pairs}"')
     return Selected(plan, columns, rows, counted, need)
+
+
+def bound_queries(plan: Plan, want: str, carry: Sequence[str] = ()) -> list[str]:
+    """Queries listing, as ``eid`` after the columns ``carry``, the events the outcomes of the rows
+    of the table ``want`` (rows of ``plan``'s decision table) read besides those counted
+    (:func:`window_queries`): their triggers, and the events their lookups bound."""
+    cols = "".join(f'"{c}", ' for c in carry)
+    parts = [f'SELECT {cols}eid FROM "{want}"']
+    for lk in plan.lookups:
+        b = lk.binding
+        if b.kind in ("last", "first", "exists"):
+            bound = f'"{b.name}__eid"'
+            parts.append(f'SELECT {cols}{bound} AS eid FROM "{want}" WHERE {bound} IS NOT NULL')
+    return parts
 
 
 def window_queries(plan: Plan, want: str, carry: Sequence[str] = ()) -> list[str]:

@@ -17,22 +17,21 @@ gives the same result holding one part of the input at a time.
 
 from __future__ import annotations
 
-__version__ = "0.1.0"
-
+from ._version import __version__
 from .api import check
-from .baseline import Baseline, load_baseline, write_baseline
-from .errors import CheckerError, Location, Problem
-from .events import Event, EventBatch, events_from_records, read_events
-from .gating import Status, Triage, triage
-from .loader import Pack, PolicySet, load_policies
-from .outcomes import Kind, Outcome
-from .partition import check_partitioned
-from .policy import Policy
-from .profiles import Profile, load_profile
-from .report import RENDERERS, RenderOptions, render, write_report
-from .result import CheckResult
+from .engines.partitioned.partition import check_partitioned
+from .inputs.events import Event, EventBatch, events_from_records, read_events
+from .inputs.profiles import Profile, load_profile
+from .language.errors import CheckerError, Location, Problem
+from .language.loader import Pack, PolicySet, load_policies
+from .language.policy import Policy
+from .outputs import RENDERERS, RenderOptions, render, write_report
+from .results.baseline import Baseline, load_baseline, write_baseline
+from .results.gating import Status, Triage, triage
+from .results.outcomes import Kind, Outcome
+from .results.result import CheckResult
+from .results.waivers import Waivers, load_waivers
 from .testing import run_policy_tests
-from .waivers import Waivers, load_waivers
 
 __all__ = [
     "RENDERERS",

@@ -6,12 +6,12 @@ import os
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from .engine import evaluate, paused_gc, resolve_params
-from .errors import CheckerError
-from .events import EventBatch, read_events
-from .loader import PolicySet, load_policies
-from .result import CheckResult
-from .times import DEFAULT_TIMEZONE, parse_instant, zone
+from .engines.reference.engine import evaluate, paused_gc, resolve_params
+from .inputs.events import EventBatch, read_events
+from .language.errors import CheckerError
+from .language.loader import PolicySet, load_policies
+from .language.times import DEFAULT_TIMEZONE, parse_instant, zone
+from .results.result import CheckResult
 
 
 def check(

@@ -24,13 +24,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .engine import evaluate
-from .errors import CheckerError, Location, Problem
-from .events import events_from_records
-from .loader import PolicySet, display_path, test_files
-from .schema import validate_document
-from .times import DEFAULT_TIMEZONE, TimestampError, parse_instant, zone
-from .yamlsafe import load_yaml
+from .engines.reference.engine import evaluate
+from .inputs.events import events_from_records
+from .language.errors import CheckerError, Location, Problem
+from .language.loader import PolicySet, display_path, test_files
+from .language.schema import validate_document
+from .language.times import DEFAULT_TIMEZONE, TimestampError, parse_instant, zone
+from .language.yamlsafe import load_yaml
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 import checker
-from checker.cli import run
+from checker.cli.app import run
 
 ROOT = Path(__file__).resolve().parent.parent
 POLICIES = ROOT / "policies"

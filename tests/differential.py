@@ -15,9 +15,9 @@ from pathlib import Path
 from typing import Any
 
 import checker
-from checker.loader import PolicySet, display_path, test_files
-from checker.result import CheckResult
-from checker.yamlsafe import load_yaml
+from checker.language.loader import PolicySet, display_path, test_files
+from checker.language.yamlsafe import load_yaml
+from checker.results.result import CheckResult
 
 
 @dataclass(frozen=True)

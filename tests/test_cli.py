@@ -8,7 +8,7 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from checker.schema import load_schema
+from checker.language.schema import load_schema
 
 from .conftest import FIXTURES, POLICIES, run_cli
 

@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 from junitparser import JUnitXml
 
-from checker.cli import COMMANDS, SUBCOMMAND_MODULES
-from checker.progress import Progress
+from checker.cli.app import COMMANDS, SUBCOMMAND_MODULES
+from checker.inputs.progress import Progress
 
 from .conftest import POLICIES, ROOT, run_cli
 from .formats.conftest import EVENTS, WAIVERS

@@ -2,7 +2,7 @@ from datetime import datetime
 
 import pytest
 
-from checker.durations import (
+from checker.language.durations import (
     US_PER_DAY,
     DurationError,
     add_calendar,
@@ -10,7 +10,7 @@ from checker.durations import (
     parse_duration,
     to_epoch_us,
 )
-from checker.times import zone
+from checker.language.times import zone
 
 SHANGHAI = zone("Asia/Shanghai")
 

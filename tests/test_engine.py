@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import checker
-from checker.engine import evaluate
+from checker.engines.reference.engine import evaluate
 
 from .conftest import FIXTURES, POLICIES
 
@@ -73,7 +73,7 @@ def test_fingerprint_is_stable_and_ignores_the_rule_version(policy_set: checker.
                     ("x1", "2024-03-10T10:00:00+08:00", "affiliate.exit_requested"))
     first = checker.check(policy_set, batch).findings[0].fingerprint
     again = checker.check(policy_set, batch).findings[0].fingerprint
-    assert first == again == checker.outcomes.fingerprint(
+    assert first == again == checker.results.outcomes.fingerprint(
         "aliexpress.affiliate.early-exit", "aliexpress", "s1", "x1")
 
 

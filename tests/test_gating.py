@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 
 import checker
-from checker.baseline import baseline_document, load_baseline, write_baseline
-from checker.errors import CheckerError
-from checker.gating import EXIT_OK, EXIT_STRICT, EXIT_VIOLATIONS, Status, exit_code, triage
-from checker.waivers import load_waivers
+from checker.language.errors import CheckerError
+from checker.results.baseline import baseline_document, load_baseline, write_baseline
+from checker.results.gating import EXIT_OK, EXIT_STRICT, EXIT_VIOLATIONS, Status, exit_code, triage
+from checker.results.waivers import load_waivers
 
 from .formats.conftest import EVENTS, WAIVERS
 

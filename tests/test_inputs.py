@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 import checker
-from checker.errors import CheckerError
-from checker.inputs import expand, write_rejects
+from checker.inputs.files import expand, write_rejects
+from checker.language.errors import CheckerError
 
 from .conftest import ROOT
 

@@ -9,8 +9,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import checker
-from checker.expressions import EventView, Expression, compile_expression
-from checker.times import zone
+from checker.language.expressions import EventView, Expression, compile_expression
+from checker.language.times import zone
 
 from .conftest import FIXTURES, POLICIES
 

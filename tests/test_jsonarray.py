@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from checker.jsonarray import Element, NotAnArray, split_array
+from checker.inputs.jsonarray import Element, NotAnArray, split_array
 
 CASES = [
     ("empty document", "", []),

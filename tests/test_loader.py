@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 import checker
-from checker.loader import load_policy_file
+from checker.language.loader import load_policy_file
 
 from .conftest import FIXTURES, POLICIES
 

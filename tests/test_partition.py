@@ -18,9 +18,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import checker
-from checker import engine, partition, spill
+from checker.engines import spill
+from checker.engines.partitioned import partition
+from checker.engines.partitioned.partition import PART_BYTES, check_partitioned, part_count
+from checker.engines.reference import engine
 from checker.generator import generate
-from checker.partition import PART_BYTES, check_partitioned, part_count
 from tests.conftest import FIXTURES, POLICIES, ROOT, run_cli
 from tests.differential import (
     VERSIONED_INVALID,

@@ -8,11 +8,11 @@ from typing import Any
 import pytest
 
 import checker
-from checker.errors import CheckerError
-from checker.fieldtypes import CONVERTERS, Conversion, ConversionError
-from checker.inputs import choose_profile, settings_for
-from checker.profiles import MappingError, canonical_from_flat, for_timezone, load_profile
-from checker.times import zone
+from checker.inputs.fieldtypes import CONVERTERS, Conversion, ConversionError
+from checker.inputs.files import choose_profile, settings_for
+from checker.inputs.profiles import MappingError, canonical_from_flat, for_timezone, load_profile
+from checker.language.errors import CheckerError
+from checker.language.times import zone
 
 from .conftest import FIXTURES, ROOT
 

@@ -15,7 +15,7 @@ import pyarrow.parquet as pq
 import pytest
 
 import checker
-from checker.errors import CheckerError
+from checker.language.errors import CheckerError
 
 RECORDS: list[dict[str, Any]] = [
     {"event_id": f"e{i}", "timestamp": f"2024-03-0{i}T10:00:00+08:00", "platform": "taobao",
@@ -94,7 +94,7 @@ def test_tsv_without_quoting(tmp_path: Path) -> None:
     (b"[", "json"), (b"\n  {", "jsonl"), (b"a,b\n", "csv"), (b"a\tb\n", "tsv"), (b"PAR1", "parquet"),
 ])
 def test_formats_are_sniffed_when_the_name_does_not_say(head: bytes, expected: str) -> None:
-    from checker.readers import open_stream
+    from checker.inputs.readers import open_stream
 
     assert open_stream(io.BytesIO(head + b"\n"), "stdin").format == expected
 

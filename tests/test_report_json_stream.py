@@ -9,12 +9,13 @@ from pathlib import Path
 import pytest
 
 import checker
-from checker.baseline import Baseline
-from checker.gating import triage
-from checker.report import RenderOptions, render, render_json
-from checker.result import CheckResult
-from checker.sql import check_duckdb
-from checker.waivers import load_waivers
+from checker.engines.duckdb import check_duckdb
+from checker.outputs import RenderOptions, render
+from checker.outputs.jsonresult import render_json
+from checker.results.baseline import Baseline
+from checker.results.gating import triage
+from checker.results.result import CheckResult
+from checker.results.waivers import load_waivers
 
 from .conftest import ROOT
 from .formats.conftest import WAIVERS
@@ -26,7 +27,7 @@ def _whole(result: CheckResult, options: RenderOptions) -> str:
     """The report as one document, as ``render_json`` wrote it before it streamed."""
     doc = result.to_dict(all_outcomes=options.all_outcomes)
     if options.triage.active:
-        doc["findings"] = [checker.report.finding_record(f, options) for f in result.findings]
+        doc["findings"] = [checker.outputs.finding_record(f, options) for f in result.findings]
         doc["gating"] = options.triage.to_dict(result.findings)
     return json.dumps(doc, ensure_ascii=False, separators=(",", ":")) + "\n"
 

@@ -2,8 +2,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from checker.durations import to_epoch_us
-from checker.times import (
+from checker.language.durations import to_epoch_us
+from checker.language.times import (
     TimestampError,
     format_timestamp,
     local_date,

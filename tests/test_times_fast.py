@@ -17,8 +17,8 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from checker import times
-from checker.times import EARLIEST, LATEST, TimestampError, parse_timestamp, zone
+from checker.language import times
+from checker.language.times import EARLIEST, LATEST, TimestampError, parse_timestamp, zone
 
 ZONES = [zone(name) for name in (
     "Asia/Shanghai", "UTC", "America/New_York", "Europe/London", "Australia/Lord_Howe",

@@ -16,26 +16,26 @@ from .core import (
     MISSED,
     PASS,
     VIOLATION,
-    _Generator,
-    _money,
-    _pick,
-    _Scenario,
+    Generator,
+    Scenario,
+    money,
+    pick,
 )
 
 _PROGRAM = ("affiliate_program", "ae-affiliate")
 
 
-def _affiliate(g: _Generator) -> _Scenario:
-    return _Scenario(g, AE_AFF, g.seller("ae", pooled=False), _PROGRAM)
+def _affiliate(g: Generator) -> Scenario:
+    return Scenario(g, AE_AFF, g.seller("ae", pooled=False), _PROGRAM)
 
 
-def _join(s: _Scenario, ts: int) -> None:
+def _join(s: Scenario, ts: int) -> None:
     rate = s.r.choice((0.03, 0.05, 0.06, 0.08, 0.1))
     s.add(ts, "affiliate.joined", "seller",
           {"default_commission_rate": rate} if s.r.random() < 0.8 else None)
 
 
-def _request_exit(s: _Scenario, ts: int, joined: int | None) -> None:
+def _request_exit(s: Scenario, ts: int, joined: int | None) -> None:
     """An exit request; ``joined`` is the latest join before it, if any."""
     event_id = s.add(ts, "affiliate.exit_requested", "seller")
     if joined is None:
@@ -44,7 +44,7 @@ def _request_exit(s: _Scenario, ts: int, joined: int | None) -> None:
     s.expect(EARLY_EXIT, event_id, VIOLATION if ts - joined < 15 * DAY else PASS)
 
 
-def _leave(s: _Scenario, joined: int, not_before: int) -> int:
+def _leave(s: Scenario, joined: int, not_before: int) -> int:
     """A timely exit request (no earlier than ``not_before``); return when the exit took effect."""
     req = max(joined + 15 * DAY, not_before) + s.r.randint(MINUTE, 5 * DAY)
     _request_exit(s, req, joined)
@@ -53,13 +53,13 @@ def _leave(s: _Scenario, joined: int, not_before: int) -> int:
     return done
 
 
-def _order(s: _Scenario, created: int, completed: int, *, attributed: bool,
+def _order(s: Scenario, created: int, completed: int, *, attributed: bool,
            commission: float | None, member: bool | None) -> None:
     """A completed order; ``member``: the latest membership event before ``created`` is a join
     (None: there is none)."""
     data: dict[str, object] = {
         "order_created_at": s.g.stamp(created), "affiliate_attributed": attributed,
-        "order_amount": _money(s.r, 3, 400), "currency": "USD",
+        "order_amount": money(s.r, 3, 400), "currency": "USD",
     }
     if commission is not None:
         data["commission_amount"] = commission
@@ -74,20 +74,20 @@ def _order(s: _Scenario, created: int, completed: int, *, attributed: bool,
 
 
 def _commission(r: random.Random) -> float:
-    return max(0.01, _money(r, 0.1, 40))
+    return max(0.01, money(r, 0.1, 40))
 
 
-def _stray_order(s: _Scenario, after: int) -> None:
+def _stray_order(s: Scenario, after: int) -> None:
     """An order outside the affiliate program: no commission, triggers nothing."""
     created = after + s.r.randint(HOUR, 10 * DAY)
     _order(s, created, created + s.r.randint(DAY, 10 * DAY), attributed=False,
            commission=s.r.choice((0, 0.0)), member=None)
 
 
-def _early_exit(g: _Generator, violate: bool) -> None:
+def scenario_early_exit(g: Generator, violate: bool) -> None:
     s, r = _affiliate(g), g.r
     t = g.when(80 * DAY)
-    kind = _pick(r, violate, ("short", "short", "edge", "rejoin"),
+    kind = pick(r, violate, ("short", "short", "edge", "rejoin"),
                  ("long", "long", "long", "edge", "no-join"))
     if kind == "no-join":  # joined before the export begins
         _request_exit(s, t, None)
@@ -108,10 +108,10 @@ def _early_exit(g: _Generator, violate: bool) -> None:
         s.add(req + r.randint(HOUR, 2 * DAY), "affiliate.exited", "system")
 
 
-def _after_exit(g: _Generator, violate: bool) -> None:
+def scenario_after_exit(g: Generator, violate: bool) -> None:
     s, r = _affiliate(g), g.r
     t = g.when(110 * DAY)
-    kind = _pick(r, violate, ("exited", "exited", "exited", "gap"),
+    kind = pick(r, violate, ("exited", "exited", "exited", "gap"),
                  ("member", "member", "open", "instant", "tie", "rejoined", "unknown", "unknown"))
     member: bool | None = True
     if kind == "unknown":  # the seller joined before the export begins
@@ -154,10 +154,10 @@ def _after_exit(g: _Generator, violate: bool) -> None:
         _stray_order(s, t)
 
 
-def _missed(g: _Generator, violate: bool) -> None:
+def scenario_missed(g: Generator, violate: bool) -> None:
     s, r = _affiliate(g), g.r
     t = g.when(80 * DAY)
-    kind = _pick(r, violate, ("member", "member", "exiting", "instant"), ("exited",))
+    kind = pick(r, violate, ("member", "member", "exiting", "instant"), ("exited",))
     _join(s, t)
     member = True
     if kind == "member":
@@ -176,7 +176,7 @@ def _missed(g: _Generator, violate: bool) -> None:
         _stray_order(s, t)
 
 
-def _affiliate_noise(g: _Generator, violate: bool) -> None:
+def scenario_affiliate_noise(g: Generator, violate: bool) -> None:
     s = _affiliate(g)
     t = g.when(30 * DAY)
     if g.r.random() < 0.5:

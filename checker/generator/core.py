@@ -1,6 +1,6 @@
 """Shared machinery of the generator: the span and its constants, the catalogue's rule ids
 and outcomes, the five sources, instants and how they are written, the run state
-(:class:`_Generator`), one entity's events (:class:`_Scenario`) and the run summary."""
+(:class:`Generator`), one entity's events (:class:`Scenario`) and the run summary."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 # Rendering only: Shanghai has kept UTC+8 without daylight saving since 1991.
-_BEIJING = timezone(timedelta(hours=8))
+BEIJING = timezone(timedelta(hours=8))
 
 MINUTE, HOUR, DAY = 60, 3600, 86400
 BATCH_EVENTS = 50_000  # events held (and shuffled) in memory at once
@@ -55,7 +55,7 @@ RULE_IDS = tuple(sorted((
     SECOND_REVIEW,
 )))
 
-_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,15 +90,15 @@ class GenerationSummary:
         return self.violating_scenarios / self.judged_scenarios if self.judged_scenarios else 0.0
 
 
-def _local_date(ts: int) -> date:
+def local_date(ts: int) -> date:
     return datetime.fromtimestamp(ts, SHANGHAI).date()
 
 
-def _on(day: date, h: int, mi: int = 0, s: int = 0) -> int:
+def at_time(day: date, h: int, mi: int = 0, s: int = 0) -> int:
     return int(datetime.combine(day, time(h, mi, s), SHANGHAI).timestamp())
 
 
-def _add_months(ts: int, months: int) -> int:
+def add_months(ts: int, months: int) -> int:
     """``ts`` plus calendar months in Asia/Shanghai, clamped to the month's last day."""
     d = datetime.fromtimestamp(ts, SHANGHAI)
     y, m0 = divmod(d.month - 1 + months, 12)
@@ -107,7 +107,7 @@ def _add_months(ts: int, months: int) -> int:
     return int(end.timestamp())
 
 
-class _Generator:
+class Generator:
     """State of one run: random source, id counters, the current batch and truth."""
 
     def __init__(self, seed: int) -> None:
@@ -130,11 +130,11 @@ class _Generator:
     def stamp(self, ts: int) -> str | int:
         x = self.r.random()
         if x < 0.7:
-            return datetime.fromtimestamp(ts, _BEIJING).isoformat()
+            return datetime.fromtimestamp(ts, BEIJING).isoformat()
         if x < 0.8:
             return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
         if x < 0.9:  # naive: Beijing local time, as the platforms export it
-            return datetime.fromtimestamp(ts, _BEIJING).strftime("%Y-%m-%d %H:%M:%S")
+            return datetime.fromtimestamp(ts, BEIJING).strftime("%Y-%m-%d %H:%M:%S")
         return ts * 1000
 
     def seller(self, key: str, *, pooled: bool) -> str:
@@ -167,17 +167,17 @@ class _Generator:
             event["actor"] = actor
         if data is not None:
             event["data"] = data
-        self.batch.append(_ENCODER.encode(event) + "\n")
+        self.batch.append(ENCODER.encode(event) + "\n")
         self.made += 1
         return event_id
 
 
-class _Scenario:
+class Scenario:
     """Events of one entity: a seller and a default subject."""
 
     __slots__ = ("g", "r", "seller", "source", "subject")
 
-    def __init__(self, g: _Generator, source: _Source, seller: str,
+    def __init__(self, g: Generator, source: _Source, seller: str,
                  subject: tuple[str, str]) -> None:
         self.g, self.r, self.source, self.seller, self.subject = g, g.r, source, seller, subject
 
@@ -190,16 +190,16 @@ class _Scenario:
         self.g.truth.append((rule, event_id, outcome))
 
 
-def _pick(r: random.Random, violate: bool, bad: Sequence[str], good: Sequence[str]) -> str:
+def pick(r: random.Random, violate: bool, bad: Sequence[str], good: Sequence[str]) -> str:
     """A variant; names repeated in a tuple are proportionally more frequent."""
     return r.choice(bad if violate else good)
 
 
-def _money(r: random.Random, lo: float, hi: float) -> float:
+def money(r: random.Random, lo: float, hi: float) -> float:
     return round(r.uniform(lo, hi), 2)
 
 
-def _approved(steps: str, tied_last: bool = False) -> bool:
+def steps_approved(steps: str, tied_last: bool = False) -> bool:
     """For a review flow written as letters (R request, A approval, J rejection) ending with
     the closing event: whether the latest decision after the latest request, and before the
     close, is an approval (False when nothing was requested). ``tied_last``: the step before

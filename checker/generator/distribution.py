@@ -15,11 +15,11 @@ from .core import (
     PASS,
     UNREVIEWED_CANCEL,
     VIOLATION,
-    _approved,
-    _Generator,
-    _money,
-    _pick,
-    _Scenario,
+    Generator,
+    Scenario,
+    money,
+    pick,
+    steps_approved,
 )
 
 # (gap from enrolment to the deciding request, paid orders via the leader before it,
@@ -39,13 +39,13 @@ _KS_BAD = (
 )
 
 
-def _enrolment(g: _Generator) -> _Scenario:
+def _enrolment(g: Generator) -> Scenario:
     enrolment = f"enr-{g.serial('enrolment'):08d}"
-    return _Scenario(g, KS_DIST, g.seller("ks", pooled=True),
+    return Scenario(g, KS_DIST, g.seller("ks", pooled=True),
                      ("distribution_enrolment", enrolment))
 
 
-def _enrol(s: _Scenario, ts: int, base: int | None) -> None:
+def _enrol(s: Scenario, ts: int, base: int | None) -> None:
     r, start = s.r, ts + s.r.randint(HOUR, 2 * DAY)
     data: dict[str, object] = {
         "commission_rate": r.choice((0.1, 0.15, 0.2, 0.25, 0.3, 0.4)),
@@ -60,12 +60,12 @@ def _enrol(s: _Scenario, ts: int, base: int | None) -> None:
     s.add(ts, "distribution.enrolled", "seller", data)
 
 
-def _paid(s: _Scenario, ts: int, via_leader: bool) -> None:
+def _paid(s: Scenario, ts: int, via_leader: bool) -> None:
     s.add(ts, "distribution.order_paid", "customer",
-          {"order_id": s.g.order_id(), "amount": _money(s.r, 9.9, 399), "via_leader": via_leader})
+          {"order_id": s.g.order_id(), "amount": money(s.r, 9.9, 399), "via_leader": via_leader})
 
 
-def _unreviewed_cancel(g: _Generator, violate: bool) -> None:
+def scenario_unreviewed_cancel(g: Generator, violate: bool) -> None:
     s, r = _enrolment(g), g.r
     gap, orders, with_base, steps = r.choice(_KS_BAD if violate else _KS_GOOD)
     era, x = "normal", r.random()
@@ -122,7 +122,7 @@ def _unreviewed_cancel(g: _Generator, violate: bool) -> None:
     elif gap == "none" or (req > 30 * DAY and base is None):
         outcome = INCONCLUSIVE  # no enrolment, or no threshold to count against
     elif req <= 30 * DAY or (base is not None and via >= base):  # leader review required
-        outcome = PASS if _approved(steps) else VIOLATION
+        outcome = PASS if steps_approved(steps) else VIOLATION
     else:
         outcome = PASS
     if gap != "none":
@@ -141,14 +141,14 @@ def _unreviewed_cancel(g: _Generator, violate: bool) -> None:
             s.add(zero + at, action, actor)
 
 
-def _extension(s: _Scenario, ts: int, action: str, actor: str) -> str:
+def _extension(s: Scenario, ts: int, action: str, actor: str) -> str:
     new_end = ts + s.r.randint(7 * DAY, 30 * DAY)
     return s.add(ts, action, actor, {"new_end": s.g.stamp(new_end)})
 
 
-def _late_extension(g: _Generator, violate: bool) -> None:
+def scenario_late_extension(g: Generator, violate: bool) -> None:
     s, r = _enrolment(g), g.r
-    kind = _pick(r, violate, ("late", "late", "edge", "unrequested", "after-auto-reject"),
+    kind = pick(r, violate, ("late", "late", "edge", "unrequested", "after-auto-reject"),
                  ("in-time", "in-time", "edge", "second"))
     t = g.when(45 * DAY)
     _enrol(s, t, r.randint(3, 12))
@@ -176,7 +176,7 @@ def _late_extension(g: _Generator, violate: bool) -> None:
     s.expect(LATE_EXTENSION, event_id, VIOLATION if violate else PASS)
 
 
-def _kuaishou_noise(g: _Generator, violate: bool) -> None:
+def scenario_kuaishou_noise(g: Generator, violate: bool) -> None:
     s, r = _enrolment(g), g.r
     t = g.when(20 * DAY)
     _enrol(s, t, r.randint(3, 12) if r.random() < 0.8 else None)

@@ -20,29 +20,29 @@ from .core import (
     SHORT_DEPOSIT,
     TB_JHS,
     VIOLATION,
-    _Generator,
-    _local_date,
-    _money,
-    _on,
-    _pick,
-    _Scenario,
+    Generator,
+    Scenario,
+    at_time,
+    local_date,
+    money,
+    pick,
 )
 
 _FAIL_REASONS = ("样品与描述不符", "样品质量不达标", "包装破损", "资质材料不全")
 
 
-def _signup(g: _Generator) -> _Scenario:
+def _signup(g: Generator) -> Scenario:
     signup = f"jhs-{g.serial('signup'):08d}"
-    return _Scenario(g, TB_JHS, g.seller("tb", pooled=True), ("juhuasuan_signup", signup))
+    return Scenario(g, TB_JHS, g.seller("tb", pooled=True), ("juhuasuan_signup", signup))
 
 
-def _apply(s: _Scenario, submitted: int, shipped: int | None = None) -> None:
+def _apply(s: Scenario, submitted: int, shipped: int | None = None) -> None:
     """Submission and first review (within 2 days), then the sample shipped at ``shipped``
     (if given, at least 2 days after ``submitted``)."""
     r = s.r
     first = submitted + r.randint(HOUR, 2 * DAY - HOUR)
     s.add(submitted, "juhuasuan.signup_submitted", "seller", {
-        "item_id": str(r.randint(10**11, 10**12 - 1)), "group_price": _money(r, 9.9, 999),
+        "item_id": str(r.randint(10**11, 10**12 - 1)), "group_price": money(r, 9.9, 999),
         "planned_quantity": r.randrange(100, 5000, 50)})
     s.add(first, "juhuasuan.first_review_passed", "platform")
     if shipped is not None:
@@ -50,7 +50,7 @@ def _apply(s: _Scenario, submitted: int, shipped: int | None = None) -> None:
               {"tracking_no": f"SF{r.randint(10**11, 10**12 - 1)}"})
 
 
-def _receive(s: _Scenario, ts: int, reviewed: int | None) -> None:
+def _receive(s: Scenario, ts: int, reviewed: int | None) -> None:
     """The sample arrives at ``ts``; its second review is due within a day (at ``reviewed``)."""
     shipped = ts - s.r.randint(DAY, 3 * DAY)
     _apply(s, shipped - s.r.randint(2 * DAY, 3 * DAY), shipped)
@@ -64,7 +64,7 @@ def _receive(s: _Scenario, ts: int, reviewed: int | None) -> None:
     s.expect(SECOND_REVIEW, event_id, outcome)
 
 
-def _fail_review(s: _Scenario, ts: int, returned: int | None) -> None:
+def _fail_review(s: Scenario, ts: int, returned: int | None) -> None:
     """The second review fails at ``ts``; the sample is due back within 3 days."""
     event_id = s.add(ts, "juhuasuan.second_review_failed", "platform",
                      {"reason": s.r.choice(_FAIL_REASONS)})
@@ -80,7 +80,7 @@ def _fail_review(s: _Scenario, ts: int, returned: int | None) -> None:
     s.expect(SAMPLE_RETURN, event_id, outcome)
 
 
-def _pass_review(s: _Scenario, approved_before: int) -> None:
+def _pass_review(s: Scenario, approved_before: int) -> None:
     """The whole sample stage, its second review passed in time, before ``approved_before``."""
     reviewed = approved_before - s.r.randint(HOUR, 2 * DAY)
     received = reviewed - s.r.randint(HOUR, DAY - MINUTE)
@@ -88,7 +88,7 @@ def _pass_review(s: _Scenario, approved_before: int) -> None:
     s.add(reviewed, "juhuasuan.second_review_passed", "platform")
 
 
-def _before_approval(s: _Scenario, approved: int) -> None:
+def _before_approval(s: Scenario, approved: int) -> None:
     """What precedes an approval: the sample stage, or (when it lies before the export)
     only the submission and first review."""
     if s.r.random() < 0.5:
@@ -97,8 +97,8 @@ def _before_approval(s: _Scenario, approved: int) -> None:
         _apply(s, approved - s.r.randint(3 * DAY, 7 * DAY))
 
 
-def _approve(s: _Scenario, ts: int, start: int | None, required: float | None) -> None:
-    data: dict[str, object] = {"group_price": _money(s.r, 9.9, 999)}
+def _approve(s: Scenario, ts: int, start: int | None, required: float | None) -> None:
+    data: dict[str, object] = {"group_price": money(s.r, 9.9, 999)}
     if required is not None:
         data["required_deposit"] = required
     if start is not None:
@@ -106,13 +106,13 @@ def _approve(s: _Scenario, ts: int, start: int | None, required: float | None) -
     s.add(ts, "juhuasuan.signup_approved", "platform", data)
 
 
-def _deposit(s: _Scenario, ts: int, amount: float) -> None:
+def _deposit(s: Scenario, ts: int, amount: float) -> None:
     s.add(ts, "juhuasuan.deposit_frozen", "system", {"amount": amount, "currency": "CNY"})
 
 
-def _second_review(g: _Generator, violate: bool) -> None:
+def scenario_second_review(g: Generator, violate: bool) -> None:
     s, r = _signup(g), g.r
-    kind = _pick(r, violate, ("late", "late", "edge", "never"),
+    kind = pick(r, violate, ("late", "late", "edge", "never"),
                  ("in-time", "in-time", "in-time", "edge", "pending"))
     if kind == "pending":  # arrived less than a day before the end of the data
         _receive(s, AS_OF - r.randint(HOUR, DAY - HOUR), None)
@@ -139,9 +139,9 @@ def _second_review(g: _Generator, violate: bool) -> None:
                  r.randrange(50, 2000) * 100.0)
 
 
-def _sample_return(g: _Generator, violate: bool) -> None:
+def scenario_sample_return(g: Generator, violate: bool) -> None:
     s, r = _signup(g), g.r
-    kind = _pick(r, violate, ("late", "late", "edge", "never"),
+    kind = pick(r, violate, ("late", "late", "edge", "never"),
                  ("in-time", "in-time", "edge", "pending", "pending-returned"))
     if kind == "pending":
         failed = AS_OF - r.randint(HOUR, 3 * DAY - HOUR)
@@ -163,9 +163,9 @@ def _sample_return(g: _Generator, violate: bool) -> None:
     _fail_review(s, failed, returned)
 
 
-def _jhs_cancel(g: _Generator, violate: bool) -> None:
+def scenario_jhs_cancel(g: Generator, violate: bool) -> None:
     s, r = _signup(g), g.r
-    kind = _pick(r, violate, ("unconsented", "unconsented", "unconsented", "same-instant"),
+    kind = pick(r, violate, ("unconsented", "unconsented", "unconsented", "same-instant"),
                  ("before-approval", "before-approval", "consented", "consented"))
     t = g.when(20 * DAY, lead=10 * DAY)
     reason = {"reason": r.choice(("库存不足", "价格调整", "供应链问题", "店铺经营调整"))}
@@ -192,42 +192,42 @@ def _jhs_cancel(g: _Generator, violate: bool) -> None:
     s.expect(JHS_CANCEL, event_id, VIOLATION if violate else PASS)
 
 
-def _deposits(g: _Generator, violate: bool) -> None:
+def scenario_deposits(g: Generator, violate: bool) -> None:
     """A campaign start, judged by both deposit rules."""
     s, r = _signup(g), g.r
-    kind = _pick(r, violate, ("late-edge", "late", "none", "short", "top-up", "delayed", "tz"),
+    kind = pick(r, violate, ("late-edge", "late", "none", "short", "top-up", "delayed", "tz"),
                  ("early", "early", "early", "edge", "split", "no-start", "no-required",
                   "no-approval", "midnight"))
     approved = g.when(25 * DAY, lead=10 * DAY)
-    day = _local_date(approved) + timedelta(days=r.randint(8, 20))  # the campaign's date
+    day = local_date(approved) + timedelta(days=r.randint(8, 20))  # the campaign's date
     hour = {"midnight": 0, "tz": 10}.get(kind, r.choice((10, 10, 20, 0)))
-    start = _on(day, hour)
+    start = at_time(day, hour)
     started = start + r.randint(0, 90)
     if kind == "delayed":  # went live a day late: the approval's date still counts
         started = start + DAY + r.randint(0, 3 * HOUR)
     required = r.randrange(50, 2000) * 100.0
 
     def on(days_before: int) -> int:
-        return _on(day - timedelta(days=days_before), r.randint(8, 22), r.randint(0, 59),
+        return at_time(day - timedelta(days=days_before), r.randint(8, 22), r.randint(0, 59),
                    r.randint(0, 59))
 
     plan: list[tuple[int, float]] = []
     if kind in ("early", "no-start", "no-required", "no-approval"):
         plan = [(on(r.randint(2, 7)), required)]
     elif kind == "edge":
-        plan = [(_on(day - timedelta(days=2), 23, 59, r.choice((0, 59))), required)]
+        plan = [(at_time(day - timedelta(days=2), 23, 59, r.choice((0, 59))), required)]
     elif kind == "midnight":  # start at 00:00 Beijing: the UTC date is the day before
-        plan = [(_on(day - timedelta(days=2), r.randint(20, 23), r.randint(0, 59)), required)]
+        plan = [(at_time(day - timedelta(days=2), r.randint(20, 23), r.randint(0, 59)), required)]
     elif kind in ("split", "top-up"):
         first = r.randrange(1, int(required // 100)) * 100.0
         second = start + r.randint(HOUR, 2 * DAY) if kind == "top-up" else on(r.randint(1, 2))
         plan = [(on(r.randint(3, 6)), first), (second, required - first)]
     elif kind == "late-edge":
-        plan = [(_on(day - timedelta(days=1), 0), required)]
+        plan = [(at_time(day - timedelta(days=1), 0), required)]
     elif kind in ("late", "delayed"):
         plan = [(on(1), required)]
     elif kind == "tz":  # 06:00 Beijing the day before is still two UTC dates before
-        plan = [(_on(day - timedelta(days=1), 6, r.randint(0, 59)), required)]
+        plan = [(at_time(day - timedelta(days=1), 6, r.randint(0, 59)), required)]
     elif kind == "short":
         plan = [(on(r.randint(2, 5)), round(required * r.uniform(0.5, 0.95), 2))]
 
@@ -241,8 +241,8 @@ def _deposits(g: _Generator, violate: bool) -> None:
     event_id = s.add(started, "juhuasuan.campaign_started", "system")
 
     reference = start if has_approval and kind != "no-start" else started
-    deadline = _local_date(reference) - timedelta(days=2)
-    in_time = any(_local_date(ts) <= deadline for ts, _ in plan)
+    deadline = local_date(reference) - timedelta(days=2)
+    in_time = any(local_date(ts) <= deadline for ts, _ in plan)
     s.expect(LATE_DEPOSIT, event_id, PASS if in_time else VIOLATION)
     if not has_approval or kind == "no-required":
         s.expect(SHORT_DEPOSIT, event_id, INCONCLUSIVE)
@@ -251,12 +251,12 @@ def _deposits(g: _Generator, violate: bool) -> None:
         s.expect(SHORT_DEPOSIT, event_id, VIOLATION if frozen < required else PASS)
 
 
-def _jhs_noise(g: _Generator, violate: bool) -> None:
+def scenario_jhs_noise(g: Generator, violate: bool) -> None:
     s, r = _signup(g), g.r
     t = g.when(5 * DAY)
     x = r.random()
     if x < 0.4:
         s.add(t, "juhuasuan.signup_submitted", "seller",
-              {"item_id": str(r.randint(10**11, 10**12 - 1)), "group_price": _money(r, 9.9, 999)})
+              {"item_id": str(r.randint(10**11, 10**12 - 1)), "group_price": money(r, 9.9, 999)})
     else:
         _apply(s, t, t + 3 * DAY if x < 0.7 else None)

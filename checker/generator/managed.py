@@ -19,12 +19,12 @@ from .core import (
     REFUND,
     SPAN_START,
     VIOLATION,
-    _add_months,
-    _Generator,
-    _money,
-    _on,
-    _pick,
-    _Scenario,
+    Generator,
+    Scenario,
+    add_months,
+    at_time,
+    money,
+    pick,
 )
 
 _PROMO_NAMES = ("夏季大促", "限时折扣", "新品首发", "满减活动", "店铺优惠券", "Flash Deals")
@@ -33,13 +33,13 @@ _REFUND_REASONS = ("买家未收到货", "商品与描述不符", "质量问题"
 _UNJUDGED_REFUNDS = (("semi", "seller"), ("pop", "seller"), ("full", "platform"))
 
 
-def _managed(g: _Generator) -> _Scenario:
+def scenario_managed(g: Generator) -> Scenario:
     """A pooled seller and a promotion of its own (refunds name their order instead)."""
     promotion = ("promotion", f"promo-{g.serial('promotion'):08d}")
-    return _Scenario(g, AE_MGD, g.seller("ae", pooled=True), promotion)
+    return Scenario(g, AE_MGD, g.seller("ae", pooled=True), promotion)
 
 
-def _create_promotion(s: _Scenario, ts: int, subject: tuple[str, str] | None = None) -> None:
+def scenario_create_promotion(s: Scenario, ts: int, subject: tuple[str, str] | None = None) -> None:
     start = ts + s.r.randint(HOUR, 3 * DAY)
     s.add(ts, "promotion.created", "seller", {
         "promotion_name": s.r.choice(_PROMO_NAMES),
@@ -49,18 +49,18 @@ def _create_promotion(s: _Scenario, ts: int, subject: tuple[str, str] | None = N
     }, subject)
 
 
-def _notify(s: _Scenario, ts: int, subject: tuple[str, str] | None = None) -> None:
+def _notify(s: Scenario, ts: int, subject: tuple[str, str] | None = None) -> None:
     s.add(ts, "promotion.customers_notified", s.r.choice(("seller", "system")),
           {"channel": s.r.choice(("站内信", "App推送", "邮件")),
            "recipients": s.r.randint(50, 20000)}, subject)
 
 
-def _cancel_notice(g: _Generator, violate: bool) -> None:
-    s, r = _managed(g), g.r
+def scenario_cancel_notice(g: Generator, violate: bool) -> None:
+    s, r = scenario_managed(g), g.r
     t = g.when(30 * DAY)
-    _create_promotion(s, t)
+    scenario_create_promotion(s, t)
     cancel = t + r.randint(DAY, 20 * DAY)
-    kind = _pick(r, violate, ("silent", "silent", "same", "late", "other"),
+    kind = pick(r, violate, ("silent", "silent", "same", "late", "other"),
                  ("notified", "notified", "notified", "edge"))
     if kind == "notified":
         _notify(s, cancel - r.randint(MINUTE, cancel - t - MINUTE))
@@ -70,7 +70,7 @@ def _cancel_notice(g: _Generator, violate: bool) -> None:
         _notify(s, cancel)
     elif kind == "other":  # the seller notified customers of another promotion only
         other = ("promotion", f"promo-{g.serial('promotion'):08d}")
-        _create_promotion(s, t + 1, other)
+        scenario_create_promotion(s, t + 1, other)
         _notify(s, cancel - r.randint(MINUTE, DAY // 2), other)
     event_id = s.add(cancel, "promotion.cancelled", "seller",
                      {"reason": r.choice(("促销效果不佳", "库存压力", "调整营销策略"))})
@@ -83,23 +83,23 @@ def _paid_instant(r: random.Random) -> int:
     if r.random() < 0.3:  # a month's last day, where the window end must be clamped
         y, m = r.choice(((2023, 11), (2023, 12), (2024, 1), (2024, 2), (2024, 3)))
         day = date(y, m, calendar.monthrange(y, m)[1])
-        return _on(day, r.randint(0, 23), r.randint(0, 59), r.randint(0, 59))
+        return at_time(day, r.randint(0, 23), r.randint(0, 59), r.randint(0, 59))
     return r.randint(SPAN_START - 60 * DAY, AS_OF - 100 * DAY)
 
 
-def _refund_event(s: _Scenario, ts: int, paid: int, mode: str, borne_by: str) -> str:
+def _refund_event(s: Scenario, ts: int, paid: int, mode: str, borne_by: str) -> str:
     return s.add(ts, "order.refunded", "platform", {
         "managed_mode": mode, "order_paid_at": s.g.stamp(paid), "borne_by": borne_by,
-        "amount": _money(s.r, 2, 300), "currency": "USD",
+        "amount": money(s.r, 2, 300), "currency": "USD",
         "reason": s.r.choice(_REFUND_REASONS),
     }, ("order", s.g.order_id()))
 
 
-def _refund(g: _Generator, violate: bool) -> None:
-    s, r = _managed(g), g.r
-    kind = _pick(r, violate, ("early", "early", "early", "edge"), ("late", "late", "edge"))
+def scenario_refund(g: Generator, violate: bool) -> None:
+    s, r = scenario_managed(g), g.r
+    kind = pick(r, violate, ("early", "early", "early", "edge"), ("late", "late", "edge"))
     paid = _paid_instant(r)
-    end = _add_months(paid, 3)  # the end of the 3-calendar-month after-sales window
+    end = add_months(paid, 3)  # the end of the 3-calendar-month after-sales window
     if violate:
         refund = end - 1 if kind == "edge" else r.randint(max(paid + DAY, SPAN_START), end - 1)
     else:
@@ -112,19 +112,19 @@ def _refund(g: _Generator, violate: bool) -> None:
         _refund_event(s, other, paid - r.randint(0, DAY), mode, borne_by)
 
 
-def _jit_seller(g: _Generator) -> _Scenario:
+def _jit_seller(g: Generator) -> Scenario:
     seller = g.seller("ae", pooled=False)  # seller-keyed: a seller of its own
-    return _Scenario(g, AE_MGD, seller, ("seller", seller))
+    return Scenario(g, AE_MGD, seller, ("seller", seller))
 
 
-def _exam(s: _Scenario, ts: int) -> None:
+def _exam(s: Scenario, ts: int) -> None:
     s.add(ts, "jit.exam_passed", "system", {"exam": "JIT备货考试", "score": s.r.randint(80, 100)})
 
 
-def _jit(g: _Generator, violate: bool) -> None:
+def scenario_jit(g: Generator, violate: bool) -> None:
     s, r = _jit_seller(g), g.r
     t = g.when(45 * DAY)
-    kind = _pick(r, violate, ("before", "before", "never", "same"), ("after",))
+    kind = pick(r, violate, ("before", "before", "never", "same"), ("after",))
 
     def confirm(ts: int, outcome: str) -> None:
         data = {"quantity": r.randint(10, 500), "warehouse": r.choice(("东莞仓", "义乌仓", "广州仓"))}
@@ -145,17 +145,17 @@ def _jit(g: _Generator, violate: bool) -> None:
         confirm(t + r.randint(1, 30 * DAY), PASS)
 
 
-def _managed_noise(g: _Generator, violate: bool) -> None:
+def scenario_managed_noise(g: Generator, violate: bool) -> None:
     r = g.r
     t = g.when(10 * DAY)
     x = r.random()
     if x < 0.5:
-        s = _managed(g)
-        _create_promotion(s, t)
+        s = scenario_managed(g)
+        scenario_create_promotion(s, t)
         if r.random() < 0.5:
             _notify(s, t + r.randint(HOUR, 5 * DAY))
     elif x < 0.8:
         mode, borne_by = r.choice(_UNJUDGED_REFUNDS)
-        _refund_event(_managed(g), t, t - r.randint(DAY, 60 * DAY), mode, borne_by)
+        _refund_event(scenario_managed(g), t, t - r.randint(DAY, 60 * DAY), mode, borne_by)
     else:
         _exam(_jit_seller(g), t)

@@ -14,38 +14,51 @@ from itertools import accumulate
 from pathlib import Path
 from typing import IO
 
-from .affiliate import _affiliate_noise, _after_exit, _early_exit, _missed
+from .affiliate import scenario_affiliate_noise, scenario_after_exit, scenario_early_exit, scenario_missed
 from .core import (
-    _BEIJING,
-    _ENCODER,
     AS_OF,
     BATCH_EVENTS,
+    BEIJING,
+    ENCODER,
     OUTCOMES,
     RULE_IDS,
     VIOLATION,
     GenerationSummary,
-    _Generator,
+    Generator,
 )
-from .distribution import _kuaishou_noise, _late_extension, _unreviewed_cancel
-from .juhuasuan import _deposits, _jhs_cancel, _jhs_noise, _sample_return, _second_review
-from .managed import _cancel_notice, _create_promotion, _jit, _managed, _managed_noise, _refund
-from .union_plans import _close_reason, _taobao_noise, _unreviewed_close
+from .distribution import scenario_kuaishou_noise, scenario_late_extension, scenario_unreviewed_cancel
+from .juhuasuan import (
+    scenario_deposits,
+    scenario_jhs_cancel,
+    scenario_jhs_noise,
+    scenario_sample_return,
+    scenario_second_review,
+)
+from .managed import (
+    scenario_cancel_notice,
+    scenario_create_promotion,
+    scenario_jit,
+    scenario_managed,
+    scenario_managed_noise,
+    scenario_refund,
+)
+from .union_plans import scenario_close_reason, scenario_taobao_noise, scenario_unreviewed_close
 
-_Builder = Callable[[_Generator, bool], None]
+_Builder = Callable[[Generator, bool], None]
 # (builder, weight, judged): judged builders are built around a rule and may inject violations
 _FAMILIES: tuple[tuple[_Builder, int, bool], ...] = (
-    (_early_exit, 3, True), (_after_exit, 4, True), (_missed, 3, True),
-    (_affiliate_noise, 2, False),
-    (_close_reason, 3, True), (_unreviewed_close, 4, True), (_taobao_noise, 1, False),
-    (_cancel_notice, 3, True), (_refund, 3, True), (_jit, 3, True), (_managed_noise, 2, False),
-    (_unreviewed_cancel, 5, True), (_late_extension, 3, True), (_kuaishou_noise, 1, False),
-    (_jhs_cancel, 3, True), (_deposits, 5, True), (_sample_return, 3, True),
-    (_second_review, 3, True), (_jhs_noise, 1, False),
+    (scenario_early_exit, 3, True), (scenario_after_exit, 4, True), (scenario_missed, 3, True),
+    (scenario_affiliate_noise, 2, False),
+    (scenario_close_reason, 3, True), (scenario_unreviewed_close, 4, True), (scenario_taobao_noise, 1, False),
+    (scenario_cancel_notice, 3, True), (scenario_refund, 3, True), (scenario_jit, 3, True), (scenario_managed_noise, 2, False),
+    (scenario_unreviewed_cancel, 5, True), (scenario_late_extension, 3, True), (scenario_kuaishou_noise, 1, False),
+    (scenario_jhs_cancel, 3, True), (scenario_deposits, 5, True), (scenario_sample_return, 3, True),
+    (scenario_second_review, 3, True), (scenario_jhs_noise, 1, False),
 )
 
 
 def _as_of_text() -> str:
-    return datetime.fromtimestamp(AS_OF, _BEIJING).isoformat()
+    return datetime.fromtimestamp(AS_OF, BEIJING).isoformat()
 
 
 class _TruthWriter:
@@ -67,7 +80,7 @@ class _TruthWriter:
 
     def write(self, entries: list[tuple[str, str, str]]) -> None:
         for rule, event_id, outcome in sorted(entries):
-            self.files[rule].write(_ENCODER.encode(
+            self.files[rule].write(ENCODER.encode(
                 {"rule_id": rule, "event_id": event_id, "outcome": outcome}) + "\n")
             self.counts[rule][outcome] += 1
         self.lines += len(entries)
@@ -102,7 +115,7 @@ def generate(out_dir: str | Path, *, events: int = 5000, seed: int = 1,
         raise ValueError(f"violation_rate must lie in [0, 1], got {violation_rate}")
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    g = _Generator(seed)
+    g = Generator(seed)
     shuffler = random.Random(f"policy-checker-shuffle-{seed}")
     builders = [family[0] for family in _FAMILIES]
     judged_by = {family[0]: family[2] for family in _FAMILIES}
@@ -132,7 +145,7 @@ def generate(out_dir: str | Path, *, events: int = 5000, seed: int = 1,
             if len(g.batch) >= BATCH_EVENTS:
                 flush()
         # The final event fixes the as-of time that pending outcomes were computed against.
-        _create_promotion(_managed(g), AS_OF)
+        scenario_create_promotion(scenario_managed(g), AS_OF)
         flush()
         truth.finish()
 

@@ -12,10 +12,10 @@ from .core import (
     TB_UNION,
     UNREVIEWED_CLOSE,
     VIOLATION,
-    _approved,
-    _Generator,
-    _pick,
-    _Scenario,
+    Generator,
+    Scenario,
+    pick,
+    steps_approved,
 )
 
 _CLOSE_REASONS = ("产品下架", "市场需求变化", "推广效果不佳,投入产出比低", "商品停售",
@@ -24,12 +24,12 @@ _BLANKS: tuple[str | None, ...] = (None, None, "", " ", "   ", "\t")
 _PLAN_TYPES = ("通用计划", "定向计划", "营销计划", "自选计划")
 
 
-def _plan(g: _Generator) -> _Scenario:
+def _plan(g: Generator) -> Scenario:
     plan = f"plan-{g.serial('plan'):08d}"
-    return _Scenario(g, TB_UNION, g.seller("tb", pooled=True), ("affiliate_plan", plan))
+    return Scenario(g, TB_UNION, g.seller("tb", pooled=True), ("affiliate_plan", plan))
 
 
-def _request_close(s: _Scenario, ts: int, reason: str | None) -> None:
+def _request_close(s: Scenario, ts: int, reason: str | None) -> None:
     data: dict[str, object] = {"plan_type": s.r.choice(_PLAN_TYPES)}
     if reason is not None:
         data["reason"] = reason
@@ -37,9 +37,9 @@ def _request_close(s: _Scenario, ts: int, reason: str | None) -> None:
     s.expect(NO_REASON, event_id, PASS if reason and reason.strip() else VIOLATION)
 
 
-def _close_flow(s: _Scenario, t: int, steps: str, *, tied_last: bool = False) -> None:
-    """Emit a Taobao close flow starting at ``t`` (letters as for :func:`_approved`)."""
-    approved = _approved(steps, tied_last)
+def _close_flow(s: Scenario, t: int, steps: str, *, tied_last: bool = False) -> None:
+    """Emit a Taobao close flow starting at ``t`` (letters as for :func:`steps_approved`)."""
+    approved = steps_approved(steps, tied_last)
     for i, step in enumerate(steps):
         if i and not (tied_last and i == len(steps) - 1):
             t += s.r.randint(HOUR, 2 * DAY)
@@ -54,7 +54,7 @@ def _close_flow(s: _Scenario, t: int, steps: str, *, tied_last: bool = False) ->
             s.expect(UNREVIEWED_CLOSE, event_id, PASS if approved else VIOLATION)
 
 
-def _close_reason(g: _Generator, violate: bool) -> None:
+def scenario_close_reason(g: Generator, violate: bool) -> None:
     s, r = _plan(g), g.r
     t = g.when(10 * DAY)
     _request_close(s, t, r.choice(_BLANKS) if violate else r.choice(_CLOSE_REASONS))
@@ -69,14 +69,14 @@ def _close_reason(g: _Generator, violate: bool) -> None:
               {"comment": "请补充关闭原因"})
 
 
-def _unreviewed_close(g: _Generator, violate: bool) -> None:
+def scenario_unreviewed_close(g: Generator, violate: bool) -> None:
     s, r = _plan(g), g.r
-    steps = _pick(r, violate, ("C", "RJC", "RAJC", "RC", "RARC", "RA=C"),
+    steps = pick(r, violate, ("C", "RJC", "RAJC", "RC", "RARC", "RA=C"),
                   ("RAC", "RAC", "RAC", "RJAC", "RJRAC"))
     _close_flow(s, g.when(12 * DAY), steps.replace("=", ""), tied_last="=" in steps)
 
 
-def _taobao_noise(g: _Generator, violate: bool) -> None:
+def scenario_taobao_noise(g: Generator, violate: bool) -> None:
     s = _plan(g)  # an action outside the catalogue's vocabulary: kept, counted, never judged
     s.add(g.when(0), "plan.created", "seller",
           {"plan_type": g.r.choice(_PLAN_TYPES), "commission_rate": g.r.choice((0.02, 0.05))})

@@ -17,9 +17,9 @@ from typing import Any
 import pytest
 
 import checker
-from checker.cli_report import add_parser, cmd_report
-from checker.htmlreport import render_html_report
-from checker.reportmodel import visible
+from checker.cli.report import add_parser, cmd_report
+from checker.outputs.html import render_html_report
+from checker.outputs.reportmodel import visible
 
 from ..report.data import (
     COMMAND,

@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 
 import checker
-from checker.baseline import Baseline
-from checker.gating import Triage, triage
-from checker.report import RenderOptions
-from checker.waivers import load_waivers
+from checker.outputs import RenderOptions
+from checker.results.baseline import Baseline
+from checker.results.gating import Triage, triage
+from checker.results.waivers import load_waivers
 
 EVIL = "s\x1b[31m=HYPERLINK(\"http://x\")\n::set-env name=A::b,c:%"
 EVENTS = [

@@ -7,8 +7,8 @@ import io
 
 import pytest
 
-from checker.formats.csvreport import COLUMNS, neutralise
-from checker.report import render
+from checker.outputs import render
+from checker.outputs.csvreport import COLUMNS, neutralise
 
 
 @pytest.mark.parametrize(("cell", "expected"), [

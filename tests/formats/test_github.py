@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from checker.formats.github import escape_data, escape_property
-from checker.report import render
+from checker.outputs import render
+from checker.outputs.github import escape_data, escape_property
 
 
 def test_escaping() -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from checker.report import RENDERERS, render
+from checker.outputs import RENDERERS, render
 
 
 def test_one_finding_per_line(scenario: tuple) -> None:

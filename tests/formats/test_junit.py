@@ -6,7 +6,7 @@ from pathlib import Path
 
 from junitparser import Failure, JUnitXml
 
-from checker.report import render
+from checker.outputs import render
 
 
 def test_junit_parses_with_a_case_per_rule_and_a_failure_per_new_violation(scenario: tuple,

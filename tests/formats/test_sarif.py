@@ -7,7 +7,7 @@ import json
 import jsonschema
 
 import checker
-from checker.report import RenderOptions, render
+from checker.outputs import RenderOptions, render
 
 from ..conftest import FIXTURES
 

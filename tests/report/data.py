@@ -14,7 +14,7 @@ from typing import Any
 import yaml
 
 import checker
-from checker.reportmodel import Generated
+from checker.outputs.reportmodel import Generated
 
 ROOT = Path(__file__).resolve().parents[2]
 POLICIES = ROOT / "policies"

@@ -10,11 +10,11 @@ from pathlib import Path
 import pytest
 
 import checker
-from checker import cli
-from checker.baseline import write_baseline
-from checker.cli_report import add_parser, cmd_report, command_line
-from checker.htmlreport import render_html_report
-from checker.report import RenderOptions, render
+from checker.cli import app as cli
+from checker.cli.report import add_parser, cmd_report, command_line
+from checker.outputs import RenderOptions, render
+from checker.outputs.html import render_html_report
+from checker.results.baseline import write_baseline
 
 from .data import GENERATED, POLICIES, catalogue_records, result_of
 
@@ -152,7 +152,7 @@ def test_errors_exit_2_with_a_message(argv: tuple[str, ...], env: dict[str, str]
     assert message in stderr, stderr
 
 
-WIRING = ("report", "checker.cli_report", "add_parser", "cmd_report")
+WIRING = ("report", "checker.cli.report", "add_parser", "cmd_report")
 
 
 def test_through_the_checker_command(export: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

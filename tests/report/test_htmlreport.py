@@ -22,10 +22,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import checker
-import checker.htmlreport as htmlreport
-from checker.htmlreport import embed_json, render_html, render_html_report, table_data, visible_json
-from checker.report import RENDERERS, RenderOptions
-from checker.reportmodel import build_model, visible
+import checker.outputs.html as htmlreport
+from checker.outputs import RENDERERS, RenderOptions
+from checker.outputs.html import embed_json, render_html, render_html_report, table_data, visible_json
+from checker.outputs.reportmodel import build_model, visible
 
 from .data import COMMAND, GENERATED, HOSTILE, ROOT, catalogue_doc, catalogue_records, hostile_doc, result_of
 
@@ -103,7 +103,7 @@ def test_the_same_result_gives_the_same_bytes(doc: dict[str, Any], page: str) ->
     assert render_html_report(catalogue_doc(), command=COMMAND, generated=GENERATED) == page
     # and in other processes, whatever the hash seed, with the time from SOURCE_DATE_EPOCH
     script = ("import sys; from tests.report.data import catalogue_doc, COMMAND; "
-              "from checker.htmlreport import render_html_report; "
+              "from checker.outputs.html import render_html_report; "
               "sys.stdout.buffer.write(render_html_report(catalogue_doc(), command=COMMAND).encode())")
     outputs = set()
     for seed in ("1", "2"):

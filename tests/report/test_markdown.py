@@ -13,10 +13,9 @@ from hypothesis import strategies as st
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
-from checker import markdown
-from checker.markdown import code, render_markdown, render_markdown_report, text
-from checker.report import RENDERERS, RenderOptions
-from checker.reportmodel import visible
+from checker.outputs import RENDERERS, RenderOptions, markdown
+from checker.outputs.markdown import code, render_markdown, render_markdown_report, text
+from checker.outputs.reportmodel import visible
 
 from .data import COMMAND, GENERATED, HOSTILE, catalogue_doc, catalogue_records, hostile_records, result_of
 

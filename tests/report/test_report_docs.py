@@ -8,7 +8,7 @@ import shlex
 
 import pytest
 
-from checker.cli_report import add_parser
+from checker.cli.report import add_parser
 
 from .data import ROOT
 

@@ -9,12 +9,10 @@ from typing import Any
 
 import pytest
 
-from checker.baseline import Baseline
-from checker.errors import CheckerError
-from checker.gating import triage
-from checker.report import RenderOptions, render
-from checker.reportlabels import LABELS
-from checker.reportmodel import (
+from checker.language.errors import CheckerError
+from checker.outputs import RenderOptions, render
+from checker.outputs.reportlabels import LABELS
+from checker.outputs.reportmodel import (
     OUTCOMES,
     SEVERITY_ORDER,
     Generated,
@@ -24,6 +22,8 @@ from checker.reportmodel import (
     status_of,
     visible,
 )
+from checker.results.baseline import Baseline
+from checker.results.gating import triage
 
 from .data import GENERATED, catalogue_doc, result_of
 

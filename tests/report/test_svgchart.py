@@ -7,8 +7,8 @@ from datetime import date, timedelta
 
 import pytest
 
-from checker.reportmodel import Week
-from checker.svgchart import BOTTOM, HEIGHT, TOP, bar_svg, nice_step, weekly_chart_svg
+from checker.outputs.reportmodel import Week
+from checker.outputs.svgchart import BOTTOM, HEIGHT, TOP, bar_svg, nice_step, weekly_chart_svg
 
 NAMES = {"critical": "Critical", "high": "High", "medium": "Medium", "low": "Low", "info": "Info"}
 

@@ -7,9 +7,9 @@ from pathlib import Path
 from typing import Any
 
 import checker
-from checker.loader import PolicySet
-from checker.result import CheckResult
-from checker.sql import check_duckdb
+from checker.engines.duckdb import check_duckdb
+from checker.language.loader import PolicySet
+from checker.results.result import CheckResult
 from tests.differential import (
     VERSIONED_INVALID,
     VERSIONED_PARAMS,

@@ -94,7 +94,7 @@ def test_files_python_must_read_whole(catalogue: checker.PolicySet, tmp_path: Pa
 def test_every_record_is_accounted_for(catalogue: checker.PolicySet, tmp_path: Path) -> None:
     path = tmp_path / "events.jsonl"
     path.write_text("\n".join(AWKWARD_LINES) + "\n", encoding="utf-8")
-    duck = checker.sql.check_duckdb(catalogue, [path])
+    duck = checker.engines.duckdb.check_duckdb(catalogue, [path])
     totals = duck.batch.totals()
     assert totals["read"] == totals["accepted"] + totals["duplicates"] + totals["rejected"]
     assert totals["read"] == len([x for x in AWKWARD_LINES if x.strip()])

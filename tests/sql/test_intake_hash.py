@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 import checker
-from checker.sql import intake
+from checker.engines.duckdb import intake
 
 from .differential import assert_same, run_both
 

@@ -11,12 +11,12 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from checker.events import Intake
-from checker.inputs import expand, read_file, settings_for
-from checker.sql import intake
-from checker.sql.duckdb_engine import connect, macro_texts
-from checker.sql.sqlbuild import sql
-from checker.sql.timesql import zone_table
+from checker.engines.duckdb import intake
+from checker.engines.duckdb.engine import connect, macro_texts
+from checker.engines.duckdb.sqlbuild import sql
+from checker.engines.duckdb.timesql import zone_table
+from checker.inputs.events import Intake
+from checker.inputs.files import expand, read_file, settings_for
 
 GOOD = {"platform": "aliexpress", "seller_id": "s1", "action": "affiliate.joined"}
 LINES = 300_000  # about 35 MB: several pieces of the file are read at the same time

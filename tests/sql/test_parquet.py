@@ -19,10 +19,10 @@ import pyarrow.parquet as pq
 import pytest
 
 import checker
+from checker.engines.duckdb import intake
+from checker.engines.duckdb.engine import connect, macro_texts
+from checker.engines.duckdb.timesql import zone_table
 from checker.generator import generate
-from checker.sql import intake
-from checker.sql.duckdb_engine import connect, macro_texts
-from checker.sql.timesql import zone_table
 
 from .differential import assert_same, run_both
 

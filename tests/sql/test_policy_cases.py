@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 
 import checker
-from checker.sql import check_duckdb, duckdb_engine
+from checker.engines.duckdb import check_duckdb
+from checker.engines.duckdb import engine as duckdb_engine
 from tests.conftest import FIXTURES, POLICIES
 
 from .differential import (
@@ -65,7 +66,7 @@ def test_versions_are_judged_with_their_own_parameters(custom: checker.PolicySet
     """Two versions with their own defaults, every case of the rule in one input: the same outcomes,
     messages and per-version ``params`` in SQL and, for rules DuckDB hands back, in Python."""
     if in_python:
-        monkeypatch.setattr(duckdb_engine._Run, "rule",
+        monkeypatch.setattr(duckdb_engine.DuckdbRun, "rule",
                             lambda run, versions, plans: run.python_rule(versions, None))
     path = write_jsonl(tmp_path / "events.jsonl",
                        one_input(c for c in CUSTOM_CASES if c.rule_id == VERSIONED_RULE and not c.params))

@@ -16,11 +16,11 @@ from typing import Any
 import pytest
 
 import checker
+from checker.engines.duckdb import check_duckdb, findings
+from checker.engines.duckdb.results import SqlOutcomeStore
+from checker.engines.spill import SpilledFindings
 from checker.generator import generate
-from checker.result import CheckResult
-from checker.spill import SpilledFindings
-from checker.sql import check_duckdb, findings
-from checker.sql.results import SqlOutcomeStore
+from checker.results.result import CheckResult
 from tests.conftest import POLICIES
 
 from .differential import one_input, outcome_key, policy_cases, write_jsonl

@@ -8,12 +8,12 @@ from datetime import UTC, datetime
 import duckdb
 import pytest
 
-from checker.durations import add_calendar, parse_duration
-from checker.sql.duckdb_engine import macro_texts
-from checker.sql.sqlbuild import col, sql, tmpl
-from checker.sql.timesql import add_calendar as sql_add_calendar
-from checker.sql.timesql import local_day_number, parse_text, zone_table
-from checker.times import local_date, parse_timestamp, zone
+from checker.engines.duckdb.engine import macro_texts
+from checker.engines.duckdb.sqlbuild import col, sql, tmpl
+from checker.engines.duckdb.timesql import add_calendar as sql_add_calendar
+from checker.engines.duckdb.timesql import local_day_number, parse_text, zone_table
+from checker.language.durations import add_calendar, parse_duration
+from checker.language.times import local_date, parse_timestamp, zone
 
 ZONES = ["Asia/Shanghai", "America/New_York", "Europe/London", "Australia/Lord_Howe", "UTC"]
 

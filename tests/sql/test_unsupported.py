@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 
 import checker
-from checker.errors import CheckerError
-from checker.sql import check_duckdb, choose_engine, unsupported
-from checker.sql.compile import compile_policy
+from checker.engines.duckdb import check_duckdb, choose_engine, unsupported
+from checker.engines.duckdb.compile import compile_policy
+from checker.language.errors import CheckerError
 
 POLICY = """\
 id: demo.rule

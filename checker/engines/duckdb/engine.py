@@ -1,0 +1,327 @@
+"""The DuckDB engine: policies compiled to SQL over the input files, same findings as Python.
+
+:func:`check_duckdb` reads the inputs with :mod:`checker.engines.duckdb.intake`, runs
+each policy version's plan (:mod:`checker.engines.duckdb.compile`), and returns a
+:class:`~checker.results.result.CheckResult` (:class:`SqlCheckResult`) that every
+renderer takes unchanged. The reference engine stays the judge of what SQL
+cannot reproduce exactly:
+
+* a trigger whose decision row is *hard* (see :mod:`checker.engines.duckdb.values`) is
+  judged by :func:`checker.engines.reference.engine.evaluate` over the events of its
+  correlation key — lookups never leave a key, so this is the same decision;
+* a rule reading an event DuckDB cannot hold faithfully (NaN, lone
+  surrogates, integers beyond 64 bits), or whose correlation key is not
+  exactly computable for some event, is judged whole by the reference engine.
+
+DuckDB runs with a memory limit and a spill directory, so inputs larger than
+memory spill to disk instead of failing.
+"""
+
+from __future__ import annotations
+
+import atexit
+import os
+import shutil
+import tempfile
+import weakref
+from collections import Counter, defaultdict
+from collections.abc import Mapping, Sequence
+from functools import lru_cache
+from typing import Any
+
+import duckdb
+
+from ...inputs.events import Event, EventBatch
+from ...language.errors import CheckerError, Location, Problem
+from ...language.loader import PolicySet
+from ...language.policy import Policy
+from ...language.times import DEFAULT_TIMEZONE, parse_instant, zone
+from ...results.outcomes import Kind, Outcome
+from ...results.result import CheckResult
+from ..reference.engine import evaluate, resolve_params
+from ..spill import SpilledFindings
+from .compile import Plan, compile_policy
+from .findings import spill_findings
+from .intake import IntakeResult, load_events
+from .jmes import UnsupportedConstruct
+from .render import Selected, build, fetch_events, ids_table, not_applicable, read_needed, select
+from .results import SqlCheckResult, SqlEventBatch, SqlOutcomeStore
+from .sqlbuild import sql
+from .timesql import Zone, macros, zone_table
+
+#: DuckDB settings: bounded memory, spilling to a temporary directory
+MEMORY_LIMIT = os.environ.get("CHECKER_DUCKDB_MEMORY", "1GB")
+
+
+@lru_cache(maxsize=1)
+def _spill_directory() -> str:
+    """One directory for this process's spilled data, removed when the process ends."""
+    path = tempfile.mkdtemp(prefix="checker-duckdb-")
+    atexit.register(shutil.rmtree, path, ignore_errors=True)
+    return path
+
+
+def connect() -> duckdb.DuckDBPyConnection:
+    """An in-memory DuckDB with bounded memory that spills to a temporary directory."""
+    con = duckdb.connect(":memory:")
+    spill = _spill_directory()
+    con.execute("SET enable_progress_bar = false")
+    con.execute("SET preserve_insertion_order = true")
+    con.execute("SET memory_limit = ?", [MEMORY_LIMIT])
+    con.execute("SET temp_directory = ?", [spill])
+    return con
+
+
+@lru_cache(maxsize=64)
+def macro_texts(zones: tuple[Zone, ...]) -> tuple[str, ...]:
+    """SQL of the time macros for ``zones`` (generated once per zone set)."""
+    return tuple(sql(m) for m in macros(list(zones)))
+
+
+def read_keys(plans: Sequence[Plan]) -> list[str]:
+    """The object keys below the top level that some rule reads (for the intake's fast path)."""
+    keys: set[str] = {"type", "id"}
+    for plan in plans:
+        for path in plan.paths.paths:
+            keys.update(path[1:])
+    return sorted(keys)
+
+
+def _problem(policy: Policy, exc: UnsupportedConstruct) -> Problem:
+    return Problem(Location(policy.file or policy.id), "unsupported-sql",
+                   f"{policy.id} {policy.version} cannot run on the duckdb engine: "
+                   f"{exc.construct} is not supported{f' ({exc.where})' if exc.where else ''}")
+
+
+def unsupported(policy: Policy, params: Mapping[str, Any] | None = None) -> list[Problem]:
+    """Why ``policy`` cannot run on DuckDB (empty when it can)."""
+    try:
+        compile_policy(policy, "v", params=dict(params if params is not None else policy.defaults()),
+                       input_tz=DEFAULT_TIMEZONE)
+    except UnsupportedConstruct as exc:
+        return [_problem(policy, exc)]
+    return []
+
+
+def check_duckdb(policy_set: PolicySet, paths: Sequence[str | os.PathLike[str]], *,
+                 as_of: int | str | None = None, params: Mapping[str, Mapping[str, Any]] | None = None,
+                 timezone: str = DEFAULT_TIMEZONE) -> CheckResult:
+    """Run ``policy_set`` over JSON Lines ``paths`` on DuckDB; the same outcomes as
+    :func:`checker.api.check`."""
+    if policy_set.problems:
+        raise CheckerError(policy_set.problems)
+    reported = resolve_params(policy_set.policies, params)  # bad overrides fail first
+    runnable = [p for p in policy_set.policies if p.status != "disabled"]
+    resolved = resolve_params(runnable, params)  # by (rule id, version): each version its own
+    plans: dict[int, Plan] = {}
+    problems = []
+    for i, p in enumerate(runnable):
+        try:
+            plans[id(p)] = compile_policy(p, str(i), params=resolved[(p.id, p.version)], input_tz=timezone)
+        except UnsupportedConstruct as exc:
+            problems.append(_problem(p, exc))
+    if problems:
+        raise CheckerError(problems)
+    con = connect()
+    zones = [zone_table(timezone)] + [z for plan in plans.values() for z in plan.zones]
+    for statement in macro_texts(tuple(dict.fromkeys(zones))):
+        con.execute(statement)
+    read = list(dict.fromkeys(x for plan in plans.values() for x in plan.paths.paths))
+    intake = load_events(con, paths, timezone, read_keys(list(plans.values())), read)
+    instant = parse_instant(as_of, zone(timezone)) if isinstance(as_of, str) else as_of
+    used_as_of = instant if instant is not None else (intake.latest if intake.latest is not None else 0)
+    con.execute("SET VARIABLE ck_as_of = CAST(? AS BIGINT)", [int(used_as_of)])
+    run = DuckdbRun(con, intake, used_as_of, resolved, params or {}, timezone, read)
+    by_id: dict[str, list[Policy]] = defaultdict(list)
+    for p in runnable:
+        by_id[p.id].append(p)
+    for rule_id in sorted(by_id):
+        run.rule(by_id[rule_id], [plans[id(p)] for p in by_id[rule_id]])
+    run.finish()
+    batch = SqlEventBatch((), intake.inputs, intake.rejected, timezone, intake.actions, intake.latest,
+                          count_after=lambda t: int(con.execute(
+                              "SELECT count(*) FROM ev WHERE ts > ?", [t]).fetchone()[0]))
+    return SqlCheckResult(used_as_of, run.store, policy_set.policies, policy_set.pack, batch, reported)
+
+
+class DuckdbRun:
+    """One check on DuckDB: plans run rule by rule, outcomes gathered in a store."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, intake: IntakeResult, as_of: int,
+                 params: Mapping[tuple[str, str], dict[str, Any]],
+                 overrides: Mapping[str, Mapping[str, Any]], timezone: str,
+                 paths: list[tuple[str, ...]]) -> None:
+        self.paths = paths
+        self.con = con
+        self.intake = intake
+        self.as_of = as_of
+        self.params = params  # each version's values, by (rule id, version)
+        self.overrides = overrides  # the run's, by rule id (for the rules judged in Python)
+        self.timezone = timezone
+        self.store = SqlOutcomeStore(self)
+        # events read for outcomes, by id: rules share evidence, read and parsed once
+        self.events: dict[str, Event] = {}
+        self.plans: list[Plan] = []  # the plans decided in SQL, in the store's order
+        # per selection (``where``): the rows of the plans not built yet, their events read
+        self._selected: dict[str, dict[str, Selected]] = {}
+        # not-applicable triggers per rule (plans, [(eid, versions)]), built at the end (finish)
+        self._na: list[tuple[list[Plan], list[tuple[str, list[int]]]]] = []
+
+    def rule(self, versions: list[Policy], plans: list[Plan]) -> None:
+        """Decide every trigger of one rule id (each by the version in effect at its time)."""
+        reads = {(p.platform, a) for p in versions for a in p.actions}
+        if reads & self.intake.exotic_actions:
+            self.python_rule(versions, None)
+            return
+        for plan in plans:
+            self.con.execute(plan.base_sql(self.paths))
+        if any(_scalar(self.con, f'SELECT bool_or(kh) FROM "{plan.base_table}"') for plan in plans):
+            self.python_rule(versions, None)
+            return
+        if len(plans) > 1:
+            self._select_versions(plans)
+        for plan in plans:
+            for text in plan.statements.values():
+                self.con.execute(text)
+        self.store.add_rule(versions, plans)
+        self.plans.extend(plans)
+        # not applicable: triggers by action and where, in no version's effective window
+        self._not_applicable(plans)
+        hard = self._hard(plans)
+        if hard:
+            self.python_rule(versions, (plans, hard))
+
+    def _select_versions(self, plans: list[Plan]) -> None:
+        """With several versions, each trigger is judged by the first one in effect."""
+        union = " UNION ALL ".join(
+            f'SELECT eid, {i} AS v, tw AND eff AS ok FROM "{plan.base_table}" WHERE tw'
+            for i, plan in enumerate(plans))
+        self.con.execute("CREATE OR REPLACE TEMP TABLE sel AS SELECT eid, min(v) FILTER (WHERE ok) AS chosen "
+                         f"FROM ({union}) GROUP BY eid")
+        for i, plan in enumerate(plans):
+            self.con.execute(f'UPDATE "{plan.base_table}" SET trig = coalesce(eid IN '
+                             f"(SELECT eid FROM sel WHERE chosen = {int(i)}), false)")
+
+    def _not_applicable(self, plans: list[Plan]) -> None:
+        """Note the rule's triggers that no version's effective window holds; their outcomes are
+        built by :meth:`finish`, with the events of every rule read in one pass."""
+        union = " UNION ALL ".join(
+            f'SELECT eid, {i} AS v, tw, tw AND eff AS ok, th FROM "{plan.base_table}" WHERE tw OR th'
+            for i, plan in enumerate(plans))
+        self.con.execute(
+            f"CREATE OR REPLACE TEMP TABLE na_ids AS SELECT eid, list(v ORDER BY v) FILTER (WHERE tw) AS vs "
+            f"FROM ({union}) GROUP BY eid HAVING NOT bool_or(ok) AND NOT bool_or(th)")
+        rows = self.con.execute("SELECT eid, vs FROM na_ids").fetchall()
+        if rows:
+            if not self._na:
+                ids_table(self.con, "na_all", ())
+            self.con.execute("INSERT INTO na_all SELECT eid FROM na_ids")
+            self._na.append((plans, rows))
+
+    def finish(self) -> None:
+        """Build the not-applicable outcomes noted rule by rule."""
+        if not self._na:
+            return
+        events = fetch_events(self.con, "na_all", self.intake.files)
+        self.con.execute("DROP TABLE na_all")
+        out = []
+        for plans, rows in self._na:
+            for eid, versions in rows:
+                triggered = [plans[v].policy for v in versions]
+                out.append(not_applicable(_nearest(triggered, events[eid].epoch), events[eid]))
+        self._na = []
+        self.store.add_outcomes(out)
+
+    def _hard(self, plans: list[Plan]) -> dict[int, list[str]]:
+        hard: dict[int, list[str]] = {}
+        for i, plan in enumerate(plans):
+            rows = self.con.execute(f'SELECT eid FROM "dec_{plan.tag}" WHERE hard').fetchall()
+            if rows:
+                hard[i] = [r[0] for r in rows]
+        return hard
+
+    def python_rule(self, versions: list[Policy],
+                    subset: tuple[list[Plan], dict[int, list[str]]] | None) -> None:
+        """Judge a rule with the reference engine: whole, or only the hard triggers of ``subset``
+        over the events of their correlation keys."""
+        reads = sorted({(p.platform, a) for p in versions for a in p.actions})
+        if subset is None:
+            ids_table(self.con, "py_ids", ())
+            self.con.execute(
+                "INSERT INTO py_ids SELECT eid FROM ev WHERE list_contains(?, platform || chr(31) || action)",
+                [[f"{pf}\x1f{a}" for pf, a in reads]])
+            only: set[str] | None = None
+        else:
+            plans, hard = subset
+            only = {e for ids in hard.values() for e in ids}
+            ids_table(self.con, "hard_ids", sorted(only))
+            parts = []
+            for plan in plans:
+                keys = " AND ".join(f'b."k{j + 1}" = h."k{j + 1}"' for j in range(plan.keys)) or "true"
+                hard_rows = f'SELECT * FROM "{plan.base_table}" x SEMI JOIN hard_ids USING (eid)'
+                parts.append(f'SELECT b.eid FROM "{plan.base_table}" b SEMI JOIN ({hard_rows}) h ON {keys}')
+            union = " UNION ALL ".join(parts)
+            self.con.execute(f"CREATE OR REPLACE TEMP TABLE py_ids AS SELECT DISTINCT eid FROM ({union})")
+        events = fetch_events(self.con, "py_ids", self.intake.files)
+        exotic = [e for e in self.intake.exotic_events.values() if (e.platform, e.action) in set(reads)]
+        for e in exotic:
+            events[e.event_id] = e
+        batch = EventBatch(tuple(sorted(events.values(), key=lambda e: e.sort_key)), (), (), self.timezone,
+                           Counter(), None)
+        rule_id = versions[0].id
+        own = {rule_id: self.overrides[rule_id]} if rule_id in self.overrides else None
+        _, outcomes = evaluate(versions, batch, as_of=self.as_of, params=own)
+        if only is not None:
+            outcomes = [o for o in outcomes if o.event_id in only]
+        self.store.add_outcomes(outcomes)
+
+    def spill_findings(self, extra: Sequence[Outcome]) -> SpilledFindings:
+        """The violations of every plan decided in SQL, plus ``extra`` (decided outside SQL), built
+        a chunk at a time into sorted runs on disk (:mod:`checker.engines.duckdb.findings`), removed with the
+        sequence."""
+        directory = tempfile.mkdtemp(prefix="findings-", dir=_spill_directory())
+        try:
+            found = spill_findings(self.con, self.plans, self.intake.files, extra, directory,
+                                   as_of=self.as_of, params=self.params, input_tz=self.timezone)
+        except BaseException:
+            shutil.rmtree(directory, ignore_errors=True)
+            raise
+        weakref.finalize(found, shutil.rmtree, directory, True)
+        return found
+
+    def materialise(self, plan: Plan, where: str) -> list[Outcome]:
+        """Outcomes of the decision rows selected by ``where`` (non-hard).
+
+        The store asks plan by plan; on the first plan of a selection the rows of every plan are
+        selected and all the events they need read in one pass over the event table, instead of
+        one pass per plan."""
+        pending = self._selected.get(where)
+        if pending is None or plan.tag not in pending:
+            chosen = [select(self.con, p, where) for p in self.plans]
+            read_needed(self.con, chosen, self.intake.files, self.events)
+            pending = self._selected[where] = {s.plan.tag: s for s in chosen}
+            if plan.tag not in pending:  # not one of the store's plans: on its own
+                chosen = [select(self.con, plan, where)]
+                read_needed(self.con, chosen, self.intake.files, self.events)
+                pending[plan.tag] = chosen[0]
+        selected = pending.pop(plan.tag)
+        if not pending:
+            del self._selected[where]
+        return build(selected, self.events, as_of=self.as_of,
+                     params=self.params[(plan.policy.id, plan.policy.version)], input_tz=self.timezone)
+
+
+def _scalar(con: duckdb.DuckDBPyConnection, query: str) -> Any:
+    row = con.execute(query).fetchone()
+    return row[0] if row else None
+
+
+def _nearest(versions: Sequence[Policy], epoch: int) -> Policy:
+    """As ``engine._nearest``: the latest version begun before ``epoch``, else the earliest."""
+    started = [p for p in versions if p.effective_from is None or p.effective_from <= epoch]
+    if started:
+        return max(started, key=lambda p: p.effective_from or -(2**63))
+    return min(versions, key=lambda p: p.effective_from or -(2**63))
+
+
+__all__ = ["Kind", "check_duckdb", "connect", "unsupported"]

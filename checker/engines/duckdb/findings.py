@@ -1,0 +1,210 @@
+"""The DuckDB engine's findings, built a chunk at a time and kept on disk.
+
+At export scale the violations and the parsed records of their evidence,
+all held at once as Python objects, were most of the DuckDB engine's memory
+(3.4 GB at ten million events, DuckDB itself being capped at 1 GB). Here no
+step holds more than one chunk of them:
+
+1. the non-hard violation rows of every plan are numbered into chunks of at
+   most :data:`FINDINGS_CHUNK` rows, across plans (``fv_<tag>``, column
+   ``chunk__``); their counting windows are joined once (``fp_<tag>``); and
+   the events every chunk needs are listed (``fneed``: chunk, id, and where
+   the intake read the event);
+2. each input file is read once more, by the reader that numbered its lines
+   at intake, joined with the lines needed (DuckDB builds the join on the
+   needed lines, never on the file); the rows stream into Python and go, with
+   their text, to one spill file per chunk (:class:`~checker.engines.spill.Spill`),
+   so neither DuckDB nor Python ever holds every evidence line;
+3. chunk by chunk, the evidence is parsed and checked (an input that changed
+   since intake is an ``input-changed`` error), the outcomes are built by
+   :func:`~checker.engines.duckdb.render.build` exactly as before, and written as
+   finding rows to one sorted run each (:class:`~checker.engines.spill.SpilledFindings`),
+   merged in result order whenever the findings are read.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import duckdb
+
+from ...inputs.events import Event
+from ...language.errors import CheckerError, Location, Problem
+from ...results.outcomes import Outcome
+from ..spill import Spill, SpilledFindings, event_row, finding_row
+from .compile import Plan
+from .intake import line_reader
+from .render import Selected, bound_queries, build, input_changed, read_event, window_queries
+from .sqlbuild import lit, sql, tmpl
+
+#: violation rows built into findings at a time: bounds the outcomes and parsed evidence records
+#: alive at once (each chunk becomes one sorted run on disk)
+FINDINGS_CHUNK = 10_000
+_FETCH = 4096  # rows fetched from DuckDB at a time while evidence lines stream in
+
+# for the one statement joining a file with the lines needed: DuckDB estimates a file read line by
+# line at a few dozen rows and so would build its hash table on the file (gigabytes of text); with
+# these optimizers off, the build side is the one written on the right, the needed lines
+_JOIN_AS_WRITTEN = "join_order,build_side_probe_side"
+
+
+@dataclass(frozen=True)
+class _Chunked:
+    """The plans with violation rows to build: (plan, its first chunk, its number of chunks)."""
+
+    plans: list[tuple[Plan, int, int]]
+
+    @property
+    def count(self) -> int:
+        return sum(n for _, _, n in self.plans)
+
+
+def spill_findings(con: duckdb.DuckDBPyConnection, plans: Sequence[Plan], files: Mapping[int, str],
+                   extra: Sequence[Outcome], directory: str, *, as_of: int,
+                   params: Mapping[tuple[str, str], Mapping[str, Any]], input_tz: str) -> SpilledFindings:
+    """The violations of ``plans`` (non-hard rows of their decision tables) plus ``extra`` (decided
+    outside SQL), written to sorted runs under ``directory`` and merged in result order when read.
+
+    ``files`` are the intake's line-read files (:attr:`~checker.engines.duckdb.intake.IntakeResult.files`).
+    The tables made on the way are dropped; the caller owns ``directory``."""
+    size = FINDINGS_CHUNK
+    chunked = _number(con, plans, size)
+    evidence = Spill(directory, "evidence", max(chunked.count, 1))
+    try:
+        _route_evidence(con, files, evidence)
+        # one run per chunk at most, and ``extra`` one more
+        spilled = SpilledFindings(Spill(directory, "findings", chunked.count + 1))
+        if extra:
+            spilled.add_run(0, sorted(map(finding_row, extra), key=_row_order))
+        buffer: list[tuple[Any, ...]] = []
+        for rows in _build_chunks(con, chunked, evidence, files, as_of=as_of, params=params,
+                                  input_tz=input_tz):
+            buffer.extend(rows)
+            if len(buffer) >= size:
+                spilled.add_run(len(spilled.runs), sorted(buffer, key=_row_order))
+                buffer = []
+        if buffer:
+            spilled.add_run(len(spilled.runs), sorted(buffer, key=_row_order))
+    finally:
+        for path in evidence.paths:
+            if os.path.exists(path):
+                os.remove(path)
+        for table in ("fneed", *(f"{p}_{plan.tag}" for plan, _, _ in chunked.plans for p in ("fv", "fp"))):
+            con.execute(f'DROP TABLE IF EXISTS "{table}"')
+    return spilled
+
+
+def _number(con: duckdb.DuckDBPyConnection, plans: Sequence[Plan], size: int) -> _Chunked:
+    """Number the violation rows of ``plans`` into chunks and list what each chunk needs (``fneed``)."""
+    chosen: list[tuple[Plan, int, int]] = []
+    needs: list[str] = []
+    first = 0
+    for plan in plans:
+        fv, fp = f"fv_{plan.tag}", f"fp_{plan.tag}"
+        # which chunk a row falls in does not matter: every chunk is sorted before it is written
+        con.execute(f'CREATE OR REPLACE TEMP TABLE "{fv}" AS SELECT *, {int(first)} + '
+                    f'(row_number() OVER () - 1) // {int(size)} AS chunk__ FROM "dec_{plan.tag}" '
+                    "WHERE NOT hard AND kind = 'violation'")
+        n = int(con.execute(f'SELECT count(*) FROM "{fv}"').fetchone()[0])  # type: ignore[index]
+        if not n:
+            con.execute(f'DROP TABLE "{fv}"')
+            continue
+        chunks = (n + size - 1) // size
+        chosen.append((plan, first, chunks))
+        first += chunks
+        # every event to read: triggers, bound events, and the events counted or summed
+        needs.extend(bound_queries(plan, fv, carry=("chunk__",)))
+        windows = window_queries(plan, fv, carry=("chunk__",))
+        if windows:
+            con.execute(f'CREATE OR REPLACE TEMP TABLE "{fp}" AS {" UNION ALL ".join(windows)}')
+            needs.append(f'SELECT chunk__, eid FROM "{fp}"')
+    con.execute("CREATE OR REPLACE TEMP TABLE fneed (gi BIGINT, eid VARCHAR, ts BIGINT, platform VARCHAR, "
+                "seller_id VARCHAR, action VARCHAR, rec VARCHAR, fi INTEGER, line BIGINT)")
+    if needs:
+        con.execute("INSERT INTO fneed SELECT n.chunk__, e.eid, e.ts, e.platform, e.seller_id, e.action, "
+                    f'e.rec, e.fi, e.line FROM (SELECT DISTINCT * FROM ({" UNION ALL ".join(needs)})) n '
+                    "JOIN ev e ON e.eid = n.eid WHERE NOT e.exotic")
+    return _Chunked(chosen)
+
+
+def _route_evidence(con: duckdb.DuckDBPyConnection, files: Mapping[int, str], evidence: Spill) -> None:
+    """Put every needed event, with its JSON text, in the spill part of each chunk that needs it."""
+    columns = "n.gi, n.eid, n.ts, n.platform, n.seller_id, n.action, n.fi, n.line"
+    # events the Python intake accepted carry their record's text in ``ev``
+    _stream(con.execute(f"SELECT {columns}, n.rec FROM fneed n WHERE n.rec IS NOT NULL"), evidence)
+    for (fi,) in con.execute("SELECT DISTINCT fi FROM fneed WHERE rec IS NULL ORDER BY fi").fetchall():
+        query = tmpl(f"SELECT {columns}, l.text FROM ({{r}}) l JOIN "
+                     "(SELECT * FROM fneed WHERE rec IS NULL AND fi = {fi}) n ON l.line = n.line",
+                     r=line_reader(files[fi]), fi=lit(fi))
+        con.execute("SET disabled_optimizers = ?", [_JOIN_AS_WRITTEN])
+        try:
+            _stream(con.execute(sql(query)), evidence)
+        except duckdb.Error as exc:
+            raise CheckerError([Problem(Location(files[fi]), "unreadable-file",
+                                        f"cannot read the evidence again: {exc}")]) from exc
+        finally:
+            con.execute("RESET disabled_optimizers")
+    evidence.close()
+
+
+def _stream(cur: duckdb.DuckDBPyConnection, evidence: Spill) -> None:
+    while rows := cur.fetchmany(_FETCH):
+        for gi, *row in rows:
+            evidence.add(gi, row)
+
+
+def _build_chunks(con: duckdb.DuckDBPyConnection, chunked: _Chunked, evidence: Spill,
+                  files: Mapping[int, str], *, as_of: int,
+                  params: Mapping[tuple[str, str], Mapping[str, Any]],
+                  input_tz: str) -> Iterator[list[tuple[Any, ...]]]:
+    """The finding rows of each chunk, one chunk at a time; each plan's tables are dropped once
+    its chunks are built."""
+    for plan, first, n in chunked.plans:
+        fv, fp = f"fv_{plan.tag}", f"fp_{plan.tag}"
+        names = [lk.binding.name for lk in plan.lookups if lk.binding.kind in ("count", "sum")]
+        for gi in range(first, first + n):
+            # literal chunk numbers (not parameters): filters on constants prune row groups
+            cur = con.execute(f'SELECT * EXCLUDE (chunk__) FROM "{fv}" WHERE chunk__ = {int(gi)}')
+            columns = [d[0] for d in cur.description]
+            rows = cur.fetchall()
+            counted: dict[str, dict[str, list[str]]] = {name: {} for name in names}
+            if names:
+                for w, trig, eid in con.execute(
+                        f'SELECT w, trig, eid FROM "{fp}" WHERE chunk__ = {int(gi)}').fetchall():
+                    counted[names[w]].setdefault(trig, []).append(eid)
+            events, texts = _chunk_events(con, evidence, gi, files)
+            outcomes = build(Selected(plan, columns, rows, counted, ""), events, as_of=as_of,
+                             params=params[(plan.policy.id, plan.policy.version)], input_tz=input_tz)
+            event_rows = {eid: event_row(e, texts[eid]) for eid, e in events.items()}
+            yield [finding_row(o, event_rows) for o in outcomes]
+        con.execute(f'DROP TABLE "{fv}"')
+        con.execute(f'DROP TABLE IF EXISTS "{fp}"')
+
+
+def _chunk_events(con: duckdb.DuckDBPyConnection, evidence: Spill, gi: int,
+                  files: Mapping[int, str]) -> tuple[dict[str, Event], dict[str, str]]:
+    """The events (records parsed) and their JSON texts, by id, that chunk ``gi`` needs."""
+    events: dict[str, Event] = {}
+    texts: dict[str, str] = {}
+    for eid, ts, platform, seller_id, action, fi, line, text in evidence.read(gi):
+        events[eid] = read_event(eid, ts, platform, seller_id, action, text, files, fi, line)
+        texts[eid] = text
+    wanted = con.execute(f"SELECT count(*) FROM fneed WHERE gi = {int(gi)}").fetchone()
+    if wanted is not None and wanted[0] != len(events):
+        # a needed line the file no longer has (it was shortened since intake)
+        fi, line, eid = con.execute(
+            f"SELECT fi, line, eid FROM fneed WHERE gi = {int(gi)} AND NOT list_contains(?, eid) "
+            "ORDER BY fi, line LIMIT 1", [list(events)]).fetchone()  # type: ignore[misc]
+        raise input_changed(files, fi, line, eid)
+    return events, texts
+
+
+def _row_order(row: tuple[Any, ...]) -> tuple[Any, ...]:
+    """A :func:`~checker.engines.spill.finding_row` row's place in result order (``Outcome.sort_key``)."""
+    return (row[0], row[3], row[2], row[1])
+
+
+__all__ = ["FINDINGS_CHUNK", "spill_findings"]

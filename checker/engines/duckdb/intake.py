@@ -1,0 +1,568 @@
+"""Intake on DuckDB with the accept/reject decisions of :mod:`checker.inputs.events`, record for record.
+
+Every input line is either decided in SQL or handed to the Python intake
+(:class:`checker.inputs.events.Intake`, the reference), never guessed:
+
+* SQL decides a line only on a *fast path* that provably implies what Python
+  does: the line is a JSON object that DuckDB and Python's ``json`` read the
+  same way (no trailing commas, NaN or Infinity, which DuckDB tolerates; no
+  key read by a rule given twice, where the two disagree on which wins), its
+  fields pass a stricter test than :func:`checker.inputs.events._fast_valid`, and its
+  timestamp is an integer epoch or the strict RFC 3339 form of
+  :func:`checker.engines.duckdb.timesql.parse_text`.
+* Every other line — blank lines, bad JSON or encoding, odd shapes, other
+  timestamp forms — goes to the project's reader (:func:`checker.inputs.readers.read_jsonl`)
+  and :class:`~checker.inputs.events.Intake` with its exact bytes, and so does every
+  version of an ``event_id`` seen with two different texts or also seen
+  among those lines: duplicates and conflicts are then decided by the same
+  code, in the same file and line order.
+* A Parquet file whose column types all read back exactly (:func:`_parquet_exact`:
+  text, booleans, doubles, 64-bit integers, and structs and lists of them) is
+  read by DuckDB too, a row for a line, each row as its JSON text.
+* A file DuckDB's line reader cannot split exactly like Python (carriage
+  returns, NUL or \\x01 bytes, invalid UTF-8, lines over 2 MB), a Parquet file
+  with other column types, and every other input (gzip, JSON arrays, CSV,
+  TSV) is read whole by the project's readers (:func:`checker.inputs.files.read_file`);
+  its records join the others in file and line order.
+
+The result is a temporary table ``ev`` of accepted events (one row per
+``event_id``, with its file and line, read again by :func:`read_lines` when a
+finding needs the record, and, in ``fx``, the JSON paths rules read, extracted
+once) and an :class:`~checker.inputs.events.EventBatch`-compatible account: per-file
+counts, rejections, action counts and the latest instant. No table holds every
+line's text (at ten million events that made DuckDB spill gigabytes): lines are
+classified as they are read, and only the text of lines Python decides, or of
+ids given more than once, is fetched. The classifying pass runs on every thread:
+its table stores a file's lines in their order, so a line's number is its row's place.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import os
+import re
+import tempfile
+import threading
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import duckdb
+from sqlglot import exp
+
+from ...inputs.events import Event, InputStats, Intake, Rejected
+from ...inputs.files import STDIN, expand, read_file, settings_for
+from ...inputs.readers import ReadOptions, format_for, read_jsonl
+from ...language.errors import CheckerError, Location, Problem
+from .sqlbuild import and_, case, col, fn, lit, sql, tmpl
+from .timesql import Zone, epoch_of_int, parse_stages, zone_table
+
+TOP_KEYS = ("event_id", "timestamp", "platform", "seller_id", "action", "subject", "actor", "data")
+_BAD_BYTES = (b"\r", b"\x00", b"\x01")
+#: at least one printable ASCII character: such a string is never all whitespace in Python
+_VISIBLE = "[!-~]"
+#: DuckDB function hashing a fast line's text: it only tells texts apart (equal hashes are checked
+#: on the texts), so a fast non-cryptographic one does; tests put a weak one in to force collisions
+_TEXT_HASH = "hash"
+
+
+def json_path(path: Sequence[str]) -> str:
+    """A DuckDB JSON path with every key quoted (keys with quotes or backslashes are refused
+    by the compiler before this is called)."""
+    return "$" + "".join(f'."{key}"' for key in path)
+
+
+@dataclass
+class _FileScan:
+    """What a background pass over one file's bytes found: its hash and awkward bytes."""
+
+    path: Path
+    sha256: str = ""
+    awkward: bool = False
+    compressed: bool = False
+    other_bom: bool = False
+    error: BaseException | None = None
+
+    def run(self) -> None:
+        try:
+            hasher = hashlib.sha256()
+            with open(self.path, "rb") as fh:
+                first = True
+                while chunk := fh.read(1 << 22):
+                    if first:
+                        self.compressed = chunk[:2] == b"\x1f\x8b"
+                        self.other_bom = chunk[:2] in (b"\xff\xfe", b"\xfe\xff")
+                        first = False
+                    hasher.update(chunk)
+                    if not self.awkward and any(b in chunk for b in _BAD_BYTES):
+                        self.awkward = True
+            self.sha256 = hasher.hexdigest()
+        except OSError as exc:  # reported when the file is read
+            self.error = exc
+
+
+@dataclass
+class IntakeResult:
+    """The account of an intake: what :class:`checker.inputs.events.EventBatch` carries but the events."""
+
+    inputs: tuple[InputStats, ...]
+    rejected: tuple[Rejected, ...]
+    actions: Counter[str]
+    latest: int | None
+    exotic_actions: frozenset[tuple[str, str]] = field(default_factory=frozenset)  # (platform, action)
+    exotic_events: dict[str, Event] = field(default_factory=dict)  # not representable in DuckDB
+    # the files DuckDB read line by line (by index), whose lines ``ev`` points at (see read_lines)
+    files: dict[int, str] = field(default_factory=dict)
+
+
+def _lines(path: str) -> exp.Expression:
+    """The lines of ``path`` as DuckDB's CSV reader splits them, in file order: one row per
+    ``\\n``-separated line, ``text`` NULL for an empty one, and no line number. Nothing in it
+    needs the order, so DuckDB may read it on every thread; rows inserted from it are stored in
+    that order (insertion order is preserved), so their ``rowid`` gives the line number (see
+    :func:`load_events`).
+
+    A Parquet file's "lines" are its rows, each as JSON text (``to_json``): read only when
+    :func:`_parquet_exact` holds, so that the text reads back (``json.loads``, NaN included) as
+    the record the project's reader gives; a row off the fast path is decided by Python from it."""
+    if format_for(path) == "parquet":
+        return tmpl("SELECT CAST(to_json(r) AS VARCHAR) AS text FROM read_parquet({p}) AS r", p=lit(path))
+    return tmpl(
+        "SELECT column0 AS text FROM read_csv({p}, "
+        "columns = {'column0': 'VARCHAR'}, delim = chr(1), quote = '', escape = '', header = false, "
+        "auto_detect = false, strict_mode = true, new_line = '\\n')",
+        p=lit(path),
+    )
+
+
+def line_reader(path: str) -> exp.Expression:
+    """``line``, ``text`` of every line of ``path``: numbered in one ordered pass, as Python counts
+    lines (1-based): the numbers :func:`load_events` takes from the rows' places."""
+    return tmpl("SELECT row_number() OVER () AS line, text FROM ({r})", r=_lines(path))
+
+
+def _re2_escape(text: str) -> str:
+    """``text`` as a literal in an RE2 pattern."""
+    return re.sub(r"([\\.^$|?*+()\[\]{}])", r"\\\1", text)
+
+
+def _classify(source: exp.Expression, z: Zone, read_keys: Sequence[str],
+              fields: Sequence[tuple[str, ...]] = ()) -> exp.Expression:
+    """The query that reads each line's fields and decides whether it is on the fast path:
+    one row per row of ``source`` (``fi``, ``text``), in its order, an empty line's too (not fast,
+    no text).
+
+    Built in layers (``SELECT *, new columns FROM previous``) so every field is
+    extracted once per line. Its rows keep only what the later steps need, never a fast
+    line's text (at export scale the text is most of the data, and a table holding it spilled
+    gigabytes): ``fx``, the ``fields`` rules read (as :func:`_extract` reads them, in the same
+    single parse), and ``h``, a 64-bit hash of the text that only ever *separates* two texts
+    (equal hashes are confirmed on the texts themselves, see :func:`load_events`). A line off
+    the fast path keeps its text, for Python.
+    """
+    paths = ["$.event_id", "$.timestamp", "$.platform", "$.seller_id", "$.action",
+             "$.subject", "$.subject.type", "$.subject.id", "$.actor", "$.data"]
+    names = ["eid", "ts", "pf", "sel", "act", "sub", "stype", "sid", "actor", "data"]
+    layer: exp.Expression = tmpl(
+        "SELECT fi, text, CASE WHEN json_valid(text) THEN json_extract(text, {p}) END AS j FROM ({src})",
+        p=exp.Array(expressions=[lit(p) for p in [*paths, *(json_path(f) for f in fields)]]), src=source)
+
+    def add(columns: Sequence[tuple[str, exp.Expression]]) -> None:
+        nonlocal layer
+        select = exp.select(exp.Star(), *[exp.alias_(e, n, quoted=True) for n, e in columns])
+        layer = select.from_(exp.Subquery(this=layer, alias=exp.TableAlias(this=exp.to_identifier("l"))))
+
+    extracted = []
+    for i, name in enumerate(names, start=1):
+        item = fn("list_extract", col("j"), lit(i))
+        if name in ("ts", "sid"):  # numbers: BIGINT, UBIGINT and DOUBLE must be told apart
+            kind = fn("json_type", item)
+        else:  # the first character of a JSON value says strings, objects and the rest apart
+            kind = tmpl("CASE WHEN {x} IS NULL THEN NULL ELSE CASE left(CAST({x} AS VARCHAR), 1) "
+                        "WHEN '\"' THEN 'VARCHAR' WHEN '{' THEN 'OBJECT' WHEN 'n' THEN 'NULL' "
+                        "ELSE 'OTHER' END END", x=item)
+        extracted.append(("t_" + name, kind))
+        extracted.append(("s_" + name, tmpl("{x} ->> '$'", x=item)))
+    add(extracted)
+    parsed = parse_stages(col("s_ts"), z, prefix="p_")
+    for stage in parsed.stages:
+        add(stage)
+
+    def t(name: str) -> exp.Expression:
+        return col("t_" + name)
+
+    def s(name: str) -> exp.Expression:
+        return col("s_" + name)
+
+    def visible(name: str) -> exp.Expression:
+        return and_(tmpl("{t} = 'VARCHAR'", t=t(name)), fn("regexp_matches", s(name), lit(_VISIBLE)))
+
+    text = col("text")
+    ts_int = tmpl("try_cast({x} AS BIGINT)", x=fn("list_extract", col("j"), lit(2)))
+    # a key read by a rule given twice (Python keeps the last value, DuckDB the first): one
+    # regular expression for all of them; a key name only ever matches itself, quoted
+    # regular expression for all of them; a key name only ever matches itself, quoted. A key
+    # written with an escape (\u0069d is id) is left to Python too.
+    names = dict.fromkeys([*TOP_KEYS, *read_keys])
+    twice = "|".join([*(f'"{_re2_escape(k)}"\\s*:.*"{_re2_escape(k)}"\\s*:' for k in names),
+                      '\\\\[^"]*"\\s*:'])
+    once = [tmpl("NOT regexp_matches({x}, {p})", x=text, p=lit(twice))]
+    fast = and_(
+        tmpl("starts_with({x}, '{') AND suffix({x}, '}')", x=text),
+        col("j").is_(exp.null()).not_(),
+        tmpl("NOT regexp_matches({x}, ',\\s*[\\]}]')", x=text),
+        tmpl("NOT contains({x}, 'NaN') AND NOT contains({x}, 'Infinity')", x=text),
+        *once,
+        visible("eid"), visible("pf"), visible("sel"), visible("act"),
+        fn("regexp_full_match", s("act"), lit(r"[a-z0-9_\-]*\.[a-z0-9_.\-]*")),
+        fn("regexp_full_match", s("pf"), lit(r"[a-z][a-z0-9_.\-]*")),
+        tmpl("({t} IN ('BIGINT', 'UBIGINT') AND abs({n}) < 9000000000000000) OR ({t} = 'VARCHAR' AND {f})",
+             t=t("ts"), n=ts_int, f=col("p_fast")),
+        tmpl("{s} IS NULL OR ({s} = 'OBJECT' AND {st} = 'VARCHAR' AND "
+             "{si} IN ('VARCHAR', 'BIGINT', 'UBIGINT'))",
+             s=t("sub"), st=t("stype"), si=t("sid")),
+        tmpl("{a} IS NULL OR {a} = 'VARCHAR'", a=t("actor")),
+        tmpl("{d} IS NULL OR {d} = 'OBJECT'", d=t("data")),
+    )
+    epoch = case(
+        (tmpl("{t} IN ('BIGINT', 'UBIGINT')", t=t("ts")), epoch_of_int(ts_int)),
+        (tmpl("{t} = 'VARCHAR'", t=t("ts")), col("p_epoch")),
+    )
+    add([("fast", fn("coalesce", fast, exp.false())), ("ep", epoch)])
+    # the same list json_extract(text, fields) gives (_extract), taken from the one parse
+    fx = (tmpl("list_slice(j, {a}, {b})", a=lit(len(paths) + 1), b=lit(len(paths) + len(fields)))
+          if fields else exp.cast(fn("list_value"), "JSON[]"))
+    return tmpl(
+        "SELECT fi, fast, CASE WHEN NOT fast THEN text END AS text, "
+        "CASE WHEN fast THEN {h} END AS h, CASE WHEN fast THEN s_eid END AS eid, "
+        "CASE WHEN fast THEN ep END AS ts, "
+        "CASE WHEN fast THEN s_pf END AS platform, CASE WHEN fast THEN s_sel END AS seller_id, "
+        "CASE WHEN fast THEN s_act END AS action, CASE WHEN fast THEN {fx} END AS fx FROM ({q})",
+        q=layer, fx=fx, h=fn(_TEXT_HASH, col("text")))
+
+
+class _Recorder:
+    """Stands in for an :class:`Intake` while the project's own reader reads a whole file:
+    remembers every record handed over, to replay them in file and line order."""
+
+    def __init__(self) -> None:
+        self.stats: InputStats | None = None
+        self.calls: list[tuple[int, str, tuple[Any, ...]]] = []
+
+    def open(self, file: str, sha256: str = "", *, format: str = "jsonl",
+             profile: str | None = None) -> InputStats:
+        self.stats = InputStats(file, sha256=sha256, format=format, profile=profile)
+        return self.stats
+
+    def reject(self, stats: InputStats, line: int, code: str, reason: str, text: str) -> None:
+        self.calls.append((line, "reject", (code, reason, text)))
+
+    def add(self, stats: InputStats, line: int, record: Any, text: str) -> None:
+        self.calls.append((line, "add", (record, text)))
+
+
+def _line_calls(number: int, raw: bytes, display: str) -> list[tuple[int, str, tuple[Any, ...]]]:
+    """What :func:`checker.inputs.readers.read_jsonl` hands the intake for one line of a plain file."""
+    rec = _Recorder()
+    stats = rec.open(display)
+    for record in read_jsonl(io.BytesIO(raw), ReadOptions("utf-8"), display):
+        if record.error is not None:
+            rec.reject(stats, number, *record.error, record.text)
+        else:
+            rec.add(stats, number, record.value, record.text)
+    return rec.calls
+
+
+def _accepted_id(call: tuple[int, str, tuple[Any, ...]], timezone: str) -> str | None:
+    """The event_id a record would be accepted under (valid, readable time), else None."""
+    line, kind, args = call
+    if kind != "add":
+        return None
+    probe = Intake(timezone)
+    stats = probe.open("")
+    probe.add(stats, line, *args)
+    return next(iter(probe.events), None) if stats.accepted else None
+
+
+def _duck_format(con: duckdb.DuckDBPyConnection, display: str, scan: _FileScan) -> str | None:
+    """The format of ``display`` when DuckDB can read it record for record as Python does
+    (``jsonl`` line for line, ``parquet`` row for row), else None."""
+    if display == STDIN or scan.compressed:
+        return None
+    fmt = format_for(display)
+    if fmt == "jsonl" and not scan.awkward and not scan.other_bom:
+        return fmt
+    if fmt == "parquet" and _parquet_exact(con, display):
+        return fmt
+    return None
+
+
+#: DuckDB types whose JSON text (``to_json``) reads back as the value the project's Parquet reader
+#: (pyarrow, :func:`checker.inputs.readers.read_parquet`) gives Python; nested in structs and lists too.
+#: Not here: times and decimals (the reader turns them into ISO text and numbers its own way),
+#: FLOAT (printed shorter than the double Python holds), maps (pairs in Python), blobs, HUGEINT.
+_PARQUET_EXACT = frozenset({"varchar", "boolean", "double", "bigint", "integer", "smallint", "tinyint",
+                            "uinteger", "usmallint", "utinyint"})
+
+
+def _parquet_exact(con: duckdb.DuckDBPyConnection, path: str) -> bool:
+    """Whether every column of the Parquet file ``path`` has a type in :data:`_PARQUET_EXACT`."""
+
+    def exact(ty: Any) -> bool:
+        if ty.id in ("struct", "list"):
+            return all(exact(child) for _, child in ty.children)
+        return ty.id in _PARQUET_EXACT
+
+    try:
+        types = con.sql("SELECT * FROM read_parquet($p)", params={"p": path}).types
+    except duckdb.Error:  # unreadable: the project's reader says why
+        return False
+    return all(exact(ty) for ty in types)
+
+
+def _exotic(record: dict[str, Any]) -> str | None:
+    """JSON text DuckDB reads exactly as Python holds ``record``, or None when it cannot
+    (non-finite floats, lone surrogates, integers beyond 64 bits)."""
+
+    def plain(value: Any) -> bool:
+        if isinstance(value, dict):
+            return all(plain(v) for v in value.values())
+        if isinstance(value, list):
+            return all(plain(v) for v in value)
+        if isinstance(value, int) and not isinstance(value, bool):
+            return -(2**63) <= value < 2**63
+        return True
+
+    try:
+        text = json.dumps(record, ensure_ascii=False, allow_nan=False)
+        text.encode("utf-8")
+    except (ValueError, UnicodeEncodeError):
+        return None
+    return text if plain(record) else None
+
+
+def load_events(con: duckdb.DuckDBPyConnection, paths: Sequence[str | os.PathLike[str]],
+                timezone: str, read_keys: Sequence[str],
+                fields: Sequence[tuple[str, ...]] = ()) -> IntakeResult:
+    """Read ``paths`` into the temporary table ``ev`` and account for every record.
+
+    Inputs are expanded and ordered as :func:`checker.inputs.files.expand` does. Plain
+    JSON Lines files are read by DuckDB; any other input (gzip, JSON arrays,
+    CSV, TSV, Parquet, odd bytes) by the project's readers, whose records are
+    then decided with the rest. ``read_keys`` are the object keys some rule
+    reads below the top level: a line giving one of them twice is left to Python.
+    ``fields`` are the JSON paths rules read: extracted once here, as ``ev.fx``.
+    """
+    z = zone_table(timezone)
+    extract = _extract(fields)
+    shown = expand(paths)
+    scans = [_FileScan(Path(p)) for p in shown]
+    threads = [threading.Thread(target=s.run, daemon=True) for s in scans]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    for scan in scans:
+        if scan.error is not None:
+            raise CheckerError([Problem(Location(os.fspath(scan.path)), "unreadable-file", str(scan.error))])
+
+    keys = list(dict.fromkeys([*TOP_KEYS, *read_keys]))
+    nested = [k for k in keys if k not in TOP_KEYS]
+    # the table's columns, typed as the query types them (over no line)
+    empty = tmpl("SELECT CAST(0 AS INTEGER) AS fi, CAST('' AS VARCHAR) AS text WHERE false")
+    con.execute(sql(tmpl("CREATE OR REPLACE TEMP TABLE classified_rows AS {q}",
+                         q=_classify(empty, z, nested, fields))))
+    # the line numbers rest on it (connect() sets it too): rows are stored in the order they are read
+    con.execute("SET preserve_insertion_order = true")
+    duck_files: list[int] = []
+    parquet: set[int] = set()
+    for fi, path in enumerate(shown):
+        fmt = _duck_format(con, path, scans[fi])
+        if fmt is None:
+            continue
+        # classified as read, on every thread (a row_number() would run the whole pass on one),
+        # one row per line, in the file's order: the line number is the row's place (see below);
+        # no table holds a fast line's text
+        lines = tmpl("SELECT CAST({fi} AS INTEGER) AS fi, text FROM ({r})", fi=lit(fi), r=_lines(path))
+        try:
+            con.execute(sql(tmpl("INSERT INTO classified_rows SELECT * FROM ({q})",
+                                 q=_classify(lines, z, nested, fields))))
+        except duckdb.Error:  # not readable line for line as Python reads it: Python reads it
+            con.execute("DELETE FROM classified_rows WHERE fi = ?", [fi])
+            continue
+        if fmt == "parquet":
+            parquet.add(fi)
+        duck_files.append(fi)
+    # a file's rows are one run of rowids in line order: its line n is its first rowid + n - 1,
+    # the number Python counts and line_reader gives. Empty lines go: Python skips them too
+    con.execute("CREATE OR REPLACE TEMP TABLE classified_starts AS "
+                "SELECT fi, min(rowid) AS first FROM classified_rows GROUP BY fi")
+    con.execute("CREATE OR REPLACE TEMP VIEW classified AS "
+                "SELECT c.fi, c.rowid - s.first + 1 AS line, c.* EXCLUDE (fi) "
+                "FROM classified_rows c JOIN classified_starts s ON c.fi = s.fi "
+                "WHERE c.fast OR c.text IS NOT NULL")
+    files = {fi: shown[fi] for fi in duck_files}
+
+    # records Python decides: lines off the fast path, and every record of the other files
+    calls: list[tuple[int, int, str, tuple[Any, ...]]] = []
+
+    def record_calls(fi: int, line: int, text: str) -> list[tuple[int, int, str, tuple[Any, ...]]]:
+        if fi in parquet:  # the row's record as the reader gives it, with the text it writes for it
+            record = json.loads(text)
+            return [(fi, line, "add", (record, json.dumps(record, ensure_ascii=False)))]
+        return [(fi, *c) for c in _line_calls(line, text.encode("utf-8", "surrogateescape"), shown[fi])]
+
+    for fi, line, text in con.execute("SELECT fi, line, text FROM classified WHERE NOT fast").fetchall():
+        calls.extend(record_calls(fi, line, text))
+    formats: dict[int, tuple[str, str | None, str]] = {}
+    settings = settings_for(timezone)
+    for fi, path in enumerate(shown):
+        if fi in duck_files:
+            continue
+        rec = _Recorder()
+        read_file(rec, path, None, settings)  # type: ignore[arg-type]
+        assert rec.stats is not None
+        formats[fi] = (rec.stats.format, rec.stats.profile, rec.stats.sha256)
+        calls.extend((fi, *c) for c in rec.calls)
+    py_ids = {eid for fi, *call in calls if (eid := _accepted_id(tuple(call), timezone)) is not None}
+    # the ids Python accepts a version of
+    con.execute("CREATE OR REPLACE TEMP TABLE py_ids (eid VARCHAR)")
+    if py_ids:
+        con.executemany("INSERT INTO py_ids VALUES (?)", [[e] for e in sorted(py_ids)])
+    # ids given by more than one fast line, each with its first line; ``texts`` is 2 when two of
+    # its lines differ (different hashes: different texts), else 1 until the texts say (below)
+    con.execute("CREATE OR REPLACE TEMP TABLE multi AS SELECT eid, "
+                "CASE WHEN min(h) = max(h) THEN 1 ELSE 2 END AS texts, "
+                "min(fi * 1099511627776 + line) AS first FROM classified WHERE fast "
+                "GROUP BY eid HAVING count(*) > 1")
+    # the fast lines whose text is needed: those of ids Python sees, and those of repeated ids, whose
+    # texts are compared themselves (equal hashes do not prove equal texts): read again, by line
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE reread AS SELECT c.fi, c.line, c.eid FROM classified c "
+        "WHERE c.fast AND (c.eid IN (SELECT eid FROM py_ids) OR c.eid IN (SELECT eid FROM multi))"
+    )
+    reread = con.execute("SELECT fi, line, eid FROM reread").fetchall()
+    texts = read_lines(con, files, "reread") if reread else {}
+    con.execute("DROP TABLE reread")
+    versions: dict[str, set[str]] = {}
+    for fi, line, eid in reread:
+        versions.setdefault(eid, set()).add(texts[(fi, line)])
+    differ = sorted(eid for eid, seen in versions.items() if len(seen) > 1)
+    if differ:
+        con.execute("UPDATE multi SET texts = 2 WHERE list_contains(?, eid)", [differ])
+    # every version of an id that Python sees, or that has two different texts, goes to Python
+    routed = py_ids.union(differ)
+    for fi, line, eid in reread:
+        if eid in routed:
+            calls.extend(record_calls(fi, line, texts[(fi, line)]))
+    calls.sort(key=lambda c: (c[0], c[1]))
+
+    intake = Intake(timezone)
+    stats = []
+    for fi, path in enumerate(shown):
+        fmt, profile, sha = formats.get(fi, ("parquet" if fi in parquet else "jsonl", None, scans[fi].sha256))
+        stats.append(intake.open(path, sha256=sha, format=fmt, profile=profile))
+    for fi, line, kind, args in calls:
+        if kind == "add":
+            intake.add(stats[fi], line, *args)
+        else:
+            intake.reject(stats[fi], line, *args)
+    py_batch = intake.finish()
+
+    # the fast lines SQL decides: first version accepted, identical later ones duplicates
+    decided = (
+        "SELECT c.*, m.first IS NULL OR m.first = c.fi * 1099511627776 + c.line AS keep "
+        "FROM classified c LEFT JOIN multi m ON c.eid = m.eid "
+        "WHERE c.fast AND c.eid NOT IN (SELECT eid FROM py_ids) AND coalesce(m.texts, 1) = 1"
+    )
+    for fi, read, accepted in con.execute(
+        f"SELECT fi, count(*), count(*) FILTER (WHERE keep) FROM ({decided}) GROUP BY fi"
+    ).fetchall():
+        stats[fi].read += read
+        stats[fi].accepted += accepted
+        stats[fi].duplicates += read - accepted
+    source = exp.Subquery(this=tmpl(decided), alias=exp.TableAlias(this=exp.to_identifier("d")))
+    # the record's text stays out of the event table (at export scale it is most of its size and
+    # made it spill): a finding's evidence is read again from its file and line (read_lines)
+    kept = exp.select("eid", "ts", "platform", "seller_id", "action",
+                      exp.alias_(exp.cast(exp.null(), "VARCHAR"), "rec"),
+                      "fx", exp.alias_(exp.false(), "exotic"),
+                      "fi", "line").from_(source).where(col("keep"))
+    con.execute(sql(tmpl("CREATE OR REPLACE TEMP TABLE ev AS {q}", q=kept)))
+    con.execute("DROP VIEW classified")
+    con.execute("DROP TABLE classified_starts")
+    con.execute("DROP TABLE classified_rows")
+    exotic = _insert_python_events(con, py_batch.events, extract)
+    exotic_events = {e.event_id: e for e in py_batch.events if _exotic(dict(e.record)) is None}
+
+    actions: Counter[str] = Counter(dict(con.execute(
+        "SELECT action, count(*) FROM ev GROUP BY action").fetchall()))
+    latest = con.execute("SELECT max(ts) FROM ev").fetchone()
+    return IntakeResult(tuple(stats), py_batch.rejected, +actions,
+                        latest[0] if latest else None, frozenset(exotic), exotic_events,
+                        files)
+
+
+def _extract(fields: Sequence[tuple[str, ...]]) -> Any:
+    """SQL reading ``fields`` from a record's JSON text, as one list (one parse)."""
+    if not fields:
+        return lambda text: exp.cast(fn("list_value"), "JSON[]")
+    paths = exp.Array(expressions=[lit(json_path(f)) for f in fields])
+    return lambda text: fn("json_extract", text, paths.copy())
+
+
+def _insert_python_events(con: duckdb.DuckDBPyConnection, events: Sequence[Event],
+                          extract: Any) -> set[tuple[str, str]]:
+    """Add the events Python accepted to ``ev``; return (platform, action) of exotic ones."""
+    exotic: set[tuple[str, str]] = set()
+    if not events:
+        return exotic
+    with tempfile.NamedTemporaryFile("w", suffix=".jsonl", encoding="utf-8", delete=False) as fh:
+        for e in events:
+            text = _exotic(e.record)
+            if text is None:
+                exotic.add((e.platform, e.action))
+            fh.write(json.dumps({"eid": e.event_id, "ts": e.epoch, "platform": e.platform,
+                                 "seller_id": e.seller_id, "action": e.action, "rec": text,
+                                 "exotic": text is None}, ensure_ascii=True) + "\n")
+        name = fh.name
+    try:
+        con.execute(sql(tmpl(
+            "INSERT INTO ev SELECT eid, ts, platform, seller_id, action, rec, {fx}, exotic, NULL, NULL "
+            "FROM read_json({p}, "
+            "format = 'newline_delimited', columns = {eid: 'VARCHAR', ts: 'BIGINT', platform: 'VARCHAR', "
+            "seller_id: 'VARCHAR', action: 'VARCHAR', rec: 'VARCHAR', exotic: 'BOOLEAN'})",
+            p=lit(name), fx=extract(col("rec")))))
+    finally:
+        os.unlink(name)
+    return exotic
+
+
+def read_lines(con: duckdb.DuckDBPyConnection, files: dict[int, str],
+               table: str) -> dict[tuple[int, int], str]:
+    """The text of the lines listed in the temporary table ``table`` (``fi``, ``line``), read again
+    by the very reader that numbered them at intake (so the same text): one pass per file."""
+    out: dict[tuple[int, int], str] = {}
+    for (fi,) in con.execute(f'SELECT DISTINCT fi FROM "{table}" ORDER BY fi').fetchall():
+        query = tmpl("SELECT l.line, l.text FROM ({r}) l SEMI JOIN (SELECT line FROM {t} WHERE fi = {fi}) w "
+                     "ON l.line = w.line", r=line_reader(files[fi]), t=exp.to_table(table), fi=lit(fi))
+        try:
+            rows = con.execute(sql(query)).fetchall()
+        except duckdb.Error as exc:
+            raise CheckerError([Problem(Location(files[fi]), "unreadable-file",
+                                        f"cannot read the evidence again: {exc}")]) from exc
+        for line, text in rows:
+            out[(fi, line)] = text
+    return out
+
+
+def exotic_records(con: duckdb.DuckDBPyConnection) -> int:
+    """How many accepted events DuckDB cannot hold faithfully (decided by Python)."""
+    row = con.execute("SELECT count(*) FROM ev WHERE exotic").fetchone()
+    return int(row[0]) if row else 0
+
+

@@ -1,0 +1,325 @@
+"""Outcomes from SQL decisions: bound values rebuilt in Python, messages rendered as the
+reference engine renders them.
+
+SQL decides each trigger's outcome and which events it bound; this module
+reads those rows back for the outcomes a caller needs (findings at once,
+the rest on demand), rebuilds the decision context (the trigger, the bound
+events as :class:`~checker.language.expressions.EventView`, counts and sums, then each
+``value`` binding evaluated by the same JMESPath code), and renders reasons
+and messages from the policy's templates exactly as :mod:`checker.engines.reference.engine` does.
+
+At export scale this is most of the Python work, so: the rows of every plan of a
+selection are chosen first and all their events read in one pass (:func:`select`,
+:func:`read_needed`); records are parsed as the project's reader parses them
+(orjson, then json) once per run; a record's text is read again from its file
+and line (the event table does not hold it); and a part shared by a message's
+two languages is evaluated once per decision.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import duckdb
+import orjson
+
+from ...inputs.events import Event
+from ...language.errors import CheckerError, Location, Problem
+from ...language.expressions import EventView, Expression
+from ...language.policy import Policy, Template, Text
+from ...language.times import format_timestamp, zone
+from ...results.outcomes import Kind, Outcome
+from ..reference.engine import build_outcome, render_template
+from .compile import Plan
+from .intake import read_lines
+
+PASS_REASON = "no violation condition holds"
+
+
+def render(template: Template, values: Mapping[str, Any], policy: Policy, input_tz: ZoneInfo) -> str:
+    """A template rendered against a decision context, exactly as the reference engine does."""
+    return render_template(template, values, policy, input_tz)
+
+
+def parse_record(text: str) -> Any:
+    """A record's JSON text read as the project's reader reads a line (:func:`checker.inputs.readers.read_jsonl`):
+    orjson, and the json module for what orjson refuses."""
+    try:
+        return orjson.loads(text)
+    except orjson.JSONDecodeError:
+        return json.loads(text)
+
+
+def fetch_events(con: duckdb.DuckDBPyConnection, table: str, files: Mapping[int, str],
+                 cache: dict[str, Event] | None = None) -> dict[str, Event]:
+    """Events whose ids are in the one-column temporary table ``table``, as Python events
+    (but the exotic ones DuckDB does not hold, which the intake keeps as Python events).
+    ``files`` are the intake's line-read files, whose lines hold the records ``ev`` points at.
+
+    With ``cache``, an event already built is reused (its record is not parsed again) and every
+    event built is added: rules share evidence events, and one object serves all their findings."""
+    known = cache if cache is not None else {}
+    rows = con.execute(
+        f'SELECT e.eid, e.ts, e.platform, e.seller_id, e.action, e.rec, e.fi, e.line FROM ev e '
+        f'SEMI JOIN "{table}" w ON e.eid = w.eid WHERE NOT e.exotic').fetchall()
+    todo = [row for row in rows if row[0] not in known]
+    texts: dict[tuple[int, int], str] = {}
+    if any(rec is None for *_, rec, _fi, _line in todo):
+        # the records of lines read by DuckDB are not in ``ev``: read them again from their files
+        con.execute("CREATE OR REPLACE TEMP TABLE ev_lines AS SELECT e.fi, e.line FROM ev e "
+                    f'SEMI JOIN "{table}" w ON e.eid = w.eid WHERE NOT e.exotic AND e.rec IS NULL')
+        texts = read_lines(con, dict(files), "ev_lines")
+        con.execute("DROP TABLE ev_lines")
+    for eid, ts, platform, seller_id, action, rec, fi, line in todo:
+        text = rec if rec is not None else texts.get((fi, line))
+        known[eid] = read_event(eid, ts, platform, seller_id, action, text, files, fi, line)
+    return {row[0]: known[row[0]] for row in rows}
+
+
+def read_event(eid: str, ts: int, platform: str, seller_id: str, action: str, text: str | None,
+               files: Mapping[int, str], fi: int | None, line: int | None) -> Event:
+    """The event of an ``ev`` row, its record parsed from ``text`` (read again from file ``fi``,
+    ``line``); an error if that line no longer holds the event."""
+    record = parse_record(text) if text is not None else None
+    # a file read twice must still hold the event where the intake found it
+    if not isinstance(record, dict) or record.get("event_id") != eid:
+        raise input_changed(files, fi, line, eid)
+    return Event(eid, ts, platform, seller_id, action, record)
+
+
+def input_changed(files: Mapping[int, str], fi: int | None, line: int | None, eid: str) -> CheckerError:
+    """The error of an event no longer found where the intake read it."""
+    return CheckerError([Problem(Location(files.get(fi, "?") if fi is not None else "?", line or 0),
+                                 "input-changed", f"line {line} no longer holds event {eid!r}: the input "
+                                 "changed during the check")])
+
+
+def outcome(policy: Policy, trigger: Event, kind: Kind, reason: str, message: Text | None,
+            evidence: Sequence[Event]) -> Outcome:
+    """An :class:`Outcome` built exactly as the reference engine builds it."""
+    return build_outcome(policy, trigger, kind, reason, message, evidence)
+
+
+class _Memo:
+    """A template part that remembers its value for one decision: a message's English and Chinese
+    templates mostly read the same parts (``format_time(trigger)``, the subject), and an expression
+    gives the same value for the same context. Rendered by :func:`render` like the part itself."""
+
+    __slots__ = ("part", "seen", "text")
+
+    def __init__(self, part: Expression, seen: dict[str, Any]) -> None:
+        self.part = part
+        self.text = part.text
+        self.seen = seen  # shared by the parts of one plan, cleared per decision
+
+    def evaluate(self, data: Any, rule_tz: ZoneInfo, input_tz: ZoneInfo) -> Any:
+        """The part's value in this decision's context, evaluated once."""
+        try:
+            return self.seen[self.text]
+        except KeyError:
+            value = self.part.evaluate(data, rule_tz, input_tz)
+            if type(value) is int:
+                # the renderer writes a number as JSON, and an int's JSON is its str: giving the
+                # text saves a json.dumps per part (bools, floats and the rest are left to it)
+                value = str(value)
+            self.seen[self.text] = value
+            return value
+
+
+def _memo_template(template: Template, seen: dict[str, Any]) -> Template:
+    """``template`` with each expression part remembered in ``seen``."""
+    parts = tuple(p if isinstance(p, str) else _Memo(p, seen) for p in template.parts)
+    return Template(template.text, parts)  # type: ignore[arg-type]
+
+
+class _Templates:
+    """A policy's templates for one materialisation, their parts remembered per decision."""
+
+    def __init__(self, policy: Policy) -> None:
+        self.seen: dict[str, Any] = {}
+        self.inconclusive = [_memo_template(c.reason, self.seen) for c in policy.inconclusive_if]
+        self.pending = [_memo_template(c.reason, self.seen) for c in policy.pending_if]
+        self.message = [_memo_template(t, self.seen) for t in policy.message_templates]
+
+
+@dataclass
+class Selected:
+    """The decision rows of one plan chosen for outcomes, with what they need read: ``need`` is a
+    temporary table of the ids of their triggers, bound and counted events (dropped once read)."""
+
+    plan: Plan
+    columns: list[str]
+    rows: list[tuple[Any, ...]]
+    counted: dict[str, dict[str, list[str]]]
+    need: str
+
+
+def select(con: duckdb.DuckDBPyConnection, plan: Plan, where: str) -> Selected:
+    """The decision rows of ``plan`` selected by ``where`` (fixed SQL text over the decision
+    table's columns), hard rows excluded, and the table of the events they need."""
+    dec = f"dec_{plan.tag}"
+    want = f"want_{plan.tag}"
+    con.execute(f'CREATE OR REPLACE TEMP TABLE "{want}" AS SELECT * FROM "{dec}" '
+                f"WHERE NOT hard AND ({where})")
+    lookups = plan.lookups
+    # every event to read: triggers, bound events, and the events counted or summed
+    parts = bound_queries(plan, want)
+    windows = window_queries(plan, want)
+    counted: dict[str, dict[str, list[str]]] = {}
+    pairs = f"pairs_{plan.tag}"
+    if windows:
+        # the events in each counting window, joined once: read back here, and read as evidence
+        con.execute(f'CREATE OR REPLACE TEMP TABLE "{pairs}" AS {" UNION ALL ".join(windows)}')
+        names = [lk.binding.name for lk in lookups if lk.binding.kind in ("count", "sum")]
+        for name in names:
+            counted[name] = {}
+        for w, trig, eid in con.execute(f'SELECT w, trig, eid FROM "{pairs}"').fetchall():
+            counted[names[w]].setdefault(trig, []).append(eid)
+        parts.append(f'SELECT eid FROM "{pairs}"')
+    need = f"need_{plan.tag}"
+    union = " UNION ALL ".join(parts)
+    con.execute(f'CREATE OR REPLACE TEMP TABLE "{need}" AS SELECT DISTINCT eid FROM ({union})')
+    cur = con.execute(f'SELECT * FROM "{want}"')
+    columns = [d[0] for d in cur.description]
+    rows = cur.fetchall()
+    con.execute(f'DROP TABLE "{want}"')
+    if windows:
+        con.execute(f'DROP TABLE "{pairs}"')
+    return Selected(plan, columns, rows, counted, need)
+
+
+def bound_queries(plan: Plan, want: str, carry: Sequence[str] = ()) -> list[str]:
+    """Queries listing, as ``eid`` after the columns ``carry``, the events the outcomes of the rows
+    of the table ``want`` (rows of ``plan``'s decision table) read besides those counted
+    (:func:`window_queries`): their triggers, and the events their lookups bound."""
+    cols = "".join(f'"{c}", ' for c in carry)
+    parts = [f'SELECT {cols}eid FROM "{want}"']
+    for lk in plan.lookups:
+        b = lk.binding
+        if b.kind in ("last", "first", "exists"):
+            bound = f'"{b.name}__eid"'
+            parts.append(f'SELECT {cols}{bound} AS eid FROM "{want}" WHERE {bound} IS NOT NULL')
+    return parts
+
+
+def window_queries(plan: Plan, want: str, carry: Sequence[str] = ()) -> list[str]:
+    """Queries joining each row of the table ``want`` (rows of ``plan``'s decision table) with the
+    events in its counting windows: one per count or sum binding, numbered ``w`` in binding order,
+    as (``w``, ``trig``, ``eid``) and the columns ``carry`` of the row."""
+    extra = "".join(f', w."{c}" AS "{c}"' for c in carry)
+    windows: list[str] = []
+    for lk in plan.lookups:
+        b = lk.binding
+        if b.kind in ("count", "sum"):
+            on = " AND ".join([f'c."k{j + 1}" = w."k{j + 1}"' for j in range(plan.keys)] + [
+                f'c.ts > coalesce(w."{b.name}__lo", -4611686018427387904)',
+                f'c.ts < coalesce(w."{b.name}__hi", 4611686018427387904)'])
+            windows.append(f'SELECT {len(windows)} AS w, w.eid AS trig, c.eid AS eid{extra} FROM "{want}" w '
+                           f'JOIN "{lk.table}" c ON {on} WHERE w."{b.name}__def"')
+    return windows
+
+
+def read_needed(con: duckdb.DuckDBPyConnection, selected: Sequence[Selected], files: Mapping[int, str],
+                cache: dict[str, Event]) -> None:
+    """Read the events every one of ``selected`` needs into ``cache``, in one pass over the
+    event table, and drop their ``need`` tables."""
+    if not selected:
+        return
+    union = " UNION ALL ".join(f'SELECT eid FROM "{s.need}"' for s in selected)
+    con.execute(f"CREATE OR REPLACE TEMP TABLE need_all AS SELECT DISTINCT eid FROM ({union})")
+    for s in selected:
+        con.execute(f'DROP TABLE "{s.need}"')
+    fetch_events(con, "need_all", files, cache)
+    con.execute("DROP TABLE need_all")
+
+
+def build(selected: Selected, events: Mapping[str, Event], *, as_of: int, params: Mapping[str, Any],
+          input_tz: str) -> list[Outcome]:
+    """The outcomes of ``selected``'s rows, every event they need being in ``events``."""
+    plan = selected.plan
+    tz = zone(input_tz)
+    views: dict[str, EventView] = {}
+
+    def view(e: Event) -> EventView:
+        v = views.get(e.event_id)
+        if v is None:
+            v = views[e.event_id] = EventView(e.record, e.epoch)
+        return v
+
+    templates = _Templates(plan.policy)
+    columns = selected.columns
+    out = []
+    for row in selected.rows:
+        r = dict(zip(columns, row, strict=True))
+        templates.seen.clear()
+        out.append(_one(plan.policy, templates, r, events, selected.counted, view, as_of, params, tz))
+    return out
+
+
+def _one(policy: Policy, templates: _Templates, r: dict[str, Any], events: Mapping[str, Event],
+         counted: Mapping[str, Mapping[str, list[str]]], view: Any, as_of: int,
+         params: Mapping[str, Any], tz: ZoneInfo) -> Outcome:
+    trigger = events[r["eid"]]
+    values: dict[str, Any] = {"trigger": view(trigger), "params": params, "as_of": as_of}
+    used: dict[str, Event] = {trigger.event_id: trigger}
+    for b in policy.bindings:
+        if b.kind == "value":
+            assert b.value is not None
+            values[b.name] = b.value.evaluate(values, policy.tz, tz)
+            continue
+        if not r[f"{b.name}__def"]:
+            values[b.name] = None
+            continue
+        if b.kind in ("last", "first", "exists"):
+            eid = r[f"{b.name}__eid"]
+            bound = events[eid] if eid is not None else None
+            if bound is not None:
+                used[bound.event_id] = bound
+            if b.kind == "exists":
+                values[b.name] = bound is not None
+            else:
+                values[b.name] = view(bound) if bound is not None else None
+            continue
+        found = [events[e] for e in counted.get(b.name, {}).get(trigger.event_id, [])]
+        for e in found:
+            used[e.event_id] = e
+        if b.kind == "count":
+            values[b.name] = len(found)
+        else:
+            if r[f"{b.name}__v"] is None:
+                values[b.name] = None
+            else:
+                values[b.name] = float(r[f"{b.name}__f"]) if r[f"{b.name}__isf"] else int(r[f"{b.name}__v"])
+    kind = Kind(r["kind"])
+    message = None
+    if kind is Kind.INCONCLUSIVE:
+        reason = render(templates.inconclusive[r["ridx"]], values, policy, tz)
+    elif kind is Kind.PENDING:
+        reason = render(templates.pending[r["ridx"]], values, policy, tz)
+    elif kind is Kind.VIOLATION:
+        en, zh = (render(t, values, policy, tz) for t in templates.message)
+        message, reason = Text(en, zh), en
+    else:
+        reason = PASS_REASON
+    evidence = sorted(used.values(), key=lambda e: e.sort_key)
+    return outcome(policy, trigger, kind, reason, message, evidence)
+
+
+def not_applicable(policy: Policy, trigger: Event) -> Outcome:
+    """The outcome of a trigger outside every version's effective window (as the engine words it)."""
+    window = f"[{policy.effective_from_text or '-'}, {policy.effective_until_text or '-'})"
+    reason = (f"{format_timestamp(trigger.epoch, policy.tz)} is outside the effective "
+              f"window {window} ({policy.timezone}) of every version of {policy.id}")
+    return outcome(policy, trigger, Kind.NOT_APPLICABLE, reason, None, (trigger,))
+
+
+def ids_table(con: duckdb.DuckDBPyConnection, name: str, ids: Iterable[str]) -> None:
+    """A one-column temporary table of event ids (for joins)."""
+    con.execute(f'CREATE OR REPLACE TEMP TABLE "{name}" (eid VARCHAR)')
+    batch = [[i] for i in ids]
+    if batch:
+        con.executemany(f'INSERT INTO "{name}" VALUES (?)', batch)

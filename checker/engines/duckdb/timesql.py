@@ -1,0 +1,281 @@
+"""Exact time arithmetic in SQL, provably the same as :mod:`checker.language.times` and
+:mod:`checker.language.durations`.
+
+Instants are BIGINT epoch microseconds, as in Python. Timezone conversions
+do not use the database's own timezone library: the UTC offsets of a zone and
+the instants where they change are read from Python's ``zoneinfo`` (the
+reference engine's source of truth) and written into the SQL as a ``CASE``
+over those transitions, inside a supported range (1970 to 2100). Outside it
+an expression is flagged *hard* and the trigger is decided by the reference
+engine instead (see :mod:`checker.engines.duckdb.engine`).
+
+* UTC -> local: the offset after the last transition at or before the instant.
+* local -> UTC with ``fold=0`` (what ``datetime.replace(tzinfo=tz)`` gives):
+  zoneinfo places transition *i* on the wall clock at ``utc_i +
+  max(offset_before, offset_after)``; the offset of a wall time is the one
+  after the last transition placed at or before it. Wall times in a gap take
+  the offset before the gap, ambiguous ones the earlier instant, as in Python.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from functools import lru_cache
+
+from sqlglot import exp
+
+from ...language.durations import US_PER_SECOND
+from ...language.times import zone
+from .sqlbuild import and_, case, col, fn, lit, tmpl
+
+RANGE_LO = 0  # 1970-01-01
+RANGE_HI = 4_102_444_800 * US_PER_SECOND  # 2100-01-01
+_STEP = 7 * 86_400  # probe weekly: no zone has changed its offset twice within a week
+
+
+@dataclass(frozen=True)
+class Zone:
+    """A timezone's offsets over the supported range."""
+
+    name: str
+    initial: int  # offset (us) before the first transition in range
+    transitions: tuple[tuple[int, int, int], ...]  # (utc_us, offset_before_us, offset_after_us)
+
+
+def zone_ident(z: Zone) -> str:
+    """A SQL-safe name for a zone's macros."""
+    import hashlib
+
+    return "z" + hashlib.sha1(z.name.encode("utf-8")).hexdigest()[:10]
+
+
+def _offset(tz_name: str, seconds: int) -> int:
+    off = datetime.fromtimestamp(seconds, UTC).astimezone(zone(tz_name)).utcoffset()
+    assert off is not None
+    return (off.days * 86_400 + off.seconds) * US_PER_SECOND + off.microseconds
+
+
+@lru_cache(maxsize=32)
+def zone_table(tz_name: str) -> Zone:
+    """Every offset change of ``tz_name`` between 1970 and 2100, found by probing zoneinfo."""
+    lo, hi = RANGE_LO // US_PER_SECOND, RANGE_HI // US_PER_SECOND
+    initial = _offset(tz_name, lo)
+    found: list[tuple[int, int, int]] = []
+    prev, prev_off = lo, initial
+    t = lo + _STEP
+    while t <= hi:
+        off = _offset(tz_name, t)
+        if off != prev_off:
+            a, b = prev, t  # offset(a) == prev_off, offset(b) == off: find the first second of off
+            while b - a > 1:
+                mid = (a + b) // 2
+                if _offset(tz_name, mid) == prev_off:
+                    a = mid
+                else:
+                    b = mid
+            found.append((b * US_PER_SECOND, prev_off, off))
+            prev_off = off
+        prev = t
+        t += _STEP
+    return Zone(tz_name, initial, tuple(found))
+
+
+def utc_offset(ts: exp.Expression, z: Zone) -> exp.Expression:
+    """The UTC offset (us) in force at instant ``ts`` (a macro call when installed)."""
+    return fn(f"ck_uoff_{zone_ident(z)}", ts)
+
+
+def wall_offset(wall: exp.Expression, z: Zone) -> exp.Expression:
+    """The UTC offset (us) of a wall-clock time read with ``fold=0`` (a macro call)."""
+    return fn(f"ck_woff_{zone_ident(z)}", wall)
+
+
+def _utc_offset_body(ts: exp.Expression, z: Zone) -> exp.Expression:
+    if not z.transitions:
+        return lit(z.initial)
+    whens = [(tmpl("{t} >= {u}", t=ts, u=lit(u)), lit(after)) for u, _, after in reversed(z.transitions)]
+    return case(*whens, default=lit(z.initial))
+
+
+def _wall_offset_body(wall: exp.Expression, z: Zone) -> exp.Expression:
+    if not z.transitions:
+        return lit(z.initial)
+    whens = [(tmpl("{w} >= {u}", w=wall, u=lit(u + max(before, after))), lit(after))
+             for u, before, after in reversed(z.transitions)]
+    return case(*whens, default=lit(z.initial))
+
+
+def in_range(ts: exp.Expression) -> exp.Expression:
+    """Whether an instant (or wall time) lies in the range the zone tables cover."""
+    return fn("ck_inr", ts)
+
+
+def _in_range_body(ts: exp.Expression) -> exp.Expression:
+    return tmpl("{t} BETWEEN {lo} AND {hi}", t=ts, lo=lit(RANGE_LO + 2 * 86_400 * US_PER_SECOND),
+                hi=lit(RANGE_HI - 2 * 86_400 * US_PER_SECOND))
+
+
+def to_local(ts: exp.Expression, z: Zone) -> exp.Expression:
+    """Wall-clock microseconds (local time read as if UTC) of instant ``ts`` in zone ``z``."""
+    return tmpl("{t} + {o}", t=ts, o=utc_offset(ts, z))
+
+
+def from_wall(wall: exp.Expression, z: Zone) -> exp.Expression:
+    """The instant of a wall-clock time in ``z`` (``fold=0``)."""
+    return tmpl("{w} - {o}", w=wall, o=wall_offset(wall, z))
+
+
+def day_number(wall: exp.Expression) -> exp.Expression:
+    """Days since the epoch of a wall-clock microsecond count (floor)."""
+    return tmpl("CAST(floor({w} / 86400000000.0) AS BIGINT)", w=wall)
+
+
+def local_day_number(ts: exp.Expression, z: Zone) -> exp.Expression:
+    """Days since 1970-01-01 of the local calendar date of instant ``ts``."""
+    return day_number(to_local(ts, z))
+
+
+def local_date_text(ts: exp.Expression, z: Zone) -> exp.Expression:
+    """``YYYY-MM-DD`` of the local date of ``ts``."""
+    return tmpl("strftime(DATE '1970-01-01' + CAST({d} AS INTEGER), '%Y-%m-%d')",
+                d=local_day_number(ts, z))
+
+
+def add_calendar(ts: exp.Expression, months: int, days: int, exact_us: int, z: Zone) -> exp.Expression:
+    """:func:`checker.language.durations.add_calendar` in SQL: months (clamped), then calendar days on
+    the local wall clock, back to an instant with ``fold=0``, then the exact part."""
+    wall = tmpl("make_timestamp({w})", w=to_local(ts, z))
+    if months:
+        wall = tmpl("{w} + to_months(CAST({m} AS INTEGER))", w=wall, m=lit(months))
+    if days:
+        wall = tmpl("{w} + to_days(CAST({d} AS INTEGER))", w=wall, d=lit(days))
+    moved = from_wall(tmpl("epoch_us({w})", w=wall), z)
+    return tmpl("{m} + {e}", m=moved, e=lit(exact_us)) if exact_us else moved
+
+
+# --- timestamp text -> instant ------------------------------------------------------
+
+#: The strict form parsed in SQL; anything else is left to Python (flagged hard).
+FAST_TIMESTAMP = (
+    r"^[1-9][0-9]{3}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}:[0-9]{2}"
+    r"(\.[0-9]{1,6})?(Z|[+-][0-9]{2}:[0-9]{2})?$"
+)
+
+
+@dataclass(frozen=True)
+class Parsed:
+    """SQL for a parsed timestamp string: the instant, and whether SQL could read it.
+
+    ``fast`` false means the text is outside the strict form (or its wall time
+    outside the zone tables' range): Python must decide, never SQL. ``stages``
+    are the same computation as successive select lists (name, expression),
+    each reading the columns of the one before, for large scans.
+    """
+
+    epoch: exp.Expression
+    fast: exp.Expression
+    stages: tuple[tuple[tuple[str, exp.Expression], ...], ...] = ()
+
+
+def _components(s: exp.Expression) -> dict[str, exp.Expression]:
+    return {
+        "d": tmpl("try_cast(substr({s}, 1, 10) AS DATE)", s=s),
+        "hh": tmpl("try_cast(substr({s}, 12, 2) AS BIGINT)", s=s),
+        "mi": tmpl("try_cast(substr({s}, 15, 2) AS BIGINT)", s=s),
+        "ss": tmpl("try_cast(substr({s}, 18, 2) AS BIGINT)", s=s),
+        # fixed positions, read only when the whole text has the strict form (rx)
+        "fr": tmpl("CASE WHEN substr({s}, 20, 1) = '.' THEN coalesce(try_cast(rpad(substr({s}, 21, "
+                   "length({s}) - 20 - CASE WHEN suffix({s}, 'Z') THEN 1 WHEN length({s}) >= 25 AND "
+                   "substr({s}, length({s}) - 5, 1) IN ('+', '-') THEN 6 ELSE 0 END), 6, '0') AS BIGINT), 0) "
+                   "ELSE 0 END", s=s),
+        "tl": tmpl("CASE WHEN suffix({s}, 'Z') THEN 'Z' WHEN length({s}) >= 25 AND "
+                   "substr({s}, length({s}) - 5, 1) IN ('+', '-') THEN right({s}, 6) ELSE '' END", s=s),
+        "rx": fn("regexp_full_match", s, lit(FAST_TIMESTAMP)),
+    }
+
+
+def _wall_and_offset(c: dict[str, exp.Expression]) -> dict[str, exp.Expression]:
+    off_h = tmpl("try_cast(substr({t}, 2, 2) AS BIGINT)", t=c["tl"])
+    off_m = tmpl("try_cast(substr({t}, 5, 2) AS BIGINT)", t=c["tl"])
+    return {
+        "wall": tmpl("epoch_us(CAST({d} AS TIMESTAMP)) + (({h} * 60 + {m}) * 60 + {x}) * 1000000 + {f}",
+                     d=c["d"], h=c["hh"], m=c["mi"], x=c["ss"], f=c["fr"]),
+        "off": tmpl("(CASE WHEN substr({t}, 1, 1) = '-' THEN -1 ELSE 1 END) * ({h} * 60 + {m}) * 60000000",
+                    t=c["tl"], h=off_h, m=off_m),
+        "ok": and_(
+            c["rx"],
+            tmpl("{d} IS NOT NULL", d=c["d"]),
+            tmpl("{h} < 24 AND {m} < 60 AND {x} < 60", h=c["hh"], m=c["mi"], x=c["ss"]),
+            tmpl("{t} IN ('', 'Z') OR ({h} < 24 AND {m} < 60)", t=c["tl"], h=off_h, m=off_m),
+        ),
+    }
+
+
+def _finish(c: dict[str, exp.Expression], w: dict[str, exp.Expression], z: Zone) -> dict[str, exp.Expression]:
+    valid = fn("coalesce", and_(w["ok"], tmpl("{t} <> '' OR {r}", t=c["tl"], r=in_range(w["wall"]))),
+               exp.false())
+    epoch = case(
+        (tmpl("{t} = ''", t=c["tl"]), from_wall(w["wall"], z)),
+        (tmpl("{t} = 'Z'", t=c["tl"]), w["wall"]),
+        default=tmpl("{w} - {o}", w=w["wall"], o=w["off"]),
+    )
+    return {"fast": valid, "epoch": case((valid, epoch))}
+
+
+def parse_text(s: exp.Expression, z: Zone) -> Parsed:
+    """Parse an RFC 3339 text the way :func:`checker.language.times.parse_timestamp` does, for the
+    strict form: ``YYYY-MM-DD[T ]HH:MM:SS[.ffffff][Z|+HH:MM]``, naive = wall time in ``z``.
+    Both parts are calls of the zone's macros (see :func:`macros`)."""
+    ident = zone_ident(z)
+    return Parsed(epoch=fn(f"ck_tse_{ident}", s), fast=fn(f"ck_tsf_{ident}", s))
+
+
+def parse_stages(s: exp.Expression, z: Zone, prefix: str) -> Parsed:
+    """:func:`parse_text` spelled out as stages (each adds columns named ``prefix + key``
+    to those before it), so a scan of millions of lines computes each part once."""
+    c = _components(s)
+    cc = {k: col(prefix + k) for k in c}
+    w = _wall_and_offset(cc)
+    wc = {k: col(prefix + k) for k in w}
+    done = _finish(cc, wc, z)
+    stages = (
+        tuple((prefix + k, v) for k, v in c.items()),
+        tuple((prefix + k, v) for k, v in w.items()),
+        tuple((prefix + k, v) for k, v in done.items()),
+    )
+    return Parsed(epoch=col(prefix + "epoch"), fast=col(prefix + "fast"), stages=stages)
+
+
+def epoch_of_int(n: exp.Expression) -> exp.Expression:
+    """:func:`checker.language.times._from_number` for an integer: seconds, milliseconds or microseconds
+    by magnitude (a macro call)."""
+    return fn("ck_eint", n)
+
+
+def _epoch_of_int_body(n: exp.Expression) -> exp.Expression:
+    return tmpl(
+        "CASE WHEN abs({n}) >= 100000000000000 THEN {n} "
+        "WHEN abs({n}) >= 100000000000 THEN {n} * 1000 ELSE {n} * 1000000 END", n=n)
+
+
+def _macro(name: str, param: str, body: exp.Expression) -> exp.Expression:
+    return tmpl("CREATE OR REPLACE TEMP MACRO {name}({p}) AS {body}", name=exp.column(name),
+                p=exp.column(param), body=body)
+
+
+def macros(zones: list[Zone]) -> list[exp.Expression]:
+    """``CREATE MACRO`` statements for the time functions, for each zone in ``zones``."""
+    out = [
+        _macro("ck_inr", "t", _in_range_body(exp.column("t"))),
+        _macro("ck_eint", "n", _epoch_of_int_body(exp.column("n"))),
+    ]
+    for z in dict.fromkeys(zones):
+        ident = zone_ident(z)
+        out.append(_macro(f"ck_uoff_{ident}", "t", _utc_offset_body(exp.column("t"), z)))
+        out.append(_macro(f"ck_woff_{ident}", "w", _wall_offset_body(exp.column("w"), z)))
+        c = _components(exp.column("s"))
+        done = _finish(c, _wall_and_offset(c), z)
+        out.append(_macro(f"ck_tsf_{ident}", "s", done["fast"]))
+        out.append(_macro(f"ck_tse_{ident}", "s", done["epoch"]))
+    return out

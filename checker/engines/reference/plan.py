@@ -1,0 +1,95 @@
+"""One rule prepared for a run: its expressions bound once, its templates as bound parts.
+
+:class:`RulePlan` binds every expression of a rule to the rule's timezone and
+the input's and resolves each binding's lookup (:mod:`checker.engines.reference.lookups`), so
+judging a trigger (:mod:`checker.engines.reference.judge`) calls one-argument functions.
+:func:`render_parts` renders a template from those bound parts; :func:`shown_text`
+is how a rendered value is written, for it and for
+:func:`checker.engines.reference.judge.render_template`.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from ...language.expressions import EventView, Expression, instant_function
+from ...language.policy import Binding, Policy, Template
+from ...results.outcomes import Kind
+from .lookups import LOOKUPS, Lookup
+
+_Part = str | Callable[[Any], Any]
+
+
+class RulePlan:
+    """A rule's expressions bound to its timezone and the input's, once per run.
+
+    Judging a trigger then calls one-argument functions: no timezone,
+    function-table or registry lookup per expression, and no re-walking of
+    the rule's structure.
+    """
+
+    def __init__(self, policy: Policy, input_tz: ZoneInfo) -> None:
+        tz = policy.tz
+        self.tz = tz
+        self.instant = instant_function(tz, input_tz)
+        #: every expression of the rule, bound, by the expression's identity
+        self.bound: dict[int, Callable[[Any], Any]] = {}
+        self.trigger_where = self._bind(policy.trigger.where, tz, input_tz)
+        #: (name, value, after, before, lookup, binding): value is set for value bindings only
+        self.bindings: list[tuple[str, Callable[[Any], Any] | None, Callable[[Any], Any] | None,
+                                  Callable[[Any], Any] | None, Lookup | None, Binding]] = []
+        for b in policy.bindings:
+            for expr in (b.where, b.of):
+                self._bind(expr, tz, input_tz)
+            if b.kind == "value":
+                assert b.value is not None
+                self.bindings.append((b.name, self._bind(b.value, tz, input_tz), None, None, None, b))
+            else:
+                self.bindings.append((b.name, None, self._bind(b.after, tz, input_tz),
+                                      self._bind(b.before, tz, input_tz), LOOKUPS[b.kind], b))
+        # inconclusive_if before pending_if: the first condition that holds decides
+        self.conditions = [(self._bind(c.when, tz, input_tz), self._parts(c.reason, tz, input_tz), kind)
+                           for group, kind in ((policy.inconclusive_if, Kind.INCONCLUSIVE),
+                                               (policy.pending_if, Kind.PENDING))
+                           for c in group]
+        self.violation = self._bind(policy.violation_if, tz, input_tz)
+        self.messages = [self._parts(t, tz, input_tz) for t in policy.message_templates]
+
+    def _bind(self, expr: Expression | None, tz: ZoneInfo, input_tz: ZoneInfo) -> Any:
+        if expr is None:
+            return None
+        fn = self.bound.get(id(expr))
+        if fn is None:
+            fn = self.bound[id(expr)] = expr.bound(tz, input_tz)
+        return fn
+
+    def _parts(self, template: Template, tz: ZoneInfo, input_tz: ZoneInfo) -> list[_Part]:
+        # text parts as plain str: the renderer tells them from functions by exact class
+        return [str(part) if isinstance(part, str) else self._bind(part, tz, input_tz)
+                for part in template.parts]
+
+
+def render_parts(parts: Sequence[_Part], values: Mapping[str, Any]) -> str:
+    """:func:`render_template` over a template's bound parts."""
+    return "".join([part if part.__class__ is str else shown_text(part(values))  # type: ignore[operator]
+                    for part in parts])
+
+
+def shown_text(value: Any) -> str:
+    """A rendered value: null as ``?``, a string as itself, an event as its id, else JSON."""
+    if value is None:
+        return "?"
+    cls = value.__class__
+    if cls is str:
+        return value  # type: ignore[no-any-return]
+    if cls is int:  # what json.dumps writes for an int (bool is its own class)
+        return int.__repr__(value)
+    if isinstance(value, str):
+        return value
+    if isinstance(value, EventView):
+        return str(value.get("event_id"))
+    return json.dumps(value, ensure_ascii=False, sort_keys=True)
+

@@ -1,0 +1,151 @@
+"""Records, events and findings on disk: what lets a run hold one part of its data at a time.
+
+A :class:`Spill` is *n* files of pickled batches; events and findings travel
+as plain tuples (rows), several times cheaper to pickle than the frozen
+dataclasses, with an event's record carried as its JSON line when it has one.
+:class:`SpilledFindings` is a finding sequence read back from sorted runs.
+"""
+
+from __future__ import annotations
+
+import heapq
+import os
+import pickle
+from collections.abc import Iterator, Mapping, Sequence
+from operator import attrgetter
+from typing import Any, overload
+
+from ..inputs.events import Event
+from ..inputs.readers import parse_json_line
+from ..language.expressions import EventView
+from ..language.policy import Text
+from ..results.outcomes import Kind, Outcome
+
+_BUFFERED = 256  # items buffered per file before a write: bounds memory, keeps writes large
+
+
+class Spill:
+    """``n`` files of pickled record batches in one temporary directory.
+
+    A file is opened only to append a batch, so a spill of hundreds of parts
+    holds no file handles between writes.
+    """
+
+    def __init__(self, directory: str, name: str, n: int) -> None:
+        self.n = n
+        self.paths = [os.path.join(directory, f"{name}-{i:04d}") for i in range(n)]
+        self.buffers: list[list[Any]] = [[] for _ in range(n)]
+
+    def add(self, part: int, item: Any) -> None:
+        buffer = self.buffers[part]
+        buffer.append(item)
+        if len(buffer) >= _BUFFERED:
+            self._write(part)
+
+    def extend(self, part: int, items: list[Any]) -> None:
+        """Add ``items`` to ``part`` at once (written now)."""
+        self.buffers[part].extend(items)
+        self._write(part)
+
+    def _write(self, part: int) -> None:
+        # in batches of _BUFFERED: a reader holds one batch per part it reads (a merge reads all)
+        items = self.buffers[part]
+        with open(self.paths[part], "ab") as fh:
+            for start in range(0, len(items), _BUFFERED):
+                pickle.dump(items[start:start + _BUFFERED], fh, protocol=pickle.HIGHEST_PROTOCOL)
+        self.buffers[part] = []
+
+    def close(self) -> None:
+        """Write what is buffered."""
+        for part in range(self.n):
+            if self.buffers[part]:
+                self._write(part)
+
+    def read(self, part: int) -> Iterator[Any]:
+        """The items of ``part`` in the order they were added."""
+        if not os.path.exists(self.paths[part]):
+            return
+        with open(self.paths[part], "rb") as fh:
+            while True:
+                try:
+                    batch = pickle.load(fh)
+                except EOFError:
+                    return
+                yield from batch
+
+
+def event_row(event: Event, text: str | None = None) -> tuple[Any, ...]:
+    """``event`` as a row; with ``text`` (the JSON line its record was read from) the record
+    itself is left out and parsed again from the line by :func:`row_event`."""
+    return (event.event_id, event.epoch, event.platform, event.seller_id, event.action,
+            None if text is not None else event.record, event.file, event.line, text)
+
+
+def row_event(row: tuple[Any, ...]) -> Event:
+    """The event of a row: its record as written, or parsed again from its line."""
+    event_id, epoch, platform, seller_id, action, record, file, line, text = row
+    if record is None:
+        record = EventView(parse_json_line(text), epoch)  # as the intake holds it
+    return Event(event_id, epoch, platform, seller_id, action, record, file, line)
+
+
+def finding_row(o: Outcome, rows: Mapping[str, tuple[Any, ...]] | None = None) -> tuple[Any, ...]:
+    """A violation as a plain tuple. Its evidence events are taken from ``rows`` (by id) when
+    given (rows that carry lines, not records), else written as they are."""
+    message = o.message
+    return (o.rule_id, o.rule_version, o.event_id, o.epoch, o.timestamp, o.platform, o.seller_id,
+            o.subject, o.severity, o.reason, message.en if message else None,
+            message.zh if message else None, o.evidence,
+            tuple(rows[e.event_id] if rows is not None else event_row(e) for e in o.evidence_events))
+
+
+def row_finding(row: tuple[Any, ...]) -> Outcome:
+    """The violation of a row written by :func:`finding_row`."""
+    (rule_id, version, event_id, epoch, timestamp, platform, seller_id, subject, severity, reason, en, zh,
+     evidence, events) = row
+    return Outcome(rule_id, version, Kind.VIOLATION, event_id, epoch, timestamp, platform, seller_id,
+                   subject, severity, reason, None if en is None else Text(en, zh), evidence,
+                   tuple(map(row_event, events)))
+
+
+_ORDER = attrgetter("rule_id", "epoch", "event_id", "rule_version")  # Outcome.sort_key
+
+
+class SpilledFindings(Sequence[Outcome]):
+    """Findings on disk in sorted runs, merged in result order each time they are iterated.
+
+    Memory holds one finding per run while a report is written, whatever
+    their number; each pass reads them again (a few microseconds a finding).
+    Indexing builds them all: prefer iterating.
+    """
+
+    def __init__(self, spill: Spill) -> None:
+        self.spill = spill
+        self.runs: list[int] = []
+        self.count = 0
+
+    def add_run(self, run: int, rows: list[tuple[Any, ...]]) -> None:
+        """Write one part's findings (already in result order)."""
+        self.spill.extend(run, rows)
+        self.runs.append(run)
+        self.count += len(rows)
+
+    def __len__(self) -> int:
+        return self.count
+
+    def __iter__(self) -> Iterator[Outcome]:
+        if len(self.runs) == 1:
+            return map(row_finding, self.spill.read(self.runs[0]))
+        return heapq.merge(*(map(row_finding, self.spill.read(r)) for r in self.runs), key=_ORDER)
+
+    @overload
+    def __getitem__(self, index: int) -> Outcome: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[Outcome]: ...
+
+    def __getitem__(self, index: int | slice) -> Outcome | Sequence[Outcome]:
+        return tuple(self)[index]
+
+
+__all__ = ["Spill", "SpilledFindings", "event_row", "finding_row", "row_event", "row_finding"]

@@ -1,0 +1,219 @@
+"""Which files a run reads, with which profile, and reading them into an :class:`Intake`.
+
+Inputs are files, directories (every file below with a known extension,
+``.gz`` included), shell globs (``exports/**/*.csv.gz``) and ``-`` for
+standard input. They are read in sorted order of their names, so a run's
+result does not depend on the order they were given in.
+
+Each input is read by the reader of its format (:mod:`checker.inputs.readers`);
+each record is mapped by the input's profile (:mod:`checker.inputs.profiles`), or
+read as canonical when it has none, and handed to the intake, which accounts
+for it. A record that cannot be parsed or mapped is rejected with its line
+and reason; the run goes on.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import glob
+import hashlib
+import json
+import os
+import zlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any
+
+from ..language.errors import CheckerError, Location, Problem
+from .events import EventBatch, Intake
+from .profiles import MappingError, Profile, canonical_from_flat, for_timezone, load_profile
+from .progress import Progress
+from .readers import CHUNK, READERS, Counted, Header, ReadOptions, format_for, normalise_encoding, open_stream
+
+STDIN = "-"
+_GLOB_CHARS = frozenset("*?[")
+
+ProfileChoice = Profile | str | os.PathLike[str] | tuple[str, Profile | str | os.PathLike[str]]
+
+
+@dataclass(frozen=True)
+class InputSettings:
+    """How to read a run's inputs.
+
+    ``profiles`` pairs each profile with the file-name pattern it is for, or
+    ``None``: a lone profile without a pattern reads every input; among
+    several, each reads the inputs its own ``match`` patterns name.
+    ``encoding`` and ``format`` override what profiles and file names say.
+    """
+
+    timezone: str
+    profiles: tuple[tuple[str | None, Profile], ...] = ()
+    encoding: str | None = None
+    format: str | None = None
+
+
+def settings_for(timezone: str, profiles: ProfileChoice | Sequence[ProfileChoice] | None = None, *,
+                 encoding: str | None = None, format: str | None = None) -> InputSettings:
+    """:class:`InputSettings` from loaded profiles, profile paths or ``(pattern, profile)`` pairs."""
+    if profiles is None:
+        items: list[ProfileChoice] = []
+    elif isinstance(profiles, Profile | str | os.PathLike | tuple):
+        items = [profiles]  # type: ignore[list-item]
+    else:
+        items = list(profiles)
+    pairs: list[tuple[str | None, Profile]] = []
+    for item in items:
+        pattern, given = item if isinstance(item, tuple) else (None, item)
+        profile = given if isinstance(given, Profile) else load_profile(given)
+        pairs.append((pattern, for_timezone(profile, timezone)))
+    if encoding is not None:
+        try:
+            encoding = normalise_encoding(encoding)
+        except LookupError as exc:
+            raise CheckerError([Problem(Location("--encoding"), "usage",
+                                        f"unknown encoding {encoding!r} (try utf-8 or gb18030)")]) from exc
+    if format is not None and format not in READERS:
+        raise CheckerError([Problem(Location("--input-format"), "usage",
+                                    f"unknown format {format!r} (known: {', '.join(sorted(READERS))})")])
+    plain = [p for pattern, p in pairs if pattern is None]
+    if len(plain) > 1 and any(not p.match for p in plain):
+        raise CheckerError([Problem(Location(p.file), "usage",
+                                    f"profile {p.name} has no 'match' patterns, so it cannot be told "
+                                    "apart from the other profiles; give it as PATTERN=FILE")
+                            for p in plain if not p.match])
+    return InputSettings(timezone, tuple(pairs), encoding, format)
+
+
+def expand(inputs: Sequence[str | os.PathLike[str]]) -> list[str]:
+    """The files ``inputs`` name, sorted and without repeats; raises :class:`CheckerError`."""
+    found: set[str] = set()
+    problems: list[Problem] = []
+    for item in inputs:
+        raw = os.fspath(item)
+        if raw == STDIN:
+            found.add(STDIN)
+            continue
+        path = Path(raw)
+        if path.is_file():
+            found.add(os.path.normpath(raw))
+        elif path.is_dir():
+            files = [p for p in path.rglob("*") if p.is_file() and format_for(p.name)
+                     and not any(part.startswith(".") for part in p.relative_to(path).parts)]
+            if not files:
+                problems.append(Problem(Location(raw), "no-input",
+                                        "the directory holds no file of a known format"))
+            found.update(os.path.normpath(p) for p in files)
+        elif _GLOB_CHARS & set(raw):
+            files = [f for f in glob.glob(raw, recursive=True) if Path(f).is_file()]
+            if not files:
+                problems.append(Problem(Location(raw), "no-input", "the pattern matches no file"))
+            found.update(os.path.normpath(f) for f in files)
+        else:
+            problems.append(Problem(Location(raw), "no-input", "no such input file"))
+    if problems:
+        raise CheckerError(problems)
+    return sorted(found)
+
+
+def choose_profile(display: str, settings: InputSettings) -> Profile | None:
+    """The profile that reads ``display``, or None (canonical events)."""
+    base = os.path.basename(display)
+    for pattern, profile in settings.profiles:
+        if pattern is not None and (fnmatch.fnmatch(base, pattern) or fnmatch.fnmatch(display, pattern)):
+            return profile
+    plain = [p for pattern, p in settings.profiles if pattern is None]
+    if len(plain) == 1:
+        return plain[0]
+    matching = [p for p in plain if p.matches(display)]
+    if len(matching) > 1:
+        raise CheckerError([Problem(Location(display), "usage",
+                                    f"profiles {', '.join(p.name for p in matching)} all match this "
+                                    "input; give the one meant as PATTERN=FILE")])
+    return matching[0] if matching else None
+
+
+def read_inputs(intake: Intake, inputs: Sequence[str | os.PathLike[str]], settings: InputSettings, *,
+                stdin: IO[bytes] | None = None, progress: Progress | None = None) -> None:
+    """Read every input into ``intake``."""
+    files = expand(inputs)
+    if progress is not None:
+        sizes = [0 if f == STDIN else os.path.getsize(f) for f in files]
+        progress.begin(sum(sizes) if STDIN not in files else None)
+    for display in files:
+        read_file(intake, display, choose_profile(display, settings), settings, stdin=stdin,
+                  progress=progress)
+    if progress is not None:
+        progress.end()
+
+
+def read_file(intake: Intake, display: str, profile: Profile | None, settings: InputSettings, *,
+              stdin: IO[bytes] | None = None, progress: Progress | None = None) -> None:
+    """Read one input (a path, or ``-`` for ``stdin``) into ``intake``."""
+    if display == STDIN:
+        import sys
+
+        raw: IO[bytes] = stdin if stdin is not None else sys.stdin.buffer
+    else:
+        raw = open(display, "rb")  # noqa: SIM115 - closed below, after the hash is complete
+    hasher = hashlib.sha256()
+    counted = Counted(raw, hasher)
+    line = 0
+    try:
+        encoding = settings.encoding or (profile.encoding if profile else None) or "utf-8"
+        fmt = settings.format or format_for(display) or (profile.format if profile else None)
+        opened = open_stream(counted, display, format=fmt, encoding=encoding)
+        stats = intake.open(display, format=opened.format,
+                            profile=profile.name if profile else None)
+        options = ReadOptions(opened.encoding, profile.delimiter if profile else None)
+        flat = opened.format in ("csv", "tsv")
+        for record in READERS[opened.format](opened.stream, options, display):
+            line = record.line
+            if isinstance(record.value, Header):
+                problems = profile.header_problems(list(record.value.names), display, line) \
+                    if profile else []
+                if problems:
+                    raise CheckerError(problems)
+                continue
+            if record.error is not None:
+                intake.reject(stats, line, *record.error, record.text)
+            else:
+                _take(intake, stats, line, record.value, record.text, profile, flat)
+            if progress is not None and stats.read % 512 == 0:
+                progress.advance(counted.count, stats.read)
+        while counted.read(CHUNK):  # the rest of the file (after a gzip stream), for the hash
+            pass
+    except (OSError, EOFError, zlib.error) as exc:
+        where = f"after line {line}" if line else "at the start"
+        raise CheckerError([Problem(Location(display, line + 1 if line else 0), "unreadable-file",
+                                    f"reading stopped {where}: {exc}")]) from exc
+    finally:
+        if display != STDIN:
+            raw.close()
+    stats.sha256 = hasher.hexdigest()
+    if progress is not None:
+        progress.advance(counted.count, stats.read, done=True)
+
+
+def _take(intake: Intake, stats: Any, line: int, value: Any, text: str, profile: Profile | None,
+          flat: bool) -> None:
+    try:
+        if profile is not None:
+            value = profile.apply(value)
+        elif flat:
+            value = canonical_from_flat(value)
+    except MappingError as exc:
+        intake.reject(stats, line, exc.code, exc.reason, text)
+        return
+    intake.add(stats, line, value, text)
+
+
+def write_rejects(batch: EventBatch, stream: IO[str]) -> int:
+    """Write each rejected record as a JSON line (file, line, code, reason, original text).
+
+    Returns the number written. The order is the batch's (by file and line).
+    """
+    for r in batch.rejected:
+        stream.write(json.dumps({"file": r.file, "line": r.line, "code": r.code, "reason": r.reason,
+                                 "text": r.text}, ensure_ascii=False) + "\n")
+    return len(batch.rejected)

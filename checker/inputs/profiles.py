@@ -1,0 +1,384 @@
+"""Field-mapping profiles: how one kind of platform export becomes canonical events.
+
+A profile (YAML, ``schemas/profile.schema.json``) says where each canonical
+field comes from: a column (Chinese headers such as 操作时间 included), a
+JMESPath into nested JSON, a constant (the platform), or a hash of columns
+(for exports without a row id); how text becomes a value (a value map such
+as 取消推广 -> ``distribution.cancel_requested``, a type, timestamp formats
+and the timezone of naive times); and which extra columns go under ``data``.
+
+:func:`load_profile` validates a profile in layers (safe YAML, schema, then
+semantics: timezones, formats, map targets, JMESPath), every problem at
+``file:line:column``. :meth:`Profile.apply` maps one record, raising
+:class:`MappingError` with a code and a reason that names the column.
+
+Without a profile, CSV and TSV rows are read by :func:`canonical_from_flat`:
+the header names canonical fields, dotted for nested ones (``subject.id``,
+``data.commission_amount``).
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import hashlib
+import json
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import jmespath
+from jmespath.exceptions import JMESPathError
+
+from ..language.configfiles import read_document
+from ..language.errors import CheckerError, Location, Problem
+from ..language.times import TimestampError, zone
+from ..language.yamlsafe import Document
+from .fieldtypes import CONVERTERS, FALSE_TEXTS, TRUE_TEXTS, Conversion, ConversionError, format_problem
+from .readers import READERS, normalise_encoding
+
+REQUIRED_FIELDS = ("event_id", "timestamp", "platform", "seller_id", "action")
+_ACTION = re.compile(r"^[a-z0-9_]+(?:\.[a-z0-9_]+)+$")
+_PLATFORM = re.compile(r"^[a-z][a-z0-9_-]*$")
+_MISSING = object()
+_SOURCES = ("column", "path", "constant", "hash")
+
+
+class MappingError(ValueError):
+    """A record the profile cannot map; ``code`` is a stable category."""
+
+    def __init__(self, code: str, reason: str) -> None:
+        super().__init__(reason)
+        self.code = code
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class ValueSpec:
+    """Where one canonical value comes from and how it is converted."""
+
+    target: str  # "event_id", "subject.id", "data.commission_rate"
+    column: str | None = None
+    path: Any = None  # a compiled JMESPath
+    path_text: str = ""
+    constant: Any = _MISSING
+    hash_columns: tuple[str, ...] = ()
+    type: str = "string"
+    conversion: Conversion = field(default_factory=Conversion)
+    value_map: Mapping[str, Any] | None = None
+    unmapped: str = "reject"  # reject | keep | constant
+    unmapped_value: Any = None
+    default: Any = _MISSING
+    required: bool = False
+
+    @property
+    def where(self) -> str:
+        """How messages name the source of the value."""
+        if self.column is not None:
+            return f"column {self.column}"
+        if self.path is not None:
+            return f"path {self.path_text}"
+        if self.hash_columns:
+            return f"hash of {', '.join(self.hash_columns)}"
+        return f"constant for {self.target}"
+
+    def columns(self) -> tuple[str, ...]:
+        """The columns this value reads."""
+        return (self.column,) if self.column is not None else self.hash_columns
+
+    def read(self, record: Mapping[str, Any]) -> Any:
+        """The raw value for this spec, ``_MISSING`` when empty."""
+        if self.constant is not _MISSING:
+            return self.constant
+        if self.hash_columns:
+            parts = [_text(record.get(c)) for c in self.hash_columns]
+            if not any(parts):
+                return _MISSING
+            digest = hashlib.sha256("\x1f".join(parts).encode("utf-8")).hexdigest()
+            return "h" + digest[:24]
+        value = record.get(self.column) if self.column is not None else self.path.search(record)
+        if value is None or (isinstance(value, str) and not value.strip()):
+            return _MISSING
+        return value
+
+    def value(self, record: Mapping[str, Any]) -> Any:
+        """The converted value, ``_MISSING`` when absent and optional; raises MappingError."""
+        raw = self.read(record)
+        if raw is _MISSING:
+            if self.default is not _MISSING:
+                return self.default
+            if self.required:
+                raise MappingError("missing-field", f"{self.where} ({self.target}) is empty or absent")
+            return _MISSING
+        value = raw
+        if self.value_map is not None:
+            key = _text(raw)
+            if key in self.value_map:
+                value = self.value_map[key]
+            elif self.unmapped == "constant":
+                value = self.unmapped_value
+            elif self.unmapped == "reject":
+                known = ", ".join(list(self.value_map)[:12])
+                raise MappingError("unmapped-value", f"{self.where} ({self.target}): {key!r} is not in "
+                                   f"the profile's map (known: {known})")
+        try:
+            return CONVERTERS[self.type](value, self.conversion)
+        except ConversionError as exc:
+            code = "bad-timestamp" if self.type == "timestamp" else "bad-value"
+            raise MappingError(code, f"{self.where} ({self.target}): {exc}") from None
+
+
+def _text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return value.strip() if isinstance(value, str) else str(value)
+
+
+@dataclass(frozen=True)
+class Profile:
+    """A validated field-mapping profile."""
+
+    name: str
+    file: str
+    sha256: str
+    values: tuple[ValueSpec, ...]
+    description: str = ""
+    match: tuple[str, ...] = ()
+    format: str | None = None
+    encoding: str | None = None
+    delimiter: str | None = None
+    timezone: str | None = None
+    unmapped_columns: str = "ignore"
+
+    def matches(self, display: str) -> bool:
+        """Whether the input named ``display`` is one this profile says it reads."""
+        base = os.path.basename(display)
+        return any(fnmatch.fnmatch(base, p) or fnmatch.fnmatch(display, p) for p in self.match)
+
+    def columns(self) -> frozenset[str]:
+        """Every column a value reads."""
+        return frozenset(c for v in self.values for c in v.columns())
+
+    def header_problems(self, header: list[str], file: str, line: int) -> list[Problem]:
+        """Columns the profile needs that the header lacks (a column with a default may be absent)."""
+        present = set(header)
+        missing = sorted({c for v in self.values if v.default is _MISSING for c in v.columns()}
+                         - present)
+        if not missing:
+            return []
+        shown = ", ".join(h for h in header if h) or "nothing"
+        return [Problem(Location(file, line, 1), "profile-mismatch",
+                        f"the header lacks the column(s) {', '.join(missing)} that profile "
+                        f"{self.name} ({self.file}) reads; the header has: {shown}")]
+
+    def apply(self, record: Any) -> dict[str, Any]:
+        """The canonical event for one record; raises :class:`MappingError`."""
+        if not isinstance(record, dict):
+            raise MappingError("invalid-event", f"a JSON {type(record).__name__} is not a record")
+        out: dict[str, Any] = {}
+        for spec in self.values:
+            value = spec.value(record)
+            if value is not _MISSING:
+                _put(out, spec.target, value)
+        subject = out.get("subject")
+        if subject is not None and "id" not in subject:
+            del out["subject"]  # a type alone (often a constant) names nothing: no subject
+        elif subject is not None and "type" not in subject:
+            raise MappingError("missing-field", "the subject has an id but no type")
+        if self.unmapped_columns == "data":
+            used = self.columns()
+            for key, value in record.items():
+                if key and key not in used and _text(value):
+                    out.setdefault("data", {}).setdefault(key, value)
+        return out
+
+
+def _put(out: dict[str, Any], target: str, value: Any) -> None:
+    head, _, rest = target.partition(".")
+    if rest:
+        out.setdefault(head, {})[rest] = value
+    else:
+        out[head] = value
+
+
+# --- loading -------------------------------------------------------------------------------
+
+
+def load_profile(path: str | os.PathLike[str]) -> Profile:
+    """Load and validate a profile; raises :class:`CheckerError` with every problem found."""
+    doc, sha, problems = read_document(path, "profile", "profile")
+    if doc is None:
+        raise CheckerError(problems)
+    profile, problems = build_profile(doc, sha)
+    if profile is None:
+        raise CheckerError(problems)
+    return profile
+
+
+def build_profile(doc: Document, sha256: str = "") -> tuple[Profile | None, list[Problem]]:
+    """A :class:`Profile` from a schema-valid document, or the semantic problems found."""
+    data = doc.data
+    problems: list[Problem] = []
+    tz_name = data.get("timezone")
+    tz = _zone(doc, ("timezone",), tz_name, problems) if tz_name else None
+    input_ = data.get("input") or {}
+    encoding = input_.get("encoding")
+    if encoding:
+        try:
+            encoding = normalise_encoding(encoding)
+        except LookupError:
+            problems.append(Problem(doc.location(("input", "encoding")), "profile",
+                                    f"unknown encoding {encoding!r} (try utf-8 or gb18030)"))
+    fmt = input_.get("format")
+    if fmt and fmt not in READERS:
+        problems.append(Problem(doc.location(("input", "format")), "profile", f"unknown format {fmt!r}"))
+    values = []
+    for name, spec in data["fields"].items():
+        values.append(_value(doc, ("fields", name), name, spec, tz, problems))
+    for name, spec in (data.get("data") or {}).items():
+        values.append(_value(doc, ("data", name), f"data.{name}", spec, tz, problems))
+    if problems:
+        return None, sorted(problems)
+    return Profile(
+        name=data["profile"], file=doc.file, sha256=sha256, values=tuple(values),
+        description=data.get("description", ""), match=tuple(data.get("match") or ()),
+        format=fmt, encoding=encoding, delimiter=input_.get("delimiter"),
+        timezone=tz_name, unmapped_columns=data.get("unmapped_columns", "ignore"),
+    ), []
+
+
+def _zone(doc: Document, path: tuple[str, ...], name: str, problems: list[Problem]) -> ZoneInfo | None:
+    try:
+        return zone(name)
+    except TimestampError as exc:
+        problems.append(Problem(doc.location(path), "profile", str(exc)))
+        return None
+
+
+def _value(doc: Document, path: tuple[str, ...], target: str, spec: Any, profile_tz: ZoneInfo | None,
+           problems: list[Problem]) -> ValueSpec:
+    if isinstance(spec, str):
+        spec = {"column": spec}
+    loc = doc.location
+    sources = [k for k in _SOURCES if k in spec]
+    if len(sources) != 1:
+        problems.append(Problem(loc(path), "profile", (
+            f"{target}: give exactly one of {', '.join(_SOURCES)}; found {', '.join(sources)}"
+            if sources else f"{target}: needs one of the keys {', '.join(_SOURCES)}")))
+    default_type = "timestamp" if target == "timestamp" else "any" if target.startswith("data.") \
+        else "string"
+    kind = spec.get("type", default_type)
+    tz = profile_tz
+    if "timezone" in spec:
+        tz = _zone(doc, (*path, "timezone"), spec["timezone"], problems)
+    raw_formats = spec.get("format", "auto")
+    formats = (raw_formats,) if isinstance(raw_formats, str) else tuple(raw_formats)
+    if "format" in spec and kind != "timestamp":
+        problems.append(Problem(loc((*path, "format")), "profile",
+                                f"{target}: 'format' applies to timestamps; add 'type: timestamp'"))
+    for i, fmt in enumerate(formats):
+        problem = format_problem(fmt)
+        if problem:
+            where = (*path, "format") if isinstance(raw_formats, str) else (*path, "format", i)
+            problems.append(Problem(loc(where), "profile", f"{target}: {problem}"))
+    required = spec.get("required", target in REQUIRED_FIELDS)
+    if target in REQUIRED_FIELDS and not required:
+        problems.append(Problem(loc((*path, "required")), "profile",
+                                f"{target} is required in every event; it cannot be optional"))
+    compiled = None
+    if "path" in spec:
+        try:
+            compiled = jmespath.compile(spec["path"])
+        except JMESPathError as exc:
+            problems.append(Problem(loc((*path, "path")), "jmespath", f"invalid JMESPath: {exc}"))
+    value_map = spec.get("map")
+    if value_map is not None:
+        for key, mapped in value_map.items():
+            problem = _target_problem(target, mapped)
+            if problem:
+                problems.append(Problem(loc((*path, "map", key)), "profile", problem))
+    if "constant" in spec:
+        problem = _target_problem(target, spec["constant"])
+        if problem:
+            problems.append(Problem(loc((*path, "constant")), "profile", problem))
+    unmapped = spec.get("unmapped", "reject")
+    unmapped_value = None
+    if isinstance(unmapped, dict):
+        unmapped, unmapped_value = "constant", unmapped["constant"]
+        problem = _target_problem(target, unmapped_value)
+        if problem:
+            problems.append(Problem(loc((*path, "unmapped", "constant")), "profile", problem))
+    conversion = Conversion(
+        formats=formats, tz=tz,
+        truths=frozenset(t.lower() for t in spec.get("true", TRUE_TEXTS)),
+        falsehoods=frozenset(t.lower() for t in spec.get("false", FALSE_TEXTS)),
+    )
+    return ValueSpec(
+        target=target, column=spec.get("column"), path=compiled, path_text=spec.get("path", ""),
+        constant=spec.get("constant", _MISSING), hash_columns=tuple(spec.get("hash", ())),
+        type=kind, conversion=conversion, value_map=value_map, unmapped=unmapped,
+        unmapped_value=unmapped_value, default=spec.get("default", _MISSING), required=required,
+    )
+
+
+def _target_problem(target: str, value: Any) -> str | None:
+    """Why ``value`` cannot be the canonical ``target`` (a bad action or platform name)."""
+    if target == "action" and not (isinstance(value, str) and _ACTION.match(value)):
+        return f"{value!r} is not an action (dotted lower case, like distribution.cancel_requested)"
+    if target == "platform" and not (isinstance(value, str) and _PLATFORM.match(value)):
+        return f"{value!r} is not a platform name (lower case, like kuaishou)"
+    return None
+
+
+def for_timezone(profile: Profile, run_timezone: str) -> Profile:
+    """``profile`` reading naive timestamps in ``run_timezone`` where it declares no zone."""
+    tz = zone(run_timezone)
+    values = tuple(
+        replace(v, conversion=replace(v.conversion, tz=tz)) if v.conversion.tz is None else v
+        for v in profile.values
+    )
+    return replace(profile, values=values)
+
+
+# --- no profile: the canonical CSV ----------------------------------------------------------
+
+_STRING_FIELDS = frozenset({"event_id", "platform", "seller_id", "action", "actor", "subject.type",
+                            "subject.id"})
+_JSON_LITERAL = re.compile(r"^(?:-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?|true|false|null|[\[{].*)$", re.S)
+
+
+def canonical_from_flat(row: Mapping[str, str]) -> dict[str, Any]:
+    """A canonical event from a CSV row whose header names its fields.
+
+    Dotted headers nest (``subject.type``, ``data.borne_by``). Empty cells
+    are absent. Identity fields stay text; an all-digit timestamp is epoch
+    seconds or milliseconds; any other cell that is a JSON number, boolean,
+    null, array or object is read as that value, else it stays text.
+    """
+    out: dict[str, Any] = {}
+    for key, cell in row.items():
+        if not key or cell is None or not cell.strip():
+            continue
+        text = cell.strip()
+        value: Any = text
+        if key == "timestamp":
+            if re.fullmatch(r"-?\d+(?:\.\d+)?", text):
+                value = json.loads(text)
+        elif key not in _STRING_FIELDS and _JSON_LITERAL.match(text):
+            try:
+                value = json.loads(text)
+            except json.JSONDecodeError:
+                value = text
+        node = out
+        *parents, leaf = key.split(".")
+        for part in parents:
+            child = node.setdefault(part, {})
+            if not isinstance(child, dict):
+                raise MappingError("bad-row", f"column {key} nests under {part}, which is a value")
+            node = child
+        node[leaf] = value
+    return out

@@ -1,0 +1,59 @@
+"""The ``json`` format: the documented JSON result (``schemas/result.schema.json``), streamed."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator
+
+from ..results.outcomes import Kind
+from ..results.result import CheckResult, other_outcome_dict
+from .options import RenderOptions, finding_record
+
+#: the encoder of every JSON piece: what ``json.dumps(doc, ensure_ascii=False, separators=(",", ":"))``
+#: uses, made once (a value encodes to the same text alone as inside its document)
+_JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+#: findings encoded per piece handed to the writer: fewer writes, bounded memory
+_CHUNK = 512
+
+
+def render_json(result: CheckResult, options: RenderOptions) -> Iterator[str]:
+    """The documented JSON result (``schemas/result.schema.json``), streamed.
+
+    The pieces join to exactly ``json.dumps(doc, ensure_ascii=False, separators=(",", ":"))``
+    of the whole document (plus a newline), but each finding's dict (with its evidence records)
+    is built only when it is written: at export scale the findings are most of the document.
+    """
+    # one line per document: json's C encoder only runs without indentation, and
+    # results with 100k findings are for machines (use jq to read one)
+    findings = result.findings
+    encode = _JSON.encode
+    sep = "{"
+    for key, value in result.head_dict().items():
+        yield sep + encode(key) + ":" + encode(value)
+        sep = ","
+    yield ',"findings":['
+    yield from _stream(finding_record(f, options) for f in findings)
+    yield "]"
+    if options.all_outcomes:
+        # the entries of CheckResult.to_dict(all_outcomes=True), one at a time
+        yield ',"other_outcomes":['
+        yield from _stream(other_outcome_dict(o) for o in result.outcomes if o.kind is not Kind.VIOLATION)
+        yield "]"
+    if options.triage.active:
+        yield ',"gating":' + encode(options.triage.to_dict(findings))
+    yield "}\n"
+
+
+def _stream(items: Iterable[object]) -> Iterator[str]:
+    """The JSON array elements ``items``, comma-separated, a chunk of them per piece."""
+    encode = _JSON.encode
+    chunk: list[str] = []
+    first = True
+    for item in items:
+        chunk.append(encode(item))
+        if len(chunk) == _CHUNK:
+            yield ("" if first else ",") + ",".join(chunk)
+            first = False
+            chunk = []
+    if chunk:
+        yield ("" if first else ",") + ",".join(chunk)

@@ -1,0 +1,139 @@
+"""CI gating: which findings are new, baselined or waived, and the run's exit code.
+
+A :class:`Triage` classifies each finding of a result: *waived* when an
+active waiver covers it, else *baselined* when its fingerprint is in the
+baseline, else *new*. Only new findings at or above ``--fail-on`` fail a
+run. Renderers show the classification; :func:`exit_code` turns it, and the
+input accounting under ``--strict``, into the exit code.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Any
+
+from ..language.policy import SEVERITIES
+from ..language.times import zone
+from .baseline import Baseline
+from .outcomes import Outcome
+from .result import CheckResult
+from .waivers import Waiver, Waivers
+
+EXIT_OK, EXIT_VIOLATIONS, EXIT_ERROR, EXIT_STRICT = 0, 1, 2, 3
+
+
+class Status(StrEnum):
+    """How a finding counts for the gate."""
+
+    NEW = "new"
+    BASELINED = "baselined"
+    WAIVED = "waived"
+
+
+@dataclass(frozen=True)
+class Triage:
+    """The gate's view of one result."""
+
+    fail_on: str = SEVERITIES[0]
+    today: date | None = None
+    statuses: Mapping[str, Status] = field(default_factory=dict)  # by fingerprint
+    waived_by: Mapping[str, Waiver] = field(default_factory=dict)
+    expired: tuple[Waiver, ...] = ()
+    unused: tuple[Waiver, ...] = ()
+    baseline: Baseline | None = None
+    baseline_absent: tuple[str, ...] = ()  # baselined fingerprints no longer found
+    waivers: Waivers | None = None
+
+    @property
+    def active(self) -> bool:
+        """Whether anything beyond the default gate was asked for (a baseline, waivers, --fail-on)."""
+        return self.baseline is not None or self.waivers is not None or self.fail_on != SEVERITIES[0]
+
+    def status(self, finding: Outcome) -> Status:
+        """The finding's status (new when the triage does not know it)."""
+        return self.statuses.get(finding.fingerprint, Status.NEW)
+
+    def failing(self, findings: Iterable[Outcome]) -> list[Outcome]:
+        """The new findings at or above ``fail_on``: those that fail the run."""
+        return [f for f in findings if self.fails(f)]
+
+    def fails(self, finding: Outcome) -> bool:
+        """Whether ``finding`` is new and at or above ``fail_on``."""
+        return (self.status(finding) is Status.NEW
+                and SEVERITIES.index(finding.severity) >= SEVERITIES.index(self.fail_on))
+
+    def count_failing(self, findings: Iterable[Outcome]) -> int:
+        """How many findings fail the run (without holding them: findings may be on disk)."""
+        return sum(1 for f in findings if self.fails(f))
+
+    def counts(self, findings: Iterable[Outcome]) -> dict[str, int]:
+        """Findings by status, every status named."""
+        out = {s.value: 0 for s in Status}
+        for f in findings:
+            out[self.status(f).value] += 1
+        return out
+
+    def to_dict(self, findings: Iterable[Outcome]) -> dict[str, Any]:
+        """The ``gating`` section of the JSON result."""
+        return {
+            "fail_on": self.fail_on,
+            "today": self.today.isoformat() if self.today else None,
+            "by_status": self.counts(findings),
+            "failing": self.count_failing(findings),
+            "baseline": None if self.baseline is None else {
+                "file": self.baseline.file, "entries": len(self.baseline.entries),
+                "absent": list(self.baseline_absent)},
+            "waivers": None if self.waivers is None else {
+                "file": self.waivers.file, "count": len(self.waivers.waivers),
+                "expired": [w.as_dict() for w in self.expired],
+                "unused": [w.as_dict() for w in self.unused]},
+        }
+
+
+def today_in(timezone: str) -> date:
+    """The current date in ``timezone`` (waivers expire on the calendar of the run's zone)."""
+    return datetime.now(zone(timezone)).date()
+
+
+def triage(result: CheckResult, *, baseline: Baseline | None = None, waivers: Waivers | None = None,
+           fail_on: str = SEVERITIES[0], today: date | None = None) -> Triage:
+    """Classify every finding of ``result``. ``today`` (for waiver expiry) defaults to the
+    current date in the result's timezone."""
+    if fail_on not in SEVERITIES:
+        raise ValueError(f"unknown severity {fail_on!r} (one of {', '.join(SEVERITIES)})")
+    if waivers is not None and today is None:
+        today = today_in(result.batch.timezone)
+    statuses: dict[str, Status] = {}
+    waived_by: dict[str, Waiver] = {}
+    used: set[int] = set()
+    listed = waivers.waivers if waivers else ()
+    for f in result.findings:
+        waiver = next((w for w in listed if w.covers(f) and today is not None and w.active(today)),
+                      None)
+        if waiver is not None:
+            statuses[f.fingerprint] = Status.WAIVED
+            waived_by[f.fingerprint] = waiver
+            used.add(id(waiver))
+        elif baseline is not None and f.fingerprint in baseline:
+            statuses[f.fingerprint] = Status.BASELINED
+        else:
+            statuses[f.fingerprint] = Status.NEW
+    expired = tuple(w for w in listed if today is not None and not w.active(today))
+    unused = tuple(w for w in listed if id(w) not in used and w not in expired)
+    found = {f.fingerprint for f in result.findings}
+    absent = tuple(sorted(fp for fp in (baseline.entries if baseline else {}) if fp not in found))
+    return Triage(fail_on=fail_on, today=today, statuses=statuses, waived_by=waived_by,
+                  expired=expired, unused=unused, baseline=baseline, baseline_absent=absent,
+                  waivers=waivers)
+
+
+def exit_code(result: CheckResult, gate: Triage, *, strict: bool = False) -> int:
+    """3 under ``strict`` when any record was rejected (conflicts included), else 1 when a
+    finding fails the gate, else 0. Input problems come first: with records missing, the
+    findings themselves are in doubt."""
+    if strict and result.batch.rejected:
+        return EXIT_STRICT
+    return EXIT_VIOLATIONS if any(gate.fails(f) for f in result.findings) else EXIT_OK

@@ -1,0 +1,213 @@
+"""The result of a check, and its documented JSON form (``schemas/result.schema.json``)."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections import Counter
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any, overload
+
+from .._version import __version__
+from ..inputs.events import EventBatch
+from ..language.loader import Pack
+from ..language.policy import SEVERITIES, Policy
+from ..language.times import format_timestamp, zone
+from .outcomes import OUTCOME_ORDER, Kind, Outcome
+
+RESULT_SCHEMA_VERSION = "1.0"
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """Everything one check decided, with what it ran and over what."""
+
+    as_of: int
+    outcomes: tuple[Outcome, ...]
+    policies: tuple[Policy, ...]
+    pack: Pack
+    batch: EventBatch
+    #: each policy version's parameter values, by (rule id, version):
+    #: :func:`checker.engines.reference.engine.resolve_params`
+    params: dict[tuple[str, str], dict[str, Any]]
+
+    @property
+    def findings(self) -> Sequence[Outcome]:
+        """The violations, sorted by rule, time and event id."""
+        return tuple(o for o in self.outcomes if o.kind is Kind.VIOLATION)
+
+    @property
+    def as_of_text(self) -> str:
+        """The as-of time in RFC 3339, in the input's timezone."""
+        return format_timestamp(self.as_of, zone(self.batch.timezone))
+
+    @property
+    def exit_code(self) -> int:
+        """0 when no violation was found, 1 otherwise."""
+        return 1 if self.findings else 0
+
+    def counts(self) -> list[dict[str, Any]]:
+        """Outcome counts per rule and version, every outcome named (zeros included)."""
+        tally = self.tally()
+        rows = []
+        for p in self.policies:
+            row: dict[str, Any] = {"rule_id": p.id, "rule_version": p.version,
+                                   "severity": p.severity}
+            for kind in OUTCOME_ORDER:
+                row[kind.value] = tally[(p.id, p.version, kind.value)]
+            row["triggers"] = sum(row[k.value] for k in OUTCOME_ORDER)
+            rows.append(row)
+        return rows
+
+    def severity_counts(self) -> dict[str, int]:
+        """Violations by severity, every severity named."""
+        tally = Counter(o.severity for o in self.findings)
+        return {s: tally[s] for s in SEVERITIES}
+
+    def tally(self) -> Counter[tuple[str, str, str]]:
+        """Outcome counts per (rule id, version, kind)."""
+        return Counter((o.rule_id, o.rule_version, o.kind.value) for o in self.outcomes)
+
+    def outcome_totals(self) -> dict[str, int]:
+        """How many outcomes of each kind, every kind named."""
+        totals: Counter[str] = Counter()
+        for (_, _, kind), n in self.tally().items():
+            totals[kind] += n
+        return {k.value: totals[k.value] for k in OUTCOME_ORDER}
+
+    def to_dict(self, *, all_outcomes: bool = False) -> dict[str, Any]:
+        """The JSON result: stable key order, sorted lists, no run-dependent values."""
+        doc = self.head_dict()
+        doc["findings"] = [finding_dict(o) for o in self.findings]
+        if all_outcomes:
+            doc["other_outcomes"] = [other_outcome_dict(o) for o in self.outcomes
+                                     if o.kind is not Kind.VIOLATION]
+        return doc
+
+    def head_dict(self) -> dict[str, Any]:
+        """The JSON result up to its findings (what a streaming writer writes first)."""
+        read = frozenset().union(*(p.actions for p in self.policies))
+        doc: dict[str, Any] = {
+            "schema_version": RESULT_SCHEMA_VERSION,
+            "tool": {"name": "policy-checker", "version": __version__},
+            "as_of": self.as_of_text,
+            "timezone": self.batch.timezone,
+            "pack": {"name": self.pack.name, "revision": self.pack.revision,
+                     "content_hash": self.pack.content_hash},
+            "policies": [
+                {"id": p.id, "version": p.version, "severity": p.severity, "status": p.status,
+                 "platform": p.platform, "title": {"en": p.title.en, "zh": p.title.zh},
+                 "description": p.description, "tags": list(p.tags),
+                 "source": {"document": p.source.document, "quote": p.source.quote,
+                            "section": p.source.section},
+                 "timezone": p.timezone, "file": p.file, "sha256": p.sha256,
+                 "effective_from": p.effective_from_text, "effective_until": p.effective_until_text,
+                 "params": self.params.get((p.id, p.version), {})}
+                for p in self.policies
+            ],
+            "inputs": {
+                "files": [s.as_dict() for s in self.batch.inputs],
+                "totals": self.batch.totals(),
+                "events_after_as_of": self.batch.accepted_after(self.as_of),
+                # unknown actions are kept and counted, never an error
+                "actions": dict(sorted(self.batch.actions.items())),
+                "unread_actions": sorted(set(self.batch.actions) - read),
+                "rejected": [
+                    {"file": r.file, "line": r.line, "code": r.code, "reason": r.reason}
+                    for r in self.batch.rejected
+                ],
+            },
+            "summary": {
+                "violations": len(self.findings),
+                "by_severity": self.severity_counts(),
+                "by_outcome": self.outcome_totals(),
+            },
+            "outcomes": self.counts(),
+        }
+        return doc
+
+
+def finding_dict(o: Outcome) -> dict[str, Any]:
+    """One finding in the JSON result, with its evidence events in time order."""
+    assert o.message is not None
+    return {
+        "rule_id": o.rule_id,
+        "rule_version": o.rule_version,
+        "severity": o.severity,
+        "platform": o.platform,
+        "seller_id": o.seller_id,
+        "subject": o.subject,
+        "event_id": o.event_id,
+        "timestamp": o.timestamp,
+        "message": o.message.en,
+        "message_zh": o.message.zh,
+        "evidence": list(o.evidence),
+        # the records themselves (plain dicts to an encoder): a copy of each cost more than the rest
+        "evidence_events": [e.record for e in o.evidence_events],
+        "fingerprint": o.fingerprint,
+    }
+
+
+def other_outcome_dict(o: Outcome) -> dict[str, Any]:
+    """One outcome other than a violation, as ``--all-outcomes`` lists it."""
+    return {"rule_id": o.rule_id, "rule_version": o.rule_version, "outcome": o.kind.value,
+            "event_id": o.event_id, "timestamp": o.timestamp, "seller_id": o.seller_id,
+            "reason": o.reason, "evidence": list(o.evidence)}
+
+
+class OutcomeStore(ABC, Sequence[Outcome]):
+    """Outcomes kept outside Python objects until asked for (in DuckDB, or spilled to disk).
+
+    At export scale most triggers pass, and holding millions of them as
+    objects costs more than deciding them. A store counts outcomes, builds the
+    findings (violations) when first asked, and builds every outcome only when
+    something iterates it (for instance ``--all-outcomes``).
+    """
+
+    @abstractmethod
+    def tally(self) -> Counter[tuple[str, str, str]]:
+        """Outcome counts per (rule id, version, kind)."""
+
+    @abstractmethod
+    def findings(self) -> Sequence[Outcome]:
+        """The violations, in result order (a sequence that may read them from disk at each pass)."""
+
+    @abstractmethod
+    def materialised(self) -> tuple[Outcome, ...]:
+        """Every outcome, in result order."""
+
+    def __len__(self) -> int:
+        return sum(self.tally().values())
+
+    @overload
+    def __getitem__(self, index: int) -> Outcome: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[Outcome]: ...
+
+    def __getitem__(self, index: int | slice) -> Outcome | Sequence[Outcome]:
+        return self.materialised()[index]
+
+    def __iter__(self) -> Iterator[Outcome]:
+        return iter(self.materialised())
+
+
+@dataclass(frozen=True)
+class StoredCheckResult(CheckResult):
+    """A check result whose ``outcomes`` is an :class:`OutcomeStore`: the same JSON and the same
+    findings as a :class:`CheckResult` holding every outcome, without building the passes."""
+
+    @property
+    def store(self) -> OutcomeStore:
+        """The lazily built outcomes."""
+        assert isinstance(self.outcomes, OutcomeStore)
+        return self.outcomes
+
+    @property
+    def findings(self) -> Sequence[Outcome]:
+        """The violations, sorted by rule, time and event id."""
+        return self.store.findings()
+
+    def tally(self) -> Counter[tuple[str, str, str]]:
+        """Outcome counts per (rule id, version, kind), as the store counted them."""
+        return self.store.tally()

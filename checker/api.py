@@ -38,8 +38,11 @@ def check(
     resolved = resolve_params(policy_set.policies, params)  # bad overrides fail first
     wanted = frozenset().union(*(p.actions for p in policy_set.policies))
     with paused_gc():
-        batch = events if isinstance(events, EventBatch) else read_events(
-            events, timezone=timezone, keep=wanted.__contains__)
+        batch = (
+            events
+            if isinstance(events, EventBatch)
+            else read_events(events, timezone=timezone, keep=wanted.__contains__)
+        )
     instant = parse_instant(as_of, zone(batch.timezone)) if isinstance(as_of, str) else as_of
     used_as_of, outcomes = evaluate(policy_set.policies, batch, as_of=instant, params=params)
     return CheckResult(used_as_of, tuple(outcomes), policy_set.policies, policy_set.pack, batch, resolved)

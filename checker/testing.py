@@ -82,8 +82,9 @@ def run_policy_tests(policy_set: PolicySet, paths: Sequence[str | os.PathLike[st
         rule_id = doc.data["rule"]
         versions = policy_set.by_id(rule_id)
         if not versions:
-            problems.append(Problem(doc.location(("rule",)), "unknown-rule",
-                                    f"no loaded policy has the id {rule_id!r}"))
+            problems.append(
+                Problem(doc.location(("rule",)), "unknown-rule", f"no loaded policy has the id {rule_id!r}")
+            )
             continue
         defaults = doc.data.get("defaults") or {}
         for i, case in enumerate(doc.data["cases"]):
@@ -96,16 +97,20 @@ def run_policy_tests(policy_set: PolicySet, paths: Sequence[str | os.PathLike[st
         lacking = [k for k in ("violation", "pass") if not counts.get(k)]
         if lacking:
             file = next(p.file for p in policy_set.policies if p.id == rule_id)
-            problems.append(Problem(
-                Location(file), "untested-rule",
-                f"{rule_id} has no policy test expecting {' or '.join(lacking)}: "
-                f"add cases to {Path(file).with_suffix('').name}.tests.yaml",
-            ))
+            problems.append(
+                Problem(
+                    Location(file),
+                    "untested-rule",
+                    f"{rule_id} has no policy test expecting {' or '.join(lacking)}: "
+                    f"add cases to {Path(file).with_suffix('').name}.tests.yaml",
+                )
+            )
     return TestReport(tuple(cases), tuple(sorted(set(problems))), coverage)
 
 
-def _run_case(versions: Sequence[Any], rule_id: str, case: dict[str, Any],
-              defaults: dict[str, Any], location: Location) -> CaseResult:
+def _run_case(
+    versions: Sequence[Any], rule_id: str, case: dict[str, Any], defaults: dict[str, Any], location: Location
+) -> CaseResult:
     timezone = case.get("timezone", DEFAULT_TIMEZONE)
     records = [{**defaults, **event} for event in case["events"]]
     name = case["name"]
@@ -122,7 +127,8 @@ def _run_case(versions: Sequence[Any], rule_id: str, case: dict[str, Any],
         for event_id, value in case["expect"].items()
     }
     versions_expected = {
-        event_id: value["version"] for event_id, value in case["expect"].items()
+        event_id: value["version"]
+        for event_id, value in case["expect"].items()
         if isinstance(value, dict) and "version" in value
     }
     actual = {(o.event_id, o.kind.value) for o in outcomes}
@@ -132,11 +138,12 @@ def _run_case(versions: Sequence[Any], rule_id: str, case: dict[str, Any],
         if o.event_id in versions_expected and o.rule_version != versions_expected[o.event_id]
     )
     reasons = {o.event_id: o.reason for o in outcomes}
-    unexpected = tuple(sorted(
-        (event_id, f"{kind} ({reasons.get(event_id, '')})") for event_id, kind in actual - expected
-    ))
-    return CaseResult(rule_id, name, location, tuple(sorted(expected - actual)), unexpected,
-                      errors + wrong_version)
+    unexpected = tuple(
+        sorted((event_id, f"{kind} ({reasons.get(event_id, '')})") for event_id, kind in actual - expected)
+    )
+    return CaseResult(
+        rule_id, name, location, tuple(sorted(expected - actual)), unexpected, errors + wrong_version
+    )
 
 
 def format_report(report: TestReport, verbose: bool = False) -> str:

@@ -44,13 +44,16 @@ def policy_cases(paths: Sequence[str | os.PathLike[str]]) -> list[Case]:
         assert doc is not None, problems
         defaults = doc.data.get("defaults") or {}
         for case in doc.data["cases"]:
-            cases.append(Case(
-                doc.data["rule"], case["name"],
-                tuple({**defaults, **event} for event in case["events"]),
-                case.get("timezone", "Asia/Shanghai"),
-                str(case["as_of"]) if "as_of" in case else None,
-                {doc.data["rule"]: case["params"]} if case.get("params") else None,
-            ))
+            cases.append(
+                Case(
+                    doc.data["rule"],
+                    case["name"],
+                    tuple({**defaults, **event} for event in case["events"]),
+                    case.get("timezone", "Asia/Shanghai"),
+                    str(case["as_of"]) if "as_of" in case else None,
+                    {doc.data["rule"]: case["params"]} if case.get("params") else None,
+                )
+            )
     return cases
 
 
@@ -69,8 +72,11 @@ VERSIONED_INVALID = {VERSIONED_RULE: {"min_membership": "P1M"}}
 
 def one_input(cases: Iterable[Case]) -> list[dict[str, Any]]:
     """The events of ``cases`` as one input, event ids and sellers made unique per case."""
-    return [{**r, "event_id": f"c{n}-{r.get('event_id')}", "seller_id": f"c{n}-{r.get('seller_id')}"}
-            for n, case in enumerate(cases) for r in case.records]
+    return [
+        {**r, "event_id": f"c{n}-{r.get('event_id')}", "seller_id": f"c{n}-{r.get('seller_id')}"}
+        for n, case in enumerate(cases)
+        for r in case.records
+    ]
 
 
 def subset(policy_set: PolicySet, rule_ids: Iterable[str]) -> PolicySet:
@@ -89,9 +95,23 @@ def write_jsonl(path: Path, records: Iterable[Any]) -> Path:
 
 def outcome_key(o: checker.Outcome) -> tuple[Any, ...]:
     """Everything an outcome says that must not depend on the engine."""
-    return (o.rule_id, o.rule_version, o.kind.value, o.event_id, o.epoch, o.timestamp, o.platform,
-            o.seller_id, o.subject, o.severity, o.reason, o.message, o.evidence, o.fingerprint,
-            tuple(e.record for e in o.evidence_events))
+    return (
+        o.rule_id,
+        o.rule_version,
+        o.kind.value,
+        o.event_id,
+        o.epoch,
+        o.timestamp,
+        o.platform,
+        o.seller_id,
+        o.subject,
+        o.severity,
+        o.reason,
+        o.message,
+        o.evidence,
+        o.fingerprint,
+        tuple(e.record for e in o.evidence_events),
+    )
 
 
 def assert_same(reference: CheckResult, other: CheckResult) -> None:
@@ -101,8 +121,9 @@ def assert_same(reference: CheckResult, other: CheckResult) -> None:
     if ref != got:
         only_ref = [x for x in ref if x not in got][:3]
         only_got = [x for x in got if x not in ref][:3]
-        raise AssertionError(f"outcomes differ ({len(ref)} vs {len(got)}):\n"
-                             f" reference: {only_ref}\n other: {only_got}")
+        raise AssertionError(
+            f"outcomes differ ({len(ref)} vs {len(got)}):\n reference: {only_ref}\n other: {only_got}"
+        )
     assert [outcome_key(o) for o in reference.findings] == [outcome_key(o) for o in other.findings]
     assert reference.counts() == other.counts()
     assert reference.to_dict() == other.to_dict()

@@ -13,14 +13,34 @@ from checker.language.schema import load_schema
 from .conftest import FIXTURES, POLICIES, run_cli
 
 EVENTS = [
-    {"event_id": "j1", "timestamp": "2024-03-01T10:00:00+08:00", "platform": "aliexpress",
-     "seller_id": "s1", "action": "affiliate.joined"},
-    {"event_id": "x1", "timestamp": "2024-03-10T10:00:00+08:00", "platform": "aliexpress",
-     "seller_id": "s1", "action": "affiliate.exit_requested"},
-    {"event_id": "j2", "timestamp": "2024-03-01T10:00:00+08:00", "platform": "aliexpress",
-     "seller_id": "s2", "action": "affiliate.joined"},
-    {"event_id": "x2", "timestamp": "2024-03-16T10:00:00+08:00", "platform": "aliexpress",
-     "seller_id": "s2", "action": "affiliate.exit_requested"},
+    {
+        "event_id": "j1",
+        "timestamp": "2024-03-01T10:00:00+08:00",
+        "platform": "aliexpress",
+        "seller_id": "s1",
+        "action": "affiliate.joined",
+    },
+    {
+        "event_id": "x1",
+        "timestamp": "2024-03-10T10:00:00+08:00",
+        "platform": "aliexpress",
+        "seller_id": "s1",
+        "action": "affiliate.exit_requested",
+    },
+    {
+        "event_id": "j2",
+        "timestamp": "2024-03-01T10:00:00+08:00",
+        "platform": "aliexpress",
+        "seller_id": "s2",
+        "action": "affiliate.joined",
+    },
+    {
+        "event_id": "x2",
+        "timestamp": "2024-03-16T10:00:00+08:00",
+        "platform": "aliexpress",
+        "seller_id": "s2",
+        "action": "affiliate.exit_requested",
+    },
 ]
 
 
@@ -35,13 +55,15 @@ def export(tmp_path: Path) -> Path:
 
 
 def test_check_exits_1_on_violations_and_the_json_follows_its_schema(export: Path) -> None:
-    code, out, _ = _cli("check", str(export), "--policies", str(POLICIES), "--format", "json",
-                        "--all-outcomes")
+    code, out, _ = _cli(
+        "check", str(export), "--policies", str(POLICIES), "--format", "json", "--all-outcomes"
+    )
     assert code == 1
     doc = json.loads(out)
     jsonschema.validate(doc, load_schema("result"), format_checker=jsonschema.FormatChecker())
     assert [(f["rule_id"], f["event_id"]) for f in doc["findings"]] == [
-        ("aliexpress.affiliate.early-exit", "x1")]
+        ("aliexpress.affiliate.early-exit", "x1")
+    ]
     assert doc["inputs"]["totals"] == {"read": 4, "accepted": 4, "duplicates": 0, "rejected": 0}
     assert [(o["event_id"], o["outcome"]) for o in doc["other_outcomes"]] == [("x2", "pass")]
     assert doc["as_of"] == "2024-03-16T10:00:00+08:00"
@@ -49,8 +71,9 @@ def test_check_exits_1_on_violations_and_the_json_follows_its_schema(export: Pat
 
 
 def test_check_exits_0_without_violations(export: Path) -> None:
-    code, out, _ = _cli("check", str(export), "--policies", str(POLICIES),
-                        "--as-of", "2024-03-05T00:00:00+08:00")
+    code, out, _ = _cli(
+        "check", str(export), "--policies", str(POLICIES), "--as-of", "2024-03-05T00:00:00+08:00"
+    )
     assert code == 0
     assert "0 violation(s)" in out
 
@@ -75,50 +98,90 @@ def test_text_report_neutralises_terminal_escapes(tmp_path: Path) -> None:
 
 def test_output_file_and_lang(export: Path, tmp_path: Path) -> None:
     target = tmp_path / "report.txt"
-    code, out, _ = _cli("check", str(export), "--policies", str(POLICIES), "-o", str(target),
-                        "--lang", "zh")
+    code, out, _ = _cli("check", str(export), "--policies", str(POLICIES), "-o", str(target), "--lang", "zh")
     assert code == 1 and out == ""
     assert "商家 s1" in target.read_text("utf-8")
 
 
 def test_param_override_from_the_command_line(export: Path) -> None:
-    code, out, _ = _cli("check", str(export), "--policies", str(POLICIES), "--format", "json",
-                        "--param", "aliexpress.affiliate.early-exit.min_membership=P20D")
+    code, out, _ = _cli(
+        "check",
+        str(export),
+        "--policies",
+        str(POLICIES),
+        "--format",
+        "json",
+        "--param",
+        "aliexpress.affiliate.early-exit.min_membership=P20D",
+    )
     assert code == 1
     assert len(json.loads(out)["findings"]) == 2
-    code, _, err = _cli("check", str(export), "--policies", str(POLICIES),
-                        "--param", "aliexpress.affiliate.early-exit.min_membership=soon")
+    code, _, err = _cli(
+        "check",
+        str(export),
+        "--policies",
+        str(POLICIES),
+        "--param",
+        "aliexpress.affiliate.early-exit.min_membership=soon",
+    )
     assert code == 2 and "ISO 8601" in err
 
 
-@pytest.mark.parametrize("engine", [("--parts", "0"), ("--parts", "2"), ("--engine", "duckdb")],
-                         ids=["memory", "parts", "duckdb"])
+@pytest.mark.parametrize(
+    "engine", [("--parts", "0"), ("--parts", "2"), ("--engine", "duckdb")], ids=["memory", "parts", "duckdb"]
+)
 def test_param_override_of_a_rule_with_versions(tmp_path: Path, engine: tuple[str, ...]) -> None:
     """Each version keeps its own defaults and takes the override; the override is checked
     against each version's declaration, whichever engine runs."""
     export = tmp_path / "export.jsonl"
-    export.write_text("".join(json.dumps({**e, "platform": "shop", "seller_id": "s1"}) + "\n" for e in [
-        {"event_id": "j1", "timestamp": "2024-03-01T10:00:00+08:00", "action": "membership.joined"},
-        {"event_id": "x1", "timestamp": "2024-03-21T10:00:00+08:00", "action": "membership.exit_requested"},
-        {"event_id": "j2", "timestamp": "2024-06-05T10:00:00+08:00", "action": "membership.joined"},
-        {"event_id": "x2", "timestamp": "2024-06-25T10:00:00+08:00", "action": "membership.exit_requested"},
-    ]), "utf-8")
-    base = ("check", str(export), "--policies", str(FIXTURES / "custom-policies"), *engine,
-            "--format", "json")
+    export.write_text(
+        "".join(
+            json.dumps({**e, "platform": "shop", "seller_id": "s1"}) + "\n"
+            for e in [
+                {"event_id": "j1", "timestamp": "2024-03-01T10:00:00+08:00", "action": "membership.joined"},
+                {
+                    "event_id": "x1",
+                    "timestamp": "2024-03-21T10:00:00+08:00",
+                    "action": "membership.exit_requested",
+                },
+                {"event_id": "j2", "timestamp": "2024-06-05T10:00:00+08:00", "action": "membership.joined"},
+                {
+                    "event_id": "x2",
+                    "timestamp": "2024-06-25T10:00:00+08:00",
+                    "action": "membership.exit_requested",
+                },
+            ]
+        ),
+        "utf-8",
+    )
+    base = (
+        "check",
+        str(export),
+        "--policies",
+        str(FIXTURES / "custom-policies"),
+        *engine,
+        "--format",
+        "json",
+    )
     code, out, _ = _cli(*base)
     assert code == 1
     doc = json.loads(out)
     assert [(f["event_id"], f["rule_version"]) for f in doc["findings"]] == [("x2", "2.0.0")]
     rule = "shop.membership.early-exit"
     assert {p["version"]: p["params"] for p in doc["policies"] if p["id"] == rule} == {
-        "1.0.0": {"min_membership": "P15D"}, "2.0.0": {"min_membership": "P30D", "exempt_actor": "platform"}}
+        "1.0.0": {"min_membership": "P15D"},
+        "2.0.0": {"min_membership": "P30D", "exempt_actor": "platform"},
+    }
     code, out, _ = _cli(*base, "--param", "shop.membership.early-exit.min_membership=P21D")
     assert [(f["event_id"], f["rule_version"]) for f in json.loads(out)["findings"]] == [
-        ("x1", "1.0.0"), ("x2", "2.0.0")]
+        ("x1", "1.0.0"),
+        ("x2", "2.0.0"),
+    ]
     code, out, err = _cli(*base, "--param", "shop.membership.early-exit.min_membership=P1M")
     assert code == 2 and out == ""
-    assert ("--param: shop.membership.early-exit 1.0.0: parameter min_membership: 'P1M' has months or "
-            "years") in err
+    assert (
+        "--param: shop.membership.early-exit 1.0.0: parameter min_membership: 'P1M' has months or years"
+    ) in err
 
 
 def test_validate_prints_every_error_at_file_line_column() -> None:
@@ -145,8 +208,12 @@ def test_explain_names_source_and_versions() -> None:
 
 @pytest.mark.parametrize(
     "argv",
-    [["check"], ["frobnicate"], ["check", "missing.jsonl", "--policies", str(POLICIES)],
-     ["check", "x.jsonl", "--as-of", "yesterday", "--policies", str(POLICIES)]],
+    [
+        ["check"],
+        ["frobnicate"],
+        ["check", "missing.jsonl", "--policies", str(POLICIES)],
+        ["check", "x.jsonl", "--as-of", "yesterday", "--policies", str(POLICIES)],
+    ],
 )
 def test_usage_errors_exit_2(argv: list[str], tmp_path: Path) -> None:
     if "x.jsonl" in argv:
@@ -164,10 +231,25 @@ def test_triaged_json_follows_its_schema(export: Path, tmp_path: Path) -> None:
     baseline = tmp_path / "baseline.json"
     assert _cli("baseline", "create", str(export), "--policies", str(POLICIES), "-o", str(baseline))[0] == 0
     waivers = tmp_path / "waivers.yaml"
-    waivers.write_text("waivers:\n  - {rule: aliexpress.affiliate.early-exit, seller: s9, reason: r,"
-                       " approver: a, expires: '2020-01-01'}\n", "utf-8")
-    code, out, _ = _cli("check", str(export), "--policies", str(POLICIES), "--format", "json",
-                        "--baseline", str(baseline), "--waivers", str(waivers), "--today", "2024-01-01")
+    waivers.write_text(
+        "waivers:\n  - {rule: aliexpress.affiliate.early-exit, seller: s9, reason: r,"
+        " approver: a, expires: '2020-01-01'}\n",
+        "utf-8",
+    )
+    code, out, _ = _cli(
+        "check",
+        str(export),
+        "--policies",
+        str(POLICIES),
+        "--format",
+        "json",
+        "--baseline",
+        str(baseline),
+        "--waivers",
+        str(waivers),
+        "--today",
+        "2024-01-01",
+    )
     assert code == 0
     doc = json.loads(out)
     jsonschema.validate(doc, load_schema("result"), format_checker=jsonschema.FormatChecker())
@@ -183,10 +265,28 @@ def test_generate_writes_events_truth_and_manifest(tmp_path: Path) -> None:
 
 
 def test_both_engines_give_byte_identical_json(export: Path) -> None:
-    python = _cli("check", str(export), "--policies", str(POLICIES), "--engine", "python",
-                  "--format", "json", "--all-outcomes")
-    duckdb = _cli("check", str(export), "--policies", str(POLICIES), "--engine", "duckdb",
-                  "--format", "json", "--all-outcomes")
+    python = _cli(
+        "check",
+        str(export),
+        "--policies",
+        str(POLICIES),
+        "--engine",
+        "python",
+        "--format",
+        "json",
+        "--all-outcomes",
+    )
+    duckdb = _cli(
+        "check",
+        str(export),
+        "--policies",
+        str(POLICIES),
+        "--engine",
+        "duckdb",
+        "--format",
+        "json",
+        "--all-outcomes",
+    )
     assert python[0] == duckdb[0] == 1
     assert python[1] == duckdb[1]
 

@@ -36,12 +36,30 @@ def export(tmp_path: Path) -> Path:
 
 
 def test_several_formats_each_with_its_own_output(export: Path, tmp_path: Path) -> None:
-    code, out, _ = _cli("check", str(export), "--policies", str(POLICIES),
-                        "--format", "sarif", "-o", str(tmp_path / "r.sarif"),
-                        "--format", "junit", "-o", str(tmp_path / "r.xml"),
-                        "--format", "csv", "-o", str(tmp_path / "r.csv"),
-                        "--format", "jsonl", "-o", str(tmp_path / "r.jsonl"),
-                        "--format", "text")
+    code, out, _ = _cli(
+        "check",
+        str(export),
+        "--policies",
+        str(POLICIES),
+        "--format",
+        "sarif",
+        "-o",
+        str(tmp_path / "r.sarif"),
+        "--format",
+        "junit",
+        "-o",
+        str(tmp_path / "r.xml"),
+        "--format",
+        "csv",
+        "-o",
+        str(tmp_path / "r.csv"),
+        "--format",
+        "jsonl",
+        "-o",
+        str(tmp_path / "r.jsonl"),
+        "--format",
+        "text",
+    )
     assert code == 1 and out.rstrip().splitlines()[-1].startswith("4 violation(s)")
     assert json.loads((tmp_path / "r.sarif").read_text("utf-8"))["version"] == "2.1.0"
     assert len(list(JUnitXml.fromfile(str(tmp_path / "r.xml")))) == 1
@@ -49,22 +67,26 @@ def test_several_formats_each_with_its_own_output(export: Path, tmp_path: Path) 
     assert len((tmp_path / "r.jsonl").read_text("utf-8").splitlines()) == 4
 
 
-@pytest.mark.parametrize(("argv", "message"), [
-    (["--format", "json", "--format", "csv"], "only one --format can write to standard output"),
-    (["--format", "json", "-o", "a", "-o", "b"], "-o given twice for --format json"),
-    (["--format", "json", "-o", "a", "--format", "csv", "-o", "a"], "the same file"),
-    (["--format", "pdf"], "invalid choice"),
-    (["--fail-on", "severe"], "invalid choice"),
-    (["--today", "tomorrow", "--waivers", "w.yaml"], ""),
-])
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--format", "json", "--format", "csv"], "only one --format can write to standard output"),
+        (["--format", "json", "-o", "a", "-o", "b"], "-o given twice for --format json"),
+        (["--format", "json", "-o", "a", "--format", "csv", "-o", "a"], "the same file"),
+        (["--format", "pdf"], "invalid choice"),
+        (["--fail-on", "severe"], "invalid choice"),
+        (["--today", "tomorrow", "--waivers", "w.yaml"], ""),
+    ],
+)
 def test_usage_errors(export: Path, argv: list[str], message: str) -> None:
     code, _, err = _cli("check", str(export), "--policies", str(POLICIES), *argv)
     assert code == 2 and message in err
 
 
 def test_an_output_given_first_belongs_to_the_first_format(export: Path, tmp_path: Path) -> None:
-    code, out, _ = _cli("check", str(export), "--policies", str(POLICIES), "-o", str(tmp_path / "r.json"),
-                        "--format", "json")
+    code, out, _ = _cli(
+        "check", str(export), "--policies", str(POLICIES), "-o", str(tmp_path / "r.json"), "--format", "json"
+    )
     assert code == 1 and out == "" and json.loads((tmp_path / "r.json").read_text("utf-8"))["findings"]
 
 
@@ -82,8 +104,17 @@ def test_fail_on_baseline_and_waivers_gate_the_exit_code(export: Path, tmp_path:
     doc = json.loads(out)
     assert code == 1 and doc["gating"]["by_status"] == {"new": 3, "baselined": 0, "waived": 1}
     assert "the waiver for taobao.affiliate.close-without-reason expired on 2024-01-31" in err
-    code, out, _ = _cli(*base, "--waivers", str(waivers), "--today", "2024-06-01", "--fail-on", "high",
-                        "--baseline", str(baseline))
+    code, out, _ = _cli(
+        *base,
+        "--waivers",
+        str(waivers),
+        "--today",
+        "2024-06-01",
+        "--fail-on",
+        "high",
+        "--baseline",
+        str(baseline),
+    )
     assert code == 0 and "[waived until 2024-12-31 by li.si" in out and "waiver expired on 2024-01-31" in out
 
 
@@ -91,38 +122,61 @@ def test_rejects_strict_and_quiet(export: Path, tmp_path: Path) -> None:
     with export.open("a", encoding="utf-8") as fh:
         fh.write('{"event_id": "x"}\nnot json\n')
     rejects = tmp_path / "rejects.jsonl"
-    code, _, err = _cli("check", str(export), "--policies", str(POLICIES), "--rejects", str(rejects),
-                        "--fail-on", "critical")
+    code, _, err = _cli(
+        "check", str(export), "--policies", str(POLICIES), "--rejects", str(rejects), "--fail-on", "critical"
+    )
     assert code == 0 and "2 input record(s) rejected" in err
     assert [json.loads(line)["text"] for line in rejects.read_text("utf-8").splitlines()] == [
-        '{"event_id": "x"}', "not json"]
+        '{"event_id": "x"}',
+        "not json",
+    ]
     code, _, err = _cli("check", str(export), "--policies", str(POLICIES), "--strict", "--quiet")
     assert code == 3 and err == ""
 
 
 def test_profiles_encodings_and_standard_input(tmp_path: Path) -> None:
     files = sorted(str(p) for p in KUAISHOU.glob("*.csv"))
-    code, out, _ = _cli("check", *files, "--policies", str(POLICIES), "--profile", str(PROFILE),
-                        "--format", "json")
+    code, out, _ = _cli(
+        "check", *files, "--policies", str(POLICIES), "--profile", str(PROFILE), "--format", "json"
+    )
     exported = json.loads(out)
-    code_twin, out_twin, _ = _cli("check", str(KUAISHOU / "kuaishou.canonical.jsonl"), "--policies",
-                                  str(POLICIES), "--format", "json")
+    code_twin, out_twin, _ = _cli(
+        "check", str(KUAISHOU / "kuaishou.canonical.jsonl"), "--policies", str(POLICIES), "--format", "json"
+    )
     assert code == code_twin == 1
     assert exported["findings"] == json.loads(out_twin)["findings"]
     assert exported["inputs"]["totals"]["duplicates"] == 12
     data = gzip.compress(Path(files[0]).read_bytes())
-    code, out, _ = _cli("check", "-", "--policies", str(POLICIES), "--profile", str(PROFILE),
-                        "--input-format", "csv", "--format", "json", stdin=data)
+    code, out, _ = _cli(
+        "check",
+        "-",
+        "--policies",
+        str(POLICIES),
+        "--profile",
+        str(PROFILE),
+        "--input-format",
+        "csv",
+        "--format",
+        "json",
+        stdin=data,
+    )
     doc = json.loads(out)
     assert doc["inputs"]["files"][0]["file"] == "-" and doc["inputs"]["totals"]["rejected"] == 0
-    code, _, err = _cli("check", files[0], "--policies", str(POLICIES), "--profile", str(PROFILE),
-                        "--encoding", "klingon")
+    code, _, err = _cli(
+        "check", files[0], "--policies", str(POLICIES), "--profile", str(PROFILE), "--encoding", "klingon"
+    )
     assert code == 2 and "unknown encoding" in err
 
 
 def test_a_profile_that_does_not_fit_stops_with_its_location(tmp_path: Path) -> None:
-    code, _, err = _cli("check", str(KUAISHOU / "kuaishou.canonical.jsonl"), "--policies", str(POLICIES),
-                        "--profile", str(ROOT / "profiles" / "aliexpress-affiliate.yaml"))
+    code, _, err = _cli(
+        "check",
+        str(KUAISHOU / "kuaishou.canonical.jsonl"),
+        "--policies",
+        str(POLICIES),
+        "--profile",
+        str(ROOT / "profiles" / "aliexpress-affiliate.yaml"),
+    )
     assert code == 0  # JSON records without those keys: each is rejected, none silently kept
     bad = tmp_path / "x.csv"
     bad.write_text("a,b\n1,2\n", "utf-8")
@@ -159,19 +213,36 @@ def test_subcommands_come_from_one_registry() -> None:
 
 @pytest.mark.skipif(shutil.which("sh") is None, reason="needs a POSIX shell")
 def test_the_ci_entry_point(tmp_path: Path, export: Path) -> None:
-    env = dict(os.environ, CHECKER=str(Path(sys.executable).parent / "checker"), POLICIES=str(POLICIES),
-               OUT=str(tmp_path / "out"), FAIL_ON="high", GITHUB_ACTIONS="true")
+    env = dict(
+        os.environ,
+        CHECKER=str(Path(sys.executable).parent / "checker"),
+        POLICIES=str(POLICIES),
+        OUT=str(tmp_path / "out"),
+        FAIL_ON="high",
+        GITHUB_ACTIONS="true",
+    )
     env.pop("BASELINE", None)
     script = str(ROOT / "ci" / "policy-check.sh")
     done = subprocess.run(["sh", script, str(export)], env=env, capture_output=True, text=True, check=False)
     assert done.returncode == 1, done.stderr
     assert "::error " in done.stdout and "4 violation(s)" in done.stdout
     names = sorted(p.name for p in (tmp_path / "out").iterdir())
-    assert names == ["findings.csv", "rejects.jsonl", "report.json", "report.sarif", "report.txt",
-                     "report.xml"]
+    assert names == [
+        "findings.csv",
+        "rejects.jsonl",
+        "report.json",
+        "report.sarif",
+        "report.txt",
+        "report.xml",
+    ]
     baseline = tmp_path / "baseline.json"
     assert _cli("baseline", "create", str(export), "--policies", str(POLICIES), "-o", str(baseline))[0] == 0
-    done = subprocess.run(["sh", script, str(export)], env=env | {"BASELINE": str(baseline)},
-                          capture_output=True, text=True, check=False)
+    done = subprocess.run(
+        ["sh", script, str(export)],
+        env=env | {"BASELINE": str(baseline)},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert done.returncode == 0, done.stdout + done.stderr
     assert subprocess.run(["sh", script], env=env, capture_output=True, check=False).returncode == 2

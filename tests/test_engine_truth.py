@@ -16,8 +16,9 @@ from checker.generator import generate
 
 
 @pytest.mark.parametrize(("seed", "events", "shuffle"), [(1, 3000, True), (2, 4000, True), (3, 2500, False)])
-def test_engine_matches_generated_truth(policy_set: checker.PolicySet, tmp_path: Path, seed: int,
-                                        events: int, shuffle: bool) -> None:
+def test_engine_matches_generated_truth(
+    policy_set: checker.PolicySet, tmp_path: Path, seed: int, events: int, shuffle: bool
+) -> None:
     generate(tmp_path, events=events, seed=seed, shuffle=shuffle)
     manifest = json.loads((tmp_path / "manifest.json").read_text("utf-8"))
     truth = {
@@ -28,7 +29,8 @@ def test_engine_matches_generated_truth(policy_set: checker.PolicySet, tmp_path:
     assert result.batch.totals()["rejected"] == 0
     got = {(o.rule_id, o.event_id): o.kind.value for o in result.outcomes}
     wrong = sorted(
-        (key, truth.get(key), got.get(key)) for key in truth.keys() | got.keys()
+        (key, truth.get(key), got.get(key))
+        for key in truth.keys() | got.keys()
         if truth.get(key) != got.get(key)
     )
     assert not wrong, f"{len(wrong)} outcomes differ from the truth, e.g. {wrong[:10]}"

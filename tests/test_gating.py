@@ -21,18 +21,25 @@ def result(policy_set: checker.PolicySet) -> checker.CheckResult:
     return checker.check(policy_set, checker.events_from_records(EVENTS))
 
 
-@pytest.mark.parametrize(("fail_on", "failing"), [
-    ("info", ["x1", "x2", "x3", "c1"]), ("low", ["x1", "x2", "x3", "c1"]), ("medium", ["x1", "x2", "x3"]),
-    ("high", ["x1", "x2", "x3"]), ("critical", []),
-])
+@pytest.mark.parametrize(
+    ("fail_on", "failing"),
+    [
+        ("info", ["x1", "x2", "x3", "c1"]),
+        ("low", ["x1", "x2", "x3", "c1"]),
+        ("medium", ["x1", "x2", "x3"]),
+        ("high", ["x1", "x2", "x3"]),
+        ("critical", []),
+    ],
+)
 def test_fail_on_is_a_floor(result: checker.CheckResult, fail_on: str, failing: list[str]) -> None:
     gate = triage(result, fail_on=fail_on)
     assert [f.event_id for f in gate.failing(result.findings)] == failing
     assert exit_code(result, gate) == (EXIT_VIOLATIONS if failing else EXIT_OK)
 
 
-def test_a_baseline_round_trip(result: checker.CheckResult, tmp_path: Path,
-                               policy_set: checker.PolicySet) -> None:
+def test_a_baseline_round_trip(
+    result: checker.CheckResult, tmp_path: Path, policy_set: checker.PolicySet
+) -> None:
     path = tmp_path / "baseline.json"
     assert write_baseline(result, path) == 4
     baseline = load_baseline(path)
@@ -40,24 +47,33 @@ def test_a_baseline_round_trip(result: checker.CheckResult, tmp_path: Path,
     assert {gate.status(f) for f in result.findings} == {Status.BASELINED}
     assert exit_code(result, gate) == EXIT_OK
     # a new violation fails; a baselined one that went away is reported as absent
-    later = checker.check(policy_set, checker.events_from_records(
-        [e for e in EVENTS if e["event_id"] != "x1"]
-        + [dict(EVENTS[1], event_id="x9", timestamp="2024-03-13T10:00:00+08:00")]))
+    later = checker.check(
+        policy_set,
+        checker.events_from_records(
+            [e for e in EVENTS if e["event_id"] != "x1"]
+            + [dict(EVENTS[1], event_id="x9", timestamp="2024-03-13T10:00:00+08:00")]
+        ),
+    )
     gate = triage(later, baseline=baseline)
     assert [f.event_id for f in gate.failing(later.findings)] == ["x9"]
     assert gate.baseline_absent == (next(f.fingerprint for f in result.findings if f.event_id == "x1"),)
 
 
 def test_a_baseline_does_not_depend_on_input_order(policy_set: checker.PolicySet) -> None:
-    docs = [baseline_document(checker.check(policy_set, checker.events_from_records(order)))
-            for order in (EVENTS, list(reversed(EVENTS)))]
+    docs = [
+        baseline_document(checker.check(policy_set, checker.events_from_records(order)))
+        for order in (EVENTS, list(reversed(EVENTS)))
+    ]
     assert docs[0] == docs[1]
 
 
 def test_a_broken_baseline_is_an_error(tmp_path: Path) -> None:
     path = tmp_path / "b.json"
-    path.write_text('{"schema_version": "1.0", "tool": {"name": "policy-checker"}, '
-                    '"findings": [{"fingerprint": "nope", "rule_id": "r"}]}', "utf-8")
+    path.write_text(
+        '{"schema_version": "1.0", "tool": {"name": "policy-checker"}, '
+        '"findings": [{"fingerprint": "nope", "rule_id": "r"}]}',
+        "utf-8",
+    )
     with pytest.raises(CheckerError) as info:
         load_baseline(path)
     assert info.value.problems[0].location.json_path == "$.findings[0].fingerprint"
@@ -65,24 +81,44 @@ def test_a_broken_baseline_is_an_error(tmp_path: Path) -> None:
 
 def test_waivers_apply_until_they_expire(result: checker.CheckResult, tmp_path: Path) -> None:
     path = tmp_path / "waivers.yaml"
-    path.write_text(WAIVERS + "  - {rule: no.such.rule, seller: s1, reason: r, approver: a, "
-                    "expires: 2030-01-01}\n", "utf-8")
+    path.write_text(
+        WAIVERS + "  - {rule: no.such.rule, seller: s1, reason: r, approver: a, expires: 2030-01-01}\n",
+        "utf-8",
+    )
     waivers = load_waivers(path)
     gate = triage(result, waivers=waivers, today=date(2024, 1, 31))
     assert {f.event_id: gate.status(f) for f in result.findings} == {
-        "x1": Status.NEW, "x2": Status.WAIVED, "x3": Status.NEW, "c1": Status.WAIVED}
+        "x1": Status.NEW,
+        "x2": Status.WAIVED,
+        "x3": Status.NEW,
+        "c1": Status.WAIVED,
+    }
     assert [w.rule for w in gate.unused] == ["no.such.rule"] and gate.expired == ()
     gate = triage(result, waivers=waivers, today=date(2024, 2, 1))  # the day after its last day
     assert gate.status(next(f for f in result.findings if f.event_id == "c1")) is Status.NEW
     assert [(w.rule, w.location.line) for w in gate.expired] == [("taobao.affiliate.close-without-reason", 7)]
 
 
-@pytest.mark.parametrize(("text", "place", "code"), [
-    ("waivers:\n  - rule: r\n    reason: x\n    approver: a\n    expires: 2024-01-01\n", (2, 5), "schema"),
-    ("waivers:\n  - {rule: r, seller: s, reason: x, approver: a, expires: 2024-02-30}\n", (2, 59), "waiver"),
-    ("waivers:\n  - {rule: r, seller: s, reason: x, approver: a, expires: 2024-02-01, aprover: b}\n",
-     (2, 71), "unknown-key"),
-])
+@pytest.mark.parametrize(
+    ("text", "place", "code"),
+    [
+        (
+            "waivers:\n  - rule: r\n    reason: x\n    approver: a\n    expires: 2024-01-01\n",
+            (2, 5),
+            "schema",
+        ),
+        (
+            "waivers:\n  - {rule: r, seller: s, reason: x, approver: a, expires: 2024-02-30}\n",
+            (2, 59),
+            "waiver",
+        ),
+        (
+            "waivers:\n  - {rule: r, seller: s, reason: x, approver: a, expires: 2024-02-01, aprover: b}\n",
+            (2, 71),
+            "unknown-key",
+        ),
+    ],
+)
 def test_waiver_file_errors_are_located(tmp_path: Path, text: str, place: tuple[int, int], code: str) -> None:
     path = tmp_path / "w.yaml"
     path.write_text(text, "utf-8")

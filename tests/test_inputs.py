@@ -29,11 +29,15 @@ def test_expand_files_directories_globs_and_stdin(tmp_path: Path, monkeypatch: p
     with pytest.raises(CheckerError) as info:
         expand(["missing.jsonl", "*.parquet", "a/notes.txt/.."])
     assert [(p.location.file, p.code) for p in info.value.problems] == [
-        ("missing.jsonl", "no-input"), ("*.parquet", "no-input"), ("a/notes.txt/..", "no-input")]
+        ("missing.jsonl", "no-input"),
+        ("*.parquet", "no-input"),
+        ("a/notes.txt/..", "no-input"),
+    ]
 
 
-def test_the_result_does_not_depend_on_the_order_inputs_are_given(tmp_path: Path,
-                                                                  policy_set: checker.PolicySet) -> None:
+def test_the_result_does_not_depend_on_the_order_inputs_are_given(
+    tmp_path: Path, policy_set: checker.PolicySet
+) -> None:
     lines = TWIN.read_text("utf-8").splitlines(keepends=True)
     (tmp_path / "a.jsonl").write_text("".join(lines[:200]), "utf-8")
     (tmp_path / "b.jsonl").write_text("".join(lines[150:]), "utf-8")
@@ -46,6 +50,7 @@ def test_the_result_does_not_depend_on_the_order_inputs_are_given(tmp_path: Path
 
 # --- a JSON Lines file salted with malformed lines ----------------------------------------------
 
+
 def _salts(twin: list[str]) -> list[tuple[bytes, str | None]]:
     """(line, expected rejection code or None when it is not rejected on its own)."""
     first = json.loads(twin[9])
@@ -53,10 +58,14 @@ def _salts(twin: list[str]) -> list[tuple[bytes, str | None]]:
     unknown = dict(first, event_id="new-1", action="distribution.something_new")
     return [
         (b"{not json", "bad-json"),
-        (json.dumps({k: v for k, v in first.items() if k != "seller_id"} | {"event_id": "m1"}).encode(),
-         "invalid-event"),
-        (json.dumps(first | {"event_id": "t1", "timestamp": "2024-02-30T10:00:00"}).encode(),
-         "bad-timestamp"),
+        (
+            json.dumps({k: v for k, v in first.items() if k != "seller_id"} | {"event_id": "m1"}).encode(),
+            "invalid-event",
+        ),
+        (
+            json.dumps(first | {"event_id": "t1", "timestamp": "2024-02-30T10:00:00"}).encode(),
+            "bad-timestamp",
+        ),
         (json.dumps(first | {"event_id": "w1", "seller_id": 123}).encode(), "invalid-event"),
         (b"[1, 2]", "invalid-event"),
         (b"\xff\xfe{}", "encoding"),
@@ -105,8 +114,9 @@ def test_a_salted_file_loses_nothing(tmp_path: Path, policy_set: checker.PolicyS
     # the findings are those of the clean twin without the conflicted event
     clean = [json.loads(t) for t in twin if json.loads(t)["event_id"] != conflict_id]
     expected_findings = checker.check(policy_set, checker.events_from_records(clean)).findings
-    assert [f.fingerprint for f in checker.check(policy_set, batch).findings] == \
-        [f.fingerprint for f in expected_findings]
+    assert [f.fingerprint for f in checker.check(policy_set, batch).findings] == [
+        f.fingerprint for f in expected_findings
+    ]
 
 
 # --- a GBK CSV export salted with bad rows ------------------------------------------------------
@@ -139,12 +149,15 @@ def test_a_salted_gbk_export_loses_nothing(tmp_path: Path) -> None:
 
     batch = checker.read_events([path], profiles=KUAISHOU_PROFILE)
     totals = batch.totals()
-    assert totals == {"read": len(body) + len(CSV_SALTS) + 1, "accepted": len(body), "duplicates": 0,
-                      "rejected": len(CSV_SALTS) + 1}
+    assert totals == {
+        "read": len(body) + len(CSV_SALTS) + 1,
+        "accepted": len(body),
+        "duplicates": 0,
+        "rejected": len(CSV_SALTS) + 1,
+    }
     assert {r.line: r.code for r in batch.rejected} == expected
     reasons = {r.code: r.reason for r in batch.rejected}
     assert "'修改佣金' is not in the profile's map" in reasons["unmapped-value"]
     assert "column 佣金比例 (data.commission_rate)" in reasons["bad-value"]
     assert "column 商家ID (seller_id) is empty" in reasons["missing-field"]
     assert "not valid gb18030" in reasons["encoding"]
-

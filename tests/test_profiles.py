@@ -35,8 +35,9 @@ def _expected() -> list[tuple[str, set[tuple[int, int, str]]]]:
 
 
 @pytest.mark.parametrize(("name", "expected"), _expected(), ids=[n for n, _ in _expected()])
-def test_invalid_profiles_are_reported_at_file_line_column(name: str, expected: set[tuple[int, int, str]],
-                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+def test_invalid_profiles_are_reported_at_file_line_column(
+    name: str, expected: set[tuple[int, int, str]], monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.chdir(INVALID)
     with pytest.raises(CheckerError) as info:
         load_profile(name)
@@ -71,13 +72,25 @@ CONVERSIONS: list[tuple[str, Any, Conversion, Any]] = [
     ("boolean", "FALSE", SHANGHAI, False),
     ("boolean", "有", Conversion(truths=frozenset({"有"}), falsehoods=frozenset({"无"})), True),
     ("json", '{"a": [1]}', SHANGHAI, {"a": [1]}),
-    ("timestamp", "2024/03/01 10:00:00", Conversion(("%Y/%m/%d %H:%M:%S",), zone("Asia/Shanghai")),
-     "2024-03-01T10:00:00+08:00"),
-    ("timestamp", "2024/03/01 10:00", Conversion(("%Y/%m/%d %H:%M:%S", "%Y/%m/%d %H:%M"), zone("UTC")),
-     "2024-03-01T10:00:00+00:00"),
+    (
+        "timestamp",
+        "2024/03/01 10:00:00",
+        Conversion(("%Y/%m/%d %H:%M:%S",), zone("Asia/Shanghai")),
+        "2024-03-01T10:00:00+08:00",
+    ),
+    (
+        "timestamp",
+        "2024/03/01 10:00",
+        Conversion(("%Y/%m/%d %H:%M:%S", "%Y/%m/%d %H:%M"), zone("UTC")),
+        "2024-03-01T10:00:00+00:00",
+    ),
     ("timestamp", "1709258400", Conversion(("epoch_s",), zone("Asia/Shanghai")), "2024-03-01T10:00:00+08:00"),
-    ("timestamp", 1709258400123, Conversion(("epoch_ms",), zone("Asia/Shanghai")),
-     "2024-03-01T10:00:00.123000+08:00"),
+    (
+        "timestamp",
+        1709258400123,
+        Conversion(("epoch_ms",), zone("Asia/Shanghai")),
+        "2024-03-01T10:00:00.123000+08:00",
+    ),
     ("timestamp", "1709258400000", SHANGHAI, "2024-03-01T10:00:00+08:00"),
     ("timestamp", "2024-03-01 10:00", SHANGHAI, "2024-03-01T10:00:00+08:00"),
     ("timestamp", "2024-03-01T02:00:00Z", SHANGHAI, "2024-03-01T10:00:00+08:00"),
@@ -90,12 +103,21 @@ def test_conversions(kind: str, value: Any, conv: Conversion, expected: Any) -> 
     assert result == expected and type(result) is type(expected)
 
 
-@pytest.mark.parametrize(("kind", "value", "conv"), [
-    ("string", {"a": 1}, SHANGHAI), ("integer", "1.5", SHANGHAI), ("integer", "12a", SHANGHAI),
-    ("number", "abc", SHANGHAI), ("number", "", SHANGHAI), ("boolean", "maybe", SHANGHAI),
-    ("json", "{", SHANGHAI), ("timestamp", "2024/13/01 10:00:00", Conversion(("%Y/%m/%d %H:%M:%S",))),
-    ("timestamp", "yesterday", SHANGHAI), ("timestamp", "soon", Conversion(("epoch_ms",))),
-])
+@pytest.mark.parametrize(
+    ("kind", "value", "conv"),
+    [
+        ("string", {"a": 1}, SHANGHAI),
+        ("integer", "1.5", SHANGHAI),
+        ("integer", "12a", SHANGHAI),
+        ("number", "abc", SHANGHAI),
+        ("number", "", SHANGHAI),
+        ("boolean", "maybe", SHANGHAI),
+        ("json", "{", SHANGHAI),
+        ("timestamp", "2024/13/01 10:00:00", Conversion(("%Y/%m/%d %H:%M:%S",))),
+        ("timestamp", "yesterday", SHANGHAI),
+        ("timestamp", "soon", Conversion(("epoch_ms",))),
+    ],
+)
 def test_conversion_errors(kind: str, value: Any, conv: Conversion) -> None:
     with pytest.raises(ConversionError):
         CONVERTERS[kind](value, conv)
@@ -130,16 +152,26 @@ def _profile(tmp_path: Path, tail: str = "", tz: str = "Asia/Shanghai") -> check
     return for_timezone(load_profile(path), tz)  # type: ignore[return-value]
 
 
-ROW = {"商家": "s1", "时间": "2024/03/01 10:00", "类型": "取消推广", "操作方": "商家", "合作": "7",
-       "团长渠道": ""}
+ROW = {
+    "商家": "s1",
+    "时间": "2024/03/01 10:00",
+    "类型": "取消推广",
+    "操作方": "商家",
+    "合作": "7",
+    "团长渠道": "",
+}
 
 
 def test_a_record_is_mapped(tmp_path: Path) -> None:
     profile = _profile(tmp_path)
     event = profile.apply(ROW | {"extra": {"deep": "3"}})  # type: ignore[attr-defined]
     assert event == {
-        "event_id": event["event_id"], "timestamp": "2024-03-01T10:00:00+08:00", "platform": "kuaishou",
-        "seller_id": "s1", "action": "distribution.cancel_requested", "actor": "seller",
+        "event_id": event["event_id"],
+        "timestamp": "2024-03-01T10:00:00+08:00",
+        "platform": "kuaishou",
+        "seller_id": "s1",
+        "action": "distribution.cancel_requested",
+        "actor": "seller",
         "subject": {"type": "distribution_enrolment", "id": "7"},
         "data": {"via_leader": False, "nested": 3},
     }
@@ -148,26 +180,40 @@ def test_a_record_is_mapped(tmp_path: Path) -> None:
     assert again["event_id"] == event["event_id"]
 
 
-@pytest.mark.parametrize(("change", "field", "value"), [
-    ({"类型": "改价"}, "action", "other.unmapped"),
-    ({"操作方": "团长"}, "actor", "团长"),
-    ({"操作方": ""}, "actor", None),
-    ({"合作": "", }, "subject", None),
-])
-def test_unmapped_values_and_absent_optional_fields(tmp_path: Path, change: dict[str, str], field: str,
-                                                    value: Any) -> None:
+@pytest.mark.parametrize(
+    ("change", "field", "value"),
+    [
+        ({"类型": "改价"}, "action", "other.unmapped"),
+        ({"操作方": "团长"}, "actor", "团长"),
+        ({"操作方": ""}, "actor", None),
+        (
+            {
+                "合作": "",
+            },
+            "subject",
+            None,
+        ),
+    ],
+)
+def test_unmapped_values_and_absent_optional_fields(
+    tmp_path: Path, change: dict[str, str], field: str, value: Any
+) -> None:
     event = _profile(tmp_path).apply(ROW | change)  # type: ignore[attr-defined]
     assert event.get(field) == value
 
 
-@pytest.mark.parametrize(("change", "code", "words"), [
-    ({"商家": " "}, "missing-field", "column 商家 (seller_id) is empty"),
-    ({"时间": "2024-03-01"}, "bad-timestamp", "column 时间 (timestamp)"),
-    ({"团长渠道": "也许"}, "bad-value", "column 团长渠道 (data.via_leader)"),
-    ({"extra": {"deep": "x"}}, "bad-value", "path extra.deep (data.nested)"),
-])
-def test_mapping_errors_name_the_column(tmp_path: Path, change: dict[str, Any], code: str,
-                                        words: str) -> None:
+@pytest.mark.parametrize(
+    ("change", "code", "words"),
+    [
+        ({"商家": " "}, "missing-field", "column 商家 (seller_id) is empty"),
+        ({"时间": "2024-03-01"}, "bad-timestamp", "column 时间 (timestamp)"),
+        ({"团长渠道": "也许"}, "bad-value", "column 团长渠道 (data.via_leader)"),
+        ({"extra": {"deep": "x"}}, "bad-value", "path extra.deep (data.nested)"),
+    ],
+)
+def test_mapping_errors_name_the_column(
+    tmp_path: Path, change: dict[str, Any], code: str, words: str
+) -> None:
     with pytest.raises(MappingError) as info:
         _profile(tmp_path).apply(ROW | change)  # type: ignore[attr-defined]
     assert info.value.code == code and words in info.value.reason
@@ -184,8 +230,9 @@ def test_a_partial_subject_is_rejected(tmp_path: Path) -> None:
 
 def test_strict_action_map_rejects_unknown_labels(tmp_path: Path) -> None:
     path = tmp_path / "p.yaml"
-    path.write_text(PROFILE.replace("{tail}", "").replace("    unmapped: {constant: other.unmapped}\n", ""),
-                    "utf-8")
+    path.write_text(
+        PROFILE.replace("{tail}", "").replace("    unmapped: {constant: other.unmapped}\n", ""), "utf-8"
+    )
     with pytest.raises(MappingError) as info:
         load_profile(path).apply(ROW | {"类型": "改价"})
     assert info.value.code == "unmapped-value" and "'改价' is not in the profile's map" in info.value.reason
@@ -193,7 +240,8 @@ def test_strict_action_map_rejects_unknown_labels(tmp_path: Path) -> None:
 
 def test_unmapped_columns_can_go_to_data(tmp_path: Path) -> None:
     event = _profile(tmp_path, tail="unmapped_columns: data").apply(  # type: ignore[attr-defined]
-        ROW | {"备注": "加急", "空": ""})
+        ROW | {"备注": "加急", "空": ""}
+    )
     assert event["data"]["备注"] == "加急" and "空" not in event["data"]
 
 
@@ -242,12 +290,26 @@ def test_several_profiles_without_match_patterns_are_a_usage_error(tmp_path: Pat
 # --- no profile: the canonical CSV --------------------------------------------------------------
 
 FLAT = [
-    ({"event_id": "007", "seller_id": "123", "timestamp": "1709258400"},
-     {"event_id": "007", "seller_id": "123", "timestamp": 1709258400}),
-    ({"subject.type": "order", "subject.id": "42", "data.amount": "1.50", "data.flag": "true",
-      "data.code": "007", "data.list": "[1, 2]", "data.note": "", "": "x"},
-     {"subject": {"type": "order", "id": "42"}, "data": {"amount": 1.5, "flag": True, "code": "007",
-                                                          "list": [1, 2]}}),
+    (
+        {"event_id": "007", "seller_id": "123", "timestamp": "1709258400"},
+        {"event_id": "007", "seller_id": "123", "timestamp": 1709258400},
+    ),
+    (
+        {
+            "subject.type": "order",
+            "subject.id": "42",
+            "data.amount": "1.50",
+            "data.flag": "true",
+            "data.code": "007",
+            "data.list": "[1, 2]",
+            "data.note": "",
+            "": "x",
+        },
+        {
+            "subject": {"type": "order", "id": "42"},
+            "data": {"amount": 1.5, "flag": True, "code": "007", "list": [1, 2]},
+        },
+    ),
 ]
 
 

@@ -18,14 +18,31 @@ import checker
 from checker.language.errors import CheckerError
 
 RECORDS: list[dict[str, Any]] = [
-    {"event_id": f"e{i}", "timestamp": f"2024-03-0{i}T10:00:00+08:00", "platform": "taobao",
-     "seller_id": f"s{i % 2}", "action": "plan.close_requested", "actor": "seller",
-     "subject": {"type": "affiliate_plan", "id": f"p{i}"},
-     "data": {"amount": 1.5 * i, "urgent": i % 2 == 0, "reason": f"原因 {i}, \"quoted\""}}
+    {
+        "event_id": f"e{i}",
+        "timestamp": f"2024-03-0{i}T10:00:00+08:00",
+        "platform": "taobao",
+        "seller_id": f"s{i % 2}",
+        "action": "plan.close_requested",
+        "actor": "seller",
+        "subject": {"type": "affiliate_plan", "id": f"p{i}"},
+        "data": {"amount": 1.5 * i, "urgent": i % 2 == 0, "reason": f'原因 {i}, "quoted"'},
+    }
     for i in range(1, 5)
 ]
-FLAT = ("event_id", "timestamp", "platform", "seller_id", "action", "actor", "subject.type", "subject.id",
-        "data.amount", "data.urgent", "data.reason")
+FLAT = (
+    "event_id",
+    "timestamp",
+    "platform",
+    "seller_id",
+    "action",
+    "actor",
+    "subject.type",
+    "subject.id",
+    "data.amount",
+    "data.urgent",
+    "data.reason",
+)
 
 
 def _flat(record: dict[str, Any]) -> list[str]:
@@ -40,9 +57,13 @@ def _flat(record: dict[str, Any]) -> list[str]:
 
 def _delimited(delimiter: str) -> bytes:
     buf = io.StringIO()
-    writer = csv.writer(buf, delimiter=delimiter, lineterminator="\n",
-                        quoting=csv.QUOTE_MINIMAL if delimiter == "," else csv.QUOTE_NONE,
-                        escapechar=None if delimiter == "," else "\\")
+    writer = csv.writer(
+        buf,
+        delimiter=delimiter,
+        lineterminator="\n",
+        quoting=csv.QUOTE_MINIMAL if delimiter == "," else csv.QUOTE_NONE,
+        escapechar=None if delimiter == "," else "\\",
+    )
     writer.writerow(FLAT)
     writer.writerows(_flat(r) for r in RECORDS)
     return buf.getvalue().encode("utf-8")
@@ -55,8 +76,7 @@ def _parquet() -> bytes:
 
 
 WRITERS: dict[str, tuple[str, Callable[[], bytes]]] = {
-    "jsonl": ("x.jsonl", lambda: "".join(json.dumps(r, ensure_ascii=False) + "\n"
-                                         for r in RECORDS).encode()),
+    "jsonl": ("x.jsonl", lambda: "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in RECORDS).encode()),
     "ndjson": ("x.ndjson", lambda: "\n".join(json.dumps(r) for r in RECORDS).encode()),
     "json": ("x.json", lambda: json.dumps(RECORDS, ensure_ascii=False, indent=1).encode()),
     "csv": ("x.csv", lambda: _delimited(",")),
@@ -76,23 +96,36 @@ def test_every_format_gives_the_same_events(tmp_path: Path, kind: str, compresse
     assert batch.rejected == ()
     assert [e.record for e in batch.events] == RECORDS
     stats = batch.inputs[0]
-    assert (stats.read, stats.accepted, stats.format) == (4, 4, "json" if kind == "json" else
-                                                          "jsonl" if kind == "ndjson" else kind)
+    assert (stats.read, stats.accepted, stats.format) == (
+        4,
+        4,
+        "json" if kind == "json" else "jsonl" if kind == "ndjson" else kind,
+    )
     import hashlib
+
     assert stats.sha256 == hashlib.sha256(content).hexdigest()
 
 
 def test_tsv_without_quoting(tmp_path: Path) -> None:
-    rows = ["event_id\ttimestamp\tplatform\tseller_id\taction\tdata.note",
-            'e1\t2024-03-01 10:00:00\ttaobao\ts1\tplan.closed\tsays "hi", ok']
+    rows = [
+        "event_id\ttimestamp\tplatform\tseller_id\taction\tdata.note",
+        'e1\t2024-03-01 10:00:00\ttaobao\ts1\tplan.closed\tsays "hi", ok',
+    ]
     (tmp_path / "x.tsv").write_text("\n".join(rows) + "\n", "utf-8")
     batch = checker.read_events([tmp_path / "x.tsv"])
     assert batch.events[0].record["data"] == {"note": 'says "hi", ok'}
 
 
-@pytest.mark.parametrize(("head", "expected"), [
-    (b"[", "json"), (b"\n  {", "jsonl"), (b"a,b\n", "csv"), (b"a\tb\n", "tsv"), (b"PAR1", "parquet"),
-])
+@pytest.mark.parametrize(
+    ("head", "expected"),
+    [
+        (b"[", "json"),
+        (b"\n  {", "jsonl"),
+        (b"a,b\n", "csv"),
+        (b"a\tb\n", "tsv"),
+        (b"PAR1", "parquet"),
+    ],
+)
 def test_formats_are_sniffed_when_the_name_does_not_say(head: bytes, expected: str) -> None:
     from checker.inputs.readers import open_stream
 
@@ -137,20 +170,37 @@ HEADER = "event_id,timestamp,platform,seller_id,action\n"
 ROW = "{},2024-03-01 10:00,taobao,s1,plan.closed\n"
 CSV_CASES = [
     ("blank lines are not records", ROW.format("a") + "\n  \n" + ROW.format("b"), ["a", "b"], []),
-    ("too few and too many cells", ROW.format("a") + "b,1\n" + ROW.format("c").replace("\n", ",x\n"),
-     ["a"], [(3, "bad-row"), (4, "bad-row")]),
-    ("a quoted cell over two lines is one record", 'a,"2024-03-01\n10:00",taobao,s1,plan.closed\n'
-     + ROW.format("b"), ["b"], [(2, "bad-timestamp")]),
-    ("an unclosed quote costs its own line only", ROW.format("a") + 'b,"2024,taobao,s1,plan.closed\n'
-     + ROW.format("c") + ROW.format("d"), ["a", "c", "d"], [(3, "bad-row")]),
-    ("text after a closing quote", ROW.format("a") + '"b"x,2024-03-01 10:00,taobao,s1,plan.closed\n',
-     ["a"], [(3, "bad-row")]),
+    (
+        "too few and too many cells",
+        ROW.format("a") + "b,1\n" + ROW.format("c").replace("\n", ",x\n"),
+        ["a"],
+        [(3, "bad-row"), (4, "bad-row")],
+    ),
+    (
+        "a quoted cell over two lines is one record",
+        'a,"2024-03-01\n10:00",taobao,s1,plan.closed\n' + ROW.format("b"),
+        ["b"],
+        [(2, "bad-timestamp")],
+    ),
+    (
+        "an unclosed quote costs its own line only",
+        ROW.format("a") + 'b,"2024,taobao,s1,plan.closed\n' + ROW.format("c") + ROW.format("d"),
+        ["a", "c", "d"],
+        [(3, "bad-row")],
+    ),
+    (
+        "text after a closing quote",
+        ROW.format("a") + '"b"x,2024-03-01 10:00,taobao,s1,plan.closed\n',
+        ["a"],
+        [(3, "bad-row")],
+    ),
     ("an unclosed quote at the end", ROW.format("a") + 'b,"oops\n', ["a"], [(3, "bad-row")]),
 ]
 
 
-@pytest.mark.parametrize(("body", "accepted", "rejected"), [c[1:] for c in CSV_CASES],
-                         ids=[c[0] for c in CSV_CASES])
+@pytest.mark.parametrize(
+    ("body", "accepted", "rejected"), [c[1:] for c in CSV_CASES], ids=[c[0] for c in CSV_CASES]
+)
 def test_csv_rows(tmp_path: Path, body: str, accepted: list[str], rejected: list[tuple[int, str]]) -> None:
     path = tmp_path / "x.csv"
     path.write_text(HEADER + body, "utf-8")
@@ -173,8 +223,9 @@ BROKEN = [
 
 
 @pytest.mark.parametrize(("name", "content", "code", "line"), BROKEN, ids=[b[0] for b in BROKEN])
-def test_a_file_that_cannot_be_read_is_an_error_with_its_place(tmp_path: Path, name: str, content: bytes,
-                                                                code: str, line: int | None) -> None:
+def test_a_file_that_cannot_be_read_is_an_error_with_its_place(
+    tmp_path: Path, name: str, content: bytes, code: str, line: int | None
+) -> None:
     (tmp_path / name).write_bytes(content)
     with pytest.raises(CheckerError) as info:
         checker.read_events([tmp_path / name])

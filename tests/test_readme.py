@@ -50,7 +50,8 @@ def test_readme_library_example_runs() -> None:
     import sys
 
     (code,) = _blocks("python")
-    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True,
-                          timeout=120, check=False)
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120, check=False
+    )
     assert done.returncode == 0, done.stderr
     assert "aliexpress." in done.stdout or "juhuasuan." in done.stdout

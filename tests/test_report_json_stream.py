@@ -46,8 +46,11 @@ def test_streamed_json_is_the_document(result: CheckResult, all_outcomes: bool) 
     pieces = list(render_json(result, options))
     assert len(pieces) > 1
     text = "".join(pieces)
-    assert text == json.dumps(result.to_dict(all_outcomes=all_outcomes), ensure_ascii=False,
-                              separators=(",", ":")) + "\n"
+    assert (
+        text
+        == json.dumps(result.to_dict(all_outcomes=all_outcomes), ensure_ascii=False, separators=(",", ":"))
+        + "\n"
+    )
     assert render("json", result, options) == text
 
 
@@ -56,12 +59,20 @@ def test_streamed_json_with_a_triage(result: CheckResult, all_outcomes: bool, tm
     path = tmp_path / "waivers.yaml"
     first, last = result.findings[0], result.findings[-1]
     # one waiver unused, one expired (from the shared fixture), one that waives the last finding
-    path.write_text(WAIVERS + "  - {rule: no.such.rule, seller: s1, reason: r, approver: a, "
-                    "expires: 2030-01-01}\n"
-                    f"  - {{rule: {json.dumps(last.rule_id)}, seller: {json.dumps(last.seller_id)}, "
-                    "reason: 同意, approver: a, expires: 2030-01-01}\n", "utf-8")
-    gate = triage(result, baseline=Baseline("baseline.json", {first.fingerprint: {}, "gone": {}}),
-                  waivers=load_waivers(path), fail_on="medium", today=date(2024, 6, 1))
+    path.write_text(
+        WAIVERS + "  - {rule: no.such.rule, seller: s1, reason: r, approver: a, "
+        "expires: 2030-01-01}\n"
+        f"  - {{rule: {json.dumps(last.rule_id)}, seller: {json.dumps(last.seller_id)}, "
+        "reason: 同意, approver: a, expires: 2030-01-01}\n",
+        "utf-8",
+    )
+    gate = triage(
+        result,
+        baseline=Baseline("baseline.json", {first.fingerprint: {}, "gone": {}}),
+        waivers=load_waivers(path),
+        fail_on="medium",
+        today=date(2024, 6, 1),
+    )
     assert gate.active
     options = RenderOptions(all_outcomes=all_outcomes, triage=gate)
     text = "".join(render_json(result, options))
@@ -75,5 +86,10 @@ def test_an_empty_result_streams_too(policy_set: checker.PolicySet) -> None:
     result = checker.check(policy_set, checker.events_from_records([]))
     for all_outcomes in (False, True):
         options = RenderOptions(all_outcomes=all_outcomes)
-        assert render("json", result, options) == json.dumps(
-            result.to_dict(all_outcomes=all_outcomes), ensure_ascii=False, separators=(",", ":")) + "\n"
+        assert (
+            render("json", result, options)
+            == json.dumps(
+                result.to_dict(all_outcomes=all_outcomes), ensure_ascii=False, separators=(",", ":")
+            )
+            + "\n"
+        )

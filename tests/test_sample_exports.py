@@ -90,8 +90,11 @@ def test_all_sources_at_once_with_several_profiles(policy_set: checker.PolicySet
     exported = checker.check(policy_set, checker.read_events(files, profiles=profiles))
     twins = checker.check(policy_set, checker.read_events(sorted(EXPORTS.glob("*/*.canonical.jsonl"))))
     assert _without_inputs(exported) == _without_inputs(twins)
-    assert {s.profile for s in exported.batch.inputs} == {"kuaishou-distribution", "taobao-juhuasuan",
-                                                          "aliexpress-affiliate"}
+    assert {s.profile for s in exported.batch.inputs} == {
+        "kuaishou-distribution",
+        "taobao-juhuasuan",
+        "aliexpress-affiliate",
+    }
     # the exports and the twins read together: every twin record is an exact duplicate
     both = checker.read_events([EXPORTS], profiles=profiles)
     assert both.totals()["duplicates"] == twins.batch.totals()["accepted"] + 12

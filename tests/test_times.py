@@ -49,8 +49,20 @@ def test_fractions_are_exact() -> None:
 
 
 @pytest.mark.parametrize(
-    "value", ["", "yesterday", "2024-13-01T00:00:00Z", "2024-02-30 10:00:00", True, None, [], {},
-              "2024-03-01", float("nan"), float("inf")]
+    "value",
+    [
+        "",
+        "yesterday",
+        "2024-13-01T00:00:00Z",
+        "2024-02-30 10:00:00",
+        True,
+        None,
+        [],
+        {},
+        "2024-03-01",
+        float("nan"),
+        float("inf"),
+    ],
 )
 def test_unreadable_timestamps(value: object) -> None:
     with pytest.raises(TimestampError):

@@ -20,20 +20,61 @@ from hypothesis import strategies as st
 from checker.language import times
 from checker.language.times import EARLIEST, LATEST, TimestampError, parse_timestamp, zone
 
-ZONES = [zone(name) for name in (
-    "Asia/Shanghai", "UTC", "America/New_York", "Europe/London", "Australia/Lord_Howe",
-    "Asia/Kolkata", "Pacific/Apia", "America/Sao_Paulo", "Europe/Dublin", "Pacific/Kiritimati",
-    "America/St_Johns", "Africa/Casablanca",
-)]
+ZONES = [
+    zone(name)
+    for name in (
+        "Asia/Shanghai",
+        "UTC",
+        "America/New_York",
+        "Europe/London",
+        "Australia/Lord_Howe",
+        "Asia/Kolkata",
+        "Pacific/Apia",
+        "America/Sao_Paulo",
+        "Europe/Dublin",
+        "Pacific/Kiritimati",
+        "America/St_Johns",
+        "Africa/Casablanca",
+    )
+]
 
 # dates around transitions (DST starts and ends, Shanghai's 1901 end of local mean time,
 # Samoa's skipped 30 December 2011, Lord Howe's half-hour shifts) and the accepted range's ends
-DATES = ["1900-01-01", "1899-12-31", "1900-12-31", "1901-01-01", "1919-04-13", "1940-06-01",
-         "1986-05-04", "1991-09-15", "2011-12-29", "2011-12-30", "2011-12-31", "2024-02-29",
-         "2023-02-29", "2024-03-10", "2024-11-03", "2024-03-31", "2024-10-27", "2024-04-07",
-         "2024-10-06", "2024-03-21", "1970-01-01", "8999-12-31", "9000-01-01", "9999-12-31",
-         "0000-01-01", "0001-01-01", "2024-13-01", "2024-00-10", "2024-04-31", "2024-01-32",
-         "2024-1-01", "20240-01-01"]
+DATES = [
+    "1900-01-01",
+    "1899-12-31",
+    "1900-12-31",
+    "1901-01-01",
+    "1919-04-13",
+    "1940-06-01",
+    "1986-05-04",
+    "1991-09-15",
+    "2011-12-29",
+    "2011-12-30",
+    "2011-12-31",
+    "2024-02-29",
+    "2023-02-29",
+    "2024-03-10",
+    "2024-11-03",
+    "2024-03-31",
+    "2024-10-27",
+    "2024-04-07",
+    "2024-10-06",
+    "2024-03-21",
+    "1970-01-01",
+    "8999-12-31",
+    "9000-01-01",
+    "9999-12-31",
+    "0000-01-01",
+    "0001-01-01",
+    "2024-13-01",
+    "2024-00-10",
+    "2024-04-31",
+    "2024-01-32",
+    "2024-1-01",
+    "20240-01-01",
+]
+
 
 def _padded(high: int) -> st.SearchStrategy[str]:
     return st.integers(0, high).map(lambda n: f"{n:02d}")
@@ -48,19 +89,47 @@ dates = st.one_of(
     st.sampled_from(DATES),
     valid_dates,
     valid_dates,
-    st.builds(lambda y, m, d: f"{y:04d}-{m:02d}-{d:02d}",
-              st.integers(0, 9999), st.integers(0, 13), st.integers(0, 32)),
+    st.builds(
+        lambda y, m, d: f"{y:04d}-{m:02d}-{d:02d}",
+        st.integers(0, 9999),
+        st.integers(0, 13),
+        st.integers(0, 32),
+    ),
 )
 fractions = st.one_of(
     st.just(""),
     st.just(""),
-    st.builds(lambda sep, digits: sep + digits, st.sampled_from([".", ","]),
-              st.text("0123456789", min_size=0, max_size=10)),
+    st.builds(
+        lambda sep, digits: sep + digits,
+        st.sampled_from([".", ","]),
+        st.text("0123456789", min_size=0, max_size=10),
+    ),
 )
 offsets = st.one_of(
     st.sampled_from(["", "Z", "+08:00", "-05:00"]),
-    st.sampled_from(["", "", "Z", "z", "+08:00", "-05:00", "+14:00", "-12:00", "+23:59", "-23:59",
-                     "+24:00", "+08:60", "+08:75", "+0800", "+08", "-00:00", "+05:30", "Z ", " Z"]),
+    st.sampled_from(
+        [
+            "",
+            "",
+            "Z",
+            "z",
+            "+08:00",
+            "-05:00",
+            "+14:00",
+            "-12:00",
+            "+23:59",
+            "-23:59",
+            "+24:00",
+            "+08:60",
+            "+08:75",
+            "+0800",
+            "+08",
+            "-00:00",
+            "+05:30",
+            "Z ",
+            " Z",
+        ]
+    ),
     st.builds(lambda sign, h, m: f"{sign}{h}:{m}", st.sampled_from("+-"), hours, minutes),
 )
 texts = st.builds(
@@ -79,11 +148,19 @@ valid_texts = st.builds(
     lambda date_, sep, h, m, s, frac, off: f"{date_}{sep}{h:02d}:{m:02d}:{s:02d}{frac}{off}",
     st.one_of(valid_dates, st.sampled_from(DATES[:20])),
     st.sampled_from(["T", " ", "t"]),
-    st.integers(0, 23), st.integers(0, 59), st.integers(0, 59),
+    st.integers(0, 23),
+    st.integers(0, 59),
+    st.integers(0, 59),
     fractions,
-    st.one_of(st.sampled_from(["", "Z", "z", "+08:00", "-05:00", "+14:00", "-12:00", "+05:45"]),
-              st.builds(lambda sign, h, m: f"{sign}{h:02d}:{m:02d}", st.sampled_from("+-"),
-                        st.integers(0, 23), st.integers(0, 59))),
+    st.one_of(
+        st.sampled_from(["", "Z", "z", "+08:00", "-05:00", "+14:00", "-12:00", "+05:45"]),
+        st.builds(
+            lambda sign, h, m: f"{sign}{h:02d}:{m:02d}",
+            st.sampled_from("+-"),
+            st.integers(0, 23),
+            st.integers(0, 59),
+        ),
+    ),
 )
 # a character swapped for a lookalike: other scripts' digits, full-width forms, letters
 LOOKALIKES = "\u0663\uff11\u00b2\u0661aZ:-+. \u3000"
@@ -94,7 +171,7 @@ def mutated(draw: st.DrawFn) -> str:
     text = draw(texts)
     if text and draw(st.integers(0, 3)) == 0:
         i = draw(st.integers(0, len(text) - 1))
-        text = text[:i] + draw(st.sampled_from(LOOKALIKES)) + text[i + 1:]
+        text = text[:i] + draw(st.sampled_from(LOOKALIKES)) + text[i + 1 :]
     return text
 
 
@@ -143,14 +220,34 @@ def test_arbitrary_text(value: str, tz: ZoneInfo) -> None:
 
 
 @settings(max_examples=1500, deadline=None)
-@given(value=st.one_of(
-    st.integers(),
-    st.integers(-(10**15), 10**15),
-    st.sampled_from([0, -1, 10**11 - 1, 10**11, -(10**11), 10**14 - 1, 10**14, -(10**14),
-                     10**18 - 1, 10**18, -(10**18), 2**63, 10**5000, True, False]),
-    st.floats(),
-    st.floats(-1e15, 1e15),
-), tz=st.sampled_from(ZONES))
+@given(
+    value=st.one_of(
+        st.integers(),
+        st.integers(-(10**15), 10**15),
+        st.sampled_from(
+            [
+                0,
+                -1,
+                10**11 - 1,
+                10**11,
+                -(10**11),
+                10**14 - 1,
+                10**14,
+                -(10**14),
+                10**18 - 1,
+                10**18,
+                -(10**18),
+                2**63,
+                10**5000,
+                True,
+                False,
+            ]
+        ),
+        st.floats(),
+        st.floats(-1e15, 1e15),
+    ),
+    tz=st.sampled_from(ZONES),
+)
 def test_epochs_read_as_the_general_reader_reads_them(value: Any, tz: ZoneInfo) -> None:
     _assert_same(value, tz)
 

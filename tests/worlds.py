@@ -11,20 +11,55 @@ from typing import Any
 from hypothesis import strategies as st
 
 BASE = datetime(2024, 1, 31, 2, 0, tzinfo=UTC)
-OFFSETS = [timedelta(0), timedelta(seconds=1), timedelta(hours=72), timedelta(days=1), timedelta(days=15),
-           timedelta(days=30), timedelta(days=15, seconds=-1), timedelta(days=30, seconds=1),
-           timedelta(days=90), timedelta(days=29, hours=22)]
+OFFSETS = [
+    timedelta(0),
+    timedelta(seconds=1),
+    timedelta(hours=72),
+    timedelta(days=1),
+    timedelta(days=15),
+    timedelta(days=30),
+    timedelta(days=15, seconds=-1),
+    timedelta(days=30, seconds=1),
+    timedelta(days=90),
+    timedelta(days=29, hours=22),
+]
 ACTIONS = {
-    "aliexpress": ["affiliate.joined", "affiliate.exit_requested", "affiliate.exited", "order.completed",
-                   "order.refunded", "jit.exam_passed", "jit.order_confirmed", "promotion.customers_notified",
-                   "promotion.cancelled"],
-    "taobao": ["plan.close_requested", "plan.close_approved", "plan.close_rejected", "plan.closed",
-               "juhuasuan.signup_approved", "juhuasuan.deposit_frozen", "juhuasuan.campaign_started",
-               "juhuasuan.operator_consented", "juhuasuan.signup_cancelled", "juhuasuan.second_review_failed",
-               "juhuasuan.sample_returned", "juhuasuan.sample_received", "juhuasuan.second_review_passed"],
-    "kuaishou": ["distribution.enrolled", "distribution.order_paid", "distribution.cancel_requested",
-                 "distribution.cancel_approved", "distribution.cancel_rejected", "distribution.cancelled",
-                 "distribution.extension_requested", "distribution.extension_approved"],
+    "aliexpress": [
+        "affiliate.joined",
+        "affiliate.exit_requested",
+        "affiliate.exited",
+        "order.completed",
+        "order.refunded",
+        "jit.exam_passed",
+        "jit.order_confirmed",
+        "promotion.customers_notified",
+        "promotion.cancelled",
+    ],
+    "taobao": [
+        "plan.close_requested",
+        "plan.close_approved",
+        "plan.close_rejected",
+        "plan.closed",
+        "juhuasuan.signup_approved",
+        "juhuasuan.deposit_frozen",
+        "juhuasuan.campaign_started",
+        "juhuasuan.operator_consented",
+        "juhuasuan.signup_cancelled",
+        "juhuasuan.second_review_failed",
+        "juhuasuan.sample_returned",
+        "juhuasuan.sample_received",
+        "juhuasuan.second_review_passed",
+    ],
+    "kuaishou": [
+        "distribution.enrolled",
+        "distribution.order_paid",
+        "distribution.cancel_requested",
+        "distribution.cancel_approved",
+        "distribution.cancel_rejected",
+        "distribution.cancelled",
+        "distribution.extension_requested",
+        "distribution.extension_approved",
+    ],
 }
 
 
@@ -53,8 +88,13 @@ def _time_value(draw: st.DrawFn) -> Any:
     return None if form == "null" else "soon"
 
 
-NUMBER = st.one_of(st.integers(-2, 6), st.sampled_from([0.5, 1000.25, 2**53 + 1, 0.1, 1e16]), st.none(),
-                   st.just("3"), st.booleans())
+NUMBER = st.one_of(
+    st.integers(-2, 6),
+    st.sampled_from([0.5, 1000.25, 2**53 + 1, 0.1, 1e16]),
+    st.none(),
+    st.just("3"),
+    st.booleans(),
+)
 
 
 @st.composite
@@ -71,9 +111,21 @@ def _event(draw: st.DrawFn, n: int) -> dict[str, Any]:
         record["subject"] = {"type": "x", "id": draw(st.sampled_from(["p1", "p2", 1]))}
     if draw(st.booleans()):
         record["actor"] = draw(st.sampled_from(["seller", "leader", "platform"]))
-    keys = ["commission_amount", "affiliate_attributed", "order_created_at", "order_paid_at", "managed_mode",
-            "borne_by", "via_leader", "base_paid_orders", "amount", "required_deposit", "campaign_start",
-            "reason", "leader_id"]
+    keys = [
+        "commission_amount",
+        "affiliate_attributed",
+        "order_created_at",
+        "order_paid_at",
+        "managed_mode",
+        "borne_by",
+        "via_leader",
+        "base_paid_orders",
+        "amount",
+        "required_deposit",
+        "campaign_start",
+        "reason",
+        "leader_id",
+    ]
     data: dict[str, Any] = {}
     for key in draw(st.lists(st.sampled_from(keys), max_size=5, unique=True)):
         if key in ("order_created_at", "order_paid_at", "campaign_start"):
@@ -105,6 +157,8 @@ def world_with_repeats(draw: st.DrawFn) -> list[dict[str, Any]]:
     events = draw(world())
     for original in draw(st.lists(st.sampled_from(events), max_size=6)):
         changed = draw(st.booleans())
-        events.insert(draw(st.integers(0, len(events))),
-                      {**original, "actor": "someone-else"} if changed else dict(original))
+        events.insert(
+            draw(st.integers(0, len(events))),
+            {**original, "actor": "someone-else"} if changed else dict(original),
+        )
     return events

@@ -40,9 +40,23 @@ from .common import (
     print_problems,
 )
 
-__all__ = ["COMMANDS", "EXIT_ERROR", "EXIT_OK", "EXIT_STRICT", "EXIT_VIOLATIONS", "SUBCOMMAND_MODULES",
-           "ArgumentParser", "Command", "UsageError", "command", "load_or_report", "main", "parse_params",
-           "print_problems", "run"]
+__all__ = [
+    "COMMANDS",
+    "EXIT_ERROR",
+    "EXIT_OK",
+    "EXIT_STRICT",
+    "EXIT_VIOLATIONS",
+    "SUBCOMMAND_MODULES",
+    "ArgumentParser",
+    "Command",
+    "UsageError",
+    "command",
+    "load_or_report",
+    "main",
+    "parse_params",
+    "print_problems",
+    "run",
+]
 
 Handler = Callable[[argparse.Namespace, IO[str], IO[str]], int]
 AddParser = Callable[[Any], argparse.ArgumentParser]
@@ -88,8 +102,9 @@ def _load_subcommand_modules() -> None:
 
 def _parser() -> argparse.ArgumentParser:
     _load_subcommand_modules()
-    parser = ArgumentParser(prog="checker", description="Check seller activity logs against "
-                            "versioned marketplace policies.")
+    parser = ArgumentParser(
+        prog="checker", description="Check seller activity logs against versioned marketplace policies."
+    )
     parser.add_argument("--version", action="version", version=f"policy-checker {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=ArgumentParser)
     modular = [name for name, *_ in SUBCOMMAND_MODULES]
@@ -104,8 +119,12 @@ def _parser() -> argparse.ArgumentParser:
 def _add_validate(sub: Any) -> argparse.ArgumentParser:
     p = sub.add_parser("validate", help="validate policy files (schema and semantics)")
     p.add_argument("paths", nargs="*", default=["policies"], metavar="PATH")
-    p.add_argument("--engine", choices=("python", "duckdb"), default="python",
-                   help="duckdb also refuses, by name, any construct that cannot compile to SQL")
+    p.add_argument(
+        "--engine",
+        choices=("python", "duckdb"),
+        default="python",
+        help="duckdb also refuses, by name, any construct that cannot compile to SQL",
+    )
     return p  # type: ignore[no-any-return]
 
 
@@ -121,8 +140,10 @@ def _cmd_validate(args: argparse.Namespace, stdout: IO[str], stderr: IO[str]) ->
         if problems:
             print_problems(problems, stderr)
             return EXIT_ERROR
-    print(f"{len(policy_set.policies)} policies valid "
-          f"(pack {policy_set.pack.name}@{policy_set.pack.revision})", file=stdout)
+    print(
+        f"{len(policy_set.policies)} policies valid (pack {policy_set.pack.name}@{policy_set.pack.revision})",
+        file=stdout,
+    )
     return EXIT_OK
 
 
@@ -169,11 +190,20 @@ def _add_generate(sub: Any) -> argparse.ArgumentParser:
     p = sub.add_parser("generate", help="write a realistic sample export with ground truth")
     p.add_argument("--events", type=int, default=5000, help="about how many events (default 5000)")
     p.add_argument("--seed", type=int, default=1)
-    p.add_argument("--violation-rate", type=float, default=0.2,
-                   help="share of scenarios with an injected violation, 0..1 (default 0.2)")
+    p.add_argument(
+        "--violation-rate",
+        type=float,
+        default=0.2,
+        help="share of scenarios with an injected violation, 0..1 (default 0.2)",
+    )
     p.add_argument("--no-shuffle", action="store_true", help="write events in generation order")
-    p.add_argument("-o", "--out", required=True, metavar="DIR",
-                   help="writes events.jsonl, truth.jsonl and manifest.json here")
+    p.add_argument(
+        "-o",
+        "--out",
+        required=True,
+        metavar="DIR",
+        help="writes events.jsonl, truth.jsonl and manifest.json here",
+    )
     return p  # type: ignore[no-any-return]
 
 
@@ -183,15 +213,27 @@ def _cmd_generate(args: argparse.Namespace, stdout: IO[str], stderr: IO[str]) ->
 
     if args.events < 1 or not 0.0 <= args.violation_rate <= 1.0:
         raise UsageError("checker generate: --events must be at least 1 and --violation-rate in [0, 1]")
-    summary = generate(args.out, events=args.events, seed=args.seed,
-                       violation_rate=args.violation_rate, shuffle=not args.no_shuffle)
-    print(f"wrote {summary.events} events and {summary.truth_lines} truth lines to "
-          f"{summary.out_dir}; as of {summary.as_of}", file=stdout)
+    summary = generate(
+        args.out,
+        events=args.events,
+        seed=args.seed,
+        violation_rate=args.violation_rate,
+        shuffle=not args.no_shuffle,
+    )
+    print(
+        f"wrote {summary.events} events and {summary.truth_lines} truth lines to "
+        f"{summary.out_dir}; as of {summary.as_of}",
+        file=stdout,
+    )
     return EXIT_OK
 
 
-def run(argv: Sequence[str] | None = None, stdout: IO[str] | None = None,
-        stderr: IO[str] | None = None, stdin: IO[bytes] | None = None) -> int:
+def run(
+    argv: Sequence[str] | None = None,
+    stdout: IO[str] | None = None,
+    stderr: IO[str] | None = None,
+    stdin: IO[bytes] | None = None,
+) -> int:
     """Run the command line ``argv`` and return its exit code.
 
     ``stdin`` is the binary stream an input of ``-`` reads (default: the
@@ -235,8 +277,7 @@ def main() -> None:
         code = 130
     except Exception:  # a bug of the checker's own: say so, with the traceback, and exit 2
         traceback.print_exc()
-        print("checker: internal error (exit 2); please report it with the traceback above",
-              file=sys.stderr)
+        print("checker: internal error (exit 2); please report it with the traceback above", file=sys.stderr)
         code = EXIT_ERROR
     sys.exit(code)
 

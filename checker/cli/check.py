@@ -34,8 +34,13 @@ from .common import EXIT_ERROR, EXIT_OK, EXIT_STRICT, UsageError, load_or_report
 class _Sequence(argparse.Action):
     """Keeps ``--format`` and ``-o`` in the order given, so each ``-o`` pairs with its format."""
 
-    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace, values: Any,
-                 option_string: str | None = None) -> None:
+    def __call__(
+        self,
+        parser: argparse.ArgumentParser,
+        namespace: argparse.Namespace,
+        values: Any,
+        option_string: str | None = None,
+    ) -> None:
         seq = list(getattr(namespace, "report_sequence", None) or [])
         seq.append((self.const, values))
         namespace.report_sequence = seq
@@ -43,62 +48,121 @@ class _Sequence(argparse.Action):
 
 def add_input_options(p: argparse.ArgumentParser) -> None:
     """The options that say what to read and how (shared by ``check`` and ``baseline create``)."""
-    p.add_argument("inputs", nargs="+", metavar="INPUT",
-                   help="files, directories, globs, or - for standard input: JSON Lines, JSON "
-                   "arrays, CSV, TSV or Parquet, optionally gzip-compressed")
-    p.add_argument("--policies", action="append", metavar="DIR",
-                   help="policy files or directories (default: ./policies)")
-    p.add_argument("--engine", choices=("auto", "python", "duckdb"), default="auto",
-                   help="python (the reference), duckdb (policies compiled to SQL), or auto: "
-                   "duckdb from 16 MiB of plain JSON Lines input, when installed (BENCHMARKS.md)")
-    p.add_argument("--parts", type=int, metavar="N",
-                   help="python engine: judge the input in N parts on disk, one at a time, to bound "
-                   "memory (0: all in memory; default: 0 below 64 MiB of input, else one part per "
-                   "32 MiB)")
-    p.add_argument("--profile", action="append", default=[], metavar="[PATTERN=]FILE",
-                   help="a field-mapping profile for platform exports; with several, each reads "
-                   "the files its 'match' patterns (or PATTERN) name")
-    p.add_argument("--encoding", metavar="NAME",
-                   help="text encoding of the inputs, e.g. gb18030 (default: the profile's, else "
-                   "utf-8; a UTF-8 byte order mark is always recognised)")
-    p.add_argument("--input-format", choices=sorted(READERS),
-                   help="format of the inputs (default: from the file name, else sniffed)")
-    p.add_argument("--timezone", default=DEFAULT_TIMEZONE,
-                   help=f"timezone of timestamps without an offset (default {DEFAULT_TIMEZONE})")
+    p.add_argument(
+        "inputs",
+        nargs="+",
+        metavar="INPUT",
+        help="files, directories, globs, or - for standard input: JSON Lines, JSON "
+        "arrays, CSV, TSV or Parquet, optionally gzip-compressed",
+    )
+    p.add_argument(
+        "--policies", action="append", metavar="DIR", help="policy files or directories (default: ./policies)"
+    )
+    p.add_argument(
+        "--engine",
+        choices=("auto", "python", "duckdb"),
+        default="auto",
+        help="python (the reference), duckdb (policies compiled to SQL), or auto: "
+        "duckdb from 16 MiB of plain JSON Lines input, when installed (BENCHMARKS.md)",
+    )
+    p.add_argument(
+        "--parts",
+        type=int,
+        metavar="N",
+        help="python engine: judge the input in N parts on disk, one at a time, to bound "
+        "memory (0: all in memory; default: 0 below 64 MiB of input, else one part per "
+        "32 MiB)",
+    )
+    p.add_argument(
+        "--profile",
+        action="append",
+        default=[],
+        metavar="[PATTERN=]FILE",
+        help="a field-mapping profile for platform exports; with several, each reads "
+        "the files its 'match' patterns (or PATTERN) name",
+    )
+    p.add_argument(
+        "--encoding",
+        metavar="NAME",
+        help="text encoding of the inputs, e.g. gb18030 (default: the profile's, else "
+        "utf-8; a UTF-8 byte order mark is always recognised)",
+    )
+    p.add_argument(
+        "--input-format",
+        choices=sorted(READERS),
+        help="format of the inputs (default: from the file name, else sniffed)",
+    )
+    p.add_argument(
+        "--timezone",
+        default=DEFAULT_TIMEZONE,
+        help=f"timezone of timestamps without an offset (default {DEFAULT_TIMEZONE})",
+    )
     p.add_argument("--as-of", metavar="T", help="judge as of this instant (default: latest event)")
-    p.add_argument("--param", action="append", default=[], metavar="RULE.NAME=VALUE",
-                   help="override a rule parameter, e.g. "
-                   "aliexpress.affiliate.early-exit.min_membership=P20D")
-    p.add_argument("--rejects", metavar="FILE",
-                   help="write every rejected record (original text, file, line, reason) as JSON Lines")
-    p.add_argument("--strict", action="store_true",
-                   help="exit 3 when any record is rejected or conflicts")
-    p.add_argument("-q", "--quiet", action="store_true",
-                   help="no progress bar and no warnings on standard error")
+    p.add_argument(
+        "--param",
+        action="append",
+        default=[],
+        metavar="RULE.NAME=VALUE",
+        help="override a rule parameter, e.g. aliexpress.affiliate.early-exit.min_membership=P20D",
+    )
+    p.add_argument(
+        "--rejects",
+        metavar="FILE",
+        help="write every rejected record (original text, file, line, reason) as JSON Lines",
+    )
+    p.add_argument("--strict", action="store_true", help="exit 3 when any record is rejected or conflicts")
+    p.add_argument(
+        "-q", "--quiet", action="store_true", help="no progress bar and no warnings on standard error"
+    )
 
 
 def add_check_parser(sub: Any) -> argparse.ArgumentParser:
     """Add ``check`` to ``checker``'s subparsers."""
-    p = sub.add_parser("check", help="run policies over exported events",
-                       description="Run policies over exports. Exit 0: no failing violation; 1: "
-                       "violations at or above --fail-on that are neither baselined nor waived; "
-                       "2: usage, policy or input-file error; 3: records rejected under --strict.")
+    p = sub.add_parser(
+        "check",
+        help="run policies over exported events",
+        description="Run policies over exports. Exit 0: no failing violation; 1: "
+        "violations at or above --fail-on that are neither baselined nor waived; "
+        "2: usage, policy or input-file error; 3: records rejected under --strict.",
+    )
     add_input_options(p)
-    p.add_argument("--format", action=_Sequence, const="format", choices=sorted(RENDERERS),
-                   help="report format; may be given several times, each followed by its own -o")
-    p.add_argument("-o", "--output", action=_Sequence, const="output", metavar="FILE",
-                   help="write the report of the preceding --format here (default stdout)")
-    p.add_argument("--all-outcomes", action="store_true",
-                   help="also list every non-violation outcome with its reason")
+    p.add_argument(
+        "--format",
+        action=_Sequence,
+        const="format",
+        choices=sorted(RENDERERS),
+        help="report format; may be given several times, each followed by its own -o",
+    )
+    p.add_argument(
+        "-o",
+        "--output",
+        action=_Sequence,
+        const="output",
+        metavar="FILE",
+        help="write the report of the preceding --format here (default stdout)",
+    )
+    p.add_argument(
+        "--all-outcomes", action="store_true", help="also list every non-violation outcome with its reason"
+    )
     p.add_argument("--lang", choices=("en", "zh"), default="en", help="language of messages")
-    p.add_argument("--fail-on", choices=SEVERITIES, default=SEVERITIES[0],
-                   help="only violations at or above this severity make exit code 1 (default: any)")
-    p.add_argument("--baseline", metavar="FILE",
-                   help="findings recorded by 'checker baseline create' are reported as baselined "
-                   "and do not fail the run")
+    p.add_argument(
+        "--fail-on",
+        choices=SEVERITIES,
+        default=SEVERITIES[0],
+        help="only violations at or above this severity make exit code 1 (default: any)",
+    )
+    p.add_argument(
+        "--baseline",
+        metavar="FILE",
+        help="findings recorded by 'checker baseline create' are reported as baselined "
+        "and do not fail the run",
+    )
     p.add_argument("--waivers", metavar="FILE", help="a YAML file of accepted exceptions")
-    p.add_argument("--today", metavar="YYYY-MM-DD",
-                   help="the date waivers' expiry is judged on (default: today in --timezone)")
+    p.add_argument(
+        "--today",
+        metavar="YYYY-MM-DD",
+        help="the date waivers' expiry is judged on (default: today in --timezone)",
+    )
     return p  # type: ignore[no-any-return]
 
 
@@ -108,8 +172,9 @@ def add_baseline_parser(sub: Any) -> argparse.ArgumentParser:
     actions = p.add_subparsers(dest="baseline_action", required=True, parser_class=type(p))
     create = actions.add_parser("create", help="write a baseline of the findings of these inputs")
     add_input_options(create)
-    create.add_argument("-o", "--output", required=True, metavar="FILE",
-                        help="the baseline file to write (JSON)")
+    create.add_argument(
+        "-o", "--output", required=True, metavar="FILE", help="the baseline file to write (JSON)"
+    )
     return p  # type: ignore[no-any-return]
 
 
@@ -140,8 +205,9 @@ def report_targets(args: argparse.Namespace) -> list[tuple[str, str | None]]:
         entries[0][1] = leading
     entries = entries or [["text", None]]
     if sum(1 for _, out in entries if out is None) > 1:
-        raise UsageError("checker check: error: only one --format can write to standard output; "
-                         "give the others -o FILE")
+        raise UsageError(
+            "checker check: error: only one --format can write to standard output; give the others -o FILE"
+        )
     files = [out for _, out in entries if out is not None]
     if len(files) != len(set(files)):
         raise UsageError("checker check: error: two reports would be written to the same file")
@@ -161,9 +227,15 @@ def _profiles(specs: list[str]) -> list[Any]:
 
 def _read(args: argparse.Namespace, actions: frozenset[str], stderr: IO[str]) -> EventBatch:
     return read_events(
-        args.inputs, timezone=args.timezone, keep=actions.__contains__,
-        profiles=_profiles(args.profile), encoding=args.encoding, input_format=args.input_format,
-        stdin=getattr(args, "stdin", None), progress=Progress.for_terminal(stderr, quiet=args.quiet))
+        args.inputs,
+        timezone=args.timezone,
+        keep=actions.__contains__,
+        profiles=_profiles(args.profile),
+        encoding=args.encoding,
+        input_format=args.input_format,
+        stdin=getattr(args, "stdin", None),
+        progress=Progress.for_terminal(stderr, quiet=args.quiet),
+    )
 
 
 def _engine(args: argparse.Namespace) -> str:
@@ -185,11 +257,14 @@ def _engine(args: argparse.Namespace) -> str:
         return choose_engine(args.inputs)
     if engine == "duckdb":
         if not plain:
-            raise UsageError("checker check: --engine duckdb reads canonical events: "
-                             "no --profile, --encoding, --input-format or standard input")
+            raise UsageError(
+                "checker check: --engine duckdb reads canonical events: "
+                "no --profile, --encoding, --input-format or standard input"
+            )
         if importlib.util.find_spec("duckdb") is None:
-            raise UsageError("checker check: --engine duckdb needs the extra: "
-                             "pip install 'policy-checker[duckdb]'")
+            raise UsageError(
+                "checker check: --engine duckdb needs the extra: pip install 'policy-checker[duckdb]'"
+            )
     return str(engine)
 
 
@@ -213,15 +288,24 @@ def run_check(args: argparse.Namespace, stderr: IO[str]) -> CheckResult | None:
     if engine == "duckdb":
         from ..engines.duckdb import check_duckdb  # the optional extra: imported only when asked for
 
-        result = check_duckdb(policy_set, args.inputs, as_of=args.as_of,
-                              params=parse_params(args.param), timezone=args.timezone)
+        result = check_duckdb(
+            policy_set, args.inputs, as_of=args.as_of, params=parse_params(args.param), timezone=args.timezone
+        )
         batch = result.batch
     elif _parts(args) > 0:
         result = check_partitioned(
-            policy_set, args.inputs, as_of=args.as_of, params=parse_params(args.param),
-            timezone=args.timezone, parts=_parts(args), profiles=_profiles(args.profile),
-            encoding=args.encoding, input_format=args.input_format, stdin=getattr(args, "stdin", None),
-            progress=Progress.for_terminal(stderr, quiet=args.quiet))
+            policy_set,
+            args.inputs,
+            as_of=args.as_of,
+            params=parse_params(args.param),
+            timezone=args.timezone,
+            parts=_parts(args),
+            profiles=_profiles(args.profile),
+            encoding=args.encoding,
+            input_format=args.input_format,
+            stdin=getattr(args, "stdin", None),
+            progress=Progress.for_terminal(stderr, quiet=args.quiet),
+        )
         batch = result.batch
     else:
         batch = _read(args, actions, stderr)
@@ -231,10 +315,12 @@ def run_check(args: argparse.Namespace, stderr: IO[str]) -> CheckResult | None:
             write_rejects(batch, fh)
     if not args.quiet and batch.rejected:
         conflicts = sum(1 for r in batch.rejected if r.code == "conflict")
-        print(f"warning: {len(batch.rejected)} input record(s) rejected"
-              f"{f' ({conflicts} in conflicts)' if conflicts else ''}; see the report's input "
-              f"section{' or ' + args.rejects if args.rejects else ' (--rejects FILE keeps them)'}",
-              file=stderr)
+        print(
+            f"warning: {len(batch.rejected)} input record(s) rejected"
+            f"{f' ({conflicts} in conflicts)' if conflicts else ''}; see the report's input "
+            f"section{' or ' + args.rejects if args.rejects else ' (--rejects FILE keeps them)'}",
+            file=stderr,
+        )
     return result
 
 
@@ -249,10 +335,14 @@ def cmd_check(args: argparse.Namespace, stdout: IO[str], stderr: IO[str]) -> int
         return EXIT_ERROR
     gate = triage(result, baseline=baseline, waivers=waivers, fail_on=args.fail_on, today=today)
     for fmt, out in targets:
-        color = (out is None and fmt == "text" and stdout.isatty()
-                 and not os.environ.get("NO_COLOR"))
-        options = RenderOptions(all_outcomes=args.all_outcomes, lang=args.lang, color=color,
-                                triage=gate, command=("checker", *getattr(args, "argv", ())))
+        color = out is None and fmt == "text" and stdout.isatty() and not os.environ.get("NO_COLOR")
+        options = RenderOptions(
+            all_outcomes=args.all_outcomes,
+            lang=args.lang,
+            color=color,
+            triage=gate,
+            command=("checker", *getattr(args, "argv", ())),
+        )
         if out is None:
             write_report(fmt, result, options, stdout)
         else:
@@ -260,8 +350,11 @@ def cmd_check(args: argparse.Namespace, stdout: IO[str], stderr: IO[str]) -> int
                 write_report(fmt, result, options, fh)
     if not args.quiet:
         for w in gate.expired:
-            print(f"warning: {w.location}: the waiver for {w.rule} expired on "
-                  f"{w.expires.isoformat()}; its findings count again", file=stderr)
+            print(
+                f"warning: {w.location}: the waiver for {w.rule} expired on "
+                f"{w.expires.isoformat()}; its findings count again",
+                file=stderr,
+            )
     return exit_code(result, gate, strict=args.strict)
 
 

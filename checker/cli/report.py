@@ -33,22 +33,31 @@ FORMATS = ("html", "markdown")
 def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     """Add the ``report`` subcommand to ``checker``'s subparsers."""
     p = subparsers.add_parser(
-        "report", help="write the audit report: one self-contained HTML file, or Markdown",
+        "report",
+        help="write the audit report: one self-contained HTML file, or Markdown",
         description="Write the audit report over inputs (read as 'checker check' reads them), or "
         "over a saved JSON result (checker check --format json --all-outcomes). Exit 0 when "
-        "written; 2 on an error; 3 under --strict when records were rejected.")
+        "written; 2 on an error; 3 under --strict when records were rejected.",
+    )
     add_input_options(p)
     # INPUT is required by the shared options; with --from-json there is none
     for action in p._actions:
         if action.dest == "inputs":
             action.nargs, action.required = "*", False
     p.add_argument("--from-json", metavar="FILE", help="render a saved JSON result instead of checking")
-    p.add_argument("--format", choices=FORMATS,
-                   help="html or markdown (default: markdown when -o ends in .md, else html)")
+    p.add_argument(
+        "--format",
+        choices=FORMATS,
+        help="html or markdown (default: markdown when -o ends in .md, else html)",
+    )
     p.add_argument("-o", "--output", metavar="FILE", help="write the report here (default stdout)")
     p.add_argument("--lang", choices=("en", "zh"), default="en", help="language of the report")
-    p.add_argument("--fail-on", choices=SEVERITIES, default=SEVERITIES[0],
-                   help="severity from which new findings fail the gate (shown in the report)")
+    p.add_argument(
+        "--fail-on",
+        choices=SEVERITIES,
+        default=SEVERITIES[0],
+        help="severity from which new findings fail the gate (shown in the report)",
+    )
     p.add_argument("--baseline", metavar="FILE", help="show these recorded findings as baselined")
     p.add_argument("--waivers", metavar="FILE", help="show findings these waivers cover as waived")
     p.add_argument("--today", metavar="YYYY-MM-DD", help="the date waivers' expiry is judged on")
@@ -89,13 +98,20 @@ def report_format(args: argparse.Namespace) -> str:
 
 def _from_json(path: str, stderr: IO[str]) -> dict[str, Any] | None:
     doc = json.loads(Path(path).read_text("utf-8"))
-    if not (isinstance(doc, dict) and isinstance(doc.get("findings"), list)
-            and isinstance(doc.get("policies"), list) and "schema_version" in doc):
+    if not (
+        isinstance(doc, dict)
+        and isinstance(doc.get("findings"), list)
+        and isinstance(doc.get("policies"), list)
+        and "schema_version" in doc
+    ):
         print(f"{path}: not a policy-checker JSON result", file=stderr)
         return None
     if "other_outcomes" not in doc:
-        print(f"warning: {path} was saved without --all-outcomes: sellers and time span "
-              "count only the findings", file=stderr)
+        print(
+            f"warning: {path} was saved without --all-outcomes: sellers and time span "
+            "count only the findings",
+            file=stderr,
+        )
     return doc
 
 

@@ -52,7 +52,7 @@ class Spill:
         items = self.buffers[part]
         with open(self.paths[part], "ab") as fh:
             for start in range(0, len(items), _BUFFERED):
-                pickle.dump(items[start:start + _BUFFERED], fh, protocol=pickle.HIGHEST_PROTOCOL)
+                pickle.dump(items[start : start + _BUFFERED], fh, protocol=pickle.HIGHEST_PROTOCOL)
         self.buffers[part] = []
 
     def close(self) -> None:
@@ -77,8 +77,17 @@ class Spill:
 def event_row(event: Event, text: str | None = None) -> tuple[Any, ...]:
     """``event`` as a row; with ``text`` (the JSON line its record was read from) the record
     itself is left out and parsed again from the line by :func:`row_event`."""
-    return (event.event_id, event.epoch, event.platform, event.seller_id, event.action,
-            None if text is not None else event.record, event.file, event.line, text)
+    return (
+        event.event_id,
+        event.epoch,
+        event.platform,
+        event.seller_id,
+        event.action,
+        None if text is not None else event.record,
+        event.file,
+        event.line,
+        text,
+    )
 
 
 def row_event(row: tuple[Any, ...]) -> Event:
@@ -93,19 +102,58 @@ def finding_row(o: Outcome, rows: Mapping[str, tuple[Any, ...]] | None = None) -
     """A violation as a plain tuple. Its evidence events are taken from ``rows`` (by id) when
     given (rows that carry lines, not records), else written as they are."""
     message = o.message
-    return (o.rule_id, o.rule_version, o.event_id, o.epoch, o.timestamp, o.platform, o.seller_id,
-            o.subject, o.severity, o.reason, message.en if message else None,
-            message.zh if message else None, o.evidence,
-            tuple(rows[e.event_id] if rows is not None else event_row(e) for e in o.evidence_events))
+    return (
+        o.rule_id,
+        o.rule_version,
+        o.event_id,
+        o.epoch,
+        o.timestamp,
+        o.platform,
+        o.seller_id,
+        o.subject,
+        o.severity,
+        o.reason,
+        message.en if message else None,
+        message.zh if message else None,
+        o.evidence,
+        tuple(rows[e.event_id] if rows is not None else event_row(e) for e in o.evidence_events),
+    )
 
 
 def row_finding(row: tuple[Any, ...]) -> Outcome:
     """The violation of a row written by :func:`finding_row`."""
-    (rule_id, version, event_id, epoch, timestamp, platform, seller_id, subject, severity, reason, en, zh,
-     evidence, events) = row
-    return Outcome(rule_id, version, Kind.VIOLATION, event_id, epoch, timestamp, platform, seller_id,
-                   subject, severity, reason, None if en is None else Text(en, zh), evidence,
-                   tuple(map(row_event, events)))
+    (
+        rule_id,
+        version,
+        event_id,
+        epoch,
+        timestamp,
+        platform,
+        seller_id,
+        subject,
+        severity,
+        reason,
+        en,
+        zh,
+        evidence,
+        events,
+    ) = row
+    return Outcome(
+        rule_id,
+        version,
+        Kind.VIOLATION,
+        event_id,
+        epoch,
+        timestamp,
+        platform,
+        seller_id,
+        subject,
+        severity,
+        reason,
+        None if en is None else Text(en, zh),
+        evidence,
+        tuple(map(row_event, events)),
+    )
 
 
 _ORDER = attrgetter("rule_id", "epoch", "event_id", "rule_version")  # Outcome.sort_key

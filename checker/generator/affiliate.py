@@ -31,8 +31,7 @@ def _affiliate(g: Generator) -> Scenario:
 
 def _join(s: Scenario, ts: int) -> None:
     rate = s.r.choice((0.03, 0.05, 0.06, 0.08, 0.1))
-    s.add(ts, "affiliate.joined", "seller",
-          {"default_commission_rate": rate} if s.r.random() < 0.8 else None)
+    s.add(ts, "affiliate.joined", "seller", {"default_commission_rate": rate} if s.r.random() < 0.8 else None)
 
 
 def _request_exit(s: Scenario, ts: int, joined: int | None) -> None:
@@ -53,20 +52,28 @@ def _leave(s: Scenario, joined: int, not_before: int) -> int:
     return done
 
 
-def _order(s: Scenario, created: int, completed: int, *, attributed: bool,
-           commission: float | None, member: bool | None) -> None:
+def _order(
+    s: Scenario,
+    created: int,
+    completed: int,
+    *,
+    attributed: bool,
+    commission: float | None,
+    member: bool | None,
+) -> None:
     """A completed order; ``member``: the latest membership event before ``created`` is a join
     (None: there is none)."""
     data: dict[str, object] = {
-        "order_created_at": s.g.stamp(created), "affiliate_attributed": attributed,
-        "order_amount": money(s.r, 3, 400), "currency": "USD",
+        "order_created_at": s.g.stamp(created),
+        "affiliate_attributed": attributed,
+        "order_amount": money(s.r, 3, 400),
+        "currency": "USD",
     }
     if commission is not None:
         data["commission_amount"] = commission
     event_id = s.add(completed, "order.completed", "customer", data, ("order", s.g.order_id()))
     if commission is not None and commission > 0:
-        s.expect(AFTER_EXIT, event_id,
-                 INCONCLUSIVE if member is None else PASS if member else VIOLATION)
+        s.expect(AFTER_EXIT, event_id, INCONCLUSIVE if member is None else PASS if member else VIOLATION)
     elif attributed:
         if member is None:  # the catalogue gives no outcome for this case: never built
             raise AssertionError("commission-missed without membership history")
@@ -80,15 +87,20 @@ def _commission(r: random.Random) -> float:
 def _stray_order(s: Scenario, after: int) -> None:
     """An order outside the affiliate program: no commission, triggers nothing."""
     created = after + s.r.randint(HOUR, 10 * DAY)
-    _order(s, created, created + s.r.randint(DAY, 10 * DAY), attributed=False,
-           commission=s.r.choice((0, 0.0)), member=None)
+    _order(
+        s,
+        created,
+        created + s.r.randint(DAY, 10 * DAY),
+        attributed=False,
+        commission=s.r.choice((0, 0.0)),
+        member=None,
+    )
 
 
 def scenario_early_exit(g: Generator, violate: bool) -> None:
     s, r = _affiliate(g), g.r
     t = g.when(80 * DAY)
-    kind = pick(r, violate, ("short", "short", "edge", "rejoin"),
-                 ("long", "long", "long", "edge", "no-join"))
+    kind = pick(r, violate, ("short", "short", "edge", "rejoin"), ("long", "long", "long", "edge", "no-join"))
     if kind == "no-join":  # joined before the export begins
         _request_exit(s, t, None)
         s.add(t + r.randint(HOUR, 2 * DAY), "affiliate.exited", "system")
@@ -111,8 +123,12 @@ def scenario_early_exit(g: Generator, violate: bool) -> None:
 def scenario_after_exit(g: Generator, violate: bool) -> None:
     s, r = _affiliate(g), g.r
     t = g.when(110 * DAY)
-    kind = pick(r, violate, ("exited", "exited", "exited", "gap"),
-                 ("member", "member", "open", "instant", "tie", "rejoined", "unknown", "unknown"))
+    kind = pick(
+        r,
+        violate,
+        ("exited", "exited", "exited", "gap"),
+        ("member", "member", "open", "instant", "tie", "rejoined", "unknown", "unknown"),
+    )
     member: bool | None = True
     if kind == "unknown":  # the seller joined before the export begins
         created = t
@@ -148,8 +164,14 @@ def scenario_after_exit(g: Generator, violate: bool) -> None:
             created = r.randint(done + MINUTE, back - MINUTE)
             _join(s, back)
             member = False
-    _order(s, created, created + r.randint(2 * DAY, 20 * DAY), attributed=True,
-           commission=_commission(r), member=member)
+    _order(
+        s,
+        created,
+        created + r.randint(2 * DAY, 20 * DAY),
+        attributed=True,
+        commission=_commission(r),
+        member=member,
+    )
     if r.random() < 0.3:
         _stray_order(s, t)
 
@@ -170,8 +192,14 @@ def scenario_missed(g: Generator, violate: bool) -> None:
     else:
         created = _leave(s, t, t) + (1 if r.random() < 0.2 else r.randint(MINUTE, 30 * DAY))
         member = False
-    _order(s, created, created + r.randint(2 * DAY, 15 * DAY), attributed=True,
-           commission=r.choice((0, 0.0, None)), member=member)
+    _order(
+        s,
+        created,
+        created + r.randint(2 * DAY, 15 * DAY),
+        attributed=True,
+        commission=r.choice((0, 0.0, None)),
+        member=member,
+    )
     if r.random() < 0.3:
         _stray_order(s, t)
 

@@ -49,11 +49,27 @@ LATE_DEPOSIT = "juhuasuan.late-deposit"
 SHORT_DEPOSIT = "juhuasuan.insufficient-deposit"
 SAMPLE_RETURN = "juhuasuan.sample-return-overdue"
 SECOND_REVIEW = "juhuasuan.second-review-overdue"
-RULE_IDS = tuple(sorted((
-    EARLY_EXIT, AFTER_EXIT, MISSED, NO_REASON, UNREVIEWED_CLOSE, NO_NOTICE, REFUND, NO_EXAM,
-    UNREVIEWED_CANCEL, LATE_EXTENSION, JHS_CANCEL, LATE_DEPOSIT, SHORT_DEPOSIT, SAMPLE_RETURN,
-    SECOND_REVIEW,
-)))
+RULE_IDS = tuple(
+    sorted(
+        (
+            EARLY_EXIT,
+            AFTER_EXIT,
+            MISSED,
+            NO_REASON,
+            UNREVIEWED_CLOSE,
+            NO_NOTICE,
+            REFUND,
+            NO_EXAM,
+            UNREVIEWED_CANCEL,
+            LATE_EXTENSION,
+            JHS_CANCEL,
+            LATE_DEPOSIT,
+            SHORT_DEPOSIT,
+            SAMPLE_RETURN,
+            SECOND_REVIEW,
+        )
+    )
+)
 
 ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
 
@@ -153,14 +169,25 @@ class Generator:
     def order_id(self) -> str:
         return str(3_000_000_000_000_000 + self.serial("order") * 37 + self.r.randrange(37))
 
-    def emit(self, source: _Source, seller: str, ts: int, action: str, actor: str | None,
-             subject: tuple[str, str], data: dict[str, object] | None) -> str:
+    def emit(
+        self,
+        source: _Source,
+        seller: str,
+        ts: int,
+        action: str,
+        actor: str | None,
+        subject: tuple[str, str],
+        data: dict[str, object] | None,
+    ) -> str:
         if not _EARLIEST <= ts <= AS_OF:
             raise AssertionError(f"{action} at {ts} lies outside the generated span")
         event_id = f"{source.prefix}-{self.serial(source.prefix):09d}"
         event: dict[str, object] = {
-            "event_id": event_id, "timestamp": self.stamp(ts), "platform": source.platform,
-            "seller_id": seller, "action": action,
+            "event_id": event_id,
+            "timestamp": self.stamp(ts),
+            "platform": source.platform,
+            "seller_id": seller,
+            "action": action,
             "subject": {"type": subject[0], "id": subject[1]},
         }
         if actor is not None and self.r.random() >= 0.03:  # a few exports omit the actor
@@ -177,14 +204,18 @@ class Scenario:
 
     __slots__ = ("g", "r", "seller", "source", "subject")
 
-    def __init__(self, g: Generator, source: _Source, seller: str,
-                 subject: tuple[str, str]) -> None:
+    def __init__(self, g: Generator, source: _Source, seller: str, subject: tuple[str, str]) -> None:
         self.g, self.r, self.source, self.seller, self.subject = g, g.r, source, seller, subject
 
-    def add(self, ts: int, action: str, actor: str | None = None,
-            data: dict[str, object] | None = None, subject: tuple[str, str] | None = None) -> str:
-        return self.g.emit(self.source, self.seller, ts, action, actor,
-                           subject or self.subject, data)
+    def add(
+        self,
+        ts: int,
+        action: str,
+        actor: str | None = None,
+        data: dict[str, object] | None = None,
+        subject: tuple[str, str] | None = None,
+    ) -> str:
+        return self.g.emit(self.source, self.seller, ts, action, actor, subject or self.subject, data)
 
     def expect(self, rule: str, event_id: str, outcome: str) -> None:
         self.g.truth.append((rule, event_id, outcome))
@@ -205,7 +236,7 @@ def steps_approved(steps: str, tied_last: bool = False) -> bool:
     close, is an approval (False when nothing was requested). ``tied_last``: the step before
     the close happened at the same instant, so it is not before it."""
     body = steps[:-1]
-    decisions = [c for c in body[body.rfind("R") + 1:] if c in "AJ"]
+    decisions = [c for c in body[body.rfind("R") + 1 :] if c in "AJ"]
     if tied_last and decisions and body[-1] in "AJ":
         decisions.pop()
     return bool(decisions) and decisions[-1] == "A"

@@ -25,24 +25,34 @@ from .core import (
 # (gap from enrolment to the deciding request, paid orders via the leader before it,
 #  whether the enrolment states base_paid_orders, the review flow ending with the cancel)
 _KS_GOOD = (
-    ("within", "any", True, "RAC"), ("within", "any", True, "RAC"),
-    ("day30", "any", True, "RAC"), ("after", "below", True, "RC"),
-    ("after+1s", "below-1", True, "RC"), ("after", "reach", True, "RAC"),
-    ("within", "any", True, "RJRAC"), ("after", "below", True, "C"),
-    ("none", "any", True, "RAC"), ("none", "any", True, "RC"), ("after", "any", False, "RC"),
+    ("within", "any", True, "RAC"),
+    ("within", "any", True, "RAC"),
+    ("day30", "any", True, "RAC"),
+    ("after", "below", True, "RC"),
+    ("after+1s", "below-1", True, "RC"),
+    ("after", "reach", True, "RAC"),
+    ("within", "any", True, "RJRAC"),
+    ("after", "below", True, "C"),
+    ("none", "any", True, "RAC"),
+    ("none", "any", True, "RC"),
+    ("after", "any", False, "RC"),
 )
 _KS_BAD = (
-    ("within", "any", True, "RC"), ("within", "any", True, "RJC"), ("day30", "any", True, "RC"),
-    ("after", "reach", True, "RC"), ("after", "exact", True, "RC"), ("within", "any", True, "C"),
-    ("within", "any", True, "RARC"), ("within", "any", True, "RAJC"),
+    ("within", "any", True, "RC"),
+    ("within", "any", True, "RJC"),
+    ("day30", "any", True, "RC"),
+    ("after", "reach", True, "RC"),
+    ("after", "exact", True, "RC"),
+    ("within", "any", True, "C"),
+    ("within", "any", True, "RARC"),
+    ("within", "any", True, "RAJC"),
     ("within", "any", False, "RC"),
 )
 
 
 def _enrolment(g: Generator) -> Scenario:
     enrolment = f"enr-{g.serial('enrolment'):08d}"
-    return Scenario(g, KS_DIST, g.seller("ks", pooled=True),
-                     ("distribution_enrolment", enrolment))
+    return Scenario(g, KS_DIST, g.seller("ks", pooled=True), ("distribution_enrolment", enrolment))
 
 
 def _enrol(s: Scenario, ts: int, base: int | None) -> None:
@@ -61,8 +71,12 @@ def _enrol(s: Scenario, ts: int, base: int | None) -> None:
 
 
 def _paid(s: Scenario, ts: int, via_leader: bool) -> None:
-    s.add(ts, "distribution.order_paid", "customer",
-          {"order_id": s.g.order_id(), "amount": money(s.r, 9.9, 399), "via_leader": via_leader})
+    s.add(
+        ts,
+        "distribution.order_paid",
+        "customer",
+        {"order_id": s.g.order_id(), "amount": money(s.r, 9.9, 399), "via_leader": via_leader},
+    )
 
 
 def scenario_unreviewed_cancel(g: Generator, violate: bool) -> None:
@@ -89,7 +103,7 @@ def scenario_unreviewed_cancel(g: Generator, violate: bool) -> None:
         times = [req]
     else:
         times = [*sorted(r.sample(range(HOUR, req - HOUR), last)), req]
-        for _ in steps[last + 1:]:
+        for _ in steps[last + 1 :]:
             times.append(times[-1] + r.randint(HOUR, 2 * DAY))
     cancel = times[-1]
     threshold = base if base is not None else 5
@@ -127,15 +141,16 @@ def scenario_unreviewed_cancel(g: Generator, violate: bool) -> None:
         outcome = PASS
     if gap != "none":
         _enrol(s, zero, base)
-    actions = {"R": ("distribution.cancel_requested", "seller"),
-               "A": ("distribution.cancel_approved", "leader"),
-               "J": ("distribution.cancel_rejected", "leader")}
+    actions = {
+        "R": ("distribution.cancel_requested", "seller"),
+        "A": ("distribution.cancel_approved", "leader"),
+        "J": ("distribution.cancel_rejected", "leader"),
+    }
     for at, what in flow:
         if what in ("via", "direct"):
             _paid(s, zero + at, what == "via")
         elif what == "step:C":
-            s.expect(UNREVIEWED_CANCEL, s.add(zero + at, "distribution.cancelled", "system"),
-                     outcome)
+            s.expect(UNREVIEWED_CANCEL, s.add(zero + at, "distribution.cancelled", "system"), outcome)
         else:
             action, actor = actions[what[-1]]
             s.add(zero + at, action, actor)
@@ -148,8 +163,12 @@ def _extension(s: Scenario, ts: int, action: str, actor: str) -> str:
 
 def scenario_late_extension(g: Generator, violate: bool) -> None:
     s, r = _enrolment(g), g.r
-    kind = pick(r, violate, ("late", "late", "edge", "unrequested", "after-auto-reject"),
-                 ("in-time", "in-time", "edge", "second"))
+    kind = pick(
+        r,
+        violate,
+        ("late", "late", "edge", "unrequested", "after-auto-reject"),
+        ("in-time", "in-time", "edge", "second"),
+    )
     t = g.when(45 * DAY)
     _enrol(s, t, r.randint(3, 12))
     for _ in range(r.randint(0, 3)):

@@ -41,13 +41,24 @@ def _apply(s: Scenario, submitted: int, shipped: int | None = None) -> None:
     (if given, at least 2 days after ``submitted``)."""
     r = s.r
     first = submitted + r.randint(HOUR, 2 * DAY - HOUR)
-    s.add(submitted, "juhuasuan.signup_submitted", "seller", {
-        "item_id": str(r.randint(10**11, 10**12 - 1)), "group_price": money(r, 9.9, 999),
-        "planned_quantity": r.randrange(100, 5000, 50)})
+    s.add(
+        submitted,
+        "juhuasuan.signup_submitted",
+        "seller",
+        {
+            "item_id": str(r.randint(10**11, 10**12 - 1)),
+            "group_price": money(r, 9.9, 999),
+            "planned_quantity": r.randrange(100, 5000, 50),
+        },
+    )
     s.add(first, "juhuasuan.first_review_passed", "platform")
     if shipped is not None:
-        s.add(shipped, "juhuasuan.sample_shipped", "seller",
-              {"tracking_no": f"SF{r.randint(10**11, 10**12 - 1)}"})
+        s.add(
+            shipped,
+            "juhuasuan.sample_shipped",
+            "seller",
+            {"tracking_no": f"SF{r.randint(10**11, 10**12 - 1)}"},
+        )
 
 
 def _receive(s: Scenario, ts: int, reviewed: int | None) -> None:
@@ -66,11 +77,14 @@ def _receive(s: Scenario, ts: int, reviewed: int | None) -> None:
 
 def _fail_review(s: Scenario, ts: int, returned: int | None) -> None:
     """The second review fails at ``ts``; the sample is due back within 3 days."""
-    event_id = s.add(ts, "juhuasuan.second_review_failed", "platform",
-                     {"reason": s.r.choice(_FAIL_REASONS)})
+    event_id = s.add(ts, "juhuasuan.second_review_failed", "platform", {"reason": s.r.choice(_FAIL_REASONS)})
     if returned is not None:
-        s.add(returned, "juhuasuan.sample_returned", "platform",
-              {"tracking_no": f"YT{s.r.randint(10**11, 10**12 - 1)}"})
+        s.add(
+            returned,
+            "juhuasuan.sample_returned",
+            "platform",
+            {"tracking_no": f"YT{s.r.randint(10**11, 10**12 - 1)}"},
+        )
     if returned is not None and returned - ts <= 3 * DAY:
         outcome = PASS
     elif returned is None and AS_OF - ts < 3 * DAY:
@@ -112,8 +126,9 @@ def _deposit(s: Scenario, ts: int, amount: float) -> None:
 
 def scenario_second_review(g: Generator, violate: bool) -> None:
     s, r = _signup(g), g.r
-    kind = pick(r, violate, ("late", "late", "edge", "never"),
-                 ("in-time", "in-time", "in-time", "edge", "pending"))
+    kind = pick(
+        r, violate, ("late", "late", "edge", "never"), ("in-time", "in-time", "in-time", "edge", "pending")
+    )
     if kind == "pending":  # arrived less than a day before the end of the data
         _receive(s, AS_OF - r.randint(HOUR, DAY - HOUR), None)
         return
@@ -135,14 +150,17 @@ def scenario_second_review(g: Generator, violate: bool) -> None:
     s.add(reviewed, "juhuasuan.second_review_passed", "platform")
     if r.random() < 0.3:
         approved = reviewed + r.randint(HOUR, 2 * DAY)
-        _approve(s, approved, approved + r.randint(10 * DAY, 30 * DAY),
-                 r.randrange(50, 2000) * 100.0)
+        _approve(s, approved, approved + r.randint(10 * DAY, 30 * DAY), r.randrange(50, 2000) * 100.0)
 
 
 def scenario_sample_return(g: Generator, violate: bool) -> None:
     s, r = _signup(g), g.r
-    kind = pick(r, violate, ("late", "late", "edge", "never"),
-                 ("in-time", "in-time", "edge", "pending", "pending-returned"))
+    kind = pick(
+        r,
+        violate,
+        ("late", "late", "edge", "never"),
+        ("in-time", "in-time", "edge", "pending", "pending-returned"),
+    )
     if kind == "pending":
         failed = AS_OF - r.randint(HOUR, 3 * DAY - HOUR)
     elif kind == "pending-returned":
@@ -165,14 +183,17 @@ def scenario_sample_return(g: Generator, violate: bool) -> None:
 
 def scenario_jhs_cancel(g: Generator, violate: bool) -> None:
     s, r = _signup(g), g.r
-    kind = pick(r, violate, ("unconsented", "unconsented", "unconsented", "same-instant"),
-                 ("before-approval", "before-approval", "consented", "consented"))
+    kind = pick(
+        r,
+        violate,
+        ("unconsented", "unconsented", "unconsented", "same-instant"),
+        ("before-approval", "before-approval", "consented", "consented"),
+    )
     t = g.when(20 * DAY, lead=10 * DAY)
     reason = {"reason": r.choice(("库存不足", "价格调整", "供应链问题", "店铺经营调整"))}
     if kind == "before-approval":  # withdrawing while under review is allowed
         _apply(s, t)
-        event_id = s.add(t + r.randint(3 * DAY, 6 * DAY), "juhuasuan.signup_cancelled",
-                         "seller", reason)
+        event_id = s.add(t + r.randint(3 * DAY, 6 * DAY), "juhuasuan.signup_cancelled", "seller", reason)
         s.expect(JHS_CANCEL, event_id, PASS)
         return
     _before_approval(s, t)
@@ -186,8 +207,12 @@ def scenario_jhs_cancel(g: Generator, violate: bool) -> None:
     else:
         consent = None
     if consent is not None:
-        s.add(consent, "juhuasuan.operator_consented", "operator",
-              {"operator": f"小二-{r.randint(100, 999)}", "note": "特殊原因,同意取消"})
+        s.add(
+            consent,
+            "juhuasuan.operator_consented",
+            "operator",
+            {"operator": f"小二-{r.randint(100, 999)}", "note": "特殊原因,同意取消"},
+        )
     event_id = s.add(cancel, "juhuasuan.signup_cancelled", "seller", reason)
     s.expect(JHS_CANCEL, event_id, VIOLATION if violate else PASS)
 
@@ -195,9 +220,12 @@ def scenario_jhs_cancel(g: Generator, violate: bool) -> None:
 def scenario_deposits(g: Generator, violate: bool) -> None:
     """A campaign start, judged by both deposit rules."""
     s, r = _signup(g), g.r
-    kind = pick(r, violate, ("late-edge", "late", "none", "short", "top-up", "delayed", "tz"),
-                 ("early", "early", "early", "edge", "split", "no-start", "no-required",
-                  "no-approval", "midnight"))
+    kind = pick(
+        r,
+        violate,
+        ("late-edge", "late", "none", "short", "top-up", "delayed", "tz"),
+        ("early", "early", "early", "edge", "split", "no-start", "no-required", "no-approval", "midnight"),
+    )
     approved = g.when(25 * DAY, lead=10 * DAY)
     day = local_date(approved) + timedelta(days=r.randint(8, 20))  # the campaign's date
     hour = {"midnight": 0, "tz": 10}.get(kind, r.choice((10, 10, 20, 0)))
@@ -208,8 +236,9 @@ def scenario_deposits(g: Generator, violate: bool) -> None:
     required = r.randrange(50, 2000) * 100.0
 
     def on(days_before: int) -> int:
-        return at_time(day - timedelta(days=days_before), r.randint(8, 22), r.randint(0, 59),
-                   r.randint(0, 59))
+        return at_time(
+            day - timedelta(days=days_before), r.randint(8, 22), r.randint(0, 59), r.randint(0, 59)
+        )
 
     plan: list[tuple[int, float]] = []
     if kind in ("early", "no-start", "no-required", "no-approval"):
@@ -234,8 +263,9 @@ def scenario_deposits(g: Generator, violate: bool) -> None:
     has_approval = kind != "no-approval"
     if has_approval:
         _before_approval(s, approved)
-        _approve(s, approved, None if kind == "no-start" else start,
-                 None if kind == "no-required" else required)
+        _approve(
+            s, approved, None if kind == "no-start" else start, None if kind == "no-required" else required
+        )
     for ts, amount in plan:
         _deposit(s, ts, amount)
     event_id = s.add(started, "juhuasuan.campaign_started", "system")
@@ -256,7 +286,11 @@ def scenario_jhs_noise(g: Generator, violate: bool) -> None:
     t = g.when(5 * DAY)
     x = r.random()
     if x < 0.4:
-        s.add(t, "juhuasuan.signup_submitted", "seller",
-              {"item_id": str(r.randint(10**11, 10**12 - 1)), "group_price": money(r, 9.9, 999)})
+        s.add(
+            t,
+            "juhuasuan.signup_submitted",
+            "seller",
+            {"item_id": str(r.randint(10**11, 10**12 - 1)), "group_price": money(r, 9.9, 999)},
+        )
     else:
         _apply(s, t, t + 3 * DAY if x < 0.7 else None)

@@ -41,18 +41,28 @@ def scenario_managed(g: Generator) -> Scenario:
 
 def scenario_create_promotion(s: Scenario, ts: int, subject: tuple[str, str] | None = None) -> None:
     start = ts + s.r.randint(HOUR, 3 * DAY)
-    s.add(ts, "promotion.created", "seller", {
-        "promotion_name": s.r.choice(_PROMO_NAMES),
-        "discount_rate": s.r.choice((0.05, 0.1, 0.15, 0.2, 0.3)),
-        "promotion_start": s.g.stamp(start),
-        "promotion_end": s.g.stamp(start + s.r.randint(3 * DAY, 30 * DAY)),
-    }, subject)
+    s.add(
+        ts,
+        "promotion.created",
+        "seller",
+        {
+            "promotion_name": s.r.choice(_PROMO_NAMES),
+            "discount_rate": s.r.choice((0.05, 0.1, 0.15, 0.2, 0.3)),
+            "promotion_start": s.g.stamp(start),
+            "promotion_end": s.g.stamp(start + s.r.randint(3 * DAY, 30 * DAY)),
+        },
+        subject,
+    )
 
 
 def _notify(s: Scenario, ts: int, subject: tuple[str, str] | None = None) -> None:
-    s.add(ts, "promotion.customers_notified", s.r.choice(("seller", "system")),
-          {"channel": s.r.choice(("站内信", "App推送", "邮件")),
-           "recipients": s.r.randint(50, 20000)}, subject)
+    s.add(
+        ts,
+        "promotion.customers_notified",
+        s.r.choice(("seller", "system")),
+        {"channel": s.r.choice(("站内信", "App推送", "邮件")), "recipients": s.r.randint(50, 20000)},
+        subject,
+    )
 
 
 def scenario_cancel_notice(g: Generator, violate: bool) -> None:
@@ -60,8 +70,12 @@ def scenario_cancel_notice(g: Generator, violate: bool) -> None:
     t = g.when(30 * DAY)
     scenario_create_promotion(s, t)
     cancel = t + r.randint(DAY, 20 * DAY)
-    kind = pick(r, violate, ("silent", "silent", "same", "late", "other"),
-                 ("notified", "notified", "notified", "edge"))
+    kind = pick(
+        r,
+        violate,
+        ("silent", "silent", "same", "late", "other"),
+        ("notified", "notified", "notified", "edge"),
+    )
     if kind == "notified":
         _notify(s, cancel - r.randint(MINUTE, cancel - t - MINUTE))
     elif kind == "edge":  # one second before is strictly earlier
@@ -72,8 +86,12 @@ def scenario_cancel_notice(g: Generator, violate: bool) -> None:
         other = ("promotion", f"promo-{g.serial('promotion'):08d}")
         scenario_create_promotion(s, t + 1, other)
         _notify(s, cancel - r.randint(MINUTE, DAY // 2), other)
-    event_id = s.add(cancel, "promotion.cancelled", "seller",
-                     {"reason": r.choice(("促销效果不佳", "库存压力", "调整营销策略"))})
+    event_id = s.add(
+        cancel,
+        "promotion.cancelled",
+        "seller",
+        {"reason": r.choice(("促销效果不佳", "库存压力", "调整营销策略"))},
+    )
     if kind == "late":
         _notify(s, cancel + r.randint(MINUTE, HOUR))
     s.expect(NO_NOTICE, event_id, VIOLATION if violate else PASS)
@@ -88,11 +106,20 @@ def _paid_instant(r: random.Random) -> int:
 
 
 def _refund_event(s: Scenario, ts: int, paid: int, mode: str, borne_by: str) -> str:
-    return s.add(ts, "order.refunded", "platform", {
-        "managed_mode": mode, "order_paid_at": s.g.stamp(paid), "borne_by": borne_by,
-        "amount": money(s.r, 2, 300), "currency": "USD",
-        "reason": s.r.choice(_REFUND_REASONS),
-    }, ("order", s.g.order_id()))
+    return s.add(
+        ts,
+        "order.refunded",
+        "platform",
+        {
+            "managed_mode": mode,
+            "order_paid_at": s.g.stamp(paid),
+            "borne_by": borne_by,
+            "amount": money(s.r, 2, 300),
+            "currency": "USD",
+            "reason": s.r.choice(_REFUND_REASONS),
+        },
+        ("order", s.g.order_id()),
+    )
 
 
 def scenario_refund(g: Generator, violate: bool) -> None:
@@ -104,8 +131,7 @@ def scenario_refund(g: Generator, violate: bool) -> None:
         refund = end - 1 if kind == "edge" else r.randint(max(paid + DAY, SPAN_START), end - 1)
     else:
         refund = end if kind == "edge" else r.randint(end, min(end + 40 * DAY, AS_OF - DAY))
-    s.expect(REFUND, _refund_event(s, refund, paid, "full", "seller"),
-             VIOLATION if refund < end else PASS)
+    s.expect(REFUND, _refund_event(s, refund, paid, "full", "seller"), VIOLATION if refund < end else PASS)
     if r.random() < 0.4:
         mode, borne_by = r.choice(_UNJUDGED_REFUNDS)
         other = max(SPAN_START, refund - r.randint(HOUR, 5 * DAY))

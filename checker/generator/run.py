@@ -47,13 +47,25 @@ from .union_plans import scenario_close_reason, scenario_taobao_noise, scenario_
 _Builder = Callable[[Generator, bool], None]
 # (builder, weight, judged): judged builders are built around a rule and may inject violations
 _FAMILIES: tuple[tuple[_Builder, int, bool], ...] = (
-    (scenario_early_exit, 3, True), (scenario_after_exit, 4, True), (scenario_missed, 3, True),
+    (scenario_early_exit, 3, True),
+    (scenario_after_exit, 4, True),
+    (scenario_missed, 3, True),
     (scenario_affiliate_noise, 2, False),
-    (scenario_close_reason, 3, True), (scenario_unreviewed_close, 4, True), (scenario_taobao_noise, 1, False),
-    (scenario_cancel_notice, 3, True), (scenario_refund, 3, True), (scenario_jit, 3, True), (scenario_managed_noise, 2, False),
-    (scenario_unreviewed_cancel, 5, True), (scenario_late_extension, 3, True), (scenario_kuaishou_noise, 1, False),
-    (scenario_jhs_cancel, 3, True), (scenario_deposits, 5, True), (scenario_sample_return, 3, True),
-    (scenario_second_review, 3, True), (scenario_jhs_noise, 1, False),
+    (scenario_close_reason, 3, True),
+    (scenario_unreviewed_close, 4, True),
+    (scenario_taobao_noise, 1, False),
+    (scenario_cancel_notice, 3, True),
+    (scenario_refund, 3, True),
+    (scenario_jit, 3, True),
+    (scenario_managed_noise, 2, False),
+    (scenario_unreviewed_cancel, 5, True),
+    (scenario_late_extension, 3, True),
+    (scenario_kuaishou_noise, 1, False),
+    (scenario_jhs_cancel, 3, True),
+    (scenario_deposits, 5, True),
+    (scenario_sample_return, 3, True),
+    (scenario_second_review, 3, True),
+    (scenario_jhs_noise, 1, False),
 )
 
 
@@ -80,8 +92,9 @@ class _TruthWriter:
 
     def write(self, entries: list[tuple[str, str, str]]) -> None:
         for rule, event_id, outcome in sorted(entries):
-            self.files[rule].write(ENCODER.encode(
-                {"rule_id": rule, "event_id": event_id, "outcome": outcome}) + "\n")
+            self.files[rule].write(
+                ENCODER.encode({"rule_id": rule, "event_id": event_id, "outcome": outcome}) + "\n"
+            )
             self.counts[rule][outcome] += 1
         self.lines += len(entries)
 
@@ -100,8 +113,14 @@ class _TruthWriter:
             path.unlink(missing_ok=True)
 
 
-def generate(out_dir: str | Path, *, events: int = 5000, seed: int = 1,
-             violation_rate: float = 0.2, shuffle: bool = True) -> GenerationSummary:
+def generate(
+    out_dir: str | Path,
+    *,
+    events: int = 5000,
+    seed: int = 1,
+    violation_rate: float = 0.2,
+    shuffle: bool = True,
+) -> GenerationSummary:
     """Write ``events.jsonl``, ``truth.jsonl`` and ``manifest.json`` into ``out_dir``.
 
     About ``events`` events are written (the last scenario may add a few more), each
@@ -122,8 +141,7 @@ def generate(out_dir: str | Path, *, events: int = 5000, seed: int = 1,
     cum_weights = list(accumulate(family[1] for family in _FAMILIES))
     scenarios = judged = violating = 0
 
-    with (out / "events.jsonl").open("w", encoding="utf-8", newline="\n") as sink, \
-            _TruthWriter(out) as truth:
+    with (out / "events.jsonl").open("w", encoding="utf-8", newline="\n") as sink, _TruthWriter(out) as truth:
 
         def flush() -> None:
             if shuffle:
@@ -149,36 +167,51 @@ def generate(out_dir: str | Path, *, events: int = 5000, seed: int = 1,
         flush()
         truth.finish()
 
-    rules = {rule: {o: truth.counts[rule][o] for o in OUTCOMES if truth.counts[rule][o]}
-             for rule in RULE_IDS}
-    manifest = {"seed": seed, "events": g.made, "as_of": _as_of_text(), "rules": rules,
-                "violation_rate": violation_rate}
+    rules = {rule: {o: truth.counts[rule][o] for o in OUTCOMES if truth.counts[rule][o]} for rule in RULE_IDS}
+    manifest = {
+        "seed": seed,
+        "events": g.made,
+        "as_of": _as_of_text(),
+        "rules": rules,
+        "violation_rate": violation_rate,
+    }
     (out / "manifest.json").write_text(
-        json.dumps(manifest, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
-    return GenerationSummary(out, g.made, truth.lines, scenarios, judged, violating,
-                             _as_of_text(), rules)
+        json.dumps(manifest, ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
+    )
+    return GenerationSummary(out, g.made, truth.lines, scenarios, judged, violating, _as_of_text(), rules)
 
 
 def main(argv: list[str] | None = None) -> int:
     """Command line: ``python -m checker.generator --events N --seed N -o DIR``."""
     parser = argparse.ArgumentParser(
         prog="python -m checker.generator",
-        description="Generate synthetic seller-activity events with their ground truth.")
+        description="Generate synthetic seller-activity events with their ground truth.",
+    )
     parser.add_argument("--events", type=int, default=5000, help="about how many events")
     parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--violation-rate", type=float, default=0.2,
-                        help="share of scenarios with an injected violation (0..1)")
-    parser.add_argument("--no-shuffle", action="store_true",
-                        help="write events in generation order")
+    parser.add_argument(
+        "--violation-rate",
+        type=float,
+        default=0.2,
+        help="share of scenarios with an injected violation (0..1)",
+    )
+    parser.add_argument("--no-shuffle", action="store_true", help="write events in generation order")
     parser.add_argument("-o", "--out", required=True, help="output directory")
     args = parser.parse_args(argv)
     if args.events < 1:
         parser.error("--events must be at least 1")
     if not 0.0 <= args.violation_rate <= 1.0:
         parser.error("--violation-rate must lie in [0, 1]")
-    summary = generate(args.out, events=args.events, seed=args.seed,
-                       violation_rate=args.violation_rate, shuffle=not args.no_shuffle)
-    print(f"wrote {summary.events} events and {summary.truth_lines} truth lines "
-          f"({summary.violating_scenarios}/{summary.judged_scenarios} scenarios with an "
-          f"injected violation) to {summary.out_dir}; as of {summary.as_of}")
+    summary = generate(
+        args.out,
+        events=args.events,
+        seed=args.seed,
+        violation_rate=args.violation_rate,
+        shuffle=not args.no_shuffle,
+    )
+    print(
+        f"wrote {summary.events} events and {summary.truth_lines} truth lines "
+        f"({summary.violating_scenarios}/{summary.judged_scenarios} scenarios with an "
+        f"injected violation) to {summary.out_dir}; as of {summary.as_of}"
+    )
     return 0

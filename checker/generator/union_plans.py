@@ -18,8 +18,15 @@ from .core import (
     steps_approved,
 )
 
-_CLOSE_REASONS = ("产品下架", "市场需求变化", "推广效果不佳,投入产出比低", "商品停售",
-                  "调整营销策略", "佣金成本过高", "库存不足,暂停推广")
+_CLOSE_REASONS = (
+    "产品下架",
+    "市场需求变化",
+    "推广效果不佳,投入产出比低",
+    "商品停售",
+    "调整营销策略",
+    "佣金成本过高",
+    "库存不足,暂停推广",
+)
 _BLANKS: tuple[str | None, ...] = (None, None, "", " ", "   ", "\t")
 _PLAN_TYPES = ("通用计划", "定向计划", "营销计划", "自选计划")
 
@@ -65,18 +72,22 @@ def scenario_close_reason(g: Generator, violate: bool) -> None:
         event_id = s.add(decided + r.randint(MINUTE, DAY), "plan.closed", "system")
         s.expect(UNREVIEWED_CLOSE, event_id, PASS)
     elif follow < 0.75:
-        s.add(t + r.randint(HOUR, 3 * DAY), "plan.close_rejected", "platform",
-              {"comment": "请补充关闭原因"})
+        s.add(t + r.randint(HOUR, 3 * DAY), "plan.close_rejected", "platform", {"comment": "请补充关闭原因"})
 
 
 def scenario_unreviewed_close(g: Generator, violate: bool) -> None:
     s, r = _plan(g), g.r
-    steps = pick(r, violate, ("C", "RJC", "RAJC", "RC", "RARC", "RA=C"),
-                  ("RAC", "RAC", "RAC", "RJAC", "RJRAC"))
+    steps = pick(
+        r, violate, ("C", "RJC", "RAJC", "RC", "RARC", "RA=C"), ("RAC", "RAC", "RAC", "RJAC", "RJRAC")
+    )
     _close_flow(s, g.when(12 * DAY), steps.replace("=", ""), tied_last="=" in steps)
 
 
 def scenario_taobao_noise(g: Generator, violate: bool) -> None:
     s = _plan(g)  # an action outside the catalogue's vocabulary: kept, counted, never judged
-    s.add(g.when(0), "plan.created", "seller",
-          {"plan_type": g.r.choice(_PLAN_TYPES), "commission_rate": g.r.choice((0.02, 0.05))})
+    s.add(
+        g.when(0),
+        "plan.created",
+        "seller",
+        {"plan_type": g.r.choice(_PLAN_TYPES), "commission_rate": g.r.choice((0.02, 0.05))},
+    )

@@ -79,9 +79,16 @@ class InputStats:
 
     def as_dict(self) -> dict[str, Any]:
         """The JSON form used in results."""
-        return {"file": self.file, "sha256": self.sha256, "format": self.format,
-                "profile": self.profile, "read": self.read, "accepted": self.accepted,
-                "duplicates": self.duplicates, "rejected": self.rejected}
+        return {
+            "file": self.file,
+            "sha256": self.sha256,
+            "format": self.format,
+            "profile": self.profile,
+            "read": self.read,
+            "accepted": self.accepted,
+            "duplicates": self.duplicates,
+            "rejected": self.rejected,
+        }
 
 
 @dataclass(frozen=True)
@@ -152,8 +159,7 @@ def content_digest(record: dict[str, Any], text: str = "") -> bytes:
     """
     if "NaN" not in text and "Infinity" not in text:
         try:
-            return hashlib.blake2b(orjson.dumps(record, option=orjson.OPT_SORT_KEYS),
-                                   digest_size=16).digest()
+            return hashlib.blake2b(orjson.dumps(record, option=orjson.OPT_SORT_KEYS), digest_size=16).digest()
         except TypeError:
             pass
     canonical = json.dumps(record, sort_keys=True, ensure_ascii=False, default=str)
@@ -168,8 +174,7 @@ class Intake:
     kept in memory.
     """
 
-    def __init__(self, timezone: str = DEFAULT_TIMEZONE,
-                 keep: Callable[[str], bool] | None = None) -> None:
+    def __init__(self, timezone: str = DEFAULT_TIMEZONE, keep: Callable[[str], bool] | None = None) -> None:
         self.timezone = timezone
         self.tz = zone(timezone)
         self.keep = keep
@@ -185,8 +190,9 @@ class Intake:
         self.inputs: list[InputStats] = []
         self.actions: Counter[str] = Counter()
 
-    def open(self, file: str, sha256: str = "", *, format: str = "jsonl",
-             profile: str | None = None) -> InputStats:
+    def open(
+        self, file: str, sha256: str = "", *, format: str = "jsonl", profile: str | None = None
+    ) -> InputStats:
         """Start accounting for one input file."""
         stats = InputStats(file, sha256=sha256, format=format, profile=profile)
         self.inputs.append(stats)
@@ -231,15 +237,15 @@ class Intake:
         if self.keep is None or self.keep(action):
             # the record is kept as the view expressions read, so no second copy is made later
             record = EventView(record, epoch)
-            self.events[event_id] = Event(event_id, epoch, record["platform"], record["seller_id"],
-                                          action, record, stats.file, line)
+            self.events[event_id] = Event(
+                event_id, epoch, record["platform"], record["seller_id"], action, record, stats.file, line
+            )
 
     def _reject(self, stats: InputStats, line: int, code: str, reason: str, text: str) -> None:
         stats.rejected += 1
         self.rejected.append(Rejected(stats.file, line, code, reason, text))
 
-    def _conflict(self, event_id: str, stats: InputStats, line: int, digest: bytes,
-                  text: str) -> None:
+    def _conflict(self, event_id: str, stats: InputStats, line: int, digest: bytes, text: str) -> None:
         versions = self.conflicted.setdefault(event_id, [])
         if not versions:
             # the first version was accepted: take it back and reject it too
@@ -270,12 +276,16 @@ class Intake:
         for event_id, versions in self.conflicted.items():
             places = ", ".join(f"{f}:{ln}" for f, ln, _, _ in sorted(versions, key=lambda v: v[:2]))
             for file, line, _, _ in versions:
-                self.rejected.append(Rejected(
-                    file, line, "conflict",
-                    f"event_id {event_id!r} appears with different content at {places}; "
-                    "every version is rejected because the export does not say which is true",
-                    texts.get((file, line), ""),
-                ))
+                self.rejected.append(
+                    Rejected(
+                        file,
+                        line,
+                        "conflict",
+                        f"event_id {event_id!r} appears with different content at {places}; "
+                        "every version is rejected because the export does not say which is true",
+                        texts.get((file, line), ""),
+                    )
+                )
         self._epochs.extend(v[5] for k, v in self.digests.items() if k not in self.conflicted)
         events = list(self.events.values())
         self.events, self.digests, self.conflicted, self._conflicting = {}, {}, {}, []
@@ -286,14 +296,28 @@ class Intake:
         events = tuple(sorted(self.flush(), key=lambda e: e.sort_key))
         epochs = array("q", sorted(self._epochs))
         latest = epochs[-1] if epochs else None
-        return EventBatch(events, tuple(self.inputs), tuple(sorted(self.rejected)), self.timezone,
-                          +self.actions, latest, epochs)
+        return EventBatch(
+            events,
+            tuple(self.inputs),
+            tuple(sorted(self.rejected)),
+            self.timezone,
+            +self.actions,
+            latest,
+            epochs,
+        )
 
 
-def read_events(paths: Sequence[str | os.PathLike[str]], *, timezone: str = DEFAULT_TIMEZONE,
-                keep: Callable[[str], bool] | None = None, profiles: Any = None,
-                encoding: str | None = None, input_format: str | None = None,
-                stdin: IO[bytes] | None = None, progress: Any = None) -> EventBatch:
+def read_events(
+    paths: Sequence[str | os.PathLike[str]],
+    *,
+    timezone: str = DEFAULT_TIMEZONE,
+    keep: Callable[[str], bool] | None = None,
+    profiles: Any = None,
+    encoding: str | None = None,
+    input_format: str | None = None,
+    stdin: IO[bytes] | None = None,
+    progress: Any = None,
+) -> EventBatch:
     """Read exports into an :class:`EventBatch`, accounting for every record.
 
     ``paths`` are files, directories, globs or ``-`` (``stdin``, else the
@@ -315,8 +339,9 @@ def read_events(paths: Sequence[str | os.PathLike[str]], *, timezone: str = DEFA
     return intake.finish()
 
 
-def events_from_records(records: Iterable[Any], *, source: str = "<records>",
-                        timezone: str = DEFAULT_TIMEZONE) -> EventBatch:
+def events_from_records(
+    records: Iterable[Any], *, source: str = "<records>", timezone: str = DEFAULT_TIMEZONE
+) -> EventBatch:
     """Build an :class:`EventBatch` from in-memory records (dicts), e.g. in a Python job."""
     intake = Intake(timezone)
     stats = intake.open(source)

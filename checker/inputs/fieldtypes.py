@@ -122,9 +122,11 @@ def to_boolean(value: Any, conv: Conversion) -> bool:
             return True
         if text in conv.falsehoods:
             return False
-    raise ConversionError(f"{value!r} is not one of the texts read as true "
-                          f"({', '.join(sorted(conv.truths))}) or false "
-                          f"({', '.join(sorted(conv.falsehoods))})")
+    raise ConversionError(
+        f"{value!r} is not one of the texts read as true "
+        f"({', '.join(sorted(conv.truths))}) or false "
+        f"({', '.join(sorted(conv.falsehoods))})"
+    )
 
 
 @converter("json")
@@ -188,8 +190,10 @@ def format_problem(fmt: str) -> str | None:
     if fmt in NAMED_FORMATS:
         return None
     if "%" not in fmt:
-        return (f"{fmt!r} is neither a strptime pattern (like '%Y/%m/%d %H:%M:%S') nor one of "
-                f"{', '.join(NAMED_FORMATS)}")
+        return (
+            f"{fmt!r} is neither a strptime pattern (like '%Y/%m/%d %H:%M:%S') nor one of "
+            f"{', '.join(NAMED_FORMATS)}"
+        )
     sample = datetime(2024, 3, 1, 10, 20, 30)
     try:
         datetime.strptime(sample.strftime(fmt), fmt)

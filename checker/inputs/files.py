@@ -53,8 +53,13 @@ class InputSettings:
     format: str | None = None
 
 
-def settings_for(timezone: str, profiles: ProfileChoice | Sequence[ProfileChoice] | None = None, *,
-                 encoding: str | None = None, format: str | None = None) -> InputSettings:
+def settings_for(
+    timezone: str,
+    profiles: ProfileChoice | Sequence[ProfileChoice] | None = None,
+    *,
+    encoding: str | None = None,
+    format: str | None = None,
+) -> InputSettings:
     """:class:`InputSettings` from loaded profiles, profile paths or ``(pattern, profile)`` pairs."""
     if profiles is None:
         items: list[ProfileChoice] = []
@@ -71,17 +76,39 @@ def settings_for(timezone: str, profiles: ProfileChoice | Sequence[ProfileChoice
         try:
             encoding = normalise_encoding(encoding)
         except LookupError as exc:
-            raise CheckerError([Problem(Location("--encoding"), "usage",
-                                        f"unknown encoding {encoding!r} (try utf-8 or gb18030)")]) from exc
+            raise CheckerError(
+                [
+                    Problem(
+                        Location("--encoding"),
+                        "usage",
+                        f"unknown encoding {encoding!r} (try utf-8 or gb18030)",
+                    )
+                ]
+            ) from exc
     if format is not None and format not in READERS:
-        raise CheckerError([Problem(Location("--input-format"), "usage",
-                                    f"unknown format {format!r} (known: {', '.join(sorted(READERS))})")])
+        raise CheckerError(
+            [
+                Problem(
+                    Location("--input-format"),
+                    "usage",
+                    f"unknown format {format!r} (known: {', '.join(sorted(READERS))})",
+                )
+            ]
+        )
     plain = [p for pattern, p in pairs if pattern is None]
     if len(plain) > 1 and any(not p.match for p in plain):
-        raise CheckerError([Problem(Location(p.file), "usage",
-                                    f"profile {p.name} has no 'match' patterns, so it cannot be told "
-                                    "apart from the other profiles; give it as PATTERN=FILE")
-                            for p in plain if not p.match])
+        raise CheckerError(
+            [
+                Problem(
+                    Location(p.file),
+                    "usage",
+                    f"profile {p.name} has no 'match' patterns, so it cannot be told "
+                    "apart from the other profiles; give it as PATTERN=FILE",
+                )
+                for p in plain
+                if not p.match
+            ]
+        )
     return InputSettings(timezone, tuple(pairs), encoding, format)
 
 
@@ -98,11 +125,17 @@ def expand(inputs: Sequence[str | os.PathLike[str]]) -> list[str]:
         if path.is_file():
             found.add(os.path.normpath(raw))
         elif path.is_dir():
-            files = [p for p in path.rglob("*") if p.is_file() and format_for(p.name)
-                     and not any(part.startswith(".") for part in p.relative_to(path).parts)]
+            files = [
+                p
+                for p in path.rglob("*")
+                if p.is_file()
+                and format_for(p.name)
+                and not any(part.startswith(".") for part in p.relative_to(path).parts)
+            ]
             if not files:
-                problems.append(Problem(Location(raw), "no-input",
-                                        "the directory holds no file of a known format"))
+                problems.append(
+                    Problem(Location(raw), "no-input", "the directory holds no file of a known format")
+                )
             found.update(os.path.normpath(p) for p in files)
         elif _GLOB_CHARS & set(raw):
             files = [f for f in glob.glob(raw, recursive=True) if Path(f).is_file()]
@@ -127,28 +160,49 @@ def choose_profile(display: str, settings: InputSettings) -> Profile | None:
         return plain[0]
     matching = [p for p in plain if p.matches(display)]
     if len(matching) > 1:
-        raise CheckerError([Problem(Location(display), "usage",
-                                    f"profiles {', '.join(p.name for p in matching)} all match this "
-                                    "input; give the one meant as PATTERN=FILE")])
+        raise CheckerError(
+            [
+                Problem(
+                    Location(display),
+                    "usage",
+                    f"profiles {', '.join(p.name for p in matching)} all match this "
+                    "input; give the one meant as PATTERN=FILE",
+                )
+            ]
+        )
     return matching[0] if matching else None
 
 
-def read_inputs(intake: Intake, inputs: Sequence[str | os.PathLike[str]], settings: InputSettings, *,
-                stdin: IO[bytes] | None = None, progress: Progress | None = None) -> None:
+def read_inputs(
+    intake: Intake,
+    inputs: Sequence[str | os.PathLike[str]],
+    settings: InputSettings,
+    *,
+    stdin: IO[bytes] | None = None,
+    progress: Progress | None = None,
+) -> None:
     """Read every input into ``intake``."""
     files = expand(inputs)
     if progress is not None:
         sizes = [0 if f == STDIN else os.path.getsize(f) for f in files]
         progress.begin(sum(sizes) if STDIN not in files else None)
     for display in files:
-        read_file(intake, display, choose_profile(display, settings), settings, stdin=stdin,
-                  progress=progress)
+        read_file(
+            intake, display, choose_profile(display, settings), settings, stdin=stdin, progress=progress
+        )
     if progress is not None:
         progress.end()
 
 
-def read_file(intake: Intake, display: str, profile: Profile | None, settings: InputSettings, *,
-              stdin: IO[bytes] | None = None, progress: Progress | None = None) -> None:
+def read_file(
+    intake: Intake,
+    display: str,
+    profile: Profile | None,
+    settings: InputSettings,
+    *,
+    stdin: IO[bytes] | None = None,
+    progress: Progress | None = None,
+) -> None:
     """Read one input (a path, or ``-`` for ``stdin``) into ``intake``."""
     if display == STDIN:
         import sys
@@ -163,15 +217,13 @@ def read_file(intake: Intake, display: str, profile: Profile | None, settings: I
         encoding = settings.encoding or (profile.encoding if profile else None) or "utf-8"
         fmt = settings.format or format_for(display) or (profile.format if profile else None)
         opened = open_stream(counted, display, format=fmt, encoding=encoding)
-        stats = intake.open(display, format=opened.format,
-                            profile=profile.name if profile else None)
+        stats = intake.open(display, format=opened.format, profile=profile.name if profile else None)
         options = ReadOptions(opened.encoding, profile.delimiter if profile else None)
         flat = opened.format in ("csv", "tsv")
         for record in READERS[opened.format](opened.stream, options, display):
             line = record.line
             if isinstance(record.value, Header):
-                problems = profile.header_problems(list(record.value.names), display, line) \
-                    if profile else []
+                problems = profile.header_problems(list(record.value.names), display, line) if profile else []
                 if problems:
                     raise CheckerError(problems)
                 continue
@@ -185,8 +237,15 @@ def read_file(intake: Intake, display: str, profile: Profile | None, settings: I
             pass
     except (OSError, EOFError, zlib.error) as exc:
         where = f"after line {line}" if line else "at the start"
-        raise CheckerError([Problem(Location(display, line + 1 if line else 0), "unreadable-file",
-                                    f"reading stopped {where}: {exc}")]) from exc
+        raise CheckerError(
+            [
+                Problem(
+                    Location(display, line + 1 if line else 0),
+                    "unreadable-file",
+                    f"reading stopped {where}: {exc}",
+                )
+            ]
+        ) from exc
     finally:
         if display != STDIN:
             raw.close()
@@ -195,8 +254,9 @@ def read_file(intake: Intake, display: str, profile: Profile | None, settings: I
         progress.advance(counted.count, stats.read, done=True)
 
 
-def _take(intake: Intake, stats: Any, line: int, value: Any, text: str, profile: Profile | None,
-          flat: bool) -> None:
+def _take(
+    intake: Intake, stats: Any, line: int, value: Any, text: str, profile: Profile | None, flat: bool
+) -> None:
     try:
         if profile is not None:
             value = profile.apply(value)
@@ -214,6 +274,11 @@ def write_rejects(batch: EventBatch, stream: IO[str]) -> int:
     Returns the number written. The order is the batch's (by file and line).
     """
     for r in batch.rejected:
-        stream.write(json.dumps({"file": r.file, "line": r.line, "code": r.code, "reason": r.reason,
-                                 "text": r.text}, ensure_ascii=False) + "\n")
+        stream.write(
+            json.dumps(
+                {"file": r.file, "line": r.line, "code": r.code, "reason": r.reason, "text": r.text},
+                ensure_ascii=False,
+            )
+            + "\n"
+        )
     return len(batch.rejected)

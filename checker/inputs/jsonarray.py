@@ -79,7 +79,7 @@ class _Scanner:
         self.line += self.buf.count("\n", self.at, to)
         self.at = to
         if self.at > _COMPACT_AT and self.at * 2 > len(self.buf):
-            self.buf = self.buf[self.at:]
+            self.buf = self.buf[self.at :]
             self.at = 0
 
     def elements(self) -> Iterator[Element]:
@@ -102,10 +102,13 @@ class _Scanner:
                 return
             end = self.element_end(self.at)
             if end is None:
-                yield Element(self.line, self.buf[self.at:].strip(),
-                              "the input ends inside this element (a missing closing bracket or quote)")
+                yield Element(
+                    self.line,
+                    self.buf[self.at :].strip(),
+                    "the input ends inside this element (a missing closing bracket or quote)",
+                )
                 return
-            yield Element(self.line, self.buf[self.at:end].strip())
+            yield Element(self.line, self.buf[self.at : end].strip())
             self.advance(end)
 
     def element_end(self, pos: int) -> int | None:
@@ -153,4 +156,4 @@ class _Scanner:
         self.advance(m.start())
         while self.more():
             pass
-        yield Element(self.line, self.buf[self.at:].strip(), "text after the array's closing ']'")
+        yield Element(self.line, self.buf[self.at :].strip(), "text after the array's closing ']'")

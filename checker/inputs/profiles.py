@@ -121,8 +121,10 @@ class ValueSpec:
                 value = self.unmapped_value
             elif self.unmapped == "reject":
                 known = ", ".join(list(self.value_map)[:12])
-                raise MappingError("unmapped-value", f"{self.where} ({self.target}): {key!r} is not in "
-                                   f"the profile's map (known: {known})")
+                raise MappingError(
+                    "unmapped-value",
+                    f"{self.where} ({self.target}): {key!r} is not in the profile's map (known: {known})",
+                )
         try:
             return CONVERTERS[self.type](value, self.conversion)
         except ConversionError as exc:
@@ -166,14 +168,18 @@ class Profile:
     def header_problems(self, header: list[str], file: str, line: int) -> list[Problem]:
         """Columns the profile needs that the header lacks (a column with a default may be absent)."""
         present = set(header)
-        missing = sorted({c for v in self.values if v.default is _MISSING for c in v.columns()}
-                         - present)
+        missing = sorted({c for v in self.values if v.default is _MISSING for c in v.columns()} - present)
         if not missing:
             return []
         shown = ", ".join(h for h in header if h) or "nothing"
-        return [Problem(Location(file, line, 1), "profile-mismatch",
-                        f"the header lacks the column(s) {', '.join(missing)} that profile "
-                        f"{self.name} ({self.file}) reads; the header has: {shown}")]
+        return [
+            Problem(
+                Location(file, line, 1),
+                "profile-mismatch",
+                f"the header lacks the column(s) {', '.join(missing)} that profile "
+                f"{self.name} ({self.file}) reads; the header has: {shown}",
+            )
+        ]
 
     def apply(self, record: Any) -> dict[str, Any]:
         """The canonical event for one record; raises :class:`MappingError`."""
@@ -231,8 +237,13 @@ def build_profile(doc: Document, sha256: str = "") -> tuple[Profile | None, list
         try:
             encoding = normalise_encoding(encoding)
         except LookupError:
-            problems.append(Problem(doc.location(("input", "encoding")), "profile",
-                                    f"unknown encoding {encoding!r} (try utf-8 or gb18030)"))
+            problems.append(
+                Problem(
+                    doc.location(("input", "encoding")),
+                    "profile",
+                    f"unknown encoding {encoding!r} (try utf-8 or gb18030)",
+                )
+            )
     fmt = input_.get("format")
     if fmt and fmt not in READERS:
         problems.append(Problem(doc.location(("input", "format")), "profile", f"unknown format {fmt!r}"))
@@ -244,10 +255,17 @@ def build_profile(doc: Document, sha256: str = "") -> tuple[Profile | None, list
     if problems:
         return None, sorted(problems)
     return Profile(
-        name=data["profile"], file=doc.file, sha256=sha256, values=tuple(values),
-        description=data.get("description", ""), match=tuple(data.get("match") or ()),
-        format=fmt, encoding=encoding, delimiter=input_.get("delimiter"),
-        timezone=tz_name, unmapped_columns=data.get("unmapped_columns", "ignore"),
+        name=data["profile"],
+        file=doc.file,
+        sha256=sha256,
+        values=tuple(values),
+        description=data.get("description", ""),
+        match=tuple(data.get("match") or ()),
+        format=fmt,
+        encoding=encoding,
+        delimiter=input_.get("delimiter"),
+        timezone=tz_name,
+        unmapped_columns=data.get("unmapped_columns", "ignore"),
     ), []
 
 
@@ -259,18 +277,31 @@ def _zone(doc: Document, path: tuple[str, ...], name: str, problems: list[Proble
         return None
 
 
-def _value(doc: Document, path: tuple[str, ...], target: str, spec: Any, profile_tz: ZoneInfo | None,
-           problems: list[Problem]) -> ValueSpec:
+def _value(
+    doc: Document,
+    path: tuple[str, ...],
+    target: str,
+    spec: Any,
+    profile_tz: ZoneInfo | None,
+    problems: list[Problem],
+) -> ValueSpec:
     if isinstance(spec, str):
         spec = {"column": spec}
     loc = doc.location
     sources = [k for k in _SOURCES if k in spec]
     if len(sources) != 1:
-        problems.append(Problem(loc(path), "profile", (
-            f"{target}: give exactly one of {', '.join(_SOURCES)}; found {', '.join(sources)}"
-            if sources else f"{target}: needs one of the keys {', '.join(_SOURCES)}")))
-    default_type = "timestamp" if target == "timestamp" else "any" if target.startswith("data.") \
-        else "string"
+        problems.append(
+            Problem(
+                loc(path),
+                "profile",
+                (
+                    f"{target}: give exactly one of {', '.join(_SOURCES)}; found {', '.join(sources)}"
+                    if sources
+                    else f"{target}: needs one of the keys {', '.join(_SOURCES)}"
+                ),
+            )
+        )
+    default_type = "timestamp" if target == "timestamp" else "any" if target.startswith("data.") else "string"
     kind = spec.get("type", default_type)
     tz = profile_tz
     if "timezone" in spec:
@@ -278,8 +309,13 @@ def _value(doc: Document, path: tuple[str, ...], target: str, spec: Any, profile
     raw_formats = spec.get("format", "auto")
     formats = (raw_formats,) if isinstance(raw_formats, str) else tuple(raw_formats)
     if "format" in spec and kind != "timestamp":
-        problems.append(Problem(loc((*path, "format")), "profile",
-                                f"{target}: 'format' applies to timestamps; add 'type: timestamp'"))
+        problems.append(
+            Problem(
+                loc((*path, "format")),
+                "profile",
+                f"{target}: 'format' applies to timestamps; add 'type: timestamp'",
+            )
+        )
     for i, fmt in enumerate(formats):
         problem = format_problem(fmt)
         if problem:
@@ -287,8 +323,13 @@ def _value(doc: Document, path: tuple[str, ...], target: str, spec: Any, profile
             problems.append(Problem(loc(where), "profile", f"{target}: {problem}"))
     required = spec.get("required", target in REQUIRED_FIELDS)
     if target in REQUIRED_FIELDS and not required:
-        problems.append(Problem(loc((*path, "required")), "profile",
-                                f"{target} is required in every event; it cannot be optional"))
+        problems.append(
+            Problem(
+                loc((*path, "required")),
+                "profile",
+                f"{target} is required in every event; it cannot be optional",
+            )
+        )
     compiled = None
     if "path" in spec:
         try:
@@ -313,15 +354,25 @@ def _value(doc: Document, path: tuple[str, ...], target: str, spec: Any, profile
         if problem:
             problems.append(Problem(loc((*path, "unmapped", "constant")), "profile", problem))
     conversion = Conversion(
-        formats=formats, tz=tz,
+        formats=formats,
+        tz=tz,
         truths=frozenset(t.lower() for t in spec.get("true", TRUE_TEXTS)),
         falsehoods=frozenset(t.lower() for t in spec.get("false", FALSE_TEXTS)),
     )
     return ValueSpec(
-        target=target, column=spec.get("column"), path=compiled, path_text=spec.get("path", ""),
-        constant=spec.get("constant", _MISSING), hash_columns=tuple(spec.get("hash", ())),
-        type=kind, conversion=conversion, value_map=value_map, unmapped=unmapped,
-        unmapped_value=unmapped_value, default=spec.get("default", _MISSING), required=required,
+        target=target,
+        column=spec.get("column"),
+        path=compiled,
+        path_text=spec.get("path", ""),
+        constant=spec.get("constant", _MISSING),
+        hash_columns=tuple(spec.get("hash", ())),
+        type=kind,
+        conversion=conversion,
+        value_map=value_map,
+        unmapped=unmapped,
+        unmapped_value=unmapped_value,
+        default=spec.get("default", _MISSING),
+        required=required,
     )
 
 
@@ -346,8 +397,9 @@ def for_timezone(profile: Profile, run_timezone: str) -> Profile:
 
 # --- no profile: the canonical CSV ----------------------------------------------------------
 
-_STRING_FIELDS = frozenset({"event_id", "platform", "seller_id", "action", "actor", "subject.type",
-                            "subject.id"})
+_STRING_FIELDS = frozenset(
+    {"event_id", "platform", "seller_id", "action", "actor", "subject.type", "subject.id"}
+)
 _JSON_LITERAL = re.compile(r"^(?:-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?|true|false|null|[\[{].*)$", re.S)
 
 

@@ -18,8 +18,15 @@ _WIDTH = 24
 class Progress:
     """Bytes read out of the total (when known) and records read, on one redrawn line."""
 
-    def __init__(self, stream: IO[str], *, enabled: bool, delay: float = 0.5, interval: float = 0.1,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        stream: IO[str],
+        *,
+        enabled: bool,
+        delay: float = 0.5,
+        interval: float = 0.1,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.stream = stream
         self.enabled = enabled
         self.delay = delay

@@ -44,14 +44,26 @@ CHUNK = 1 << 16
 GZIP_MAGIC = b"\x1f\x8b"
 PARQUET_MAGIC = b"PAR1"
 _UTF8_BOM = codecs.BOM_UTF8
-_OTHER_BOMS = {codecs.BOM_UTF32_LE: "UTF-32", codecs.BOM_UTF32_BE: "UTF-32",
-               codecs.BOM_UTF16_LE: "UTF-16", codecs.BOM_UTF16_BE: "UTF-16"}
+_OTHER_BOMS = {
+    codecs.BOM_UTF32_LE: "UTF-32",
+    codecs.BOM_UTF32_BE: "UTF-32",
+    codecs.BOM_UTF16_LE: "UTF-16",
+    codecs.BOM_UTF16_BE: "UTF-16",
+}
 # GBK and GB2312 text is GB18030 text (a superset): one decoder reads all three
 _ENCODING_ALIASES = {"gbk": "gb18030", "gb2312": "gb18030", "cp936": "gb18030", "936": "gb18030"}
 _ESCAPED_BYTE = re.compile(r"[\udc80-\udcff]")
 
-EXTENSIONS = {".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "json", ".csv": "csv",
-              ".tsv": "tsv", ".tab": "tsv", ".parquet": "parquet", ".pq": "parquet"}
+EXTENSIONS = {
+    ".jsonl": "jsonl",
+    ".ndjson": "jsonl",
+    ".json": "json",
+    ".csv": "csv",
+    ".tsv": "tsv",
+    ".tab": "tsv",
+    ".parquet": "parquet",
+    ".pq": "parquet",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,8 +161,9 @@ class Opened:
     compressed: bool
 
 
-def open_stream(raw: IO[bytes], display: str, *, format: str | None = None,
-                encoding: str = "utf-8") -> Opened:
+def open_stream(
+    raw: IO[bytes], display: str, *, format: str | None = None, encoding: str = "utf-8"
+) -> Opened:
     """Open ``raw`` for reading: undo gzip, detect a BOM, settle the format.
 
     The format is ``format`` if given, else the file name's, else sniffed from
@@ -168,12 +181,16 @@ def open_stream(raw: IO[bytes], display: str, *, format: str | None = None,
         raise _file_error(display, "unreadable-file", f"not a readable gzip file: {exc}") from exc
     for bom, name in _OTHER_BOMS.items():
         if head.startswith(bom):
-            raise _file_error(display, "encoding", f"the file is {name} (it starts with a {name} "
-                              "byte order mark); re-save it as UTF-8 or GB18030")
+            raise _file_error(
+                display,
+                "encoding",
+                f"the file is {name} (it starts with a {name} "
+                "byte order mark); re-save it as UTF-8 or GB18030",
+            )
     if head.startswith(_UTF8_BOM):
         stream.read(len(_UTF8_BOM))
         encoding = "utf-8"
-        head = head[len(_UTF8_BOM):]
+        head = head[len(_UTF8_BOM) :]
     fmt = format or format_for(display) or _sniff(head)
     if fmt == "json" and head.lstrip()[:1] == b"{":
         fmt = "jsonl"  # a .json file of one object per line is JSON Lines
@@ -267,12 +284,19 @@ def read_json_array(stream: IO[bytes], options: ReadOptions, display: str) -> It
                 try:
                     yield RawRecord(element.line, json.loads(text), text)
                 except json.JSONDecodeError as exc:
-                    yield RawRecord(element.line, None, text, (
-                        "bad-json", f"not JSON: {exc.msg} at line {exc.lineno - 1 + element.line}"
-                                    f" column {exc.colno}"))
+                    yield RawRecord(
+                        element.line,
+                        None,
+                        text,
+                        (
+                            "bad-json",
+                            f"not JSON: {exc.msg} at line {exc.lineno - 1 + element.line} column {exc.colno}",
+                        ),
+                    )
     except NotAnArray as exc:
-        raise _file_error(display, "bad-json", f"{exc}: a .json input must be an array of "
-                          "records (or JSON Lines)", 1) from exc
+        raise _file_error(
+            display, "bad-json", f"{exc}: a .json input must be an array of records (or JSON Lines)", 1
+        ) from exc
 
 
 def _escaped(text: str, encoding: str) -> tuple[str, str | None]:
@@ -314,8 +338,9 @@ class _Lines:
         del self.current[1:]
 
 
-def _read_delimited(stream: IO[bytes], options: ReadOptions, display: str,
-                    delimiter: str, quoting: int) -> Iterator[RawRecord]:
+def _read_delimited(
+    stream: IO[bytes], options: ReadOptions, display: str, delimiter: str, quoting: int
+) -> Iterator[RawRecord]:
     lines = _Lines(stream, options.encoding)
     rows = csv.reader(lines, delimiter=delimiter, quoting=quoting, strict=True)
     header: list[str] | None = None
@@ -342,8 +367,12 @@ def _read_delimited(stream: IO[bytes], options: ReadOptions, display: str,
             error = f"the row has {len(row)} cells, the header has {len(header)}"
         if error is not None and len(lines.current) > 1:
             lines.push_back_all_but_first()
-            yield RawRecord(first, None, _strip_newline(lines.current[0][2]), (
-                "bad-row", f"{error} (an unclosed quote on this line ran into the next lines)"))
+            yield RawRecord(
+                first,
+                None,
+                _strip_newline(lines.current[0][2]),
+                ("bad-row", f"{error} (an unclosed quote on this line ran into the next lines)"),
+            )
             continue
         if error is not None:
             yield RawRecord(first, None, text, ("bad-row", error))
@@ -355,8 +384,9 @@ def _read_delimited(stream: IO[bytes], options: ReadOptions, display: str,
         yield RawRecord(first, dict(zip(header, row, strict=True)), text)
 
 
-def _header(row: list[str], current: list[tuple[int, bytes, str, str | None]], display: str,
-            line: int) -> list[str]:
+def _header(
+    row: list[str], current: list[tuple[int, bytes, str, str | None]], display: str, line: int
+) -> list[str]:
     bad = next((b for _, _, _, b in current if b), None)
     if bad:
         raise _file_error(display, "encoding", f"the header row is {bad}", line)
@@ -364,8 +394,7 @@ def _header(row: list[str], current: list[tuple[int, bytes, str, str | None]], d
     seen: set[str] = set()
     for name in names:
         if name and name in seen:
-            raise _file_error(display, "bad-header", f"the header names the column {name!r} twice",
-                              line)
+            raise _file_error(display, "bad-header", f"the header names the column {name!r} twice", line)
         seen.add(name)
     return names
 

@@ -17,8 +17,9 @@ from .schema import validate_document
 from .yamlsafe import Document, load_yaml
 
 
-def read_document(path: str | os.PathLike[str], schema_name: str,
-                  what: str) -> tuple[Document | None, str, list[Problem]]:
+def read_document(
+    path: str | os.PathLike[str], schema_name: str, what: str
+) -> tuple[Document | None, str, list[Problem]]:
     """Load ``path`` as YAML, check it against ``schemas/<schema_name>.schema.json``.
 
     Returns the document (None when there are problems), the file's SHA-256

@@ -77,9 +77,7 @@ def parse_duration(text: object) -> Duration:
         raise DurationError(f"expected an ISO 8601 duration string, got {text!r}")
     m = _DURATION.match(text)
     if m is None:
-        raise DurationError(
-            f"{text!r} is not an ISO 8601 duration (examples: P15D, PT72H, P3M, P1DT12H)"
-        )
+        raise DurationError(f"{text!r} is not an ISO 8601 duration (examples: P15D, PT72H, P3M, P1DT12H)")
     parts = {k: v for k, v in m.groupdict().items() if v is not None}
     secs = Decimal(parts.pop("seconds", "0").replace(",", "."))
     return Duration(

@@ -37,19 +37,25 @@ def explain(versions: Sequence[Policy], lang: str = "en") -> str:
     ordered = sorted(versions, key=lambda p: p.effective_from or -(2**63), reverse=True)
     latest = ordered[0]
     wrap = textwrap.TextWrapper(width=88, initial_indent="  ", subsequent_indent="  ")
-    out = [f"{latest.id}: {latest.title.get(lang)}",
-           f"  severity {latest.severity}, platform {latest.platform}, "
-           f"tags: {', '.join(latest.tags) or '-'}", ""]
+    out = [
+        f"{latest.id}: {latest.title.get(lang)}",
+        f"  severity {latest.severity}, platform {latest.platform}, tags: {', '.join(latest.tags) or '-'}",
+        "",
+    ]
     out += [*wrap.wrap(latest.description), ""]
-    out.append(f"  Source: {latest.source.document}"
-               + (f" ({latest.source.section})" if latest.source.section else ""))
+    out.append(
+        f"  Source: {latest.source.document}"
+        + (f" ({latest.source.section})" if latest.source.section else "")
+    )
     out.append(f"    「{latest.source.quote}」")
     out.append("")
     for p in ordered:
         window = f"{p.effective_from_text or 'always'} .. {p.effective_until_text or 'open'}"
         out.append(f"  Version {p.version} [{p.status}], effective {window} ({p.timezone}), {p.file}")
-        out.append(f"    Triggered by: {' or '.join(p.trigger.actions)}"
-                   + (f" where {p.trigger.where.text}" if p.trigger.where else ""))
+        out.append(
+            f"    Triggered by: {' or '.join(p.trigger.actions)}"
+            + (f" where {p.trigger.where.text}" if p.trigger.where else "")
+        )
         out.append(f"    Correlated by: {', '.join(e.text for e in p.correlate_by)}")
         for b in p.bindings:
             out.append(f"    Let {_binding_words(b)}")

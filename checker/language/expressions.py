@@ -149,7 +149,7 @@ class _TimeFunctions(functions.Functions):
 
 #: Names and arities of the functions every expression may call.
 FUNCTION_ARITY: dict[str, int] = {
-    name[len("_func_"):]: len(getattr(_TimeFunctions, name).signature)
+    name[len("_func_") :]: len(getattr(_TimeFunctions, name).signature)
     for name in dir(_TimeFunctions)
     if name.startswith("_func_")
 }
@@ -364,7 +364,7 @@ def comparisons(ast: dict[str, Any]) -> Iterator[tuple[dict[str, Any], dict[str,
 
 
 BUILTIN_FUNCTIONS = frozenset(
-    name[len("_func_"):] for name in dir(functions.Functions) if name.startswith("_func_")
+    name[len("_func_") :] for name in dir(functions.Functions) if name.startswith("_func_")
 )
 
 
@@ -384,9 +384,7 @@ def check_calls(expr: Expression) -> list[str]:
     for name, args in function_calls(expr.ast):
         if name in FUNCTION_ARITY:
             if len(args) != FUNCTION_ARITY[name]:
-                messages.append(
-                    f"{name}() takes {FUNCTION_ARITY[name]} argument(s), {len(args)} given"
-                )
+                messages.append(f"{name}() takes {FUNCTION_ARITY[name]} argument(s), {len(args)} given")
         elif name not in BUILTIN_FUNCTIONS:
             known = ", ".join(sorted(FUNCTION_ARITY))
             messages.append(f"unknown function {name}() (registered: {known})")

@@ -269,8 +269,9 @@ def _function(node: dict[str, Any]) -> Compiled:
             spec = env.direct.get(name)
             if spec is not None and spec[1] == 2:
                 check_a, check_b = spec[2]
-                if ((check_a is None or type(a).__name__ in check_a)
-                        and (check_b is None or type(b).__name__ in check_b)):
+                if (check_a is None or type(a).__name__ in check_a) and (
+                    check_b is None or type(b).__name__ in check_b
+                ):
                     return spec[0](a, b)
             return env.functions.call_function(name, [a, b])
 

@@ -65,10 +65,7 @@ def _yaml_files(paths: Iterable[str | os.PathLike[str]]) -> list[Path]:
 
 def policy_files(paths: Iterable[str | os.PathLike[str]]) -> list[Path]:
     """Policy files under ``paths``: YAML files but manifests and test files."""
-    return [
-        p for p in _yaml_files(paths)
-        if p.name != MANIFEST_NAME and not p.name.endswith(TESTS_SUFFIX)
-    ]
+    return [p for p in _yaml_files(paths) if p.name != MANIFEST_NAME and not p.name.endswith(TESTS_SUFFIX)]
 
 
 def test_files(paths: Iterable[str | os.PathLike[str]]) -> list[Path]:
@@ -130,8 +127,9 @@ def load_policies(paths: Sequence[str | os.PathLike[str]]) -> PolicySet:
         if not Path(raw).exists():
             problems.append(Problem(Location(str(raw)), "io", "no such file or directory"))
     if not files and not problems:
-        problems.append(Problem(Location(", ".join(str(p) for p in paths)), "io",
-                                "no policy files (*.yaml) found"))
+        problems.append(
+            Problem(Location(", ".join(str(p) for p in paths)), "io", "no policy files (*.yaml) found")
+        )
     for path in files:
         policy, found = load_policy_file(path)
         problems.extend(found)
@@ -143,13 +141,14 @@ def load_policies(paths: Sequence[str | os.PathLike[str]]) -> PolicySet:
     policies.sort(key=lambda p: (p.id, _semver_key(p.version)))
     # paths relative to the pack's root, so the hash is the same from any working directory
     root = Path(os.path.commonpath([Path(p.file).resolve().parent for p in policies])) if policies else None
-    hashes = tuple(sorted(
-        (Path(p.file).resolve().relative_to(root).as_posix() if root else p.file, p.sha256)
-        for p in policies
-    ))
+    hashes = tuple(
+        sorted(
+            (Path(p.file).resolve().relative_to(root).as_posix() if root else p.file, p.sha256)
+            for p in policies
+        )
+    )
     digest = hashlib.sha256("".join(f"{f}\0{h}\n" for f, h in hashes).encode()).hexdigest()
-    return PolicySet(tuple(policies), Pack(name, revision, digest, hashes),
-                     tuple(sorted(set(problems))))
+    return PolicySet(tuple(policies), Pack(name, revision, digest, hashes), tuple(sorted(set(problems))))
 
 
 def _semver_key(version: str) -> tuple[int, ...]:
@@ -166,20 +165,26 @@ def _cross_checks(policies: list[Policy]) -> list[Problem]:
         seen: dict[str, Policy] = {}
         for p in sorted(versions, key=lambda p: p.file):
             if p.version in seen:
-                problems.append(Problem(
-                    p.location("version"), "duplicate-id",
-                    f"{rule_id} version {p.version} is also defined in {seen[p.version].file}",
-                ))
+                problems.append(
+                    Problem(
+                        p.location("version"),
+                        "duplicate-id",
+                        f"{rule_id} version {p.version} is also defined in {seen[p.version].file}",
+                    )
+                )
             seen[p.version] = p
-        ordered = sorted(seen.values(), key=lambda p: (p.effective_from or -(2**63)))
+        ordered = sorted(seen.values(), key=lambda p: p.effective_from or -(2**63))
         for a, b in itertools.pairwise(ordered):
             a_end = a.effective_until if a.effective_until is not None else 2**63
             b_start = b.effective_from if b.effective_from is not None else -(2**63)
             if b_start < a_end:
-                problems.append(Problem(
-                    b.location("effective_from"), "overlapping-versions",
-                    f"{rule_id} {b.version} takes effect before {a.version} ({a.file}) ends: "
-                    "give the older version an effective_until at or before this "
-                    "version's effective_from",
-                ))
+                problems.append(
+                    Problem(
+                        b.location("effective_from"),
+                        "overlapping-versions",
+                        f"{rule_id} {b.version} takes effect before {a.version} ({a.file}) ends: "
+                        "give the older version an effective_until at or before this "
+                        "version's effective_from",
+                    )
+                )
     return problems

@@ -211,9 +211,12 @@ class _Builder:
                 for side in (left, right):
                     param = _param_name(side)
                     if param in params and params[param].type == "duration":
-                        self.error(path, "parameter",
-                                   f"params.{param} is a duration text ({params[param].default!r}): "
-                                   f"compare elapsed time with duration(params.{param})")
+                        self.error(
+                            path,
+                            "parameter",
+                            f"params.{param} is a duration text ({params[param].default!r}): "
+                            f"compare elapsed time with duration(params.{param})",
+                        )
         out = {}
         for name, param in params.items():
             param = replace(param, usage=frozenset(usage[name]))
@@ -243,17 +246,21 @@ class _Builder:
         expr = self.expression(path, set(), params)
         for name, _ in root_fields(expr.ast):
             if name in ("true", "false", "null"):
-                self.error(path, "unknown-name",
-                           f"{name!r} here is a field of the event, not a literal: write `{name}`")
+                self.error(
+                    path,
+                    "unknown-name",
+                    f"{name!r} here is a field of the event, not a literal: write `{name}`",
+                )
             elif name in RESERVED_NAMES or name in self.let_names:
-                self.error(path, "unknown-name",
-                           f"{name!r} is not visible here: this expression reads one event's "
-                           "fields (data, actor, subject...), not the decision context")
+                self.error(
+                    path,
+                    "unknown-name",
+                    f"{name!r} is not visible here: this expression reads one event's "
+                    "fields (data, actor, subject...), not the decision context",
+                )
         return expr
 
-    def _check_names(
-        self, path: Path, expr: Expression, names: set[str], params: Mapping[str, Any]
-    ) -> None:
+    def _check_names(self, path: Path, expr: Expression, names: set[str], params: Mapping[str, Any]) -> None:
         self.uses.append((path, expr))
         if not names:  # evaluated against an event: its fields are open-ended
             return
@@ -261,15 +268,16 @@ class _Builder:
             if name == "params":
                 if rest and rest[0] not in params:
                     self.error(
-                        path, "unknown-parameter",
+                        path,
+                        "unknown-parameter",
                         f"params.{rest[0]} is not declared under parameters "
                         f"(declared: {', '.join(sorted(params)) or 'none'})",
                     )
             elif name not in names:
                 self.error(
-                    path, "unknown-name",
-                    f"{name!r} is not defined here; expressions may read "
-                    f"{', '.join(sorted(names))}",
+                    path,
+                    "unknown-name",
+                    f"{name!r} is not defined here; expressions may read {', '.join(sorted(names))}",
                 )
 
     def template(self, path: Path, names: set[str], params: Mapping[str, Any]) -> Template:
@@ -277,11 +285,12 @@ class _Builder:
         parts: list[str | Expression] = []
         pos = 0
         for m in re.finditer(r"\{\{(.*?)\}\}", text):
-            parts.append(text[pos:m.start()])
+            parts.append(text[pos : m.start()])
             compiled = compile_expression(m.group(1).strip())
             if isinstance(compiled, ExpressionError):
-                self.error(path, "jmespath", f"in placeholder {m.group(0)!r}: {compiled.message}",
-                           compiled.caret)
+                self.error(
+                    path, "jmespath", f"in placeholder {m.group(0)!r}: {compiled.message}", compiled.caret
+                )
             else:
                 for message in check_calls(compiled):
                     self.error(path, "jmespath", f"in placeholder {m.group(0)!r}: {message}")
@@ -310,8 +319,11 @@ def _param_name(node: dict[str, Any]) -> str | None:
     """``x`` when the node is exactly ``params.x``."""
     if node.get("type") == "subexpression":
         children = node["children"]
-        if (len(children) == 2 and all(c.get("type") == "field" for c in children)
-                and children[0]["value"] == "params"):
+        if (
+            len(children) == 2
+            and all(c.get("type") == "field" for c in children)
+            and children[0]["value"] == "params"
+        ):
             return str(children[1]["value"])
     return None
 
@@ -325,8 +337,10 @@ def parameter_problem(param: Parameter, value: Any) -> str | None:
         except DurationError as exc:
             return f"parameter {param.name}: {exc}"
         if "elapsed" in param.usage and duration.is_calendar:
-            return (f"parameter {param.name}: {value!r} has months or years, but the policy uses it "
-                    "as elapsed time (duration(), plus(), minus()); give days or hours")
+            return (
+                f"parameter {param.name}: {value!r} has months or years, but the policy uses it "
+                "as elapsed time (duration(), plus(), minus()); give days or hours"
+            )
         return None
     ok = {
         "number": isinstance(value, int | float) and not isinstance(value, bool),
@@ -358,8 +372,7 @@ def build_policy(doc: Document, sha256: str = "") -> tuple[Policy | None, list[P
             effective[key] = None
     start, end = effective["effective_from"], effective["effective_until"]
     if start is not None and end is not None and end <= start:
-        b.error(("effective_until",), "effective-window",
-                "effective_until must be later than effective_from")
+        b.error(("effective_until",), "effective-window", "effective_until must be later than effective_from")
 
     correlate = tuple(
         b.event_expression(("correlate_by", i), params) for i in range(len(data["correlate_by"]))
@@ -378,27 +391,31 @@ def build_policy(doc: Document, sha256: str = "") -> tuple[Policy | None, list[P
         if kind == "value":
             bindings.append(Binding(name, kind, value=b.expression((*path, "value"), names, params)))
         else:
-            bindings.append(Binding(
-                name, kind, _actions(spec[kind]),
-                where=b.event_expression((*path, "where"), params) if "where" in spec else None,
-                after=b.expression((*path, "after"), names, params) if "after" in spec else None,
-                before=b.expression((*path, "before"), names, params) if "before" in spec else None,
-                of=b.event_expression((*path, "of"), params) if "of" in spec else None,
-            ))
+            bindings.append(
+                Binding(
+                    name,
+                    kind,
+                    _actions(spec[kind]),
+                    where=b.event_expression((*path, "where"), params) if "where" in spec else None,
+                    after=b.expression((*path, "after"), names, params) if "after" in spec else None,
+                    before=b.expression((*path, "before"), names, params) if "before" in spec else None,
+                    of=b.event_expression((*path, "of"), params) if "of" in spec else None,
+                )
+            )
         names.add(name)
 
     def conditions(key: str) -> tuple[Condition, ...]:
         return tuple(
-            Condition(b.expression((key, i, "when"), names, params),
-                      b.template((key, i, "reason"), names, params))
+            Condition(
+                b.expression((key, i, "when"), names, params), b.template((key, i, "reason"), names, params)
+            )
             for i in range(len(data.get(key) or ()))
         )
 
     inconclusive = conditions("inconclusive_if")
     pending = conditions("pending_if")
     violation = b.expression(("violation_if",), names, params)
-    messages = (b.template(("message", "en"), names, params),
-                b.template(("message", "zh"), names, params))
+    messages = (b.template(("message", "en"), names, params), b.template(("message", "zh"), names, params))
     params = b.parameter_uses(params)
     if b.problems:
         return None, b.problems
@@ -414,8 +431,9 @@ def build_policy(doc: Document, sha256: str = "") -> tuple[Policy | None, list[P
         severity=data["severity"],
         status=data.get("status", "active"),
         tags=tuple(data.get("tags") or ()),
-        source=Source(source["document"], source["quote"].strip(), source.get("section", ""),
-                      source.get("url", "")),
+        source=Source(
+            source["document"], source["quote"].strip(), source.get("section", ""), source.get("url", "")
+        ),
         timezone=data["timezone"],
         effective_from=start,
         effective_until=end,

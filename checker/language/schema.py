@@ -53,10 +53,13 @@ def _explain(doc: Document, error: ValidationError) -> list[Problem]:
         for key in sorted(set(error.instance) - allowed):
             hint = difflib.get_close_matches(key, sorted(allowed), n=1)
             suggestion = f" (did you mean {hint[0]!r}?)" if hint else ""
-            out.append(Problem(
-                doc.location((*path, key), key=True), "unknown-key",
-                f"unknown key {key!r}{suggestion}; allowed here: {', '.join(sorted(allowed))}",
-            ))
+            out.append(
+                Problem(
+                    doc.location((*path, key), key=True),
+                    "unknown-key",
+                    f"unknown key {key!r}{suggestion}; allowed here: {', '.join(sorted(allowed))}",
+                )
+            )
         return out
     if error.validator == "oneOf" and error.context:
         return _explain_one_of(doc, error, path)
@@ -74,7 +77,8 @@ def _explain_one_of(doc: Document, error: ValidationError, path: Path) -> list[P
     if isinstance(instance, dict):
         options = error.schema.get("oneOf", [])
         meant = [
-            i for i, branch in enumerate(options)
+            i
+            for i, branch in enumerate(options)
             if any(key in instance for key in branch.get("required", [])[:1])
         ]
         if len(meant) == 1:
@@ -85,10 +89,16 @@ def _explain_one_of(doc: Document, error: ValidationError, path: Path) -> list[P
         kinds = [b.get("required", ["?"])[0] for b in options if b.get("required")]
         if len(meant) > 1:
             found = ", ".join(kinds[i] for i in meant)
-            return [Problem(doc.location(path), "schema",
-                            f"{_where(path)}give exactly one of {', '.join(kinds)}; found {found}")]
-        return [Problem(doc.location(path), "schema",
-                        f"{_where(path)}needs one of the keys {', '.join(kinds)}")]
+            return [
+                Problem(
+                    doc.location(path),
+                    "schema",
+                    f"{_where(path)}give exactly one of {', '.join(kinds)}; found {found}",
+                )
+            ]
+        return [
+            Problem(doc.location(path), "schema", f"{_where(path)}needs one of the keys {', '.join(kinds)}")
+        ]
     best = min(branches.values(), key=len)
     out = []
     for sub in best:
@@ -110,6 +120,5 @@ def validate_record(record: Any, schema_name: str, file: str, line: int) -> list
     problems = []
     for error in validator(schema_name).iter_errors(record):
         path = json_path(tuple(error.absolute_path))
-        problems.append(Problem(Location(file, line, 0, path), "schema",
-                                f"{path}: {_short(error)}"))
+        problems.append(Problem(Location(file, line, 0, path), "schema", f"{path}: {_short(error)}"))
     return sorted(problems)

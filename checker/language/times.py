@@ -30,9 +30,7 @@ MILLISECONDS_THRESHOLD = 10**11
 MICROSECONDS_THRESHOLD = 10**14
 
 _DATE_ONLY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-_ISO = re.compile(
-    r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}(?::\d{2}(?:[.,]\d{1,9})?)?(?:[Zz]|[+-]\d{2}:?\d{2})?$"
-)
+_ISO = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}(?::\d{2}(?:[.,]\d{1,9})?)?(?:[Zz]|[+-]\d{2}:?\d{2})?$")
 
 
 class TimestampError(ValueError):
@@ -150,8 +148,9 @@ def _fixed(text: str, tz: ZoneInfo) -> int | None:
     return ((days * 24 + h) * 3600 + mi * 60 + s - offset) * US_PER_SECOND + micro
 
 
-def _naive(base: int, y: int, mo: int, d: int, h: int, mi: int, s: int, micro: int,
-           tz: ZoneInfo) -> int | None:
+def _naive(
+    base: int, y: int, mo: int, d: int, h: int, mi: int, s: int, micro: int, tz: ZoneInfo
+) -> int | None:
     """A local time in ``tz`` as ``fromisoformat(...).replace(tzinfo=tz)`` reads it (fold=0
     for ambiguous and skipped times). The zone is asked for every call, not memoised per
     hour: a transition may fall at any second (local mean time offsets such as +08:05:43),
@@ -192,7 +191,7 @@ def _parse(value: object, tz: ZoneInfo) -> int:
     # fromisoformat takes at most 6 fractional digits; nanoseconds are truncated
     m = re.search(r"\.(\d+)", text)
     if m and len(m.group(1)) > 6:
-        text = text[: m.start(1) + 6] + text[m.end(1):]
+        text = text[: m.start(1) + 6] + text[m.end(1) :]
     try:
         dt = datetime.fromisoformat(text)
         if dt.tzinfo is None:

@@ -158,8 +158,11 @@ def _build(
                 continue
             if not isinstance(key_node, ScalarNode) or key_node.tag not in _PLAIN_TAGS:
                 problems.append(
-                    Problem(Location(file, *_mark(key_node), json_path(path)), "schema",
-                            "mapping keys must be plain scalars")
+                    Problem(
+                        Location(file, *_mark(key_node), json_path(path)),
+                        "schema",
+                        "mapping keys must be plain scalars",
+                    )
                 )
                 continue
             key = str(key_node.value)

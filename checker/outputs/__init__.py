@@ -15,4 +15,12 @@ whichever engine made it).
 from .options import Renderer, RenderOptions, finding_record, safe_terminal
 from .registry import RENDERERS, render, write_report
 
-__all__ = ["RENDERERS", "RenderOptions", "Renderer", "finding_record", "render", "safe_terminal", "write_report"]
+__all__ = [
+    "RENDERERS",
+    "RenderOptions",
+    "Renderer",
+    "finding_record",
+    "render",
+    "safe_terminal",
+    "write_report",
+]

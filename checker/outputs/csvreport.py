@@ -15,9 +15,24 @@ from ..results.result import CheckResult
 from .options import RenderOptions
 
 BOM = "\ufeff"
-COLUMNS = ("rule_id", "rule_version", "severity", "status", "platform", "seller_id", "subject_type",
-           "subject_id", "event_id", "timestamp", "message", "evidence", "fingerprint",
-           "waiver_reason", "waiver_approver", "waiver_expires")
+COLUMNS = (
+    "rule_id",
+    "rule_version",
+    "severity",
+    "status",
+    "platform",
+    "seller_id",
+    "subject_type",
+    "subject_id",
+    "event_id",
+    "timestamp",
+    "message",
+    "evidence",
+    "fingerprint",
+    "waiver_reason",
+    "waiver_approver",
+    "waiver_expires",
+)
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -36,11 +51,27 @@ def render_csv(result: CheckResult, options: RenderOptions) -> str:
         waiver = options.triage.waived_by.get(f.fingerprint)
         subject = f.subject or {}
         message = f.message.get(options.lang) if f.message else ""
-        writer.writerow([neutralise(v) for v in (
-            f.rule_id, f.rule_version, f.severity, options.triage.status(f).value, f.platform,
-            f.seller_id, subject.get("type"), subject.get("id"), f.event_id, f.timestamp, message,
-            " ".join(f.evidence), f.fingerprint,
-            waiver.reason if waiver else "", waiver.approver if waiver else "",
-            waiver.expires.isoformat() if waiver else "",
-        )])
+        writer.writerow(
+            [
+                neutralise(v)
+                for v in (
+                    f.rule_id,
+                    f.rule_version,
+                    f.severity,
+                    options.triage.status(f).value,
+                    f.platform,
+                    f.seller_id,
+                    subject.get("type"),
+                    subject.get("id"),
+                    f.event_id,
+                    f.timestamp,
+                    message,
+                    " ".join(f.evidence),
+                    f.fingerprint,
+                    waiver.reason if waiver else "",
+                    waiver.approver if waiver else "",
+                    waiver.expires.isoformat() if waiver else "",
+                )
+            ]
+        )
     return BOM + out.getvalue()

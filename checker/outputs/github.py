@@ -38,8 +38,11 @@ def _command(kind: str, message: str, *, file: str = "", line: int = 0, title: s
             props.append(f"line={line}")
     if title:
         props.append(f"title={escape_property(title)}")
-    return f"::{kind} {','.join(props)}::{escape_data(message)}\n" if props \
+    return (
+        f"::{kind} {','.join(props)}::{escape_data(message)}\n"
+        if props
         else f"::{kind}::{escape_data(message)}\n"
+    )
 
 
 def render_github(result: CheckResult, options: RenderOptions) -> str:
@@ -52,22 +55,36 @@ def render_github(result: CheckResult, options: RenderOptions) -> str:
         trigger = next((e for e in f.evidence_events if e.event_id == f.event_id), None)
         subject = f" subject {f.subject.get('type')}:{f.subject.get('id')}" if f.subject else ""
         message = f.message.get(options.lang) if f.message else f.rule_id
-        out.append(_command(
-            COMMANDS[f.severity],
-            f"{message} (seller {f.seller_id}{subject}, event {f.event_id} at {f.timestamp}; "
-            f"fingerprint {f.fingerprint})",
-            file=trigger.file if trigger else "", line=trigger.line if trigger else 0,
-            title=f"{f.rule_id} ({f.severity})"))
+        out.append(
+            _command(
+                COMMANDS[f.severity],
+                f"{message} (seller {f.seller_id}{subject}, event {f.event_id} at {f.timestamp}; "
+                f"fingerprint {f.fingerprint})",
+                file=trigger.file if trigger else "",
+                line=trigger.line if trigger else 0,
+                title=f"{f.rule_id} ({f.severity})",
+            )
+        )
     for r in result.batch.rejected:
-        out.append(_command("warning", f"rejected input record [{r.code}]: {r.reason}", file=r.file,
-                            line=r.line, title="policy-checker: rejected record"))
+        out.append(
+            _command(
+                "warning",
+                f"rejected input record [{r.code}]: {r.reason}",
+                file=r.file,
+                line=r.line,
+                title="policy-checker: rejected record",
+            )
+        )
     counts = gate.counts(result.findings)
     totals = result.batch.totals()
-    out.append(_command(
-        "notice",
-        f"{len(result.findings)} violation(s): {counts['new']} new, {counts['baselined']} baselined, "
-        f"{counts['waived']} waived; {gate.count_failing(result.findings)} at or above "
-        f"{gate.fail_on}. Inputs: {totals['read']} read, {totals['accepted']} accepted, "
-        f"{totals['duplicates']} duplicates, {totals['rejected']} rejected.",
-        title="policy-checker"))
+    out.append(
+        _command(
+            "notice",
+            f"{len(result.findings)} violation(s): {counts['new']} new, {counts['baselined']} baselined, "
+            f"{counts['waived']} waived; {gate.count_failing(result.findings)} at or above "
+            f"{gate.fail_on}. Inputs: {totals['read']} read, {totals['accepted']} accepted, "
+            f"{totals['duplicates']} duplicates, {totals['rejected']} rejected.",
+            title="policy-checker",
+        )
+    )
     return "".join(out)

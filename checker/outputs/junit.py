@@ -31,12 +31,14 @@ def xml_text(value: object) -> str:
 def _failure_text(f: Outcome, lang: str) -> str:
     subject = f"{f.subject.get('type')}:{f.subject.get('id')}" if f.subject else "-"
     message = f.message.get(lang) if f.message else ""
-    return (f"{message}\n"
-            f"rule: {f.rule_id} v{f.rule_version} ({f.severity})\n"
-            f"seller: {f.seller_id}  subject: {subject}  platform: {f.platform}\n"
-            f"event: {f.event_id} at {f.timestamp}\n"
-            f"evidence: {', '.join(f.evidence)}\n"
-            f"fingerprint: {f.fingerprint}\n")
+    return (
+        f"{message}\n"
+        f"rule: {f.rule_id} v{f.rule_version} ({f.severity})\n"
+        f"seller: {f.seller_id}  subject: {subject}  platform: {f.platform}\n"
+        f"event: {f.event_id} at {f.timestamp}\n"
+        f"evidence: {', '.join(f.evidence)}\n"
+        f"fingerprint: {f.fingerprint}\n"
+    )
 
 
 def render_junit(result: CheckResult, options: RenderOptions) -> str:
@@ -53,26 +55,46 @@ def render_junit(result: CheckResult, options: RenderOptions) -> str:
     failing_cases = sum(1 for r in rule_ids if any(gate.status(f) is Status.NEW for f in by_rule[r]))
     pack = f"{result.pack.name}@{result.pack.revision}"
 
-    root = ET.Element("testsuites", name="policy-checker", tests=str(len(rule_ids)),
-                      failures=str(failing_cases), errors="0", time="0")
-    suite = ET.SubElement(root, "testsuite", name=f"policy-checker {pack}", tests=str(len(rule_ids)),
-                          failures=str(failing_cases), errors="0", skipped="0", time="0")
+    root = ET.Element(
+        "testsuites",
+        name="policy-checker",
+        tests=str(len(rule_ids)),
+        failures=str(failing_cases),
+        errors="0",
+        time="0",
+    )
+    suite = ET.SubElement(
+        root,
+        "testsuite",
+        name=f"policy-checker {pack}",
+        tests=str(len(rule_ids)),
+        failures=str(failing_cases),
+        errors="0",
+        skipped="0",
+        time="0",
+    )
     props = ET.SubElement(suite, "properties")
     totals = result.batch.totals()
-    for name, value in (("pack", pack), ("as_of", result.as_of_text), ("timezone", result.batch.timezone),
-                        *((f"inputs.{k}", str(v)) for k, v in totals.items()),
-                        ("fail_on", gate.fail_on)):
+    for name, value in (
+        ("pack", pack),
+        ("as_of", result.as_of_text),
+        ("timezone", result.batch.timezone),
+        *((f"inputs.{k}", str(v)) for k, v in totals.items()),
+        ("fail_on", gate.fail_on),
+    ):
         ET.SubElement(props, "property", name=name, value=xml_text(value))
     platforms = {p.id: p.platform for p in result.policies}
     for rule_id in rule_ids:
-        case = ET.SubElement(suite, "testcase", name=rule_id,
-                             classname=f"policy-checker.{platforms[rule_id]}", time="0")
+        case = ET.SubElement(
+            suite, "testcase", name=rule_id, classname=f"policy-checker.{platforms[rule_id]}", time="0"
+        )
         accepted = []
         for f in by_rule[rule_id]:
             status = gate.status(f)
             if status is not Status.NEW:
-                accepted.append(f"{status.value}: {f.event_id} seller {f.seller_id} "
-                                f"(fingerprint {f.fingerprint})")
+                accepted.append(
+                    f"{status.value}: {f.event_id} seller {f.seller_id} (fingerprint {f.fingerprint})"
+                )
                 continue
             message = f.message.get(options.lang) if f.message else f.rule_id
             failure = ET.SubElement(case, "failure", message=xml_text(message), type=f.severity)
@@ -82,7 +104,8 @@ def render_junit(result: CheckResult, options: RenderOptions) -> str:
         out.text = xml_text("\n".join([f"outcomes: {summary}", *accepted]) + "\n")
     if result.batch.rejected:
         out = ET.SubElement(suite, "system-err")
-        out.text = xml_text("".join(f"rejected {r.file}:{r.line}: [{r.code}] {r.reason}\n"
-                                    for r in result.batch.rejected))
+        out.text = xml_text(
+            "".join(f"rejected {r.file}:{r.line}: [{r.code}] {r.reason}\n" for r in result.batch.rejected)
+        )
     ET.indent(root)
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"

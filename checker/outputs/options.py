@@ -31,7 +31,6 @@ class RenderOptions:
     command: tuple[str, ...] = ()  # the command line, for the report's provenance
 
 
-
 #: a renderer: the result and its options to text, or to text pieces when it streams
 Renderer = Callable[[CheckResult, RenderOptions], "str | Iterable[str]"]
 

@@ -26,24 +26,28 @@ from .sarif import render_sarif
 from .text import render_text
 
 #: the output formats by name (the values of ``checker check --format``)
-RENDERERS: Mapping[str, Renderer] = MappingProxyType({
-    "text": render_text,
-    "json": render_json,
-    "jsonl": render_jsonl,
-    "csv": render_csv,
-    "junit": render_junit,
-    "sarif": render_sarif,
-    "github": render_github,
-    "html": render_html,
-    "markdown": render_markdown,
-})
+RENDERERS: Mapping[str, Renderer] = MappingProxyType(
+    {
+        "text": render_text,
+        "json": render_json,
+        "jsonl": render_jsonl,
+        "csv": render_csv,
+        "junit": render_junit,
+        "sarif": render_sarif,
+        "github": render_github,
+        "html": render_html,
+        "markdown": render_markdown,
+    }
+)
 
 
 def _renderer(name: str) -> Renderer:
     try:
         return RENDERERS[name]
     except KeyError:
-        raise ValueError(f"unknown output format {name!r}: expected one of {', '.join(sorted(RENDERERS))}") from None
+        raise ValueError(
+            f"unknown output format {name!r}: expected one of {', '.join(sorted(RENDERERS))}"
+        ) from None
 
 
 def render(name: str, result: CheckResult, options: RenderOptions) -> str:

@@ -30,8 +30,9 @@ LABELS: dict[str, dict[str, str]] = {
         "sellers_with_findings": "Sellers with violations",
         "span": "Time span of the events judged",
         "timezone": "Timezone",
-        "incomplete": ("This result was saved without all outcomes: sellers and time span "
-                       "count only the findings."),
+        "incomplete": (
+            "This result was saved without all outcomes: sellers and time span count only the findings."
+        ),
         "violations": "Violations",
         "total": "Total",
         "by_severity": "Violations by severity",
@@ -100,11 +101,15 @@ LABELS: dict[str, dict[str, str]] = {
         "clear": "Clear filters",
         "filter": "Filter",
         "loading": "Loading findings…",
-        "noscript": ("The findings table needs JavaScript (no network access is made). "
-                     "The Markdown report and the JSON result hold the same findings."),
+        "noscript": (
+            "The findings table needs JavaScript (no network access is made). "
+            "The Markdown report and the JSON result hold the same findings."
+        ),
         "load_failed": "The findings data could not be read by this browser.",
-        "omitted": ("This file holds the first {k} of {n} findings (most severe first); "
-                    "the JSON result holds them all."),
+        "omitted": (
+            "This file holds the first {k} of {n} findings (most severe first); "
+            "the JSON result holds them all."
+        ),
         "print_note": "Printed: the findings on the current page of the table, as filtered.",
         "week": "Week",
         "week_of": "Week of {d}",
@@ -128,9 +133,11 @@ LABELS: dict[str, dict[str, str]] = {
         "failing": "Findings failing the run",
         "fail_on": "Fails on severity",
         "show_in_table": "Show in the findings table",
-        "set_aside_note": ("Waived and baselined findings are violations that do not fail the run. "
-                           "The findings table opens on the new ones; its Gate status filter "
-                           "shows the others."),
+        "set_aside_note": (
+            "Waived and baselined findings are violations that do not fail the run. "
+            "The findings table opens on the new ones; its Gate status filter "
+            "shows the others."
+        ),
     },
     "zh": {
         "title": "合规检查报告",
@@ -249,8 +256,9 @@ LABELS: dict[str, dict[str, str]] = {
         "failing": "导致检查失败的违规",
         "fail_on": "失败阈值",
         "show_in_table": "在明细表中显示",
-        "set_aside_note": ("已豁免与基线中的违规不会使检查失败。"
-                           "明细表默认只显示新增违规，可用“门禁状态”筛选查看其他违规。"),
+        "set_aside_note": (
+            "已豁免与基线中的违规不会使检查失败。明细表默认只显示新增违规，可用“门禁状态”筛选查看其他违规。"
+        ),
     },
 }
 

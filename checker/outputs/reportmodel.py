@@ -33,8 +33,10 @@ TOP_SELLERS = 10
 # C0/C1 controls and bidi overrides would let a log value hide or reorder the
 # text around it on screen (a "Trojan Source" seller id); they are shown as
 # visible escapes instead. Newlines are kept: renderers decide what they mean.
-_INVISIBLE = re.compile(r"[\x00-\x09\x0b-\x1f\x7f-\x9f\u200b-\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069"
-                        r"\ufeff]")
+_INVISIBLE = re.compile(
+    r"[\x00-\x09\x0b-\x1f\x7f-\x9f\u200b-\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069"
+    r"\ufeff]"
+)
 
 
 def visible(text: object) -> str:
@@ -55,8 +57,9 @@ class Generated:
         return datetime.fromtimestamp(self.epoch, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def generation_time(environ: Mapping[str, str] | None = None,
-                    clock: Callable[[], float] = time.time) -> Generated:
+def generation_time(
+    environ: Mapping[str, str] | None = None, clock: Callable[[], float] = time.time
+) -> Generated:
     """The generation time: ``SOURCE_DATE_EPOCH`` when set (reproducible reports), else the clock.
 
     A malformed ``SOURCE_DATE_EPOCH`` is an error rather than silently
@@ -67,8 +70,15 @@ def generation_time(environ: Mapping[str, str] | None = None,
     if raw is None or raw == "":
         return Generated(int(clock()), "clock")
     if not raw.isdigit():
-        raise CheckerError([Problem(Location("SOURCE_DATE_EPOCH"), "bad-source-date-epoch",
-                                    f"SOURCE_DATE_EPOCH must be a non-negative integer, not {raw!r}")])
+        raise CheckerError(
+            [
+                Problem(
+                    Location("SOURCE_DATE_EPOCH"),
+                    "bad-source-date-epoch",
+                    f"SOURCE_DATE_EPOCH must be a non-negative integer, not {raw!r}",
+                )
+            ]
+        )
     return Generated(int(raw), "SOURCE_DATE_EPOCH")
 
 
@@ -202,8 +212,10 @@ def _tallies(rows: Iterable[tuple[str, str]], labels: Mapping[str, str] | None =
     counter: dict[str, Counter[str]] = {}
     for key, severity in rows:
         counter.setdefault(key, Counter())[severity] += 1
-    tallies = [Tally(key, (labels or {}).get(key, key), tuple(c[s] for s in SEVERITY_ORDER))
-               for key, c in counter.items()]
+    tallies = [
+        Tally(key, (labels or {}).get(key, key), tuple(c[s] for s in SEVERITY_ORDER))
+        for key, c in counter.items()
+    ]
     return sorted(tallies, key=lambda t: (-t.total, t.key))
 
 
@@ -260,22 +272,38 @@ def _rule_views(doc: Mapping[str, Any], lang: str) -> tuple[RuleView, ...]:
     for p in doc.get("policies", []):
         source = p.get("source") or {}
         row = counts.get((p["id"], p["version"]), {})
-        views.append(RuleView(
-            id=p["id"], version=p["version"], severity=p.get("severity", ""), status=p.get("status", ""),
-            platform=p.get("platform", ""), title=_title(p, lang),
-            description=" ".join(str(p.get("description") or "").split()),
-            tags=tuple(p.get("tags") or ()), document=str(source.get("document", "")),
-            quote=str(source.get("quote", "")), section=str(source.get("section") or ""),
-            timezone=p.get("timezone", ""), file=p.get("file", ""), sha256=p.get("sha256", ""),
-            effective_from=p.get("effective_from"), effective_until=p.get("effective_until"),
-            params=tuple((k, str(v)) for k, v in sorted((p.get("params") or {}).items())),
-            counts=tuple((k, int(row.get(k, 0))) for k in OUTCOMES),
-        ))
+        views.append(
+            RuleView(
+                id=p["id"],
+                version=p["version"],
+                severity=p.get("severity", ""),
+                status=p.get("status", ""),
+                platform=p.get("platform", ""),
+                title=_title(p, lang),
+                description=" ".join(str(p.get("description") or "").split()),
+                tags=tuple(p.get("tags") or ()),
+                document=str(source.get("document", "")),
+                quote=str(source.get("quote", "")),
+                section=str(source.get("section") or ""),
+                timezone=p.get("timezone", ""),
+                file=p.get("file", ""),
+                sha256=p.get("sha256", ""),
+                effective_from=p.get("effective_from"),
+                effective_until=p.get("effective_until"),
+                params=tuple((k, str(v)) for k, v in sorted((p.get("params") or {}).items())),
+                counts=tuple((k, int(row.get(k, 0))) for k in OUTCOMES),
+            )
+        )
     return tuple(views)
 
 
-def build_model(doc: Mapping[str, Any], *, lang: str = "en", command: Sequence[str] = (),
-                generated: Generated | None = None) -> ReportModel:
+def build_model(
+    doc: Mapping[str, Any],
+    *,
+    lang: str = "en",
+    command: Sequence[str] = (),
+    generated: Generated | None = None,
+) -> ReportModel:
     """The report model of a JSON result (``CheckResult.to_dict(all_outcomes=True)``).
 
     ``command`` is the command line that produced the report, passed in by
@@ -331,11 +359,11 @@ def build_model(doc: Mapping[str, Any], *, lang: str = "en", command: Sequence[s
         violations=int(summary.get("violations", len(findings))),
         by_severity=tuple((s, by_severity[s]) for s in SEVERITY_ORDER),
         by_outcome=tuple((k, int((summary.get("by_outcome") or {}).get(k, 0))) for k in OUTCOMES),
-        by_rule=tuple(_tallies(((str(f.get("rule_id")), str(f.get("severity"))) for f in findings),
-                               titles)),
+        by_rule=tuple(_tallies(((str(f.get("rule_id")), str(f.get("severity"))) for f in findings), titles)),
         by_platform=tuple(_tallies((str(f.get("platform")), str(f.get("severity"))) for f in findings)),
-        top_sellers=tuple(_tallies((str(f.get("seller_id")), str(f.get("severity")))
-                                   for f in findings)[:TOP_SELLERS]),
+        top_sellers=tuple(
+            _tallies((str(f.get("seller_id")), str(f.get("severity"))) for f in findings)[:TOP_SELLERS]
+        ),
         weeks=_weeks(findings, tz_name),
         findings=findings,
         statuses=tuple((k, by_status[k]) for k in STATUSES) if gated else (),

@@ -57,10 +57,14 @@ def _physical(file: str, line: int) -> dict[str, Any] | None:
 def _descriptor(versions: list[Policy]) -> dict[str, Any]:
     p = versions[-1]  # the latest version describes the rule
     quote_text = p.source.quote.strip()
-    help_text = (f"{p.description or p.title.en}\n\nSource: {p.source.document}"
-                 f"{' (' + p.source.section + ')' if p.source.section else ''}: \u201c{quote_text}\u201d")
-    help_md = (f"{p.description or p.title.en}\n\n**Source**: `{p.source.document}`"
-               f"{' (' + p.source.section + ')' if p.source.section else ''}\n\n> {quote_text}")
+    help_text = (
+        f"{p.description or p.title.en}\n\nSource: {p.source.document}"
+        f"{' (' + p.source.section + ')' if p.source.section else ''}: \u201c{quote_text}\u201d"
+    )
+    help_md = (
+        f"{p.description or p.title.en}\n\n**Source**: `{p.source.document}`"
+        f"{' (' + p.source.section + ')' if p.source.section else ''}\n\n> {quote_text}"
+    )
     return {
         "id": p.id,
         "name": p.id,
@@ -69,22 +73,30 @@ def _descriptor(versions: list[Policy]) -> dict[str, Any]:
         "help": {"text": help_text, "markdown": help_md},
         "defaultConfiguration": {"level": LEVELS[p.severity]},
         "properties": {
-            "severity": p.severity, "platform": p.platform, "tags": list(p.tags),
-            "title_zh": p.title.zh, "versions": [v.version for v in versions],
-            "source": {"document": p.source.document, "quote": quote_text,
-                       "section": p.source.section},
+            "severity": p.severity,
+            "platform": p.platform,
+            "tags": list(p.tags),
+            "title_zh": p.title.zh,
+            "versions": [v.version for v in versions],
+            "source": {"document": p.source.document, "quote": quote_text, "section": p.source.section},
         },
     }
 
 
 def _result(f: Outcome, index: int, options: RenderOptions) -> dict[str, Any]:
     gate = options.triage
-    logical = [{"name": f.seller_id, "kind": "seller",
-                "fullyQualifiedName": f"{f.platform}/seller/{f.seller_id}"}]
+    logical = [
+        {"name": f.seller_id, "kind": "seller", "fullyQualifiedName": f"{f.platform}/seller/{f.seller_id}"}
+    ]
     if f.subject:
         kind, sid = str(f.subject.get("type")), str(f.subject.get("id"))
-        logical.append({"name": sid, "kind": kind,
-                        "fullyQualifiedName": f"{f.platform}/seller/{f.seller_id}/{kind}/{sid}"})
+        logical.append(
+            {
+                "name": sid,
+                "kind": kind,
+                "fullyQualifiedName": f"{f.platform}/seller/{f.seller_id}/{kind}/{sid}",
+            }
+        )
     location: dict[str, Any] = {"logicalLocations": logical}
     trigger = next((e for e in f.evidence_events if e.event_id == f.event_id), None)
     physical = _physical(trigger.file, trigger.line) if trigger else None
@@ -100,9 +112,14 @@ def _result(f: Outcome, index: int, options: RenderOptions) -> dict[str, Any]:
         "locations": [location],
         "partialFingerprints": {FINGERPRINT_KEY: f.fingerprint},
         "properties": {
-            "rule_version": f.rule_version, "severity": f.severity, "platform": f.platform,
-            "seller_id": f.seller_id, "event_id": f.event_id, "timestamp": f.timestamp,
-            "evidence": list(f.evidence), "message_zh": f.message.zh if f.message else "",
+            "rule_version": f.rule_version,
+            "severity": f.severity,
+            "platform": f.platform,
+            "seller_id": f.seller_id,
+            "event_id": f.event_id,
+            "timestamp": f.timestamp,
+            "evidence": list(f.evidence),
+            "message_zh": f.message.zh if f.message else "",
             "status": gate.status(f).value,
         },
     }
@@ -110,11 +127,19 @@ def _result(f: Outcome, index: int, options: RenderOptions) -> dict[str, Any]:
         out["baselineState"] = "unchanged" if f.fingerprint in gate.baseline else "new"
     waiver = gate.waived_by.get(f.fingerprint)
     if waiver is not None and gate.status(f) is Status.WAIVED:
-        out["suppressions"] = [{
-            "kind": "external", "status": "accepted", "justification": waiver.reason,
-            "properties": {"approver": waiver.approver, "expires": waiver.expires.isoformat(),
-                           "ticket": waiver.ticket, "waiver": str(waiver.location)},
-        }]
+        out["suppressions"] = [
+            {
+                "kind": "external",
+                "status": "accepted",
+                "justification": waiver.reason,
+                "properties": {
+                    "approver": waiver.approver,
+                    "expires": waiver.expires.isoformat(),
+                    "ticket": waiver.ticket,
+                    "waiver": str(waiver.location),
+                },
+            }
+        ]
     return out
 
 
@@ -128,29 +153,45 @@ def sarif_document(result: CheckResult, options: RenderOptions) -> dict[str, Any
     rejected = result.batch.rejected
     notifications = []
     for r in rejected[:MAX_NOTIFICATIONS]:
-        note: dict[str, Any] = {"level": "warning", "descriptor": {"id": r.code},
-                                "message": {"text": f"rejected input record: {r.reason}"}}
+        note: dict[str, Any] = {
+            "level": "warning",
+            "descriptor": {"id": r.code},
+            "message": {"text": f"rejected input record: {r.reason}"},
+        }
         physical = _physical(r.file, r.line)
         if physical:
             note["locations"] = [{"physicalLocation": physical}]
         notifications.append(note)
     if len(rejected) > MAX_NOTIFICATIONS:
-        notifications.append({"level": "warning", "message": {
-            "text": f"... and {len(rejected) - MAX_NOTIFICATIONS} more rejected records "
-                    "(see the JSON result or --rejects)"}})
+        notifications.append(
+            {
+                "level": "warning",
+                "message": {
+                    "text": f"... and {len(rejected) - MAX_NOTIFICATIONS} more rejected records "
+                    "(see the JSON result or --rejects)"
+                },
+            }
+        )
     configuration = []
     for w in options.triage.expired:
-        note = {"level": "warning", "descriptor": {"id": "waiver-expired"},
-                "message": {"text": f"waiver for {w.rule} expired on {w.expires.isoformat()}; "
-                                    "its findings count again"}}
+        note = {
+            "level": "warning",
+            "descriptor": {"id": "waiver-expired"},
+            "message": {
+                "text": f"waiver for {w.rule} expired on {w.expires.isoformat()}; its findings count again"
+            },
+        }
         physical = _physical(w.location.file, w.location.line)
         if physical:
             note["locations"] = [{"physicalLocation": physical}]
         configuration.append(note)
     invocation: dict[str, Any] = {
         "executionSuccessful": True,
-        "properties": {"as_of": result.as_of_text, "timezone": result.batch.timezone,
-                       "inputs": result.batch.totals()},
+        "properties": {
+            "as_of": result.as_of_text,
+            "timezone": result.batch.timezone,
+            "inputs": result.batch.totals(),
+        },
     }
     if notifications:
         invocation["toolExecutionNotifications"] = notifications
@@ -159,19 +200,28 @@ def sarif_document(result: CheckResult, options: RenderOptions) -> dict[str, Any
     return {
         "$schema": SARIF_SCHEMA,
         "version": "2.1.0",
-        "runs": [{
-            "tool": {"driver": {
-                "name": "policy-checker",
-                "version": __version__,
-                "semanticVersion": __version__,
-                "rules": [_descriptor(by_id[r]) for r in rule_ids],
-            }},
-            "invocations": [invocation],
-            "columnKind": "unicodeCodePoints",
-            "properties": {"pack": {"name": result.pack.name, "revision": result.pack.revision,
-                                    "content_hash": result.pack.content_hash}},
-            "results": [_result(f, index[f.rule_id], options) for f in result.findings],
-        }],
+        "runs": [
+            {
+                "tool": {
+                    "driver": {
+                        "name": "policy-checker",
+                        "version": __version__,
+                        "semanticVersion": __version__,
+                        "rules": [_descriptor(by_id[r]) for r in rule_ids],
+                    }
+                },
+                "invocations": [invocation],
+                "columnKind": "unicodeCodePoints",
+                "properties": {
+                    "pack": {
+                        "name": result.pack.name,
+                        "revision": result.pack.revision,
+                        "content_hash": result.pack.content_hash,
+                    }
+                },
+                "results": [_result(f, index[f.rule_id], options) for f in result.findings],
+            }
+        ],
     }
 
 

@@ -54,14 +54,18 @@ def weekly_chart_svg(weeks: Sequence[Week], names: Mapping[str, str], week_of: s
     top_value = max(step, math.ceil(peak / step) * step)
     scale = plot_h / top_value
     base_y = TOP + plot_h
-    out = [f'<svg class="chart" viewBox="0 0 {WIDTH} {HEIGHT}" '
-           f'width="{WIDTH}" height="{HEIGHT}" role="img" aria-label="{html.escape(label)}">',
-           f"<title>{html.escape(label)}</title>"]
+    out = [
+        f'<svg class="chart" viewBox="0 0 {WIDTH} {HEIGHT}" '
+        f'width="{WIDTH}" height="{HEIGHT}" role="img" aria-label="{html.escape(label)}">',
+        f"<title>{html.escape(label)}</title>",
+    ]
     for value in range(0, top_value + 1, step):
         y = _n(base_y - value * scale)
-        out.append(f'<line x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{y}" y2="{y}" stroke="#d0d7de" '
-                   f'stroke-width="1"/><text x="{LEFT - 6}" y="{y}" text-anchor="end" '
-                   f'dominant-baseline="middle">{value}</text>')
+        out.append(
+            f'<line x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{y}" y2="{y}" stroke="#d0d7de" '
+            f'stroke-width="1"/><text x="{LEFT - 6}" y="{y}" text-anchor="end" '
+            f'dominant-baseline="middle">{value}</text>'
+        )
     slot = plot_w / max(1, len(weeks))
     bar = max(1.0, slot * 0.78)
     every = max(1, math.ceil(len(weeks) / MAX_X_LABELS))
@@ -74,20 +78,26 @@ def weekly_chart_svg(weeks: Sequence[Week], names: Mapping[str, str], week_of: s
                 continue
             height = count * scale
             y -= height
-            out.append(f'<rect x="{_n(x)}" y="{_n(y)}" width="{_n(bar)}" height="{_n(height)}" '
-                       f'fill="{COLORS[severity]}"><title>{tip}: {count} '
-                       f"{html.escape(names[severity])}</title></rect>")
+            out.append(
+                f'<rect x="{_n(x)}" y="{_n(y)}" width="{_n(bar)}" height="{_n(height)}" '
+                f'fill="{COLORS[severity]}"><title>{tip}: {count} '
+                f"{html.escape(names[severity])}</title></rect>"
+            )
         if i % every == 0:
             cx = _n(LEFT + i * slot + slot / 2)
-            out.append(f'<line x1="{cx}" x2="{cx}" y1="{base_y}" y2="{base_y + 4}" stroke="#57606a"/>'
-                       f'<text x="{cx}" y="{base_y + 16}" text-anchor="middle">{wk.start.isoformat()}</text>')
+            out.append(
+                f'<line x1="{cx}" x2="{cx}" y1="{base_y}" y2="{base_y + 4}" stroke="#57606a"/>'
+                f'<text x="{cx}" y="{base_y + 16}" text-anchor="middle">{wk.start.isoformat()}</text>'
+            )
     out.append(f'<line x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{base_y}" y2="{base_y}" stroke="#57606a"/>')
     x = float(LEFT)
     legend_y = HEIGHT - 14
     for severity in SEVERITY_ORDER:
         name = html.escape(names[severity])
-        out.append(f'<rect x="{_n(x)}" y="{legend_y - 9}" width="10" height="10" fill="{COLORS[severity]}"/>'
-                   f'<text x="{_n(x + 14)}" y="{legend_y}">{name}</text>')
+        out.append(
+            f'<rect x="{_n(x)}" y="{legend_y - 9}" width="10" height="10" fill="{COLORS[severity]}"/>'
+            f'<text x="{_n(x + 14)}" y="{legend_y}">{name}</text>'
+        )
         x += 32 + text_width(names[severity])
     out.append("</svg>")
     return "".join(out)
@@ -95,14 +105,17 @@ def weekly_chart_svg(weeks: Sequence[Week], names: Mapping[str, str], week_of: s
 
 def bar_svg(counts: Sequence[int], peak: int, width: int = 120, height: int = 10) -> str:
     """A small horizontal bar, stacked by severity, scaled so that ``peak`` fills ``width``."""
-    out = [f'<svg class="bar" width="{width}" height="{height}" '
-           f'viewBox="0 0 {width} {height}" aria-hidden="true">']
+    out = [
+        f'<svg class="bar" width="{width}" height="{height}" '
+        f'viewBox="0 0 {width} {height}" aria-hidden="true">'
+    ]
     x = 0.0
     for severity, count in zip(SEVERITY_ORDER, counts, strict=True):
         if count and peak:
             w = width * count / peak
-            out.append(f'<rect x="{_n(x)}" y="0" width="{_n(w)}" height="{height}" '
-                       f'fill="{COLORS[severity]}"/>')
+            out.append(
+                f'<rect x="{_n(x)}" y="0" width="{_n(w)}" height="{height}" fill="{COLORS[severity]}"/>'
+            )
             x += w
     out.append("</svg>")
     return "".join(out)

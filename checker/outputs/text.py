@@ -35,15 +35,19 @@ def render_text(result: CheckResult, options: RenderOptions) -> str:
         for o in result.outcomes:
             if o.kind is Kind.VIOLATION:
                 continue
-            lines.append(f"{o.kind.value.upper()} {o.rule_id} v{o.rule_version} "
-                         f"event={safe_terminal(o.event_id)}: {safe_terminal(o.reason)}")
+            lines.append(
+                f"{o.kind.value.upper()} {o.rule_id} v{o.rule_version} "
+                f"event={safe_terminal(o.event_id)}: {safe_terminal(o.reason)}"
+            )
     if lines:
         lines.append("")
     header = f"{'rule':<48} {'version':<8} " + " ".join(f"{k.value:>14}" for k in OUTCOME_ORDER)
     lines.append(header)
     for row in result.counts():
-        lines.append(f"{row['rule_id']:<48} {row['rule_version']:<8} "
-                     + " ".join(f"{row[k.value]:>14}" for k in OUTCOME_ORDER))
+        lines.append(
+            f"{row['rule_id']:<48} {row['rule_version']:<8} "
+            + " ".join(f"{row[k.value]:>14}" for k in OUTCOME_ORDER)
+        )
     totals = result.batch.totals()
     lines.append("")
     lines.append(
@@ -56,15 +60,19 @@ def render_text(result: CheckResult, options: RenderOptions) -> str:
         lines.append(f"  ... and {len(result.batch.rejected) - 20} more (see the JSON result)")
     lines.extend(_gate_lines(gate, result))
     by_sev = ", ".join(f"{n} {s}" for s, n in reversed(result.severity_counts().items()) if n)
-    summary = (f"{len(result.findings)} violation(s){' (' + by_sev + ')' if by_sev else ''} "
-               f"from {len(result.policies)} rule version(s) of pack "
-               f"{result.pack.name}@{result.pack.revision}, as of "
-               f"{result.as_of_text}")
+    summary = (
+        f"{len(result.findings)} violation(s){' (' + by_sev + ')' if by_sev else ''} "
+        f"from {len(result.policies)} rule version(s) of pack "
+        f"{result.pack.name}@{result.pack.revision}, as of "
+        f"{result.as_of_text}"
+    )
     if gate.active:
         counts = gate.counts(result.findings)
-        summary += (f"; {counts['new']} new, {counts['baselined']} baselined, "
-                    f"{counts['waived']} waived; {gate.count_failing(result.findings)} failing "
-                    f"at --fail-on {gate.fail_on}")
+        summary += (
+            f"; {counts['new']} new, {counts['baselined']} baselined, "
+            f"{counts['waived']} waived; {gate.count_failing(result.findings)} failing "
+            f"at --fail-on {gate.fail_on}"
+        )
     lines.append(paint(summary, "1"))
     return "\n".join(lines) + "\n"
 
@@ -76,24 +84,31 @@ def _status_tag(gate: Triage, finding: Outcome) -> str:
     waiver = gate.waived_by.get(finding.fingerprint)
     if waiver is None:
         return f"  [{status.value}]"
-    return (f"  [waived until {waiver.expires.isoformat()} by {safe_terminal(waiver.approver)}: "
-            f"{safe_terminal(waiver.reason)}]")
+    return (
+        f"  [waived until {waiver.expires.isoformat()} by {safe_terminal(waiver.approver)}: "
+        f"{safe_terminal(waiver.reason)}]"
+    )
 
 
 def _gate_lines(gate: Triage, result: CheckResult) -> list[str]:
     lines = []
     for w in gate.expired:
-        lines.append(f"waiver expired on {w.expires.isoformat()} ({w.location}): {w.rule} "
-                     f"{_waiver_scope(w)}; its findings count again")
+        lines.append(
+            f"waiver expired on {w.expires.isoformat()} ({w.location}): {w.rule} "
+            f"{_waiver_scope(w)}; its findings count again"
+        )
     for w in gate.unused:
         lines.append(f"waiver unused ({w.location}): {w.rule} {_waiver_scope(w)} matches no finding")
     if gate.baseline is not None and gate.baseline_absent:
-        lines.append(f"{len(gate.baseline_absent)} finding(s) of the baseline {gate.baseline.file} "
-                     "no longer found")
+        lines.append(
+            f"{len(gate.baseline_absent)} finding(s) of the baseline {gate.baseline.file} no longer found"
+        )
     return lines
 
 
 def _waiver_scope(w: Waiver) -> str:
-    parts = [f"seller={safe_terminal(w.seller)}" if w.seller else "",
-             f"subject={safe_terminal(':'.join(w.subject))}" if w.subject else ""]
+    parts = [
+        f"seller={safe_terminal(w.seller)}" if w.seller else "",
+        f"subject={safe_terminal(':'.join(w.subject))}" if w.subject else "",
+    ]
     return " ".join(p for p in parts if p)

@@ -42,17 +42,27 @@ def baseline_document(result: CheckResult) -> dict[str, Any]:
     """The baseline of a result's findings: stable order, no run-dependent values."""
     # one finding per fingerprint: only one rule version judges a given event
     entries = {
-        f.fingerprint: {"fingerprint": f.fingerprint, "rule_id": f.rule_id,
-                        "rule_version": f.rule_version, "severity": f.severity,
-                        "platform": f.platform, "seller_id": f.seller_id, "subject": f.subject,
-                        "event_id": f.event_id, "timestamp": f.timestamp}
+        f.fingerprint: {
+            "fingerprint": f.fingerprint,
+            "rule_id": f.rule_id,
+            "rule_version": f.rule_version,
+            "severity": f.severity,
+            "platform": f.platform,
+            "seller_id": f.seller_id,
+            "subject": f.subject,
+            "event_id": f.event_id,
+            "timestamp": f.timestamp,
+        }
         for f in result.findings
     }
     return {
         "schema_version": BASELINE_SCHEMA_VERSION,
         "tool": {"name": "policy-checker", "version": __version__},
-        "pack": {"name": result.pack.name, "revision": result.pack.revision,
-                 "content_hash": result.pack.content_hash},
+        "pack": {
+            "name": result.pack.name,
+            "revision": result.pack.revision,
+            "content_hash": result.pack.content_hash,
+        },
         "findings": [entries[k] for k in sorted(entries)],
     }
 
@@ -70,15 +80,26 @@ def load_baseline(path: str | os.PathLike[str]) -> Baseline:
     try:
         doc = json.loads(Path(path).read_text("utf-8-sig"))
     except OSError as exc:
-        raise CheckerError([Problem(Location(shown), "io", f"cannot read the baseline: {exc.strerror}")]) \
-            from exc
+        raise CheckerError(
+            [Problem(Location(shown), "io", f"cannot read the baseline: {exc.strerror}")]
+        ) from exc
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         line = getattr(exc, "lineno", 0)
-        raise CheckerError([Problem(Location(shown, line, getattr(exc, "colno", 0)), "baseline",
-                                    f"the baseline is not JSON: {exc}")]) from exc
+        raise CheckerError(
+            [
+                Problem(
+                    Location(shown, line, getattr(exc, "colno", 0)),
+                    "baseline",
+                    f"the baseline is not JSON: {exc}",
+                )
+            ]
+        ) from exc
     problems = [
-        Problem(Location(shown, 0, 0, json_path(tuple(e.absolute_path))), "schema",
-                f"{json_path(tuple(e.absolute_path))}: {e.message}")
+        Problem(
+            Location(shown, 0, 0, json_path(tuple(e.absolute_path))),
+            "schema",
+            f"{json_path(tuple(e.absolute_path))}: {e.message}",
+        )
         for e in validator("baseline").iter_errors(doc)
     ]
     if problems:

@@ -62,8 +62,9 @@ class Triage:
 
     def fails(self, finding: Outcome) -> bool:
         """Whether ``finding`` is new and at or above ``fail_on``."""
-        return (self.status(finding) is Status.NEW
-                and SEVERITIES.index(finding.severity) >= SEVERITIES.index(self.fail_on))
+        return self.status(finding) is Status.NEW and SEVERITIES.index(finding.severity) >= SEVERITIES.index(
+            self.fail_on
+        )
 
     def count_failing(self, findings: Iterable[Outcome]) -> int:
         """How many findings fail the run (without holding them: findings may be on disk)."""
@@ -83,13 +84,21 @@ class Triage:
             "today": self.today.isoformat() if self.today else None,
             "by_status": self.counts(findings),
             "failing": self.count_failing(findings),
-            "baseline": None if self.baseline is None else {
-                "file": self.baseline.file, "entries": len(self.baseline.entries),
-                "absent": list(self.baseline_absent)},
-            "waivers": None if self.waivers is None else {
-                "file": self.waivers.file, "count": len(self.waivers.waivers),
+            "baseline": None
+            if self.baseline is None
+            else {
+                "file": self.baseline.file,
+                "entries": len(self.baseline.entries),
+                "absent": list(self.baseline_absent),
+            },
+            "waivers": None
+            if self.waivers is None
+            else {
+                "file": self.waivers.file,
+                "count": len(self.waivers.waivers),
                 "expired": [w.as_dict() for w in self.expired],
-                "unused": [w.as_dict() for w in self.unused]},
+                "unused": [w.as_dict() for w in self.unused],
+            },
         }
 
 
@@ -98,8 +107,14 @@ def today_in(timezone: str) -> date:
     return datetime.now(zone(timezone)).date()
 
 
-def triage(result: CheckResult, *, baseline: Baseline | None = None, waivers: Waivers | None = None,
-           fail_on: str = SEVERITIES[0], today: date | None = None) -> Triage:
+def triage(
+    result: CheckResult,
+    *,
+    baseline: Baseline | None = None,
+    waivers: Waivers | None = None,
+    fail_on: str = SEVERITIES[0],
+    today: date | None = None,
+) -> Triage:
     """Classify every finding of ``result``. ``today`` (for waiver expiry) defaults to the
     current date in the result's timezone."""
     if fail_on not in SEVERITIES:
@@ -111,8 +126,7 @@ def triage(result: CheckResult, *, baseline: Baseline | None = None, waivers: Wa
     used: set[int] = set()
     listed = waivers.waivers if waivers else ()
     for f in result.findings:
-        waiver = next((w for w in listed if w.covers(f) and today is not None and w.active(today)),
-                      None)
+        waiver = next((w for w in listed if w.covers(f) and today is not None and w.active(today)), None)
         if waiver is not None:
             statuses[f.fingerprint] = Status.WAIVED
             waived_by[f.fingerprint] = waiver
@@ -125,9 +139,17 @@ def triage(result: CheckResult, *, baseline: Baseline | None = None, waivers: Wa
     unused = tuple(w for w in listed if id(w) not in used and w not in expired)
     found = {f.fingerprint for f in result.findings}
     absent = tuple(sorted(fp for fp in (baseline.entries if baseline else {}) if fp not in found))
-    return Triage(fail_on=fail_on, today=today, statuses=statuses, waived_by=waived_by,
-                  expired=expired, unused=unused, baseline=baseline, baseline_absent=absent,
-                  waivers=waivers)
+    return Triage(
+        fail_on=fail_on,
+        today=today,
+        statuses=statuses,
+        waived_by=waived_by,
+        expired=expired,
+        unused=unused,
+        baseline=baseline,
+        baseline_absent=absent,
+        waivers=waivers,
+    )
 
 
 def exit_code(result: CheckResult, gate: Triage, *, strict: bool = False) -> int:

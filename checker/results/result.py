@@ -51,8 +51,7 @@ class CheckResult:
         tally = self.tally()
         rows = []
         for p in self.policies:
-            row: dict[str, Any] = {"rule_id": p.id, "rule_version": p.version,
-                                   "severity": p.severity}
+            row: dict[str, Any] = {"rule_id": p.id, "rule_version": p.version, "severity": p.severity}
             for kind in OUTCOME_ORDER:
                 row[kind.value] = tally[(p.id, p.version, kind.value)]
             row["triggers"] = sum(row[k.value] for k in OUTCOME_ORDER)
@@ -80,8 +79,9 @@ class CheckResult:
         doc = self.head_dict()
         doc["findings"] = [finding_dict(o) for o in self.findings]
         if all_outcomes:
-            doc["other_outcomes"] = [other_outcome_dict(o) for o in self.outcomes
-                                     if o.kind is not Kind.VIOLATION]
+            doc["other_outcomes"] = [
+                other_outcome_dict(o) for o in self.outcomes if o.kind is not Kind.VIOLATION
+            ]
         return doc
 
     def head_dict(self) -> dict[str, Any]:
@@ -92,17 +92,33 @@ class CheckResult:
             "tool": {"name": "policy-checker", "version": __version__},
             "as_of": self.as_of_text,
             "timezone": self.batch.timezone,
-            "pack": {"name": self.pack.name, "revision": self.pack.revision,
-                     "content_hash": self.pack.content_hash},
+            "pack": {
+                "name": self.pack.name,
+                "revision": self.pack.revision,
+                "content_hash": self.pack.content_hash,
+            },
             "policies": [
-                {"id": p.id, "version": p.version, "severity": p.severity, "status": p.status,
-                 "platform": p.platform, "title": {"en": p.title.en, "zh": p.title.zh},
-                 "description": p.description, "tags": list(p.tags),
-                 "source": {"document": p.source.document, "quote": p.source.quote,
-                            "section": p.source.section},
-                 "timezone": p.timezone, "file": p.file, "sha256": p.sha256,
-                 "effective_from": p.effective_from_text, "effective_until": p.effective_until_text,
-                 "params": self.params.get((p.id, p.version), {})}
+                {
+                    "id": p.id,
+                    "version": p.version,
+                    "severity": p.severity,
+                    "status": p.status,
+                    "platform": p.platform,
+                    "title": {"en": p.title.en, "zh": p.title.zh},
+                    "description": p.description,
+                    "tags": list(p.tags),
+                    "source": {
+                        "document": p.source.document,
+                        "quote": p.source.quote,
+                        "section": p.source.section,
+                    },
+                    "timezone": p.timezone,
+                    "file": p.file,
+                    "sha256": p.sha256,
+                    "effective_from": p.effective_from_text,
+                    "effective_until": p.effective_until_text,
+                    "params": self.params.get((p.id, p.version), {}),
+                }
                 for p in self.policies
             ],
             "inputs": {
@@ -150,9 +166,16 @@ def finding_dict(o: Outcome) -> dict[str, Any]:
 
 def other_outcome_dict(o: Outcome) -> dict[str, Any]:
     """One outcome other than a violation, as ``--all-outcomes`` lists it."""
-    return {"rule_id": o.rule_id, "rule_version": o.rule_version, "outcome": o.kind.value,
-            "event_id": o.event_id, "timestamp": o.timestamp, "seller_id": o.seller_id,
-            "reason": o.reason, "evidence": list(o.evidence)}
+    return {
+        "rule_id": o.rule_id,
+        "rule_version": o.rule_version,
+        "outcome": o.kind.value,
+        "event_id": o.event_id,
+        "timestamp": o.timestamp,
+        "seller_id": o.seller_id,
+        "reason": o.reason,
+        "evidence": list(o.evidence),
+    }
 
 
 class OutcomeStore(ABC, Sequence[Outcome]):

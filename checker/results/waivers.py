@@ -54,11 +54,18 @@ class Waiver:
 
     def as_dict(self) -> dict[str, Any]:
         """The JSON form used in results."""
-        return {"rule": self.rule, "platform": self.platform, "seller": self.seller,
-                "subject": {"type": self.subject[0], "id": self.subject[1]} if self.subject else None,
-                "reason": self.reason, "approver": self.approver, "ticket": self.ticket,
-                "expires": self.expires.isoformat(), "file": self.location.file,
-                "line": self.location.line}
+        return {
+            "rule": self.rule,
+            "platform": self.platform,
+            "seller": self.seller,
+            "subject": {"type": self.subject[0], "id": self.subject[1]} if self.subject else None,
+            "reason": self.reason,
+            "approver": self.approver,
+            "ticket": self.ticket,
+            "expires": self.expires.isoformat(),
+            "file": self.location.file,
+            "line": self.location.line,
+        }
 
 
 @dataclass(frozen=True)
@@ -80,16 +87,26 @@ def load_waivers(path: str | os.PathLike[str]) -> Waivers:
         try:
             expires = date.fromisoformat(item["expires"])
         except ValueError:
-            problems.append(Problem(doc.location((*where, "expires")), "waiver",
-                                    f"{item['expires']!r} is not a calendar date"))
+            problems.append(
+                Problem(
+                    doc.location((*where, "expires")), "waiver", f"{item['expires']!r} is not a calendar date"
+                )
+            )
             continue
         subject = item.get("subject")
-        waivers.append(Waiver(
-            rule=item["rule"], reason=item["reason"].strip(), approver=item["approver"].strip(),
-            expires=expires, location=doc.location(where), seller=item.get("seller"),
-            subject=(str(subject["type"]), str(subject["id"])) if subject else None,
-            platform=item.get("platform"), ticket=item.get("ticket", ""),
-        ))
+        waivers.append(
+            Waiver(
+                rule=item["rule"],
+                reason=item["reason"].strip(),
+                approver=item["approver"].strip(),
+                expires=expires,
+                location=doc.location(where),
+                seller=item.get("seller"),
+                subject=(str(subject["type"]), str(subject["id"])) if subject else None,
+                platform=item.get("platform"),
+                ticket=item.get("ticket", ""),
+            )
+        )
     if problems:
         raise CheckerError(problems)
     return Waivers(doc.file, tuple(waivers))

@@ -60,16 +60,17 @@ def _cells(page: ReportPage, column: int) -> list[str]:
     return [row.find_elements("css selector", "td")[column].text for row in _rows(page)]
 
 
-def test_summary_shows_the_result_counts(page: ReportPage, tmp_path: Path,
-                                                              doc: dict[str, Any]) -> None:
+def test_summary_shows_the_result_counts(page: ReportPage, tmp_path: Path, doc: dict[str, Any]) -> None:
     page.open(_write(tmp_path, doc))
     summary = doc["summary"]
     assert page.text("#count-total .n") == str(summary["violations"])
     for severity, n in summary["by_severity"].items():
         assert page.text(f"#count-{severity} .n") == str(n)
     outcome_cells = [c.text for c in page.all("#summary table")[0].find_elements("css selector", "tbody td")]
-    assert outcome_cells == [str(summary["by_outcome"][k]) for k in
-                             ("violation", "pass", "inconclusive", "pending", "not_applicable")]
+    assert outcome_cells == [
+        str(summary["by_outcome"][k])
+        for k in ("violation", "pass", "inconclusive", "pending", "not_applicable")
+    ]
     assert page.matching() == summary["violations"]
     assert page.text("#findings-count") == f"Showing 1–50 of {summary['violations']} findings"
     assert len(_rows(page)) == 50
@@ -79,8 +80,9 @@ def test_summary_shows_the_result_counts(page: ReportPage, tmp_path: Path,
     _quiet(page)
 
 
-def test_the_sample_report_and_its_screenshot(page: ReportPage, tmp_path: Path,
-                                              monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_sample_report_and_its_screenshot(
+    page: ReportPage, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """The README's command over the shipped sample; its summary is CI's screenshot artifact."""
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
     monkeypatch.chdir(ROOT)
@@ -104,8 +106,9 @@ def test_the_sample_report_and_its_screenshot(page: ReportPage, tmp_path: Path,
     assert SCREENSHOT.stat().st_size > 10_000
 
 
-def test_filters_sorting_and_paging_narrow_the_table(page: ReportPage, tmp_path: Path,
-                                                     doc: dict[str, Any]) -> None:
+def test_filters_sorting_and_paging_narrow_the_table(
+    page: ReportPage, tmp_path: Path, doc: dict[str, Any]
+) -> None:
     findings = doc["findings"]
     page.open(_write(tmp_path, doc))
     by_rule = Counter(f["rule_id"] for f in findings)
@@ -152,14 +155,16 @@ def test_filters_sorting_and_paging_narrow_the_table(page: ReportPage, tmp_path:
     assert len(_rows(page)) == min(250, len(findings))
 
     # a summary table's "Filter" button narrows the table to that rule
-    page.driver.find_element("css selector", f'button[data-filter-key=rule][data-filter-value="{rule}"]'
-                             ).click()
+    page.driver.find_element(
+        "css selector", f'button[data-filter-key=rule][data-filter-value="{rule}"]'
+    ).click()
     assert page.matching() == count
     _quiet(page)
 
 
-def test_evidence_timeline_opens_with_the_events_in_time_order(page: ReportPage, tmp_path: Path,
-                                                               doc: dict[str, Any]) -> None:
+def test_evidence_timeline_opens_with_the_events_in_time_order(
+    page: ReportPage, tmp_path: Path, doc: dict[str, Any]
+) -> None:
     finding = next(f for f in doc["findings"] if f["rule_id"] == "aliexpress.affiliate.commission-after-exit")
     page.open(_write(tmp_path, doc))
     page.type("filter-search", finding["fingerprint"])
@@ -176,8 +181,13 @@ def test_evidence_timeline_opens_with_the_events_in_time_order(page: ReportPage,
     assert [li.find_elements("css selector", "code")[1].text for li in items] == finding["evidence"]
     trigger = page.all("ol.timeline > li.is-trigger")
     assert len(trigger) == 1 and finding["event_id"] in trigger[0].text and "trigger" in trigger[0].text
-    fields = dict(zip([dt.text for dt in trigger[0].find_elements("css selector", "dt")],
-                      [dd.text for dd in trigger[0].find_elements("css selector", "dd")], strict=True))
+    fields = dict(
+        zip(
+            [dt.text for dt in trigger[0].find_elements("css selector", "dt")],
+            [dd.text for dd in trigger[0].find_elements("css selector", "dd")],
+            strict=True,
+        )
+    )
     data = next(e for e in events if e["event_id"] == finding["event_id"])["data"]
     assert fields["data.commission_amount"] == str(data["commission_amount"])
     assert fields["data.order_created_at"] == data["order_created_at"]
@@ -190,8 +200,13 @@ def test_evidence_timeline_opens_with_the_events_in_time_order(page: ReportPage,
 
 
 def test_hostile_log_values_stay_inert_text(page: ReportPage, tmp_path: Path) -> None:
-    bad = {"event_id": "bad-1", "timestamp": "<script>window.__pwned='rejected'</script>",
-           "platform": "aliexpress", "seller_id": HOSTILE[0], "action": "affiliate.joined"}
+    bad = {
+        "event_id": "bad-1",
+        "timestamp": "<script>window.__pwned='rejected'</script>",
+        "platform": "aliexpress",
+        "seller_id": HOSTILE[0],
+        "action": "affiliate.joined",
+    }
     doc = result_of([*hostile_records(), bad]).to_dict(all_outcomes=True)
     assert doc["inputs"]["rejected"], "the bad record is rejected with its reason"
     page.open(_write(tmp_path, doc))
@@ -242,11 +257,13 @@ def test_chinese_report(page: ReportPage, tmp_path: Path, doc: dict[str, Any]) -
     _quiet(page)
 
 
-def test_print_shows_the_report_without_its_controls(page: ReportPage, tmp_path: Path,
-                                                     doc: dict[str, Any]) -> None:
+def test_print_shows_the_report_without_its_controls(
+    page: ReportPage, tmp_path: Path, doc: dict[str, Any]
+) -> None:
     page.open(_write(tmp_path, doc))
     page.driver.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": "print"})
     try:
+
         def shown(css: str) -> bool:
             return bool(page.driver.find_element("css selector", css).is_displayed())
 
@@ -288,13 +305,14 @@ def test_an_empty_result_says_so(page: ReportPage, tmp_path: Path) -> None:
     _quiet(page)
 
 
-def test_the_watchers_see_requests_script_errors_and_csp_refusals(page: ReportPage, tmp_path: Path,
-                                                                   doc: dict[str, Any]) -> None:
+def test_the_watchers_see_requests_script_errors_and_csp_refusals(
+    page: ReportPage, tmp_path: Path, doc: dict[str, Any]
+) -> None:
     """Negative controls: the checks above would notice a request, an error or an injected script."""
     html = render_html_report(doc, generated=GENERATED)
     leaky = tmp_path / "leaky.html"
     csp_start = html.index('<meta http-equiv="Content-Security-Policy"')
-    without_csp = html[:csp_start] + html[html.index(">", csp_start) + 1:]
+    without_csp = html[:csp_start] + html[html.index(">", csp_start) + 1 :]
     pixel = '<img src="http://127.0.0.1:9/pixel.png"></main>'
     leaky.write_text(without_csp.replace("</main>", pixel), "utf-8")
     page.open(leaky)
@@ -308,15 +326,33 @@ def test_the_watchers_see_requests_script_errors_and_csp_refusals(page: ReportPa
     assert errors and "Content Security Policy" in errors[0]["message"]
 
 
-def test_waived_and_baselined_findings_are_set_aside(page: ReportPage, tmp_path: Path,
-                                                      doc: dict[str, Any]) -> None:
-    waiver = {"rule": doc["findings"][0]["rule_id"], "reason": "refund policy <agreed>",
-              "approver": "ops-lead", "ticket": "OPS-42", "expires": "2099-12-31", "file": "waivers.yaml"}
-    gated = {**doc, "gating": {"fail_on": "high", "failing": 7, "baseline": {
-        "file": "baseline.json", "entries": 5, "absent": ["f" * 32]}}}
-    gated["findings"] = [{**f, "status": "waived", "waiver": waiver} if i < 3 else
-                         {**f, "status": "baselined"} if i < 8 else {**f, "status": "new"}
-                         for i, f in enumerate(doc["findings"])]
+def test_waived_and_baselined_findings_are_set_aside(
+    page: ReportPage, tmp_path: Path, doc: dict[str, Any]
+) -> None:
+    waiver = {
+        "rule": doc["findings"][0]["rule_id"],
+        "reason": "refund policy <agreed>",
+        "approver": "ops-lead",
+        "ticket": "OPS-42",
+        "expires": "2099-12-31",
+        "file": "waivers.yaml",
+    }
+    gated = {
+        **doc,
+        "gating": {
+            "fail_on": "high",
+            "failing": 7,
+            "baseline": {"file": "baseline.json", "entries": 5, "absent": ["f" * 32]},
+        },
+    }
+    gated["findings"] = [
+        {**f, "status": "waived", "waiver": waiver}
+        if i < 3
+        else {**f, "status": "baselined"}
+        if i < 8
+        else {**f, "status": "new"}
+        for i, f in enumerate(doc["findings"])
+    ]
     total = len(doc["findings"])
     page.open(_write(tmp_path, gated))
     assert page.matching() == total - 8  # the table opens on the new findings

@@ -14,23 +14,59 @@ from checker.results.baseline import Baseline
 from checker.results.gating import Triage, triage
 from checker.results.waivers import load_waivers
 
-EVIL = "s\x1b[31m=HYPERLINK(\"http://x\")\n::set-env name=A::b,c:%"
+EVIL = 's\x1b[31m=HYPERLINK("http://x")\n::set-env name=A::b,c:%'
 EVENTS = [
-    {"event_id": "j1", "timestamp": "2024-03-01T10:00:00+08:00", "platform": "aliexpress",
-     "seller_id": "s1", "action": "affiliate.joined"},
-    {"event_id": "x1", "timestamp": "2024-03-10T10:00:00+08:00", "platform": "aliexpress",
-     "seller_id": "s1", "action": "affiliate.exit_requested"},
-    {"event_id": "j2", "timestamp": "2024-03-01T10:00:00+08:00", "platform": "aliexpress",
-     "seller_id": "s2", "action": "affiliate.joined"},
-    {"event_id": "x2", "timestamp": "2024-03-11T10:00:00+08:00", "platform": "aliexpress",
-     "seller_id": "s2", "action": "affiliate.exit_requested"},
-    {"event_id": "j3", "timestamp": "2024-03-01T10:00:00+08:00", "platform": "aliexpress",
-     "seller_id": EVIL, "action": "affiliate.joined"},
-    {"event_id": "x3", "timestamp": "2024-03-12T10:00:00+08:00", "platform": "aliexpress",
-     "seller_id": EVIL, "action": "affiliate.exit_requested"},
-    {"event_id": "c1", "timestamp": "2024-03-12T10:00:00+08:00", "platform": "taobao",
-     "seller_id": "t1", "action": "plan.close_requested", "subject": {"type": "affiliate_plan", "id": "p9"},
-     "data": {"reason": " "}},
+    {
+        "event_id": "j1",
+        "timestamp": "2024-03-01T10:00:00+08:00",
+        "platform": "aliexpress",
+        "seller_id": "s1",
+        "action": "affiliate.joined",
+    },
+    {
+        "event_id": "x1",
+        "timestamp": "2024-03-10T10:00:00+08:00",
+        "platform": "aliexpress",
+        "seller_id": "s1",
+        "action": "affiliate.exit_requested",
+    },
+    {
+        "event_id": "j2",
+        "timestamp": "2024-03-01T10:00:00+08:00",
+        "platform": "aliexpress",
+        "seller_id": "s2",
+        "action": "affiliate.joined",
+    },
+    {
+        "event_id": "x2",
+        "timestamp": "2024-03-11T10:00:00+08:00",
+        "platform": "aliexpress",
+        "seller_id": "s2",
+        "action": "affiliate.exit_requested",
+    },
+    {
+        "event_id": "j3",
+        "timestamp": "2024-03-01T10:00:00+08:00",
+        "platform": "aliexpress",
+        "seller_id": EVIL,
+        "action": "affiliate.joined",
+    },
+    {
+        "event_id": "x3",
+        "timestamp": "2024-03-12T10:00:00+08:00",
+        "platform": "aliexpress",
+        "seller_id": EVIL,
+        "action": "affiliate.exit_requested",
+    },
+    {
+        "event_id": "c1",
+        "timestamp": "2024-03-12T10:00:00+08:00",
+        "platform": "taobao",
+        "seller_id": "t1",
+        "action": "plan.close_requested",
+        "subject": {"type": "affiliate_plan", "id": "p9"},
+        "data": {"reason": " "},
+    },
 ]
 WAIVERS = """\
 waivers:
@@ -57,7 +93,11 @@ def scenario(tmp_path: Path, policy_set: checker.PolicySet) -> tuple[checker.Che
     waivers_file = tmp_path / "waivers.yaml"
     waivers_file.write_text(WAIVERS, "utf-8")
     x1 = next(f for f in result.findings if f.event_id == "x1")
-    gate: Triage = triage(result, baseline=Baseline("baseline.json", {x1.fingerprint: {}}),
-                          waivers=load_waivers(waivers_file), fail_on="medium", today=date(2024, 6, 1))
+    gate: Triage = triage(
+        result,
+        baseline=Baseline("baseline.json", {x1.fingerprint: {}}),
+        waivers=load_waivers(waivers_file),
+        fail_on="medium",
+        today=date(2024, 6, 1),
+    )
     return result, RenderOptions(triage=gate)
-

@@ -9,8 +9,9 @@ from junitparser import Failure, JUnitXml
 from checker.outputs import render
 
 
-def test_junit_parses_with_a_case_per_rule_and_a_failure_per_new_violation(scenario: tuple,
-                                                                          tmp_path: Path) -> None:
+def test_junit_parses_with_a_case_per_rule_and_a_failure_per_new_violation(
+    scenario: tuple, tmp_path: Path
+) -> None:
     result, options = scenario
     path = tmp_path / "report.xml"
     path.write_text(render("junit", result, options), "utf-8")

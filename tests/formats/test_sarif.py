@@ -16,8 +16,9 @@ SCHEMA = json.loads((FIXTURES / "sarif-schema-2.1.0.json").read_text("utf-8"))
 
 def _sarif(result: checker.CheckResult, options: RenderOptions) -> dict:
     doc = json.loads(render("sarif", result, options))
-    jsonschema.validate(doc, SCHEMA, cls=jsonschema.Draft7Validator,
-                        format_checker=jsonschema.Draft7Validator.FORMAT_CHECKER)
+    jsonschema.validate(
+        doc, SCHEMA, cls=jsonschema.Draft7Validator, format_checker=jsonschema.Draft7Validator.FORMAT_CHECKER
+    )
     return doc
 
 
@@ -44,14 +45,18 @@ def test_sarif_validates_and_carries_every_finding(scenario: tuple) -> None:
     seller = x3["locations"][0]["logicalLocations"][0]
     assert seller["kind"] == "seller" and seller["name"].startswith("s\x1b")
     c1_locations = by_event["c1"]["locations"][0]["logicalLocations"]
-    assert c1_locations[1] == {"name": "p9", "kind": "affiliate_plan",
-                               "fullyQualifiedName": "taobao/seller/t1/affiliate_plan/p9"}
+    assert c1_locations[1] == {
+        "name": "p9",
+        "kind": "affiliate_plan",
+        "fullyQualifiedName": "taobao/seller/t1/affiliate_plan/p9",
+    }
     assert by_event["x1"]["baselineState"] == "unchanged"
     assert by_event["x2"]["suppressions"][0]["status"] == "accepted"
     assert by_event["x2"]["suppressions"][0]["justification"] == "经平台小二同意提前退出"
     invocation = run["invocations"][0]
-    assert invocation["toolExecutionNotifications"][0]["locations"][0]["physicalLocation"]["region"] == \
-        {"startLine": 8}
+    assert invocation["toolExecutionNotifications"][0]["locations"][0]["physicalLocation"]["region"] == {
+        "startLine": 8
+    }
     assert invocation["toolConfigurationNotifications"][0]["descriptor"]["id"] == "waiver-expired"
 
 

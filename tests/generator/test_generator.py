@@ -24,8 +24,10 @@ CATALOGUE = Path(__file__).resolve().parent.parent / "fixtures" / "catalogue-ids
 OBLIGATIONS = ("juhuasuan.sample-return-overdue", "juhuasuan.second-review-overdue")
 # rules whose catalogue entry names a case of missing history
 WITH_INCONCLUSIVE = (
-    "aliexpress.affiliate.early-exit", "aliexpress.affiliate.commission-after-exit",
-    "kuaishou.distribution.unreviewed-cancel", "juhuasuan.insufficient-deposit",
+    "aliexpress.affiliate.early-exit",
+    "aliexpress.affiliate.commission-after-exit",
+    "kuaishou.distribution.unreviewed-cancel",
+    "juhuasuan.insufficient-deposit",
 )
 # the "On ..." clause of each rule whose trigger is the action alone
 TRIGGERS = {
@@ -79,8 +81,11 @@ def _triggered(event: dict[str, Any]) -> set[str]:
             rules.add("aliexpress.affiliate.commission-after-exit")
         if data.get("affiliate_attributed") is True and not commission:
             rules.add("aliexpress.affiliate.commission-missed")
-    if (event["action"] == "order.refunded" and data.get("managed_mode") == "full"
-            and data.get("borne_by") == "seller"):
+    if (
+        event["action"] == "order.refunded"
+        and data.get("managed_mode") == "full"
+        and data.get("borne_by") == "seller"
+    ):
         rules.add("aliexpress.choice.refund-charged-to-seller")
     return rules
 
@@ -144,12 +149,19 @@ def test_events_are_canonical_with_unique_ids(generated: Generated) -> None:
         assert set(event["subject"]) == {"type", "id"}, event
         assert event.get("actor", "seller") in ACTORS, event
         assert isinstance(event.get("data", {}), dict), event
-        assert set(event) <= {"event_id", "timestamp", "platform", "seller_id", "action",
-                              "subject", "actor", "data"}, event
+        assert set(event) <= {
+            "event_id",
+            "timestamp",
+            "platform",
+            "seller_id",
+            "action",
+            "subject",
+            "actor",
+            "data",
+        }, event
     platforms = Counter(event["platform"] for event in generated.events)
     assert min(platforms.values()) > len(generated.events) / 10
-    assert {e["platform"] for e in generated.events if e["action"].startswith("juhuasuan.")} == {
-        "taobao"}
+    assert {e["platform"] for e in generated.events if e["action"].startswith("juhuasuan.")} == {"taobao"}
 
 
 def test_timestamps_take_every_form_and_end_at_the_as_of_time(generated: Generated) -> None:
@@ -175,19 +187,20 @@ def test_truth_is_sorted_and_names_existing_events(generated: Generated) -> None
     assert {event_id for _, event_id in keys} <= ids
     for row in generated.truth:
         assert list(row) == ["rule_id", "event_id", "outcome"]
-        assert row["outcome"] in {"violation", "pass", "inconclusive", "pending",
-                                  "not_applicable"}
+        assert row["outcome"] in {"violation", "pass", "inconclusive", "pending", "not_applicable"}
 
 
 def test_truth_has_a_line_for_every_triggering_event(generated: Generated) -> None:
-    expected = {(rule, event["event_id"])
-                for event in generated.events for rule in _triggered(event)}
+    expected = {(rule, event["event_id"]) for event in generated.events for rule in _triggered(event)}
     assert {(row["rule_id"], row["event_id"]) for row in generated.truth} == expected
 
 
 def test_every_catalogue_rule_has_a_violation_and_a_pass(generated: Generated) -> None:
-    catalogue = {line.split()[0] for line in CATALOGUE.read_text("utf-8").splitlines()
-                 if line and not line.startswith("#")}
+    catalogue = {
+        line.split()[0]
+        for line in CATALOGUE.read_text("utf-8").splitlines()
+        if line and not line.startswith("#")
+    }
     assert set(RULE_IDS) == catalogue
     counts = _outcomes(generated)
     for rule in RULE_IDS:
@@ -201,8 +214,10 @@ def test_the_other_outcomes_occur_where_the_catalogue_allows_them(generated: Gen
         if rule in WITH_INCONCLUSIVE:
             assert counts[rule]["inconclusive"], rule
     assert counts["kuaishou.distribution.unreviewed-cancel"]["not_applicable"]
-    assert sum(c["not_applicable"] for c in counts.values()) == counts[
-        "kuaishou.distribution.unreviewed-cancel"]["not_applicable"]
+    assert (
+        sum(c["not_applicable"] for c in counts.values())
+        == counts["kuaishou.distribution.unreviewed-cancel"]["not_applicable"]
+    )
 
 
 def test_not_applicable_cancellations_precede_the_announcement(generated: Generated) -> None:
@@ -213,8 +228,7 @@ def test_not_applicable_cancellations_precede_the_announcement(generated: Genera
             assert (when[row["event_id"]] < effective) == (row["outcome"] == "not_applicable")
 
 
-def test_pending_triggers_are_within_their_deadline_of_the_as_of_time(
-        generated: Generated) -> None:
+def test_pending_triggers_are_within_their_deadline_of_the_as_of_time(generated: Generated) -> None:
     as_of = _instant(generated.manifest["as_of"])
     when = {event["event_id"]: _instant(event["timestamp"]) for event in generated.events}
     deadline = dict(zip(OBLIGATIONS, (3 * DAY, DAY), strict=True))
@@ -245,40 +259,49 @@ def test_boundary_cases_are_present(generated: Generated) -> None:
 
     assert gaps("affiliate.exit_requested", "affiliate.joined")[(15 * DAY, "pass")]
     assert gaps("affiliate.exit_requested", "affiliate.joined")[(15 * DAY - 1, "violation")]
-    assert gaps("distribution.extension_approved", "distribution.extension_requested")[
-        (3 * DAY, "pass")]
-    assert gaps("juhuasuan.second_review_failed", "juhuasuan.sample_returned")[
-        (-3 * DAY, "pass")]
+    assert gaps("distribution.extension_approved", "distribution.extension_requested")[(3 * DAY, "pass")]
+    assert gaps("juhuasuan.second_review_failed", "juhuasuan.sample_returned")[(-3 * DAY, "pass")]
     assert gaps("juhuasuan.sample_received", "juhuasuan.second_review_passed")[(-DAY, "pass")]
-    enrolled = {event["subject"]["id"]: _instant(event["timestamp"])
-                for event in generated.events if event["action"] == "distribution.enrolled"}
-    assert any(_instant(event["timestamp"]) - enrolled.get(event["subject"]["id"], 0) == 30 * DAY
-               for event in generated.events
-               if event["action"] == "distribution.cancel_requested")
+    enrolled = {
+        event["subject"]["id"]: _instant(event["timestamp"])
+        for event in generated.events
+        if event["action"] == "distribution.enrolled"
+    }
+    assert any(
+        _instant(event["timestamp"]) - enrolled.get(event["subject"]["id"], 0) == 30 * DAY
+        for event in generated.events
+        if event["action"] == "distribution.cancel_requested"
+    )
 
-    refunds = [(by_id[event_id], result) for (rule, event_id), result in outcome.items()
-               if rule == "aliexpress.choice.refund-charged-to-seller"]
+    refunds = [
+        (by_id[event_id], result)
+        for (rule, event_id), result in outcome.items()
+        if rule == "aliexpress.choice.refund-charged-to-seller"
+    ]
 
     def window_end(paid: float) -> float:  # 3 calendar months in Asia/Shanghai, clamped
         d = datetime.fromtimestamp(paid, SHANGHAI)
         y, m = divmod(d.month + 2, 12)
         y, m = d.year + y, m + 1
-        return d.replace(year=y, month=m, day=min(d.day, calendar.monthrange(y, m)[1])
-                         ).timestamp()
+        return d.replace(year=y, month=m, day=min(d.day, calendar.monthrange(y, m)[1])).timestamp()
 
-    at_end = {result for event, result in refunds
-              if _instant(event["timestamp"]) == window_end(_instant(event["data"]["order_paid_at"]))}
+    at_end = {
+        result
+        for event, result in refunds
+        if _instant(event["timestamp"]) == window_end(_instant(event["data"]["order_paid_at"]))
+    }
     assert at_end == {"pass"}
 
     deposits_at_2359 = [
-        event for event in generated.events if event["action"] == "juhuasuan.deposit_frozen"
-        and datetime.fromtimestamp(_instant(event["timestamp"]), SHANGHAI).strftime("%H:%M")
-        == "23:59"]
+        event
+        for event in generated.events
+        if event["action"] == "juhuasuan.deposit_frozen"
+        and datetime.fromtimestamp(_instant(event["timestamp"]), SHANGHAI).strftime("%H:%M") == "23:59"
+    ]
     assert deposits_at_2359
 
 
-def test_injected_violation_share_tracks_the_requested_rate(tmp_path: Path,
-                                                            generated: Generated) -> None:
+def test_injected_violation_share_tracks_the_requested_rate(tmp_path: Path, generated: Generated) -> None:
     summary = generated.summary
     assert summary.judged_scenarios > 500
     assert abs(summary.violation_share - 0.2) < 0.05
@@ -309,8 +332,10 @@ def test_manifest_counts_equal_the_truth(generated: Generated) -> None:
 
 def test_command_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     out = tmp_path / "cli"
-    assert main(["--events", "400", "--seed", "4", "--violation-rate", "0.3", "--no-shuffle",
-                 "-o", str(out)]) == 0
+    assert (
+        main(["--events", "400", "--seed", "4", "--violation-rate", "0.3", "--no-shuffle", "-o", str(out)])
+        == 0
+    )
     assert "events" in capsys.readouterr().out
     for name in FILES:
         assert (out / name).is_file()
@@ -320,9 +345,9 @@ def test_command_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Non
     assert exit_info.value.code == 2
 
 
-@pytest.mark.parametrize(("kwargs", "message"), [({"events": 0}, "events"),
-                                                 ({"violation_rate": -0.1}, "violation_rate")])
-def test_invalid_arguments_are_refused(tmp_path: Path, kwargs: dict[str, Any],
-                                       message: str) -> None:
+@pytest.mark.parametrize(
+    ("kwargs", "message"), [({"events": 0}, "events"), ({"violation_rate": -0.1}, "violation_rate")]
+)
+def test_invalid_arguments_are_refused(tmp_path: Path, kwargs: dict[str, Any], message: str) -> None:
     with pytest.raises(ValueError, match=message):
         generate(tmp_path, **kwargs)

@@ -62,13 +62,29 @@ def hostile_records() -> list[dict[str, Any]]:
     """Early exits (violations) whose seller, event, subject and data hold hostile values."""
     records = []
     for n, value in enumerate(HOSTILE):
-        base = {"platform": "aliexpress", "seller_id": value,
-                "subject": {"type": "affiliate_program", "id": value}}
-        records.append({**base, "event_id": f"join-{n}{value}", "action": "affiliate.joined",
-                        "timestamp": f"2024-03-0{n + 1}T10:00:00+08:00",
-                        "data": {"note": value, value: "key"}})
-        records.append({**base, "event_id": f"exit-{n}{value}", "action": "affiliate.exit_requested",
-                        "timestamp": f"2024-03-0{n + 2}T10:00:00+08:00", "actor": value})
+        base = {
+            "platform": "aliexpress",
+            "seller_id": value,
+            "subject": {"type": "affiliate_program", "id": value},
+        }
+        records.append(
+            {
+                **base,
+                "event_id": f"join-{n}{value}",
+                "action": "affiliate.joined",
+                "timestamp": f"2024-03-0{n + 1}T10:00:00+08:00",
+                "data": {"note": value, value: "key"},
+            }
+        )
+        records.append(
+            {
+                **base,
+                "event_id": f"exit-{n}{value}",
+                "action": "affiliate.exit_requested",
+                "timestamp": f"2024-03-0{n + 2}T10:00:00+08:00",
+                "actor": value,
+            }
+        )
     return records
 
 
@@ -81,8 +97,9 @@ def _policy_set() -> checker.PolicySet:
 
 def result_of(records: Any, **kwargs: Any) -> checker.CheckResult:
     """Check ``records`` against the shipped catalogue."""
-    return checker.check(_policy_set(), checker.events_from_records(list(records), source="export.jsonl"),
-                         **kwargs)
+    return checker.check(
+        _policy_set(), checker.events_from_records(list(records), source="export.jsonl"), **kwargs
+    )
 
 
 def catalogue_doc() -> dict[str, Any]:

@@ -50,8 +50,11 @@ def test_report_over_inputs_writes_the_html_of_the_check(export: Path, tmp_path:
     assert (code, stdout) == (0, "")
     assert stderr.startswith(f"wrote {out} (html, ")
     result = checker.check(checker.load_policies([POLICIES]), [export])
-    expected = render_html_report(result.to_dict(all_outcomes=True), generated=GENERATED, command=[
-        "checker", "report", str(export), "--policies", str(POLICIES), "--output", str(out)])
+    expected = render_html_report(
+        result.to_dict(all_outcomes=True),
+        generated=GENERATED,
+        command=["checker", "report", str(export), "--policies", str(POLICIES), "--output", str(out)],
+    )
     assert out.read_bytes() == expected.encode()
 
 
@@ -90,12 +93,46 @@ def test_format_follows_the_output_suffix(export: Path, tmp_path: Path) -> None:
 
 
 def test_command_line_is_rebuilt_from_the_parsed_options() -> None:
-    args = _args("a.jsonl", "b.jsonl", "--lang", "zh", "--param", "r.x=1", "-o", "r.md", "--as-of",
-                 "2024-01-01", "--policies", "p", "--timezone", "UTC", "-q", "--profile", "x.yaml")
+    args = _args(
+        "a.jsonl",
+        "b.jsonl",
+        "--lang",
+        "zh",
+        "--param",
+        "r.x=1",
+        "-o",
+        "r.md",
+        "--as-of",
+        "2024-01-01",
+        "--policies",
+        "p",
+        "--timezone",
+        "UTC",
+        "-q",
+        "--profile",
+        "x.yaml",
+    )
     assert command_line(args) == [
-        "checker", "report", "a.jsonl", "b.jsonl", "--policies", "p", "--profile", "x.yaml",
-        "--timezone", "UTC", "--as-of", "2024-01-01", "--param", "r.x=1", "--quiet", "--output", "r.md",
-        "--lang", "zh"]
+        "checker",
+        "report",
+        "a.jsonl",
+        "b.jsonl",
+        "--policies",
+        "p",
+        "--profile",
+        "x.yaml",
+        "--timezone",
+        "UTC",
+        "--as-of",
+        "2024-01-01",
+        "--param",
+        "r.x=1",
+        "--quiet",
+        "--output",
+        "r.md",
+        "--lang",
+        "zh",
+    ]
     assert command_line(_args("--from-json", "r.json")) == ["checker", "report", "--from-json", "r.json"]
 
 
@@ -103,8 +140,9 @@ def test_the_gate_options_show_baselined_findings(export: Path, tmp_path: Path) 
     result = checker.check(checker.load_policies([POLICIES]), [export])
     baseline = tmp_path / "baseline.json"
     write_baseline(result, baseline)
-    code, stdout, _ = _report(str(export), "--policies", str(POLICIES), "--baseline", str(baseline),
-                              "--format", "markdown")
+    code, stdout, _ = _report(
+        str(export), "--policies", str(POLICIES), "--baseline", str(baseline), "--format", "markdown"
+    )
     assert code == 0
     assert f"- **Baselined:** {len(result.findings)}" in stdout and "- **New:** 0" in stdout
 
@@ -120,28 +158,45 @@ def test_warnings_for_partial_results_and_rejected_records(tmp_path: Path) -> No
     assert code == 0 and "2 input record(s) rejected" in stderr and "Rejected records (2)" in stdout
 
 
-@pytest.mark.parametrize(("argv", "env", "message"), [
-    ((), {}, "give INPUT files or --from-json FILE"),
-    (("x.jsonl", "--from-json", "r.json"), {}, "give INPUT files or --from-json FILE"),
-    (("missing.jsonl", "--policies", "{policies}"), {}, "missing.jsonl: no such input file"),
-    (("--from-json", "missing.json"), {}, "No such file"),
-    (("--from-json", "{bad}"), {}, "not a policy-checker JSON result"),
-    (("--from-json", "{json}"), {}, "checker report: error: Expecting property name"),
-    (("{export}", "--policies", "{policies}", "--param", "nodot"), {}, "expected RULE.NAME=VALUE"),
-    (("{export}", "--policies", "{policies}", "--as-of", "yesterday"), {}, "checker report: error:"),
-    (("{export}", "--policies", "{policies}"), {"SOURCE_DATE_EPOCH": "soon"},
-     "SOURCE_DATE_EPOCH must be a non-negative integer"),
-    (("{export}", "--policies", "{tmp}/none"), {}, "[io]"),
-])
-def test_errors_exit_2_with_a_message(argv: tuple[str, ...], env: dict[str, str], message: str,
-                                      export: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize(
+    ("argv", "env", "message"),
+    [
+        ((), {}, "give INPUT files or --from-json FILE"),
+        (("x.jsonl", "--from-json", "r.json"), {}, "give INPUT files or --from-json FILE"),
+        (("missing.jsonl", "--policies", "{policies}"), {}, "missing.jsonl: no such input file"),
+        (("--from-json", "missing.json"), {}, "No such file"),
+        (("--from-json", "{bad}"), {}, "not a policy-checker JSON result"),
+        (("--from-json", "{json}"), {}, "checker report: error: Expecting property name"),
+        (("{export}", "--policies", "{policies}", "--param", "nodot"), {}, "expected RULE.NAME=VALUE"),
+        (("{export}", "--policies", "{policies}", "--as-of", "yesterday"), {}, "checker report: error:"),
+        (
+            ("{export}", "--policies", "{policies}"),
+            {"SOURCE_DATE_EPOCH": "soon"},
+            "SOURCE_DATE_EPOCH must be a non-negative integer",
+        ),
+        (("{export}", "--policies", "{tmp}/none"), {}, "[io]"),
+    ],
+)
+def test_errors_exit_2_with_a_message(
+    argv: tuple[str, ...],
+    env: dict[str, str],
+    message: str,
+    export: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     (tmp_path / "bad.json").write_text('{"findings": 3}', "utf-8")
     (tmp_path / "broken.json").write_text("{", "utf-8")
     for key, value in env.items():
         monkeypatch.setenv(key, value)
     monkeypatch.chdir(tmp_path)
-    places = {"{export}": str(export), "{bad}": "bad.json", "{json}": "broken.json", "{tmp}": str(tmp_path),
-              "{policies}": str(POLICIES)}
+    places = {
+        "{export}": str(export),
+        "{bad}": "bad.json",
+        "{json}": "broken.json",
+        "{tmp}": str(tmp_path),
+        "{policies}": str(POLICIES),
+    }
     replaced = []
     for arg in argv:
         for key, value in places.items():
@@ -162,8 +217,9 @@ def test_through_the_checker_command(export: Path, tmp_path: Path, monkeypatch: 
         monkeypatch.delitem(cli.COMMANDS, "report", raising=False)
     out = tmp_path / "report.html"
     stdout, stderr = io.StringIO(), io.StringIO()
-    code = cli.run(["report", str(export), "--policies", str(POLICIES), "-o", str(out), "--lang", "zh"],
-                   stdout, stderr)
+    code = cli.run(
+        ["report", str(export), "--policies", str(POLICIES), "-o", str(out), "--lang", "zh"], stdout, stderr
+    )
     assert code == 0, stderr.getvalue()
     html = out.read_text("utf-8")
     assert html.startswith("<!DOCTYPE html>") and '<html lang="zh-CN">' in html

@@ -82,8 +82,11 @@ def test_the_page_is_self_contained(page: str) -> None:
 
 def test_the_csp_allows_exactly_the_inline_script_and_style(page: str) -> None:
     parsed = _parse(page)
-    csp = next(a["content"] for t, a in parsed.tags if t == "meta" and a.get("http-equiv") ==
-               "Content-Security-Policy")
+    csp = next(
+        a["content"]
+        for t, a in parsed.tags
+        if t == "meta" and a.get("http-equiv") == "Content-Security-Policy"
+    )
     assert csp is not None
     directives = dict(d.strip().split(" ", 1) for d in csp.split(";"))
     assert directives["default-src"] == "'none'"
@@ -102,14 +105,17 @@ def test_the_csp_allows_exactly_the_inline_script_and_style(page: str) -> None:
 def test_the_same_result_gives_the_same_bytes(doc: dict[str, Any], page: str) -> None:
     assert render_html_report(catalogue_doc(), command=COMMAND, generated=GENERATED) == page
     # and in other processes, whatever the hash seed, with the time from SOURCE_DATE_EPOCH
-    script = ("import sys; from tests.report.data import catalogue_doc, COMMAND; "
-              "from checker.outputs.html import render_html_report; "
-              "sys.stdout.buffer.write(render_html_report(catalogue_doc(), command=COMMAND).encode())")
+    script = (
+        "import sys; from tests.report.data import catalogue_doc, COMMAND; "
+        "from checker.outputs.html import render_html_report; "
+        "sys.stdout.buffer.write(render_html_report(catalogue_doc(), command=COMMAND).encode())"
+    )
     outputs = set()
     for seed in ("1", "2"):
         env = {**os.environ, "PYTHONHASHSEED": seed, "SOURCE_DATE_EPOCH": "1700000000"}
-        run = subprocess.run([sys.executable, "-c", script], cwd=ROOT, env=env, capture_output=True,
-                             check=True)
+        run = subprocess.run(
+            [sys.executable, "-c", script], cwd=ROOT, env=env, capture_output=True, check=True
+        )
         outputs.add(run.stdout)
     assert outputs == {page.encode()}
 
@@ -142,19 +148,39 @@ def test_rules_show_their_words_source_version_and_counts(doc: dict[str, Any], p
     assert '<html lang="zh-CN">' in zh and "来源与可追溯信息" in zh
 
 
-@pytest.mark.parametrize(("params", "shown"), [
-    (None, [["min_membership=P15D"], ["exempt_actor=platform", "min_membership=P30D"]]),
-    ({"min_membership": "P20D"}, [["min_membership=P20D"], ["exempt_actor=platform", "min_membership=P20D"]]),
-])
-def test_each_rule_version_shows_its_own_parameters(params: dict[str, Any] | None,
-                                                    shown: list[list[str]]) -> None:
+@pytest.mark.parametrize(
+    ("params", "shown"),
+    [
+        (None, [["min_membership=P15D"], ["exempt_actor=platform", "min_membership=P30D"]]),
+        (
+            {"min_membership": "P20D"},
+            [["min_membership=P20D"], ["exempt_actor=platform", "min_membership=P20D"]],
+        ),
+    ],
+)
+def test_each_rule_version_shows_its_own_parameters(
+    params: dict[str, Any] | None, shown: list[list[str]]
+) -> None:
     custom = ROOT / "tests" / "fixtures" / "custom-policies"
     versions = checker.load_policies([custom / "membership-exit.v1.yaml", custom / "membership-exit.v2.yaml"])
-    batch = checker.events_from_records([
-        {"event_id": "j1", "timestamp": "2024-03-01T10:00:00+08:00", "platform": "shop", "seller_id": "s1",
-         "action": "membership.joined"},
-        {"event_id": "x1", "timestamp": "2024-06-02T10:00:00+08:00", "platform": "shop", "seller_id": "s1",
-         "action": "membership.exit_requested"}])
+    batch = checker.events_from_records(
+        [
+            {
+                "event_id": "j1",
+                "timestamp": "2024-03-01T10:00:00+08:00",
+                "platform": "shop",
+                "seller_id": "s1",
+                "action": "membership.joined",
+            },
+            {
+                "event_id": "x1",
+                "timestamp": "2024-06-02T10:00:00+08:00",
+                "platform": "shop",
+                "seller_id": "s1",
+                "action": "membership.exit_requested",
+            },
+        ]
+    )
     result = checker.check(versions, batch, params={"shop.membership.early-exit": params} if params else None)
     html = render_html_report(result.to_dict(all_outcomes=True), generated=GENERATED)
     articles = re.findall(r'<article class="rule" id="rule-\d+">.*?</article>', html, re.S)
@@ -164,11 +190,12 @@ def test_each_rule_version_shows_its_own_parameters(params: dict[str, Any] | Non
 def test_hostile_values_are_escaped_everywhere() -> None:
     html = render_html_report(hostile_doc(), generated=GENERATED)
     parsed = _parse(html)
-    assert sorted({t for t, _ in parsed.tags}) == sorted({t for t, _ in _parse(
-        render_html_report(catalogue_doc(), generated=GENERATED)).tags})  # no new kind of element
+    assert sorted({t for t, _ in parsed.tags}) == sorted(
+        {t for t, _ in _parse(render_html_report(catalogue_doc(), generated=GENERATED)).tags}
+    )  # no new kind of element
     start = html.index('<script id="report-data"')
     end = html.index("</script>", start)
-    block, markup = html[html.index(">", start) + 1:end], html[:start] + html[end:]
+    block, markup = html[html.index(">", start) + 1 : end], html[:start] + html[end:]
     assert not set(block) & set("<>&")  # the data block holds no markup character at all
     for value in HOSTILE:
         if set(value) & set("<>\"'&"):
@@ -186,10 +213,17 @@ def test_embedded_json_cannot_end_its_script_block() -> None:
     assert json.loads(text) == data
 
 
-@pytest.mark.parametrize(("value", "shown"), [
-    ("tab\t", "tab\\u0009"), ("esc\x1b[31m", "esc\\u001b[31m"), ("bidi\u202eexe", "bidi\\u202eexe"),
-    ("del\x7f", "del\\u007f"), ("keep\nnewline", "keep\nnewline"), ("back\\tslash", "back\\tslash"),
-])
+@pytest.mark.parametrize(
+    ("value", "shown"),
+    [
+        ("tab\t", "tab\\u0009"),
+        ("esc\x1b[31m", "esc\\u001b[31m"),
+        ("bidi\u202eexe", "bidi\\u202eexe"),
+        ("del\x7f", "del\\u007f"),
+        ("keep\nnewline", "keep\nnewline"),
+        ("back\\tslash", "back\\tslash"),
+    ],
+)
 def test_embedded_strings_show_invisible_characters(value: str, shown: str) -> None:
     """A tab-only reason (what a rule flags) shows as \u0009 in the table, never as nothing."""
     _, text = embed_json({value: [value]})
@@ -228,8 +262,9 @@ def test_table_data_interns_and_shares_evidence_events(doc: dict[str, Any]) -> N
         assert trigger[0] == finding["timestamp"]
 
 
-def test_more_findings_than_the_bound_keep_the_most_severe(doc: dict[str, Any],
-                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+def test_more_findings_than_the_bound_keep_the_most_severe(
+    doc: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setattr(htmlreport, "MAX_EMBEDDED_FINDINGS", 20)
     model = build_model(doc, generated=GENERATED)
     data = table_data(model)
@@ -253,5 +288,6 @@ def test_the_registered_renderer_is_the_same_code_path(monkeypatch: pytest.Monke
     result = result_of(catalogue_records())
     assert RENDERERS["html"] is render_html
     options = RenderOptions(lang="zh")
-    assert render_html(result, options) == render_html_report(result.to_dict(all_outcomes=True), lang="zh",
-                                                              generated=GENERATED)
+    assert render_html(result, options) == render_html_report(
+        result.to_dict(all_outcomes=True), lang="zh", generated=GENERATED
+    )

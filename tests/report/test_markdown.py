@@ -63,8 +63,9 @@ def test_the_report_is_commonmark_with_the_sections_in_order(doc: dict[str, Any]
     tokens = COMMONMARK.parse(md)
     kinds = {t.type for t in _flat(tokens)}
     assert not kinds & {"html_block", "html_inline", "link_open", "image"}
-    headings = [tokens[i + 1].content for i, t in enumerate(tokens)
-                if t.type == "heading_open" and t.tag == "h2"]
+    headings = [
+        tokens[i + 1].content for i, t in enumerate(tokens) if t.type == "heading_open" and t.tag == "h2"
+    ]
     assert headings == ["Scope", "Summary", "Violations over time", "Findings", "Rules applied", "Provenance"]
     assert sum(1 for t in tokens if t.type == "heading_open" and t.tag == "h1") == 1
 
@@ -81,11 +82,14 @@ def test_tables_keep_their_shape_and_counts(doc: dict[str, Any]) -> None:
     assert len(findings) - 1 == markdown.MAX_FINDINGS < len(doc["findings"])
     assert f"and {len(doc['findings']) - markdown.MAX_FINDINGS} more findings" in md
     inputs = next(t for t in tables if t[0][0] == "File" and "Accepted" in t[0])
-    assert inputs[-1][-4:] == [str(doc["inputs"]["totals"][k]) for k in ("read", "accepted", "duplicates",
-                                                                         "rejected")]
+    assert inputs[-1][-4:] == [
+        str(doc["inputs"]["totals"][k]) for k in ("read", "accepted", "duplicates", "rejected")
+    ]
     shown = _shown(md)
-    assert all(p["sha256"] in shown and p["source"]["document"] in shown and p["source"]["quote"] in shown
-               for p in doc["policies"])
+    assert all(
+        p["sha256"] in shown and p["source"]["document"] in shown and p["source"]["quote"] in shown
+        for p in doc["policies"]
+    )
     assert "checker report export.jsonl -o report.html" in shown
 
 
@@ -121,13 +125,16 @@ def test_any_value_renders_as_itself_in_a_code_span(value: str) -> None:
     assert spans == [" ".join(visible(value).split()) or " "]
 
 
-@pytest.mark.parametrize(("value", "span"), [
-    ("plain", "`plain`"),
-    ("a`b", "``a`b``"),
-    ("`x`", "`` `x` ``"),
-    ("a``b", "```a``b```"),
-    ("", "` `"),
-])
+@pytest.mark.parametrize(
+    ("value", "span"),
+    [
+        ("plain", "`plain`"),
+        ("a`b", "``a`b``"),
+        ("`x`", "`` `x` ``"),
+        ("a``b", "```a``b```"),
+        ("", "` `"),
+    ],
+)
 def test_code_spans_fence_backticks(value: str, span: str) -> None:
     assert code(value) == span
 
@@ -140,9 +147,14 @@ def test_no_autolink_in_gfm() -> None:
 def test_gated_results_list_new_findings_and_set_the_rest_aside(doc: dict[str, Any]) -> None:
     gated = dict(doc)
     waiver = {"rule": "x", "reason": "accepted <risk>", "approver": "ops", "expires": "2099-01-01"}
-    gated["findings"] = [{**f, "status": "waived", "waiver": waiver} if i < 2 else
-                         {**f, "status": "baselined"} if i < 5 else {**f, "status": "new"}
-                         for i, f in enumerate(doc["findings"])]
+    gated["findings"] = [
+        {**f, "status": "waived", "waiver": waiver}
+        if i < 2
+        else {**f, "status": "baselined"}
+        if i < 5
+        else {**f, "status": "new"}
+        for i, f in enumerate(doc["findings"])
+    ]
     md = render_markdown_report(gated, generated=GENERATED)
     assert "## Set aside" in md and "### Waived findings (2)" in md and "### Baselined findings (3)" in md
     assert "accepted \\<risk\\> (ops, 2099-01-01)" in md
@@ -162,7 +174,8 @@ def test_deterministic_bilingual_and_registered(doc: dict[str, Any], monkeypatch
     result = result_of(catalogue_records())
     assert RENDERERS["markdown"] is render_markdown
     assert render_markdown(result, RenderOptions()) == render_markdown_report(
-        result.to_dict(all_outcomes=True), generated=GENERATED)
+        result.to_dict(all_outcomes=True), generated=GENERATED
+    )
 
 
 def test_an_empty_result() -> None:

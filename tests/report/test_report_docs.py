@@ -27,8 +27,12 @@ def test_the_python_example_runs(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_every_report_command_parses() -> None:
     parser = argparse.ArgumentParser(prog="checker", exit_on_error=False)
     add_parser(parser.add_subparsers(dest="command"))
-    commands = [line for block in re.findall(r"```sh\n(.*?)```", DOC, re.S) for line in block.splitlines()
-                if line.startswith("checker report")]
+    commands = [
+        line
+        for block in re.findall(r"```sh\n(.*?)```", DOC, re.S)
+        for line in block.splitlines()
+        if line.startswith("checker report")
+    ]
     assert len(commands) >= 2
     for line in commands:
         args = parser.parse_args(shlex.split(line)[1:])

@@ -13,9 +13,22 @@ from checker.outputs.svgchart import BOTTOM, HEIGHT, TOP, bar_svg, nice_step, we
 NAMES = {"critical": "Critical", "high": "High", "medium": "Medium", "low": "Low", "info": "Info"}
 
 
-@pytest.mark.parametrize(("peak", "step"), [
-    (0, 1), (1, 1), (4, 1), (5, 2), (8, 2), (9, 5), (20, 5), (21, 10), (40, 10), (41, 20), (1234, 500),
-])
+@pytest.mark.parametrize(
+    ("peak", "step"),
+    [
+        (0, 1),
+        (1, 1),
+        (4, 1),
+        (5, 2),
+        (8, 2),
+        (9, 5),
+        (20, 5),
+        (21, 10),
+        (40, 10),
+        (41, 20),
+        (1234, 500),
+    ],
+)
 def test_nice_step(peak: int, step: int) -> None:
     assert nice_step(peak) == step
 
@@ -27,11 +40,18 @@ def _weeks(*counts: tuple[int, ...]) -> list[Week]:
 def test_weekly_chart_segments_heights_and_tooltips() -> None:
     weeks = _weeks((0, 2, 1, 0, 0), (0, 0, 0, 0, 0), (1, 4, 0, 0, 3))
     svg = weekly_chart_svg(weeks, NAMES, "Week of {d}", "Violations per week")
-    segments = re.findall(r'<rect x="[^"]+" y="([^"]+)" width="[^"]+" height="([^"]+)" fill="[^"]+">'
-                          r"<title>([^<]+)</title>", svg)
+    segments = re.findall(
+        r'<rect x="[^"]+" y="([^"]+)" width="[^"]+" height="([^"]+)" fill="[^"]+">'
+        r"<title>([^<]+)</title>",
+        svg,
+    )
     assert [t for _, _, t in segments] == [
-        "Week of 2024-01-01: 2 High", "Week of 2024-01-01: 1 Medium",
-        "Week of 2024-01-15: 1 Critical", "Week of 2024-01-15: 4 High", "Week of 2024-01-15: 3 Info"]
+        "Week of 2024-01-01: 2 High",
+        "Week of 2024-01-01: 1 Medium",
+        "Week of 2024-01-15: 1 Critical",
+        "Week of 2024-01-15: 4 High",
+        "Week of 2024-01-15: 3 Info",
+    ]
     # the axis goes to 8 (gridlines every 2 for a peak of 8): 1 violation is an eighth of the plot
     unit = (HEIGHT - TOP - BOTTOM) / 8
     heights = [float(h) for _, h, _ in segments]

@@ -23,8 +23,19 @@ from tests.differential import (
     write_jsonl,
 )
 
-__all__ = ["VERSIONED_INVALID", "VERSIONED_PARAMS", "VERSIONED_RULE", "Case", "assert_same", "one_input",
-           "outcome_key", "policy_cases", "run_both", "subset", "write_jsonl"]
+__all__ = [
+    "VERSIONED_INVALID",
+    "VERSIONED_PARAMS",
+    "VERSIONED_RULE",
+    "Case",
+    "assert_same",
+    "one_input",
+    "outcome_key",
+    "policy_cases",
+    "run_both",
+    "subset",
+    "write_jsonl",
+]
 
 
 def run_both(policy_set: PolicySet, paths: Sequence[Path], **kwargs: Any) -> tuple[CheckResult, CheckResult]:

@@ -16,10 +16,12 @@ from tests.worlds import world
 from .differential import assert_same, run_both, write_jsonl
 
 
-@pytest.mark.parametrize(("seed", "events", "rate"), [(1, 4000, 0.2), (7, 6000, 0.5), (42, 3000, 1.0),
-                                                      (99, 5000, 0.0)])
-def test_generator_exports(catalogue: checker.PolicySet, tmp_path: Path, seed: int, events: int,
-                           rate: float) -> None:
+@pytest.mark.parametrize(
+    ("seed", "events", "rate"), [(1, 4000, 0.2), (7, 6000, 0.5), (42, 3000, 1.0), (99, 5000, 0.0)]
+)
+def test_generator_exports(
+    catalogue: checker.PolicySet, tmp_path: Path, seed: int, events: int, rate: float
+) -> None:
     generate(tmp_path, events=events, seed=seed, violation_rate=rate)
     assert_same(*run_both(catalogue, [tmp_path / "events.jsonl"]))
 
@@ -34,18 +36,32 @@ def test_generator_export_split_in_files_with_overlap(catalogue: checker.PolicyS
 
 def test_generator_export_with_as_of_and_params(catalogue: checker.PolicySet, tmp_path: Path) -> None:
     generate(tmp_path, events=3000, seed=11)
-    params = {"aliexpress.affiliate.early-exit": {"min_membership": "P20D"},
-              "juhuasuan.late-deposit": {"lead_days": 3},
-              "aliexpress.choice.refund-charged-to-seller": {"exemption": "P1M"}}
-    assert_same(*run_both(catalogue, [tmp_path / "events.jsonl"], as_of="2024-05-01T00:00:00+08:00",
-                          params=params))
+    params = {
+        "aliexpress.affiliate.early-exit": {"min_membership": "P20D"},
+        "juhuasuan.late-deposit": {"lead_days": 3},
+        "aliexpress.choice.refund-charged-to-seller": {"exemption": "P1M"},
+    }
+    assert_same(
+        *run_both(catalogue, [tmp_path / "events.jsonl"], as_of="2024-05-01T00:00:00+08:00", params=params)
+    )
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
-                                                                    HealthCheck.too_slow])
-@given(world=world(), as_of=st.sampled_from([None, "2024-02-15T00:00:00+08:00", "2024-06-01"]),
-       timezone=st.sampled_from(["Asia/Shanghai", "America/New_York"]))
-def test_hypothesis_worlds(catalogue: checker.PolicySet, tmp_path_factory: pytest.TempPathFactory,
-                           world: list[dict[str, Any]], as_of: str | None, timezone: str) -> None:
+@settings(
+    max_examples=25,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    world=world(),
+    as_of=st.sampled_from([None, "2024-02-15T00:00:00+08:00", "2024-06-01"]),
+    timezone=st.sampled_from(["Asia/Shanghai", "America/New_York"]),
+)
+def test_hypothesis_worlds(
+    catalogue: checker.PolicySet,
+    tmp_path_factory: pytest.TempPathFactory,
+    world: list[dict[str, Any]],
+    as_of: str | None,
+    timezone: str,
+) -> None:
     path = write_jsonl(tmp_path_factory.mktemp("world") / "events.jsonl", world)
     assert_same(*run_both(catalogue, [path], as_of=as_of, timezone=timezone))

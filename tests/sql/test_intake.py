@@ -58,13 +58,14 @@ AWKWARD_LINES = [
     _line(event_id="c2", timestamp="2024-03-01T10:00:00Z"),
     _line(event_id="c2", timestamp=1709287200),  # a conflict Python reads (number), SQL sees first
     _line(event_id="n1", timestamp="2024-03-10T02:30:00"),  # naive
-    '\ufeff' + _line(event_id="b1", timestamp="2024-03-01T10:00:00Z"),  # a BOM inside the file
+    "\ufeff" + _line(event_id="b1", timestamp="2024-03-01T10:00:00Z"),  # a BOM inside the file
 ]
 
 
 @pytest.mark.parametrize("timezone", ["Asia/Shanghai", "America/New_York", "UTC"])
-def test_awkward_lines_are_decided_as_python_decides(catalogue: checker.PolicySet, tmp_path: Path,
-                                                     timezone: str) -> None:
+def test_awkward_lines_are_decided_as_python_decides(
+    catalogue: checker.PolicySet, tmp_path: Path, timezone: str
+) -> None:
     path = tmp_path / "events.jsonl"
     path.write_text("\n".join(AWKWARD_LINES) + "\n", encoding="utf-8")
     reference, duck = run_both(catalogue, [path], timezone=timezone)
@@ -83,7 +84,9 @@ def test_files_python_must_read_whole(catalogue: checker.PolicySet, tmp_path: Pa
     (tmp_path / "f.csv").write_text(
         "event_id,timestamp,platform,seller_id,action\n"
         "y1,2024-03-01T10:00:00+08:00,aliexpress,s1,affiliate.joined\n"
-        "x1,2024-03-01T10:00:00+08:00,aliexpress,s1,affiliate.joined\n", encoding="utf-8")
+        "x1,2024-03-01T10:00:00+08:00,aliexpress,s1,affiliate.joined\n",
+        encoding="utf-8",
+    )
     # duplicates across files
     (tmp_path / "g.jsonl").write_text("\n".join(lines[:2]) + "\n", encoding="utf-8")
     reference, duck = run_both(catalogue, [tmp_path])

@@ -21,8 +21,9 @@ def _line(**fields: object) -> str:
 
 
 @pytest.mark.parametrize("weak", ["hash", "length"])
-def test_equal_hashes_are_confirmed_on_the_texts(catalogue: checker.PolicySet, tmp_path: Path,
-                                                 monkeypatch: pytest.MonkeyPatch, weak: str) -> None:
+def test_equal_hashes_are_confirmed_on_the_texts(
+    catalogue: checker.PolicySet, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, weak: str
+) -> None:
     monkeypatch.setattr(intake, "_TEXT_HASH", weak)
     first = [
         _line(event_id="c1", timestamp="2024-03-01T10:00:00Z"),

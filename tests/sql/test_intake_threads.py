@@ -79,11 +79,14 @@ def test_line_numbers_are_the_ones_python_counts(loaded: Loaded) -> None:
     assert {20, LINES - 2} < rejected
     assert [r.line for r in result.rejected if r.file.endswith("a.jsonl")] == [3]
     # every event SQL accepted at the file and line Python read it from; the others Python decided
-    where = {eid: (result.files[fi] if fi is not None else None, line)
-             for eid, fi, line in con.execute("SELECT eid, fi, line FROM ev").fetchall()}
+    where = {
+        eid: (result.files[fi] if fi is not None else None, line)
+        for eid, fi, line in con.execute("SELECT eid, fi, line FROM ev").fetchall()
+    }
     python = {f"p{n}" for n, text in special.items() if text.startswith('{"event_id": "p')} | {"b1"}
-    assert where == {e.event_id: (None, None) if e.event_id in python else (e.file, e.line)
-                     for e in batch.events}
+    assert where == {
+        e.event_id: (None, None) if e.event_id in python else (e.file, e.line) for e in batch.events
+    }
     assert all(where[f"e{n}"] == (str(path), n) for n in range(2, LINES - 3) if n not in special and n != 20)
     assert where["e10"] == (str(path), 10)  # the first of two identical lines
     assert where["a4"][1] == 4
@@ -94,8 +97,10 @@ def test_line_numbers_are_the_ones_python_counts(loaded: Loaded) -> None:
 def test_evidence_is_read_again_by_the_same_numbers(loaded: Loaded) -> None:
     con, result, path, lines, special = loaded
     wanted = sorted({1, 2, 10, 20, 8_191, 65_536, 200_003, LINES - 3, LINES - 1, LINES, *special})
-    con.execute("CREATE OR REPLACE TEMP TABLE wanted AS SELECT 2 AS fi, unnest(?) AS line "
-                "UNION ALL SELECT 0, 4", [wanted])
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE wanted AS SELECT 2 AS fi, unnest(?) AS line UNION ALL SELECT 0, 4",
+        [wanted],
+    )
     texts = intake.read_lines(con, result.files, "wanted")
     expected = {(2, n): lines[n - 1] or None for n in wanted}  # an empty line reads as NULL
     assert texts == {**expected, (0, 4): _event("a4", 1)}

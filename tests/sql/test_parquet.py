@@ -49,8 +49,9 @@ def _uniform(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     kinds: dict[tuple[str, ...], set[type]] = {}
     for r in rows:
         for k, v in r.items():
-            for path, value in ([((k, d), x) for d, x in v.items()] if k == "data" and isinstance(v, dict)
-                                else [((k,), v)]):
+            for path, value in (
+                [((k, d), x) for d, x in v.items()] if k == "data" and isinstance(v, dict) else [((k,), v)]
+            ):
                 if value is not None:
                     kinds.setdefault(path, set()).add(type(value))
     mixed = {path for path, types in kinds.items() if len(types) > 1}
@@ -92,8 +93,9 @@ def test_generated_export_as_parquet(catalogue: checker.PolicySet, tmp_path: Pat
     assert len(duck.findings) > 20
 
 
-def test_parquet_beside_jsonl_with_duplicates_and_conflicts(catalogue: checker.PolicySet,
-                                                            tmp_path: Path) -> None:
+def test_parquet_beside_jsonl_with_duplicates_and_conflicts(
+    catalogue: checker.PolicySet, tmp_path: Path
+) -> None:
     """The same ids in a Parquet file and a JSON Lines file: identical records are duplicates,
     changed ones conflicts, whichever format each came from."""
     texts = [r for r in _records(tmp_path, 5) if isinstance(r.get("timestamp"), str)]
@@ -101,8 +103,9 @@ def test_parquet_beside_jsonl_with_duplicates_and_conflicts(catalogue: checker.P
     # the records as the Parquet reader gives them back (every column, null where absent)
     records = _uniform([{k: r.get(k) for k in keys} for r in texts])
     parquet = _write(tmp_path / "a.parquet", records[:1500])
-    changed = [dict(r, seller_id=r["seller_id"] + "-x") if i % 7 == 0 else r
-               for i, r in enumerate(records[1000:])]
+    changed = [
+        dict(r, seller_id=r["seller_id"] + "-x") if i % 7 == 0 else r for i, r in enumerate(records[1000:])
+    ]
     jsonl = tmp_path / "b.jsonl"
     jsonl.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in changed), encoding="utf-8")
     assert _duck_read([parquet, jsonl]) == {str(parquet), str(jsonl)}
@@ -113,8 +116,9 @@ def test_parquet_beside_jsonl_with_duplicates_and_conflicts(catalogue: checker.P
     assert conflicts == {(".parquet", "conflict"), (".jsonl", "conflict")}
 
 
-def _with_column(records: list[dict[str, Any]], name: str,
-                 value: Callable[[int], Any]) -> list[dict[str, Any]]:
+def _with_column(
+    records: list[dict[str, Any]], name: str, value: Callable[[int], Any]
+) -> list[dict[str, Any]]:
     return [{**r, name: value(i)} for i, r in enumerate(records)]
 
 

@@ -53,23 +53,34 @@ def test_custom_policy_case(custom: checker.PolicySet, case: Case, tmp_path: Pat
 
 def test_whole_catalogue_over_all_cases_at_once(catalogue: checker.PolicySet, tmp_path: Path) -> None:
     """Every case's events in one file (ids made unique): rules judge only their own triggers."""
-    path = write_jsonl(tmp_path / "all.jsonl", one_input(
-        c for c in CATALOGUE_CASES if c.timezone == "Asia/Shanghai" and not c.params and not c.as_of))
+    path = write_jsonl(
+        tmp_path / "all.jsonl",
+        one_input(
+            c for c in CATALOGUE_CASES if c.timezone == "Asia/Shanghai" and not c.params and not c.as_of
+        ),
+    )
     assert_same(*run_both(catalogue, [path]))
 
 
 @pytest.mark.parametrize("in_python", [False, True], ids=["sql", "python"])
 @pytest.mark.parametrize("params", VERSIONED_PARAMS, ids=["defaults", "both", "own"])
-def test_versions_are_judged_with_their_own_parameters(custom: checker.PolicySet, tmp_path: Path,
-                                                       monkeypatch: pytest.MonkeyPatch, params: dict | None,
-                                                       in_python: bool) -> None:
+def test_versions_are_judged_with_their_own_parameters(
+    custom: checker.PolicySet,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    params: dict | None,
+    in_python: bool,
+) -> None:
     """Two versions with their own defaults, every case of the rule in one input: the same outcomes,
     messages and per-version ``params`` in SQL and, for rules DuckDB hands back, in Python."""
     if in_python:
-        monkeypatch.setattr(duckdb_engine.DuckdbRun, "rule",
-                            lambda run, versions, plans: run.python_rule(versions, None))
-    path = write_jsonl(tmp_path / "events.jsonl",
-                       one_input(c for c in CUSTOM_CASES if c.rule_id == VERSIONED_RULE and not c.params))
+        monkeypatch.setattr(
+            duckdb_engine.DuckdbRun, "rule", lambda run, versions, plans: run.python_rule(versions, None)
+        )
+    path = write_jsonl(
+        tmp_path / "events.jsonl",
+        one_input(c for c in CUSTOM_CASES if c.rule_id == VERSIONED_RULE and not c.params),
+    )
     reference, duck = run_both(subset(custom, [VERSIONED_RULE]), [path], params=params)
     # the findings alone first: built from the decision tables in chunks, not from every outcome
     assert [outcome_key(f) for f in duck.findings] == [outcome_key(f) for f in reference.findings]
@@ -83,8 +94,9 @@ def test_versions_are_judged_with_their_own_parameters(custom: checker.PolicySet
 
 
 def test_an_override_invalid_for_one_version_fails_alike(custom: checker.PolicySet, tmp_path: Path) -> None:
-    path = write_jsonl(tmp_path / "events.jsonl",
-                       one_input(c for c in CUSTOM_CASES if c.rule_id == VERSIONED_RULE))
+    path = write_jsonl(
+        tmp_path / "events.jsonl", one_input(c for c in CUSTOM_CASES if c.rule_id == VERSIONED_RULE)
+    )
     problems = []
     for run in (checker.check, check_duckdb):
         with pytest.raises(checker.CheckerError) as caught:
@@ -92,4 +104,5 @@ def test_an_override_invalid_for_one_version_fails_alike(custom: checker.PolicyS
         problems.append(caught.value.problems)
     assert problems[0] == problems[1]
     assert [(p.code, p.message.split(": ")[0]) for p in problems[0]] == [
-        ("parameter", f"{VERSIONED_RULE} 1.0.0")]
+        ("parameter", f"{VERSIONED_RULE} 1.0.0")
+    ]

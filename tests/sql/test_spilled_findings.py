@@ -73,8 +73,10 @@ def test_whole_catalogue_over_all_cases(catalogue: checker.PolicySet, tmp_path: 
     """Every catalogue case at once: hard triggers and not-applicable outcomes judged by the
     reference engine are merged with the chunks."""
     cases = policy_cases([POLICIES])
-    path = write_jsonl(tmp_path / "all.jsonl", one_input(
-        c for c in cases if c.timezone == "Asia/Shanghai" and not c.params and not c.as_of))
+    path = write_jsonl(
+        tmp_path / "all.jsonl",
+        one_input(c for c in cases if c.timezone == "Asia/Shanghai" and not c.params and not c.as_of),
+    )
     duck = check_duckdb(catalogue, [path])
     _same_findings(checker.check(catalogue, [path]), duck)
 
@@ -142,7 +144,7 @@ def test_input_changed_before_findings(catalogue: checker.PolicySet, tmp_path: P
         record["event_id"] += "-changed"
         lines[last - 1] = json.dumps(record, ensure_ascii=False)
     else:
-        lines = lines[:last - 1]
+        lines = lines[: last - 1]
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     with pytest.raises(checker.CheckerError) as caught:
         duck.findings  # noqa: B018 (reading the property is the test)

@@ -27,9 +27,17 @@ def _con(name: str) -> duckdb.DuckDBPyConnection:
 
 def _texts(seed: int) -> list[str]:
     rnd = random.Random(seed)
-    out = ["2024-03-10T02:30:00", "2024-11-03T01:30:00", "2024-02-29T23:59:59.999999+08:00",
-           "2024-02-30T10:00:00Z", "2024-03-01T24:00:00", "2024-03-01T10:00:00+24:00",
-           "1988-04-17T02:30:00", "2024-10-06T02:15:00", "2024-04-07T01:45:00"]
+    out = [
+        "2024-03-10T02:30:00",
+        "2024-11-03T01:30:00",
+        "2024-02-29T23:59:59.999999+08:00",
+        "2024-02-30T10:00:00Z",
+        "2024-03-01T24:00:00",
+        "2024-03-01T10:00:00+24:00",
+        "1988-04-17T02:30:00",
+        "2024-10-06T02:15:00",
+        "2024-04-07T01:45:00",
+    ]
     for _ in range(2000):
         y, mo, d = rnd.randrange(1971, 2099), rnd.randrange(1, 13), rnd.randrange(1, 32)
         h, mi, s = rnd.randrange(0, 25), rnd.randrange(0, 60), rnd.randrange(0, 61)
@@ -59,18 +67,37 @@ def test_parse_text_is_python_or_says_it_cannot(name: str) -> None:
 def test_add_calendar_and_local_days(name: str, duration: str) -> None:
     d = parse_duration(duration)
     rnd = random.Random(duration + name)
-    base = [int(datetime(2024, m, day, h, tzinfo=UTC).timestamp() * 1_000_000)
-            for m, day, h in [(1, 31, 2), (1, 30, 16), (2, 29, 15), (3, 10, 7), (11, 3, 5), (12, 31, 23)]]
+    base = [
+        int(datetime(2024, m, day, h, tzinfo=UTC).timestamp() * 1_000_000)
+        for m, day, h in [(1, 31, 2), (1, 30, 16), (2, 29, 15), (3, 10, 7), (11, 3, 5), (12, 31, 23)]
+    ]
     # the zone tables cover 1970-2100; outside, the compiler marks rows for Python (see jmes._shift)
-    instants = base + [rnd.randrange(70_000_000, 4_000_000_000) * 1_000_000 + rnd.randrange(1_000_000)
-                       for _ in range(300)]
+    instants = base + [
+        rnd.randrange(70_000_000, 4_000_000_000) * 1_000_000 + rnd.randrange(1_000_000) for _ in range(300)
+    ]
     z = zone_table(name)
-    forward = sql_add_calendar(col("t"), d.years * 12 + d.months, d.weeks * 7 + d.days,
-                               ((d.hours * 60 + d.minutes) * 60) * 1_000_000 + d.microseconds, z)
-    back = sql_add_calendar(col("t"), -(d.years * 12 + d.months), -(d.weeks * 7 + d.days),
-                            -(((d.hours * 60 + d.minutes) * 60) * 1_000_000 + d.microseconds), z)
-    query = sql(tmpl("SELECT t, {f}, {b}, {day} FROM (SELECT unnest(?) AS t)", f=forward, b=back,
-                     day=local_day_number(col("t"), z)))
+    forward = sql_add_calendar(
+        col("t"),
+        d.years * 12 + d.months,
+        d.weeks * 7 + d.days,
+        ((d.hours * 60 + d.minutes) * 60) * 1_000_000 + d.microseconds,
+        z,
+    )
+    back = sql_add_calendar(
+        col("t"),
+        -(d.years * 12 + d.months),
+        -(d.weeks * 7 + d.days),
+        -(((d.hours * 60 + d.minutes) * 60) * 1_000_000 + d.microseconds),
+        z,
+    )
+    query = sql(
+        tmpl(
+            "SELECT t, {f}, {b}, {day} FROM (SELECT unnest(?) AS t)",
+            f=forward,
+            b=back,
+            day=local_day_number(col("t"), z),
+        )
+    )
     tz = zone(name)
     for t, f, b, day in _con(name).execute(query, [instants]).fetchall():
         assert f == add_calendar(t, d, tz), (t, duration)
@@ -82,8 +109,13 @@ def test_month_end_clamping_example() -> None:
     """2024-01-31 10:00 Beijing + 3 calendar months ends 2024-04-30 10:00 (the catalogue's example)."""
     paid = parse_timestamp("2024-01-31T10:00:00+08:00", zone("Asia/Shanghai"))
     z = zone_table("Asia/Shanghai")
-    end = _con("Asia/Shanghai").execute(sql(tmpl("SELECT {e}", e=sql_add_calendar(col("t"), 3, 0, 0, z))
-                                            .from_("(SELECT ? AS t)")), [paid]).fetchone()
+    end = (
+        _con("Asia/Shanghai")
+        .execute(
+            sql(tmpl("SELECT {e}", e=sql_add_calendar(col("t"), 3, 0, 0, z)).from_("(SELECT ? AS t)")), [paid]
+        )
+        .fetchone()
+    )
     assert end is not None
     assert end[0] == parse_timestamp("2024-04-30T10:00:00+08:00", zone("Asia/Shanghai"))
 
@@ -92,7 +124,10 @@ def test_unparseable_text_is_never_fast() -> None:
     z = zone_table("Asia/Shanghai")
     p = parse_text(col("s"), z)
     texts = ["soon", "2024-03-01", "2024-03-01T10:00", "2024-3-1T10:00:00", " 2024-03-01T10:00:00Z"]
-    rows = _con("Asia/Shanghai").execute(sql(tmpl("SELECT s, {f} FROM (SELECT unnest(?) AS s)", f=p.fast)),
-                                         [texts]).fetchall()
+    rows = (
+        _con("Asia/Shanghai")
+        .execute(sql(tmpl("SELECT s, {f} FROM (SELECT unnest(?) AS s)", f=p.fast)), [texts])
+        .fetchall()
+    )
     for text, ok in rows:
         assert not ok, text

@@ -35,15 +35,20 @@ def _policy(tmp_path: Path, condition: str) -> checker.PolicySet:
     return loaded
 
 
-@pytest.mark.parametrize(("condition", "construct"), [
-    ("length(trigger.data.items) > `2`", "function length()"),
-    ("trigger.data.items[0] == 'x'", "JMESPath subexpression other than a field path"),
-    ("trigger.data.items[?x == `1`]", "JMESPath filter projection"),
-    ("format_time(trigger) == 'x'", "function format_time()"),
-    ("trigger.data | length(@) > `1`", "JMESPath pipe"),
-    ("duration(trigger.data.window) > `0`",
-     "duration() with a duration that is not a literal or a parameter"),
-])
+@pytest.mark.parametrize(
+    ("condition", "construct"),
+    [
+        ("length(trigger.data.items) > `2`", "function length()"),
+        ("trigger.data.items[0] == 'x'", "JMESPath subexpression other than a field path"),
+        ("trigger.data.items[?x == `1`]", "JMESPath filter projection"),
+        ("format_time(trigger) == 'x'", "function format_time()"),
+        ("trigger.data | length(@) > `1`", "JMESPath pipe"),
+        (
+            "duration(trigger.data.window) > `0`",
+            "duration() with a duration that is not a literal or a parameter",
+        ),
+    ],
+)
 def test_refused_with_the_construct_named(tmp_path: Path, condition: str, construct: str) -> None:
     policy_set = _policy(tmp_path, condition)
     problems = unsupported(policy_set.policies[0])
@@ -58,8 +63,9 @@ def test_refused_with_the_construct_named(tmp_path: Path, condition: str, constr
     assert construct in str(raised.value)
 
 
-def test_the_catalogue_and_custom_fixtures_compile(catalogue: checker.PolicySet,
-                                                   custom: checker.PolicySet) -> None:
+def test_the_catalogue_and_custom_fixtures_compile(
+    catalogue: checker.PolicySet, custom: checker.PolicySet
+) -> None:
     for p in (*catalogue.policies, *custom.policies):
         assert unsupported(p) == [], p.id
 
@@ -74,7 +80,9 @@ def test_values_never_enter_sql_as_text(tmp_path: Path) -> None:
         '{"event_id":"a","timestamp":1700000000,"platform":"aliexpress","seller_id":"s",'
         '"action":"affiliate.joined","data":{"reason":"x\' OR 1=1; DROP TABLE ev; --"}}\n'
         '{"event_id":"b","timestamp":1700000001,"platform":"aliexpress","seller_id":"s",'
-        '"action":"affiliate.joined","data":{"reason":"y"}}\n', encoding="utf-8")
+        '"action":"affiliate.joined","data":{"reason":"y"}}\n',
+        encoding="utf-8",
+    )
     result = check_duckdb(policy_set, [path])
     assert [(o.event_id, o.kind.value) for o in result.outcomes] == [("a", "violation"), ("b", "pass")]
 

@@ -96,8 +96,13 @@ class Plan:
 
 def create_temp(name: str, query: exp.Expression) -> exp.Expression:
     """``CREATE OR REPLACE TEMPORARY TABLE name AS query``."""
-    return exp.Create(this=exp.to_table(name), kind="TABLE", replace=True, expression=query,
-                      properties=exp.Properties(expressions=[exp.TemporaryProperty()]))
+    return exp.Create(
+        this=exp.to_table(name),
+        kind="TABLE",
+        replace=True,
+        expression=query,
+        properties=exp.Properties(expressions=[exp.TemporaryProperty()]),
+    )
 
 
 def _where(policy: Policy, what: str) -> str:
@@ -124,11 +129,19 @@ def _canonical_key(v: Val) -> tuple[exp.Expression, exp.Expression | None]:
             "AND try_cast({x} AS DOUBLE) = floor(try_cast({x} AS DOUBLE)) "
             "AND abs(try_cast({x} AS DOUBLE)) < 1e15 "
             "THEN 'n' || CAST(CAST(try_cast({x} AS DOUBLE) AS BIGINT) AS VARCHAR) "
-            "ELSE 'x' || {x} END", j=v.sql, t=t, x=text)
-        hard = tmpl("coalesce({t} IN ('OBJECT', 'ARRAY') OR ({t} = 'DOUBLE' AND NOT ("
-                    "isfinite(try_cast({x} AS DOUBLE)) "
-                    "AND try_cast({x} AS DOUBLE) = floor(try_cast({x} AS DOUBLE)) "
-                    "AND abs(try_cast({x} AS DOUBLE)) < 1e15)), false)", t=t, x=text)
+            "ELSE 'x' || {x} END",
+            j=v.sql,
+            t=t,
+            x=text,
+        )
+        hard = tmpl(
+            "coalesce({t} IN ('OBJECT', 'ARRAY') OR ({t} = 'DOUBLE' AND NOT ("
+            "isfinite(try_cast({x} AS DOUBLE)) "
+            "AND try_cast({x} AS DOUBLE) = floor(try_cast({x} AS DOUBLE)) "
+            "AND abs(try_cast({x} AS DOUBLE)) < 1e15)), false)",
+            t=t,
+            x=text,
+        )
         return key, or_(*(h for h in (v.hard, hard) if h is not None))
     if v.kind == "int":
         return fn("coalesce", tmpl("'n' || CAST({s} AS VARCHAR)", s=v.sql), lit("z")), v.hard
@@ -187,7 +200,10 @@ class _Builder:
         inner = tmpl(
             "SELECT eid, ts, action, platform, seller_id, __fx_source__ AS fx FROM ev "
             "WHERE platform = {pf} AND action IN {acts} AND ts <= {asof}",
-            pf=lit(p.platform), acts=exp.Tuple(expressions=[lit(a) for a in sorted(p.actions)]), asof=AS_OF)
+            pf=lit(p.platform),
+            acts=exp.Tuple(expressions=[lit(a) for a in sorted(p.actions)]),
+            asof=AS_OF,
+        )
         eff = []
         if p.effective_from is not None:
             eff.append(tmpl("ts >= {t}", t=lit(p.effective_from)))
@@ -199,7 +215,12 @@ class _Builder:
 
         tw = fn("coalesce", self.trig_sql, exp.false())
         select = exp.select(
-            "eid", "ts", "action", "platform", "seller_id", "fx",
+            "eid",
+            "ts",
+            "action",
+            "platform",
+            "seller_id",
+            "fx",
             *[exp.alias_(k, f"k{i + 1}", quoted=True) for i, k in enumerate(self.key_sql)],
             exp.alias_(tw, "tw", quoted=True),
             exp.alias_(and_(*eff) if eff else exp.true(), "eff", quoted=True),
@@ -212,8 +233,9 @@ class _Builder:
 
     # --- step 2: candidates -------------------------------------------------------
 
-    def candidates(self, b: Binding, i: int) -> tuple[Lookup, list[tuple[str, exp.Expression]],
-                                                      list[exp.Expression]]:
+    def candidates(
+        self, b: Binding, i: int
+    ) -> tuple[Lookup, list[tuple[str, exp.Expression]], list[exp.Expression]]:
         table = f"cand_{self.tag}_{i}"
         reduced = f"red_{self.tag}_{i}"
         conds = [tmpl("action IN {a}", a=exp.Tuple(expressions=[lit(a) for a in b.actions]))]
@@ -235,21 +257,34 @@ class _Builder:
                 # the engine adds Decimal(repr(x)): DuckDB prints a double as Python's repr does,
                 # and DECIMAL(38,10) holds such a repr exactly when it has at most 10 decimals
                 text = exp.cast(parts.dval, "VARCHAR")
-                exact = tmpl("CASE WHEN {i} THEN abs({iv}) < 100000000000000000 "
-                             "ELSE regexp_full_match({t}, '-?[0-9]{1,17}(\\.[0-9]{1,10})?') END",
-                             i=parts.isint, iv=parts.ival, t=text)
+                exact = tmpl(
+                    "CASE WHEN {i} THEN abs({iv}) < 100000000000000000 "
+                    "ELSE regexp_full_match({t}, '-?[0-9]{1,17}(\\.[0-9]{1,10})?') END",
+                    i=parts.isint,
+                    iv=parts.ival,
+                    t=text,
+                )
                 extra = [
                     exp.alias_(fn("coalesce", parts.isnum, exp.false()), "isnum", quoted=True),
-                    exp.alias_(fn("coalesce", and_(parts.isnum, parts.isint.not_()), exp.false()), "isf",
-                               quoted=True),
-                    exp.alias_(case((parts.isint, exp.cast(parts.ival, "DECIMAL(38, 10)")),
-                                    default=tmpl("try_cast({t} AS DECIMAL(38, 10))", t=text)),
-                               "dec", quoted=True),
+                    exp.alias_(
+                        fn("coalesce", and_(parts.isnum, parts.isint.not_()), exp.false()), "isf", quoted=True
+                    ),
+                    exp.alias_(
+                        case(
+                            (parts.isint, exp.cast(parts.ival, "DECIMAL(38, 10)")),
+                            default=tmpl("try_cast({t} AS DECIMAL(38, 10))", t=text),
+                        ),
+                        "dec",
+                        quoted=True,
+                    ),
                 ]
                 hs = [h for h in (v.hard, parts.hard, and_(parts.isnum, exact.not_())) if h is not None]
                 hard.append(and_(conds[0], or_(*hs)))
-        cand = exp.select(*keys, "eid", "ts", "action", "platform", "seller_id", "fx", *extra).from_(
-            self.p_base()).where(and_(*[fn("coalesce", c, exp.false()) for c in conds]))
+        cand = (
+            exp.select(*keys, "eid", "ts", "action", "platform", "seller_id", "fx", *extra)
+            .from_(self.p_base())
+            .where(and_(*[fn("coalesce", c, exp.false()) for c in conds]))
+        )
         group = ", ".join(f"k{j + 1}" for j in range(len(keys)))
         tables = [(table, cand)]
         if b.kind in ("last", "first", "exists"):
@@ -258,11 +293,15 @@ class _Builder:
             reduced_q = tmpl(
                 f"SELECT {group}, ts, {pick}(eid) AS eid, {pick_by}(action, eid) AS action, "
                 f"{pick_by}(platform, eid) AS platform, {pick_by}(seller_id, eid) AS seller_id, "
-                f"{pick_by}(fx, eid) AS fx FROM {{t}} GROUP BY {group}, ts", t=exp.to_table(table))
+                f"{pick_by}(fx, eid) AS fx FROM {{t}} GROUP BY {group}, ts",
+                t=exp.to_table(table),
+            )
         elif b.kind == "count":
             reduced_q = tmpl(
                 f"SELECT {group}, ts, sum(count(*)) OVER (PARTITION BY {group} ORDER BY ts) AS cum "
-                f"FROM {{t}} GROUP BY {group}, ts", t=exp.to_table(table))
+                f"FROM {{t}} GROUP BY {group}, ts",
+                t=exp.to_table(table),
+            )
         else:  # a sum is folded in order over its window (see _sum_join): no reduction
             reduced_q = exp.select("*").from_(exp.to_table(table)).where(exp.false())
         tables.append((reduced, reduced_q))
@@ -276,13 +315,19 @@ class _Builder:
     def decision(self, lookups: dict[str, Lookup]) -> exp.Expression:
         p = self.p
         nkeys = len(self.key_sql)
-        keys_on = and_(*[tmpl("{a} = {b}", a=col(f"k{j + 1}", "b"), b=col(f"k{j + 1}", "hk"))
-                         for j in range(nkeys)]) if nkeys else exp.true()
+        keys_on = (
+            and_(
+                *[tmpl("{a} = {b}", a=col(f"k{j + 1}", "b"), b=col(f"k{j + 1}", "hk")) for j in range(nkeys)]
+            )
+            if nkeys
+            else exp.true()
+        )
         layer: exp.Expression = (
             exp.select("b.*", exp.alias_(tmpl("b.th OR hk.k IS NOT NULL"), "hard0", quoted=True))
             .from_(self.p_base().as_("b"))
             .join(exp.to_table(f"hk_{self.tag}").as_("hk"), on=keys_on, join_type="LEFT")
-            .where(tmpl("b.trig OR b.th")))
+            .where(tmpl("b.trig OR b.th"))
+        )
         names: dict[str, Val] = {
             "trigger": Val("event", event=self.event),
             "params": params_val(self.params),
@@ -325,15 +370,25 @@ class _Builder:
                 hards.append(col(f"{b.name}__ah"))
             add(cols)
             lo, hi, df = col(f"{b.name}__lo"), col(f"{b.name}__hi"), col(f"{b.name}__def")
-            add([
-                (f"{b.name}__hx", case((df, fn("coalesce", hi, lit(BIG)))), ),
-                (f"{b.name}__lx", case((df, fn("coalesce", lo, lit(-BIG)))), ),
-            ])
+            add(
+                [
+                    (
+                        f"{b.name}__hx",
+                        case((df, fn("coalesce", hi, lit(BIG)))),
+                    ),
+                    (
+                        f"{b.name}__lx",
+                        case((df, fn("coalesce", lo, lit(-BIG)))),
+                    ),
+                ]
+            )
             layer = self._join(layer, wrap, lk, nkeys)
             names[b.name] = self._lookup_value(b, hards)
         ctx = names
-        inc = [truthy(self._cond(c.when, ctx, f"inconclusive_if[{i}]", hards))
-               for i, c in enumerate(p.inconclusive_if)]
+        inc = [
+            truthy(self._cond(c.when, ctx, f"inconclusive_if[{i}]", hards))
+            for i, c in enumerate(p.inconclusive_if)
+        ]
         pen = [truthy(self._cond(c.when, ctx, f"pending_if[{i}]", hards)) for i, c in enumerate(p.pending_if)]
         vio = truthy(self._cond(p.violation_if, ctx, "violation_if", hards))
         whens = [(c, exp.Tuple(expressions=[lit("inconclusive"), lit(i)])) for i, c in enumerate(inc)]
@@ -342,7 +397,8 @@ class _Builder:
         kind_idx = case(*[(c, v.expressions[0]) for c, v in whens], default=lit("pass"))
         ridx = case(*[(c, v.expressions[1]) for c, v in whens], default=lit(0))
         out = [
-            col("eid"), col("ts"),
+            col("eid"),
+            col("ts"),
             exp.alias_(kind_idx, "kind", quoted=True),
             exp.alias_(ridx, "ridx", quoted=True),
             exp.alias_(fn("coalesce", or_(*hards), exp.false()), "hard", quoted=True),
@@ -360,8 +416,9 @@ class _Builder:
                 out += [col(f"{b.name}__f"), col(f"{b.name}__isf")]
         return exp.select(*out).from_(wrap(layer))
 
-    def _cond(self, expr: Expression, names: Mapping[str, Val], what: str,
-              hards: list[exp.Expression]) -> Val:
+    def _cond(
+        self, expr: Expression, names: Mapping[str, Val], what: str, hards: list[exp.Expression]
+    ) -> Val:
         v = _compile(expr, self.names_scope(names, what))
         if v.hard is not None:
             hards.append(v.hard)
@@ -398,35 +455,48 @@ class _Builder:
         df = col(f"{name}__def", lalias)
         if b.kind == "last":
             on = and_(*keys_eq, tmpl("{x} > r.ts", x=col(f"{name}__hx", lalias)))
-            found = and_(df, col("ts", "r").is_(exp.null()).not_(),
-                         tmpl("r.ts > coalesce({lo}, {m})", lo=lo, m=lit(-BIG)))
-            cols = [exp.alias_(case((found, col(part, "r"))), f"{name}__{part}", quoted=True)
-                    for part in EVENT_PARTS]
-            return exp.select(f"{lalias}.*", *cols).from_(left).join(
-                red.as_("r"), on=on, join_type="ASOF LEFT")
+            found = and_(
+                df,
+                col("ts", "r").is_(exp.null()).not_(),
+                tmpl("r.ts > coalesce({lo}, {m})", lo=lo, m=lit(-BIG)),
+            )
+            cols = [
+                exp.alias_(case((found, col(part, "r"))), f"{name}__{part}", quoted=True)
+                for part in EVENT_PARTS
+            ]
+            return (
+                exp.select(f"{lalias}.*", *cols).from_(left).join(red.as_("r"), on=on, join_type="ASOF LEFT")
+            )
         if b.kind in ("first", "exists"):
             on = and_(*keys_eq, tmpl("{x} < r.ts", x=col(f"{name}__lx", lalias)))
-            found = and_(df, col("ts", "r").is_(exp.null()).not_(),
-                         tmpl("r.ts < coalesce({hi}, {m})", hi=hi, m=lit(BIG)))
-            cols = [exp.alias_(case((found, col(part, "r"))), f"{name}__{part}", quoted=True)
-                    for part in EVENT_PARTS]
+            found = and_(
+                df,
+                col("ts", "r").is_(exp.null()).not_(),
+                tmpl("r.ts < coalesce({hi}, {m})", hi=hi, m=lit(BIG)),
+            )
+            cols = [
+                exp.alias_(case((found, col(part, "r"))), f"{name}__{part}", quoted=True)
+                for part in EVENT_PARTS
+            ]
             if b.kind == "exists":
                 exists = case((df, fn("coalesce", found, exp.false())))
                 cols.append(exp.alias_(exists, f"{name}__v", quoted=True))
-            return exp.select(f"{lalias}.*", *cols).from_(left).join(
-                red.as_("r"), on=on, join_type="ASOF LEFT")
+            return (
+                exp.select(f"{lalias}.*", *cols).from_(left).join(red.as_("r"), on=on, join_type="ASOF LEFT")
+            )
         # count / sum: running totals at the two ends of the window
-        on_hi = and_(*_keys_equal(lalias, "rh", nkeys),
-                     tmpl("{x} > rh.ts", x=col(f"{name}__hx", lalias)))
-        on_lo = and_(*_keys_equal(lalias, "rl", nkeys),
-                     tmpl("{x} >= rl.ts", x=col(f"{name}__lx", lalias)))
+        on_hi = and_(*_keys_equal(lalias, "rh", nkeys), tmpl("{x} > rh.ts", x=col(f"{name}__hx", lalias)))
+        on_lo = and_(*_keys_equal(lalias, "rl", nkeys), tmpl("{x} >= rl.ts", x=col(f"{name}__lx", lalias)))
         if b.kind == "sum":
             return self._sum_join(left, lk, nkeys)
         n = tmpl("greatest(coalesce(rh.cum, 0) - coalesce(rl.cum, 0), 0)")
         cols = [exp.alias_(case((df, n)), f"{name}__v", quoted=True)]
-        return (exp.select(f"{lalias}.*", *cols).from_(left)
-                .join(exp.to_table(lk.reduced).as_("rh"), on=on_hi, join_type="ASOF LEFT")
-                .join(exp.to_table(lk.reduced).as_("rl"), on=on_lo, join_type="ASOF LEFT"))
+        return (
+            exp.select(f"{lalias}.*", *cols)
+            .from_(left)
+            .join(exp.to_table(lk.reduced).as_("rh"), on=on_hi, join_type="ASOF LEFT")
+            .join(exp.to_table(lk.reduced).as_("rl"), on=on_lo, join_type="ASOF LEFT")
+        )
 
     def _sum_join(self, left: exp.Subquery, lk: Lookup, nkeys: int) -> exp.Expression:
         """A sum as the engine adds it: the decimal forms of the window's numbers, exactly; a float
@@ -436,30 +506,49 @@ class _Builder:
         inner = left.copy()
         inner.set("alias", exp.TableAlias(this=exp.to_identifier("t2")))
         keys_on = [tmpl("{a} = {b}", a=col(f"k{j + 1}", "t2"), b=col(f"k{j + 1}", "c")) for j in range(nkeys)]
-        on = and_(*keys_on,
-                  tmpl("c.ts > coalesce({lo}, {m})", lo=col(f"{name}__lo", "t2"), m=lit(-BIG)),
-                  tmpl("c.ts < coalesce({hi}, {m})", hi=col(f"{name}__hi", "t2"), m=lit(BIG)))
-        sums = (exp.select(exp.alias_(col("eid", "t2"), "teid", quoted=True),
-                           exp.alias_(tmpl("sum(c.dec)"), "total", quoted=True),
-                           exp.alias_(tmpl("count(*) FILTER (WHERE NOT c.isnum)"), "bad", quoted=True),
-                           exp.alias_(tmpl("bool_or(c.isf)"), "isf", quoted=True))
-                .from_(inner).join(exp.to_table(lk.table).as_("c"), on=on, join_type="INNER")
-                .where(col(f"{name}__def", "t2")).group_by(col("eid", "t2")))
+        on = and_(
+            *keys_on,
+            tmpl("c.ts > coalesce({lo}, {m})", lo=col(f"{name}__lo", "t2"), m=lit(-BIG)),
+            tmpl("c.ts < coalesce({hi}, {m})", hi=col(f"{name}__hi", "t2"), m=lit(BIG)),
+        )
+        sums = (
+            exp.select(
+                exp.alias_(col("eid", "t2"), "teid", quoted=True),
+                exp.alias_(tmpl("sum(c.dec)"), "total", quoted=True),
+                exp.alias_(tmpl("count(*) FILTER (WHERE NOT c.isnum)"), "bad", quoted=True),
+                exp.alias_(tmpl("bool_or(c.isf)"), "isf", quoted=True),
+            )
+            .from_(inner)
+            .join(exp.to_table(lk.table).as_("c"), on=on, join_type="INNER")
+            .where(col(f"{name}__def", "t2"))
+            .group_by(col("eid", "t2"))
+        )
         df = col(f"{name}__def", la)
         total = fn("coalesce", col("total", "s"), exp.cast(lit(0), "DECIMAL(38, 10)"))
         isf = fn("coalesce", col("isf", "s"), exp.false())
         known = and_(df, tmpl("coalesce(s.bad, 0) = 0"))
         cols = [
-            exp.alias_(case((known, case((isf, exp.cast(lit(0), "HUGEINT")),
-                                         default=exp.cast(total, "HUGEINT")))),
-                       f"{name}__v", quoted=True),
-            exp.alias_(case((known, tmpl("CAST(CAST({t} AS VARCHAR) AS DOUBLE)", t=total))), f"{name}__f",
-                       quoted=True),
+            exp.alias_(
+                case((known, case((isf, exp.cast(lit(0), "HUGEINT")), default=exp.cast(total, "HUGEINT")))),
+                f"{name}__v",
+                quoted=True,
+            ),
+            exp.alias_(
+                case((known, tmpl("CAST(CAST({t} AS VARCHAR) AS DOUBLE)", t=total))),
+                f"{name}__f",
+                quoted=True,
+            ),
             exp.alias_(case((known, isf)), f"{name}__isf", quoted=True),
         ]
-        return (exp.select(f"{la}.*", *cols).from_(left)
-                .join(exp.Subquery(this=sums, alias=exp.TableAlias(this=exp.to_identifier("s"))),
-                      on=tmpl("s.teid = {e}", e=col("eid", la)), join_type="LEFT"))
+        return (
+            exp.select(f"{la}.*", *cols)
+            .from_(left)
+            .join(
+                exp.Subquery(this=sums, alias=exp.TableAlias(this=exp.to_identifier("s"))),
+                on=tmpl("s.teid = {e}", e=col("eid", la)),
+                join_type="LEFT",
+            )
+        )
 
     def _lookup_value(self, b: Binding, hards: list[exp.Expression]) -> Val:
         name = b.name
@@ -491,8 +580,15 @@ def compile_policy(policy: Policy, tag: str, *, params: Mapping[str, Any], input
 
     The plan reads the as-of instant from the connection variable ``ck_as_of``. Plans are
     cached per (policy, tag, parameters, input timezone): policies are immutable."""
-    key = (id(policy), policy.id, policy.version, policy.sha256, tag,
-           json.dumps(dict(params), sort_keys=True, default=str), input_tz)
+    key = (
+        id(policy),
+        policy.id,
+        policy.version,
+        policy.sha256,
+        tag,
+        json.dumps(dict(params), sort_keys=True, default=str),
+        input_tz,
+    )
     cached = _CACHE.get(key)
     if cached is not None and cached.policy is policy:
         return cached
@@ -522,13 +618,21 @@ def _compile_policy(policy: Policy, tag: str, *, params: Mapping[str, Any], inpu
     decision = b.decision(lookups)
     base = b.base_query(lookup_hard)  # last: every path the expressions read is known now
     group = [col(f"k{j + 1}") for j in range(nkeys)]
-    hard_keys = (exp.select(*group, exp.alias_(lit(1), "k", quoted=True)).from_(exp.to_table(f"base_{tag}"))
-                 .where(col("ch")).group_by(*group) if nkeys else
-                 exp.select(exp.alias_(lit(1), "k", quoted=True)).from_(exp.to_table(f"base_{tag}"))
-                 .where(col("ch")).limit(1))
+    hard_keys = (
+        exp.select(*group, exp.alias_(lit(1), "k", quoted=True))
+        .from_(exp.to_table(f"base_{tag}"))
+        .where(col("ch"))
+        .group_by(*group)
+        if nkeys
+        else exp.select(exp.alias_(lit(1), "k", quoted=True))
+        .from_(exp.to_table(f"base_{tag}"))
+        .where(col("ch"))
+        .limit(1)
+    )
     tables.append((f"hk_{tag}", hard_keys))
-    return Plan(policy, tag, nkeys, base, tables, decision, list(lookups.values()), b.paths,
-                (b.rule_tz, b.input_tz))
+    return Plan(
+        policy, tag, nkeys, base, tables, decision, list(lookups.values()), b.paths, (b.rule_tz, b.input_tz)
+    )
 
 
 __all__ = ["KINDS", "Lookup", "Plan", "UnsupportedConstruct", "compile_policy"]

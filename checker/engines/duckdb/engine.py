@@ -88,24 +88,36 @@ def read_keys(plans: Sequence[Plan]) -> list[str]:
 
 
 def _problem(policy: Policy, exc: UnsupportedConstruct) -> Problem:
-    return Problem(Location(policy.file or policy.id), "unsupported-sql",
-                   f"{policy.id} {policy.version} cannot run on the duckdb engine: "
-                   f"{exc.construct} is not supported{f' ({exc.where})' if exc.where else ''}")
+    return Problem(
+        Location(policy.file or policy.id),
+        "unsupported-sql",
+        f"{policy.id} {policy.version} cannot run on the duckdb engine: "
+        f"{exc.construct} is not supported{f' ({exc.where})' if exc.where else ''}",
+    )
 
 
 def unsupported(policy: Policy, params: Mapping[str, Any] | None = None) -> list[Problem]:
     """Why ``policy`` cannot run on DuckDB (empty when it can)."""
     try:
-        compile_policy(policy, "v", params=dict(params if params is not None else policy.defaults()),
-                       input_tz=DEFAULT_TIMEZONE)
+        compile_policy(
+            policy,
+            "v",
+            params=dict(params if params is not None else policy.defaults()),
+            input_tz=DEFAULT_TIMEZONE,
+        )
     except UnsupportedConstruct as exc:
         return [_problem(policy, exc)]
     return []
 
 
-def check_duckdb(policy_set: PolicySet, paths: Sequence[str | os.PathLike[str]], *,
-                 as_of: int | str | None = None, params: Mapping[str, Mapping[str, Any]] | None = None,
-                 timezone: str = DEFAULT_TIMEZONE) -> CheckResult:
+def check_duckdb(
+    policy_set: PolicySet,
+    paths: Sequence[str | os.PathLike[str]],
+    *,
+    as_of: int | str | None = None,
+    params: Mapping[str, Mapping[str, Any]] | None = None,
+    timezone: str = DEFAULT_TIMEZONE,
+) -> CheckResult:
     """Run ``policy_set`` over JSON Lines ``paths`` on DuckDB; the same outcomes as
     :func:`checker.api.check`."""
     if policy_set.problems:
@@ -138,19 +150,31 @@ def check_duckdb(policy_set: PolicySet, paths: Sequence[str | os.PathLike[str]],
     for rule_id in sorted(by_id):
         run.rule(by_id[rule_id], [plans[id(p)] for p in by_id[rule_id]])
     run.finish()
-    batch = SqlEventBatch((), intake.inputs, intake.rejected, timezone, intake.actions, intake.latest,
-                          count_after=lambda t: int(con.execute(
-                              "SELECT count(*) FROM ev WHERE ts > ?", [t]).fetchone()[0]))
+    batch = SqlEventBatch(
+        (),
+        intake.inputs,
+        intake.rejected,
+        timezone,
+        intake.actions,
+        intake.latest,
+        count_after=lambda t: int(con.execute("SELECT count(*) FROM ev WHERE ts > ?", [t]).fetchone()[0]),
+    )
     return SqlCheckResult(used_as_of, run.store, policy_set.policies, policy_set.pack, batch, reported)
 
 
 class DuckdbRun:
     """One check on DuckDB: plans run rule by rule, outcomes gathered in a store."""
 
-    def __init__(self, con: duckdb.DuckDBPyConnection, intake: IntakeResult, as_of: int,
-                 params: Mapping[tuple[str, str], dict[str, Any]],
-                 overrides: Mapping[str, Mapping[str, Any]], timezone: str,
-                 paths: list[tuple[str, ...]]) -> None:
+    def __init__(
+        self,
+        con: duckdb.DuckDBPyConnection,
+        intake: IntakeResult,
+        as_of: int,
+        params: Mapping[tuple[str, str], dict[str, Any]],
+        overrides: Mapping[str, Mapping[str, Any]],
+        timezone: str,
+        paths: list[tuple[str, ...]],
+    ) -> None:
         self.paths = paths
         self.con = con
         self.intake = intake
@@ -195,22 +219,29 @@ class DuckdbRun:
         """With several versions, each trigger is judged by the first one in effect."""
         union = " UNION ALL ".join(
             f'SELECT eid, {i} AS v, tw AND eff AS ok FROM "{plan.base_table}" WHERE tw'
-            for i, plan in enumerate(plans))
-        self.con.execute("CREATE OR REPLACE TEMP TABLE sel AS SELECT eid, min(v) FILTER (WHERE ok) AS chosen "
-                         f"FROM ({union}) GROUP BY eid")
+            for i, plan in enumerate(plans)
+        )
+        self.con.execute(
+            "CREATE OR REPLACE TEMP TABLE sel AS SELECT eid, min(v) FILTER (WHERE ok) AS chosen "
+            f"FROM ({union}) GROUP BY eid"
+        )
         for i, plan in enumerate(plans):
-            self.con.execute(f'UPDATE "{plan.base_table}" SET trig = coalesce(eid IN '
-                             f"(SELECT eid FROM sel WHERE chosen = {int(i)}), false)")
+            self.con.execute(
+                f'UPDATE "{plan.base_table}" SET trig = coalesce(eid IN '
+                f"(SELECT eid FROM sel WHERE chosen = {int(i)}), false)"
+            )
 
     def _not_applicable(self, plans: list[Plan]) -> None:
         """Note the rule's triggers that no version's effective window holds; their outcomes are
         built by :meth:`finish`, with the events of every rule read in one pass."""
         union = " UNION ALL ".join(
             f'SELECT eid, {i} AS v, tw, tw AND eff AS ok, th FROM "{plan.base_table}" WHERE tw OR th'
-            for i, plan in enumerate(plans))
+            for i, plan in enumerate(plans)
+        )
         self.con.execute(
             f"CREATE OR REPLACE TEMP TABLE na_ids AS SELECT eid, list(v ORDER BY v) FILTER (WHERE tw) AS vs "
-            f"FROM ({union}) GROUP BY eid HAVING NOT bool_or(ok) AND NOT bool_or(th)")
+            f"FROM ({union}) GROUP BY eid HAVING NOT bool_or(ok) AND NOT bool_or(th)"
+        )
         rows = self.con.execute("SELECT eid, vs FROM na_ids").fetchall()
         if rows:
             if not self._na:
@@ -240,8 +271,9 @@ class DuckdbRun:
                 hard[i] = [r[0] for r in rows]
         return hard
 
-    def python_rule(self, versions: list[Policy],
-                    subset: tuple[list[Plan], dict[int, list[str]]] | None) -> None:
+    def python_rule(
+        self, versions: list[Policy], subset: tuple[list[Plan], dict[int, list[str]]] | None
+    ) -> None:
         """Judge a rule with the reference engine: whole, or only the hard triggers of ``subset``
         over the events of their correlation keys."""
         reads = sorted({(p.platform, a) for p in versions for a in p.actions})
@@ -249,7 +281,8 @@ class DuckdbRun:
             ids_table(self.con, "py_ids", ())
             self.con.execute(
                 "INSERT INTO py_ids SELECT eid FROM ev WHERE list_contains(?, platform || chr(31) || action)",
-                [[f"{pf}\x1f{a}" for pf, a in reads]])
+                [[f"{pf}\x1f{a}" for pf, a in reads]],
+            )
             only: set[str] | None = None
         else:
             plans, hard = subset
@@ -266,8 +299,9 @@ class DuckdbRun:
         exotic = [e for e in self.intake.exotic_events.values() if (e.platform, e.action) in set(reads)]
         for e in exotic:
             events[e.event_id] = e
-        batch = EventBatch(tuple(sorted(events.values(), key=lambda e: e.sort_key)), (), (), self.timezone,
-                           Counter(), None)
+        batch = EventBatch(
+            tuple(sorted(events.values(), key=lambda e: e.sort_key)), (), (), self.timezone, Counter(), None
+        )
         rule_id = versions[0].id
         own = {rule_id: self.overrides[rule_id]} if rule_id in self.overrides else None
         _, outcomes = evaluate(versions, batch, as_of=self.as_of, params=own)
@@ -281,8 +315,16 @@ class DuckdbRun:
         sequence."""
         directory = tempfile.mkdtemp(prefix="findings-", dir=_spill_directory())
         try:
-            found = spill_findings(self.con, self.plans, self.intake.files, extra, directory,
-                                   as_of=self.as_of, params=self.params, input_tz=self.timezone)
+            found = spill_findings(
+                self.con,
+                self.plans,
+                self.intake.files,
+                extra,
+                directory,
+                as_of=self.as_of,
+                params=self.params,
+                input_tz=self.timezone,
+            )
         except BaseException:
             shutil.rmtree(directory, ignore_errors=True)
             raise
@@ -307,8 +349,13 @@ class DuckdbRun:
         selected = pending.pop(plan.tag)
         if not pending:
             del self._selected[where]
-        return build(selected, self.events, as_of=self.as_of,
-                     params=self.params[(plan.policy.id, plan.policy.version)], input_tz=self.timezone)
+        return build(
+            selected,
+            self.events,
+            as_of=self.as_of,
+            params=self.params[(plan.policy.id, plan.policy.version)],
+            input_tz=self.timezone,
+        )
 
 
 def _scalar(con: duckdb.DuckDBPyConnection, query: str) -> Any:

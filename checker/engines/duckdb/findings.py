@@ -62,9 +62,17 @@ class _Chunked:
         return sum(n for _, _, n in self.plans)
 
 
-def spill_findings(con: duckdb.DuckDBPyConnection, plans: Sequence[Plan], files: Mapping[int, str],
-                   extra: Sequence[Outcome], directory: str, *, as_of: int,
-                   params: Mapping[tuple[str, str], Mapping[str, Any]], input_tz: str) -> SpilledFindings:
+def spill_findings(
+    con: duckdb.DuckDBPyConnection,
+    plans: Sequence[Plan],
+    files: Mapping[int, str],
+    extra: Sequence[Outcome],
+    directory: str,
+    *,
+    as_of: int,
+    params: Mapping[tuple[str, str], Mapping[str, Any]],
+    input_tz: str,
+) -> SpilledFindings:
     """The violations of ``plans`` (non-hard rows of their decision tables) plus ``extra`` (decided
     outside SQL), written to sorted runs under ``directory`` and merged in result order when read.
 
@@ -80,8 +88,9 @@ def spill_findings(con: duckdb.DuckDBPyConnection, plans: Sequence[Plan], files:
         if extra:
             spilled.add_run(0, sorted(map(finding_row, extra), key=_row_order))
         buffer: list[tuple[Any, ...]] = []
-        for rows in _build_chunks(con, chunked, evidence, files, as_of=as_of, params=params,
-                                  input_tz=input_tz):
+        for rows in _build_chunks(
+            con, chunked, evidence, files, as_of=as_of, params=params, input_tz=input_tz
+        ):
             buffer.extend(rows)
             if len(buffer) >= size:
                 spilled.add_run(len(spilled.runs), sorted(buffer, key=_row_order))
@@ -105,9 +114,11 @@ def _number(con: duckdb.DuckDBPyConnection, plans: Sequence[Plan], size: int) ->
     for plan in plans:
         fv, fp = f"fv_{plan.tag}", f"fp_{plan.tag}"
         # which chunk a row falls in does not matter: every chunk is sorted before it is written
-        con.execute(f'CREATE OR REPLACE TEMP TABLE "{fv}" AS SELECT *, {int(first)} + '
-                    f'(row_number() OVER () - 1) // {int(size)} AS chunk__ FROM "dec_{plan.tag}" '
-                    "WHERE NOT hard AND kind = 'violation'")
+        con.execute(
+            f'CREATE OR REPLACE TEMP TABLE "{fv}" AS SELECT *, {int(first)} + '
+            f'(row_number() OVER () - 1) // {int(size)} AS chunk__ FROM "dec_{plan.tag}" '
+            "WHERE NOT hard AND kind = 'violation'"
+        )
         n = int(con.execute(f'SELECT count(*) FROM "{fv}"').fetchone()[0])  # type: ignore[index]
         if not n:
             con.execute(f'DROP TABLE "{fv}"')
@@ -121,12 +132,16 @@ def _number(con: duckdb.DuckDBPyConnection, plans: Sequence[Plan], size: int) ->
         if windows:
             con.execute(f'CREATE OR REPLACE TEMP TABLE "{fp}" AS {" UNION ALL ".join(windows)}')
             needs.append(f'SELECT chunk__, eid FROM "{fp}"')
-    con.execute("CREATE OR REPLACE TEMP TABLE fneed (gi BIGINT, eid VARCHAR, ts BIGINT, platform VARCHAR, "
-                "seller_id VARCHAR, action VARCHAR, rec VARCHAR, fi INTEGER, line BIGINT)")
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE fneed (gi BIGINT, eid VARCHAR, ts BIGINT, platform VARCHAR, "
+        "seller_id VARCHAR, action VARCHAR, rec VARCHAR, fi INTEGER, line BIGINT)"
+    )
     if needs:
-        con.execute("INSERT INTO fneed SELECT n.chunk__, e.eid, e.ts, e.platform, e.seller_id, e.action, "
-                    f'e.rec, e.fi, e.line FROM (SELECT DISTINCT * FROM ({" UNION ALL ".join(needs)})) n '
-                    "JOIN ev e ON e.eid = n.eid WHERE NOT e.exotic")
+        con.execute(
+            "INSERT INTO fneed SELECT n.chunk__, e.eid, e.ts, e.platform, e.seller_id, e.action, "
+            f"e.rec, e.fi, e.line FROM (SELECT DISTINCT * FROM ({' UNION ALL '.join(needs)})) n "
+            "JOIN ev e ON e.eid = n.eid WHERE NOT e.exotic"
+        )
     return _Chunked(chosen)
 
 
@@ -136,15 +151,19 @@ def _route_evidence(con: duckdb.DuckDBPyConnection, files: Mapping[int, str], ev
     # events the Python intake accepted carry their record's text in ``ev``
     _stream(con.execute(f"SELECT {columns}, n.rec FROM fneed n WHERE n.rec IS NOT NULL"), evidence)
     for (fi,) in con.execute("SELECT DISTINCT fi FROM fneed WHERE rec IS NULL ORDER BY fi").fetchall():
-        query = tmpl(f"SELECT {columns}, l.text FROM ({{r}}) l JOIN "
-                     "(SELECT * FROM fneed WHERE rec IS NULL AND fi = {fi}) n ON l.line = n.line",
-                     r=line_reader(files[fi]), fi=lit(fi))
+        query = tmpl(
+            f"SELECT {columns}, l.text FROM ({{r}}) l JOIN "
+            "(SELECT * FROM fneed WHERE rec IS NULL AND fi = {fi}) n ON l.line = n.line",
+            r=line_reader(files[fi]),
+            fi=lit(fi),
+        )
         con.execute("SET disabled_optimizers = ?", [_JOIN_AS_WRITTEN])
         try:
             _stream(con.execute(sql(query)), evidence)
         except duckdb.Error as exc:
-            raise CheckerError([Problem(Location(files[fi]), "unreadable-file",
-                                        f"cannot read the evidence again: {exc}")]) from exc
+            raise CheckerError(
+                [Problem(Location(files[fi]), "unreadable-file", f"cannot read the evidence again: {exc}")]
+            ) from exc
         finally:
             con.execute("RESET disabled_optimizers")
     evidence.close()
@@ -156,10 +175,16 @@ def _stream(cur: duckdb.DuckDBPyConnection, evidence: Spill) -> None:
             evidence.add(gi, row)
 
 
-def _build_chunks(con: duckdb.DuckDBPyConnection, chunked: _Chunked, evidence: Spill,
-                  files: Mapping[int, str], *, as_of: int,
-                  params: Mapping[tuple[str, str], Mapping[str, Any]],
-                  input_tz: str) -> Iterator[list[tuple[Any, ...]]]:
+def _build_chunks(
+    con: duckdb.DuckDBPyConnection,
+    chunked: _Chunked,
+    evidence: Spill,
+    files: Mapping[int, str],
+    *,
+    as_of: int,
+    params: Mapping[tuple[str, str], Mapping[str, Any]],
+    input_tz: str,
+) -> Iterator[list[tuple[Any, ...]]]:
     """The finding rows of each chunk, one chunk at a time; each plan's tables are dropped once
     its chunks are built."""
     for plan, first, n in chunked.plans:
@@ -173,19 +198,26 @@ def _build_chunks(con: duckdb.DuckDBPyConnection, chunked: _Chunked, evidence: S
             counted: dict[str, dict[str, list[str]]] = {name: {} for name in names}
             if names:
                 for w, trig, eid in con.execute(
-                        f'SELECT w, trig, eid FROM "{fp}" WHERE chunk__ = {int(gi)}').fetchall():
+                    f'SELECT w, trig, eid FROM "{fp}" WHERE chunk__ = {int(gi)}'
+                ).fetchall():
                     counted[names[w]].setdefault(trig, []).append(eid)
             events, texts = _chunk_events(con, evidence, gi, files)
-            outcomes = build(Selected(plan, columns, rows, counted, ""), events, as_of=as_of,
-                             params=params[(plan.policy.id, plan.policy.version)], input_tz=input_tz)
+            outcomes = build(
+                Selected(plan, columns, rows, counted, ""),
+                events,
+                as_of=as_of,
+                params=params[(plan.policy.id, plan.policy.version)],
+                input_tz=input_tz,
+            )
             event_rows = {eid: event_row(e, texts[eid]) for eid, e in events.items()}
             yield [finding_row(o, event_rows) for o in outcomes]
         con.execute(f'DROP TABLE "{fv}"')
         con.execute(f'DROP TABLE IF EXISTS "{fp}"')
 
 
-def _chunk_events(con: duckdb.DuckDBPyConnection, evidence: Spill, gi: int,
-                  files: Mapping[int, str]) -> tuple[dict[str, Event], dict[str, str]]:
+def _chunk_events(
+    con: duckdb.DuckDBPyConnection, evidence: Spill, gi: int, files: Mapping[int, str]
+) -> tuple[dict[str, Event], dict[str, str]]:
     """The events (records parsed) and their JSON texts, by id, that chunk ``gi`` needs."""
     events: dict[str, Event] = {}
     texts: dict[str, str] = {}
@@ -197,7 +229,9 @@ def _chunk_events(con: duckdb.DuckDBPyConnection, evidence: Spill, gi: int,
         # a needed line the file no longer has (it was shortened since intake)
         fi, line, eid = con.execute(
             f"SELECT fi, line, eid FROM fneed WHERE gi = {int(gi)} AND NOT list_contains(?, eid) "
-            "ORDER BY fi, line LIMIT 1", [list(events)]).fetchone()  # type: ignore[misc]
+            "ORDER BY fi, line LIMIT 1",
+            [list(events)],
+        ).fetchone()  # type: ignore[misc]
         raise input_changed(files, fi, line, eid)
     return events, texts
 

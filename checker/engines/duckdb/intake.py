@@ -150,8 +150,9 @@ def _re2_escape(text: str) -> str:
     return re.sub(r"([\\.^$|?*+()\[\]{}])", r"\\\1", text)
 
 
-def _classify(source: exp.Expression, z: Zone, read_keys: Sequence[str],
-              fields: Sequence[tuple[str, ...]] = ()) -> exp.Expression:
+def _classify(
+    source: exp.Expression, z: Zone, read_keys: Sequence[str], fields: Sequence[tuple[str, ...]] = ()
+) -> exp.Expression:
     """The query that reads each line's fields and decides whether it is on the fast path:
     one row per row of ``source`` (``fi``, ``text``), in its order, an empty line's too (not fast,
     no text).
@@ -164,12 +165,24 @@ def _classify(source: exp.Expression, z: Zone, read_keys: Sequence[str],
     (equal hashes are confirmed on the texts themselves, see :func:`load_events`). A line off
     the fast path keeps its text, for Python.
     """
-    paths = ["$.event_id", "$.timestamp", "$.platform", "$.seller_id", "$.action",
-             "$.subject", "$.subject.type", "$.subject.id", "$.actor", "$.data"]
+    paths = [
+        "$.event_id",
+        "$.timestamp",
+        "$.platform",
+        "$.seller_id",
+        "$.action",
+        "$.subject",
+        "$.subject.type",
+        "$.subject.id",
+        "$.actor",
+        "$.data",
+    ]
     names = ["eid", "ts", "pf", "sel", "act", "sub", "stype", "sid", "actor", "data"]
     layer: exp.Expression = tmpl(
         "SELECT fi, text, CASE WHEN json_valid(text) THEN json_extract(text, {p}) END AS j FROM ({src})",
-        p=exp.Array(expressions=[lit(p) for p in [*paths, *(json_path(f) for f in fields)]]), src=source)
+        p=exp.Array(expressions=[lit(p) for p in [*paths, *(json_path(f) for f in fields)]]),
+        src=source,
+    )
 
     def add(columns: Sequence[tuple[str, exp.Expression]]) -> None:
         nonlocal layer
@@ -182,9 +195,12 @@ def _classify(source: exp.Expression, z: Zone, read_keys: Sequence[str],
         if name in ("ts", "sid"):  # numbers: BIGINT, UBIGINT and DOUBLE must be told apart
             kind = fn("json_type", item)
         else:  # the first character of a JSON value says strings, objects and the rest apart
-            kind = tmpl("CASE WHEN {x} IS NULL THEN NULL ELSE CASE left(CAST({x} AS VARCHAR), 1) "
-                        "WHEN '\"' THEN 'VARCHAR' WHEN '{' THEN 'OBJECT' WHEN 'n' THEN 'NULL' "
-                        "ELSE 'OTHER' END END", x=item)
+            kind = tmpl(
+                "CASE WHEN {x} IS NULL THEN NULL ELSE CASE left(CAST({x} AS VARCHAR), 1) "
+                "WHEN '\"' THEN 'VARCHAR' WHEN '{' THEN 'OBJECT' WHEN 'n' THEN 'NULL' "
+                "ELSE 'OTHER' END END",
+                x=item,
+            )
         extracted.append(("t_" + name, kind))
         extracted.append(("s_" + name, tmpl("{x} ->> '$'", x=item)))
     add(extracted)
@@ -208,8 +224,9 @@ def _classify(source: exp.Expression, z: Zone, read_keys: Sequence[str],
     # regular expression for all of them; a key name only ever matches itself, quoted. A key
     # written with an escape (\u0069d is id) is left to Python too.
     names = dict.fromkeys([*TOP_KEYS, *read_keys])
-    twice = "|".join([*(f'"{_re2_escape(k)}"\\s*:.*"{_re2_escape(k)}"\\s*:' for k in names),
-                      '\\\\[^"]*"\\s*:'])
+    twice = "|".join(
+        [*(f'"{_re2_escape(k)}"\\s*:.*"{_re2_escape(k)}"\\s*:' for k in names), '\\\\[^"]*"\\s*:']
+    )
     once = [tmpl("NOT regexp_matches({x}, {p})", x=text, p=lit(twice))]
     fast = and_(
         tmpl("starts_with({x}, '{') AND suffix({x}, '}')", x=text),
@@ -217,14 +234,25 @@ def _classify(source: exp.Expression, z: Zone, read_keys: Sequence[str],
         tmpl("NOT regexp_matches({x}, ',\\s*[\\]}]')", x=text),
         tmpl("NOT contains({x}, 'NaN') AND NOT contains({x}, 'Infinity')", x=text),
         *once,
-        visible("eid"), visible("pf"), visible("sel"), visible("act"),
+        visible("eid"),
+        visible("pf"),
+        visible("sel"),
+        visible("act"),
         fn("regexp_full_match", s("act"), lit(r"[a-z0-9_\-]*\.[a-z0-9_.\-]*")),
         fn("regexp_full_match", s("pf"), lit(r"[a-z][a-z0-9_.\-]*")),
-        tmpl("({t} IN ('BIGINT', 'UBIGINT') AND abs({n}) < 9000000000000000) OR ({t} = 'VARCHAR' AND {f})",
-             t=t("ts"), n=ts_int, f=col("p_fast")),
-        tmpl("{s} IS NULL OR ({s} = 'OBJECT' AND {st} = 'VARCHAR' AND "
-             "{si} IN ('VARCHAR', 'BIGINT', 'UBIGINT'))",
-             s=t("sub"), st=t("stype"), si=t("sid")),
+        tmpl(
+            "({t} IN ('BIGINT', 'UBIGINT') AND abs({n}) < 9000000000000000) OR ({t} = 'VARCHAR' AND {f})",
+            t=t("ts"),
+            n=ts_int,
+            f=col("p_fast"),
+        ),
+        tmpl(
+            "{s} IS NULL OR ({s} = 'OBJECT' AND {st} = 'VARCHAR' AND "
+            "{si} IN ('VARCHAR', 'BIGINT', 'UBIGINT'))",
+            s=t("sub"),
+            st=t("stype"),
+            si=t("sid"),
+        ),
         tmpl("{a} IS NULL OR {a} = 'VARCHAR'", a=t("actor")),
         tmpl("{d} IS NULL OR {d} = 'OBJECT'", d=t("data")),
     )
@@ -234,15 +262,21 @@ def _classify(source: exp.Expression, z: Zone, read_keys: Sequence[str],
     )
     add([("fast", fn("coalesce", fast, exp.false())), ("ep", epoch)])
     # the same list json_extract(text, fields) gives (_extract), taken from the one parse
-    fx = (tmpl("list_slice(j, {a}, {b})", a=lit(len(paths) + 1), b=lit(len(paths) + len(fields)))
-          if fields else exp.cast(fn("list_value"), "JSON[]"))
+    fx = (
+        tmpl("list_slice(j, {a}, {b})", a=lit(len(paths) + 1), b=lit(len(paths) + len(fields)))
+        if fields
+        else exp.cast(fn("list_value"), "JSON[]")
+    )
     return tmpl(
         "SELECT fi, fast, CASE WHEN NOT fast THEN text END AS text, "
         "CASE WHEN fast THEN {h} END AS h, CASE WHEN fast THEN s_eid END AS eid, "
         "CASE WHEN fast THEN ep END AS ts, "
         "CASE WHEN fast THEN s_pf END AS platform, CASE WHEN fast THEN s_sel END AS seller_id, "
         "CASE WHEN fast THEN s_act END AS action, CASE WHEN fast THEN {fx} END AS fx FROM ({q})",
-        q=layer, fx=fx, h=fn(_TEXT_HASH, col("text")))
+        q=layer,
+        fx=fx,
+        h=fn(_TEXT_HASH, col("text")),
+    )
 
 
 class _Recorder:
@@ -253,8 +287,9 @@ class _Recorder:
         self.stats: InputStats | None = None
         self.calls: list[tuple[int, str, tuple[Any, ...]]] = []
 
-    def open(self, file: str, sha256: str = "", *, format: str = "jsonl",
-             profile: str | None = None) -> InputStats:
+    def open(
+        self, file: str, sha256: str = "", *, format: str = "jsonl", profile: str | None = None
+    ) -> InputStats:
         self.stats = InputStats(file, sha256=sha256, format=format, profile=profile)
         return self.stats
 
@@ -305,8 +340,20 @@ def _duck_format(con: duckdb.DuckDBPyConnection, display: str, scan: _FileScan) 
 #: (pyarrow, :func:`checker.inputs.readers.read_parquet`) gives Python; nested in structs and lists too.
 #: Not here: times and decimals (the reader turns them into ISO text and numbers its own way),
 #: FLOAT (printed shorter than the double Python holds), maps (pairs in Python), blobs, HUGEINT.
-_PARQUET_EXACT = frozenset({"varchar", "boolean", "double", "bigint", "integer", "smallint", "tinyint",
-                            "uinteger", "usmallint", "utinyint"})
+_PARQUET_EXACT = frozenset(
+    {
+        "varchar",
+        "boolean",
+        "double",
+        "bigint",
+        "integer",
+        "smallint",
+        "tinyint",
+        "uinteger",
+        "usmallint",
+        "utinyint",
+    }
+)
 
 
 def _parquet_exact(con: duckdb.DuckDBPyConnection, path: str) -> bool:
@@ -345,9 +392,13 @@ def _exotic(record: dict[str, Any]) -> str | None:
     return text if plain(record) else None
 
 
-def load_events(con: duckdb.DuckDBPyConnection, paths: Sequence[str | os.PathLike[str]],
-                timezone: str, read_keys: Sequence[str],
-                fields: Sequence[tuple[str, ...]] = ()) -> IntakeResult:
+def load_events(
+    con: duckdb.DuckDBPyConnection,
+    paths: Sequence[str | os.PathLike[str]],
+    timezone: str,
+    read_keys: Sequence[str],
+    fields: Sequence[tuple[str, ...]] = (),
+) -> IntakeResult:
     """Read ``paths`` into the temporary table ``ev`` and account for every record.
 
     Inputs are expanded and ordered as :func:`checker.inputs.files.expand` does. Plain
@@ -374,8 +425,11 @@ def load_events(con: duckdb.DuckDBPyConnection, paths: Sequence[str | os.PathLik
     nested = [k for k in keys if k not in TOP_KEYS]
     # the table's columns, typed as the query types them (over no line)
     empty = tmpl("SELECT CAST(0 AS INTEGER) AS fi, CAST('' AS VARCHAR) AS text WHERE false")
-    con.execute(sql(tmpl("CREATE OR REPLACE TEMP TABLE classified_rows AS {q}",
-                         q=_classify(empty, z, nested, fields))))
+    con.execute(
+        sql(
+            tmpl("CREATE OR REPLACE TEMP TABLE classified_rows AS {q}", q=_classify(empty, z, nested, fields))
+        )
+    )
     # the line numbers rest on it (connect() sets it too): rows are stored in the order they are read
     con.execute("SET preserve_insertion_order = true")
     duck_files: list[int] = []
@@ -389,8 +443,14 @@ def load_events(con: duckdb.DuckDBPyConnection, paths: Sequence[str | os.PathLik
         # no table holds a fast line's text
         lines = tmpl("SELECT CAST({fi} AS INTEGER) AS fi, text FROM ({r})", fi=lit(fi), r=_lines(path))
         try:
-            con.execute(sql(tmpl("INSERT INTO classified_rows SELECT * FROM ({q})",
-                                 q=_classify(lines, z, nested, fields))))
+            con.execute(
+                sql(
+                    tmpl(
+                        "INSERT INTO classified_rows SELECT * FROM ({q})",
+                        q=_classify(lines, z, nested, fields),
+                    )
+                )
+            )
         except duckdb.Error:  # not readable line for line as Python reads it: Python reads it
             con.execute("DELETE FROM classified_rows WHERE fi = ?", [fi])
             continue
@@ -399,12 +459,16 @@ def load_events(con: duckdb.DuckDBPyConnection, paths: Sequence[str | os.PathLik
         duck_files.append(fi)
     # a file's rows are one run of rowids in line order: its line n is its first rowid + n - 1,
     # the number Python counts and line_reader gives. Empty lines go: Python skips them too
-    con.execute("CREATE OR REPLACE TEMP TABLE classified_starts AS "
-                "SELECT fi, min(rowid) AS first FROM classified_rows GROUP BY fi")
-    con.execute("CREATE OR REPLACE TEMP VIEW classified AS "
-                "SELECT c.fi, c.rowid - s.first + 1 AS line, c.* EXCLUDE (fi) "
-                "FROM classified_rows c JOIN classified_starts s ON c.fi = s.fi "
-                "WHERE c.fast OR c.text IS NOT NULL")
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE classified_starts AS "
+        "SELECT fi, min(rowid) AS first FROM classified_rows GROUP BY fi"
+    )
+    con.execute(
+        "CREATE OR REPLACE TEMP VIEW classified AS "
+        "SELECT c.fi, c.rowid - s.first + 1 AS line, c.* EXCLUDE (fi) "
+        "FROM classified_rows c JOIN classified_starts s ON c.fi = s.fi "
+        "WHERE c.fast OR c.text IS NOT NULL"
+    )
     files = {fi: shown[fi] for fi in duck_files}
 
     # records Python decides: lines off the fast path, and every record of the other files
@@ -435,10 +499,12 @@ def load_events(con: duckdb.DuckDBPyConnection, paths: Sequence[str | os.PathLik
         con.executemany("INSERT INTO py_ids VALUES (?)", [[e] for e in sorted(py_ids)])
     # ids given by more than one fast line, each with its first line; ``texts`` is 2 when two of
     # its lines differ (different hashes: different texts), else 1 until the texts say (below)
-    con.execute("CREATE OR REPLACE TEMP TABLE multi AS SELECT eid, "
-                "CASE WHEN min(h) = max(h) THEN 1 ELSE 2 END AS texts, "
-                "min(fi * 1099511627776 + line) AS first FROM classified WHERE fast "
-                "GROUP BY eid HAVING count(*) > 1")
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE multi AS SELECT eid, "
+        "CASE WHEN min(h) = max(h) THEN 1 ELSE 2 END AS texts, "
+        "min(fi * 1099511627776 + line) AS first FROM classified WHERE fast "
+        "GROUP BY eid HAVING count(*) > 1"
+    )
     # the fast lines whose text is needed: those of ids Python sees, and those of repeated ids, whose
     # texts are compared themselves (equal hashes do not prove equal texts): read again, by line
     con.execute(
@@ -488,10 +554,22 @@ def load_events(con: duckdb.DuckDBPyConnection, paths: Sequence[str | os.PathLik
     source = exp.Subquery(this=tmpl(decided), alias=exp.TableAlias(this=exp.to_identifier("d")))
     # the record's text stays out of the event table (at export scale it is most of its size and
     # made it spill): a finding's evidence is read again from its file and line (read_lines)
-    kept = exp.select("eid", "ts", "platform", "seller_id", "action",
-                      exp.alias_(exp.cast(exp.null(), "VARCHAR"), "rec"),
-                      "fx", exp.alias_(exp.false(), "exotic"),
-                      "fi", "line").from_(source).where(col("keep"))
+    kept = (
+        exp.select(
+            "eid",
+            "ts",
+            "platform",
+            "seller_id",
+            "action",
+            exp.alias_(exp.cast(exp.null(), "VARCHAR"), "rec"),
+            "fx",
+            exp.alias_(exp.false(), "exotic"),
+            "fi",
+            "line",
+        )
+        .from_(source)
+        .where(col("keep"))
+    )
     con.execute(sql(tmpl("CREATE OR REPLACE TEMP TABLE ev AS {q}", q=kept)))
     con.execute("DROP VIEW classified")
     con.execute("DROP TABLE classified_starts")
@@ -499,12 +577,19 @@ def load_events(con: duckdb.DuckDBPyConnection, paths: Sequence[str | os.PathLik
     exotic = _insert_python_events(con, py_batch.events, extract)
     exotic_events = {e.event_id: e for e in py_batch.events if _exotic(dict(e.record)) is None}
 
-    actions: Counter[str] = Counter(dict(con.execute(
-        "SELECT action, count(*) FROM ev GROUP BY action").fetchall()))
+    actions: Counter[str] = Counter(
+        dict(con.execute("SELECT action, count(*) FROM ev GROUP BY action").fetchall())
+    )
     latest = con.execute("SELECT max(ts) FROM ev").fetchone()
-    return IntakeResult(tuple(stats), py_batch.rejected, +actions,
-                        latest[0] if latest else None, frozenset(exotic), exotic_events,
-                        files)
+    return IntakeResult(
+        tuple(stats),
+        py_batch.rejected,
+        +actions,
+        latest[0] if latest else None,
+        frozenset(exotic),
+        exotic_events,
+        files,
+    )
 
 
 def _extract(fields: Sequence[tuple[str, ...]]) -> Any:
@@ -515,8 +600,9 @@ def _extract(fields: Sequence[tuple[str, ...]]) -> Any:
     return lambda text: fn("json_extract", text, paths.copy())
 
 
-def _insert_python_events(con: duckdb.DuckDBPyConnection, events: Sequence[Event],
-                          extract: Any) -> set[tuple[str, str]]:
+def _insert_python_events(
+    con: duckdb.DuckDBPyConnection, events: Sequence[Event], extract: Any
+) -> set[tuple[str, str]]:
     """Add the events Python accepted to ``ev``; return (platform, action) of exotic ones."""
     exotic: set[tuple[str, str]] = set()
     if not events:
@@ -526,35 +612,60 @@ def _insert_python_events(con: duckdb.DuckDBPyConnection, events: Sequence[Event
             text = _exotic(e.record)
             if text is None:
                 exotic.add((e.platform, e.action))
-            fh.write(json.dumps({"eid": e.event_id, "ts": e.epoch, "platform": e.platform,
-                                 "seller_id": e.seller_id, "action": e.action, "rec": text,
-                                 "exotic": text is None}, ensure_ascii=True) + "\n")
+            fh.write(
+                json.dumps(
+                    {
+                        "eid": e.event_id,
+                        "ts": e.epoch,
+                        "platform": e.platform,
+                        "seller_id": e.seller_id,
+                        "action": e.action,
+                        "rec": text,
+                        "exotic": text is None,
+                    },
+                    ensure_ascii=True,
+                )
+                + "\n"
+            )
         name = fh.name
     try:
-        con.execute(sql(tmpl(
-            "INSERT INTO ev SELECT eid, ts, platform, seller_id, action, rec, {fx}, exotic, NULL, NULL "
-            "FROM read_json({p}, "
-            "format = 'newline_delimited', columns = {eid: 'VARCHAR', ts: 'BIGINT', platform: 'VARCHAR', "
-            "seller_id: 'VARCHAR', action: 'VARCHAR', rec: 'VARCHAR', exotic: 'BOOLEAN'})",
-            p=lit(name), fx=extract(col("rec")))))
+        con.execute(
+            sql(
+                tmpl(
+                    "INSERT INTO ev SELECT eid, ts, platform, seller_id, action, rec, {fx}, exotic, "
+                    "NULL, NULL FROM read_json({p}, format = 'newline_delimited', "
+                    "columns = {eid: 'VARCHAR', ts: 'BIGINT', platform: 'VARCHAR', "
+                    "seller_id: 'VARCHAR', action: 'VARCHAR', rec: 'VARCHAR', exotic: 'BOOLEAN'})",
+                    p=lit(name),
+                    fx=extract(col("rec")),
+                )
+            )
+        )
     finally:
         os.unlink(name)
     return exotic
 
 
-def read_lines(con: duckdb.DuckDBPyConnection, files: dict[int, str],
-               table: str) -> dict[tuple[int, int], str]:
+def read_lines(
+    con: duckdb.DuckDBPyConnection, files: dict[int, str], table: str
+) -> dict[tuple[int, int], str]:
     """The text of the lines listed in the temporary table ``table`` (``fi``, ``line``), read again
     by the very reader that numbered them at intake (so the same text): one pass per file."""
     out: dict[tuple[int, int], str] = {}
     for (fi,) in con.execute(f'SELECT DISTINCT fi FROM "{table}" ORDER BY fi').fetchall():
-        query = tmpl("SELECT l.line, l.text FROM ({r}) l SEMI JOIN (SELECT line FROM {t} WHERE fi = {fi}) w "
-                     "ON l.line = w.line", r=line_reader(files[fi]), t=exp.to_table(table), fi=lit(fi))
+        query = tmpl(
+            "SELECT l.line, l.text FROM ({r}) l SEMI JOIN (SELECT line FROM {t} WHERE fi = {fi}) w "
+            "ON l.line = w.line",
+            r=line_reader(files[fi]),
+            t=exp.to_table(table),
+            fi=lit(fi),
+        )
         try:
             rows = con.execute(sql(query)).fetchall()
         except duckdb.Error as exc:
-            raise CheckerError([Problem(Location(files[fi]), "unreadable-file",
-                                        f"cannot read the evidence again: {exc}")]) from exc
+            raise CheckerError(
+                [Problem(Location(files[fi]), "unreadable-file", f"cannot read the evidence again: {exc}")]
+            ) from exc
         for line, text in rows:
             out[(fi, line)] = text
     return out
@@ -564,5 +675,3 @@ def exotic_records(con: duckdb.DuckDBPyConnection) -> int:
     """How many accepted events DuckDB cannot hold faithfully (decided by Python)."""
     row = con.execute("SELECT count(*) FROM ev WHERE exotic").fetchone()
     return int(row[0]) if row else 0
-
-

@@ -75,8 +75,9 @@ class Scope:
 def event_field(ev: EventCols, path: tuple[str, ...], paths: Paths) -> Val:
     """A field path read from an event's record."""
     if len(path) == 1 and path[0] in ("event_id", "action", "platform", "seller_id"):
-        typed = {"event_id": ev.eid, "action": ev.action, "platform": ev.platform,
-                 "seller_id": ev.seller_id}[path[0]]
+        typed = {"event_id": ev.eid, "action": ev.action, "platform": ev.platform, "seller_id": ev.seller_id}[
+            path[0]
+        ]
         return Val("str", typed)
     return Val("json", fn("list_extract", ev.fx, lit(paths.index(path))))
 
@@ -88,8 +89,15 @@ def json_field(v: Val, path: tuple[str, ...]) -> Val:
     for key in path:
         if '"' in key or "\\" in key:
             raise UnsupportedConstruct(f"field name {key!r} with a quote or backslash")
-    return Val("json", tmpl("CASE WHEN json_type({j}) = 'OBJECT' THEN json_extract({j}, {p}) END",
-                            j=v.sql, p=lit(json_path(path))), hard=v.hard)
+    return Val(
+        "json",
+        tmpl(
+            "CASE WHEN json_type({j}) = 'OBJECT' THEN json_extract({j}, {p}) END",
+            j=v.sql,
+            p=lit(json_path(path)),
+        ),
+        hard=v.hard,
+    )
 
 
 def _chain(ast: dict[str, Any]) -> list[str] | None:
@@ -117,8 +125,11 @@ def instant(v: Val, scope: Scope) -> Val:
         return Val("int", exp.null(), hard=v.hard)
     if v.kind == "str":
         p = parse_text(v.sql, scope.input_tz)
-        return Val("int", p.epoch, hard=hard_of(v, Val("int", hard=and_(
-            v.sql.is_(exp.null()).not_(), p.fast.not_()))))
+        return Val(
+            "int",
+            p.epoch,
+            hard=hard_of(v, Val("int", hard=and_(v.sql.is_(exp.null()).not_(), p.fast.not_()))),
+        )
     if v.kind in ("float", "sum"):
         # a float epoch goes through Decimal(str(x)) in Python: leave it there
         return Val("int", exp.null(), hard=or_(*(h for h in (v.hard, v.sql.is_(exp.null()).not_()) if h)))
@@ -131,10 +142,14 @@ def instant(v: Val, scope: Scope) -> Val:
         (tmpl("{t} = 'VARCHAR'", t=t), p.epoch),
         (tmpl("{t} IN ('BIGINT', 'UBIGINT')", t=t), epoch_of_int(as_int)),
     )
-    hard = tmpl("coalesce(({t} = 'VARCHAR' AND NOT {f}) OR {t} = 'DOUBLE' "
-                "OR ({t} = 'UBIGINT' AND {i} IS NULL) "
-                "OR ({t} IN ('BIGINT', 'UBIGINT') AND abs({i}) >= 9000000000000000), false)",
-                t=t, f=p.fast, i=as_int)
+    hard = tmpl(
+        "coalesce(({t} = 'VARCHAR' AND NOT {f}) OR {t} = 'DOUBLE' "
+        "OR ({t} = 'UBIGINT' AND {i} IS NULL) "
+        "OR ({t} IN ('BIGINT', 'UBIGINT') AND abs({i}) >= 9000000000000000), false)",
+        t=t,
+        f=p.fast,
+        i=as_int,
+    )
     return Val("int", value, hard=hard_of(v, Val("int", hard=hard)))
 
 
@@ -142,8 +157,9 @@ def _const_duration(arg: Val, ast: dict[str, Any], scope: Scope, func: str) -> A
     """The duration text of a call's last argument: a literal or a parameter, known now."""
     value = getattr(arg, "const", _MISSING)
     if value is _MISSING:
-        raise UnsupportedConstruct(f"{func}() with a duration that is not a literal or a parameter",
-                                   scope.where)
+        raise UnsupportedConstruct(
+            f"{func}() with a duration that is not a literal or a parameter", scope.where
+        )
     if value is None:
         return None
     try:
@@ -186,8 +202,9 @@ def compile_ast(ast: dict[str, Any], scope: Scope) -> Val:
     if kind == "comparator":
         a, b = (compile_ast(c, scope) for c in ast["children"])
         if "truth" in (a.kind, b.kind):
-            raise UnsupportedConstruct("comparing the result of && or || between an event and "
-                                       "another kind", scope.where)
+            raise UnsupportedConstruct(
+                "comparing the result of && or || between an event and another kind", scope.where
+            )
         op = ast["value"]
         if op == "eq":
             return equals(a, b)
@@ -280,8 +297,9 @@ def _duration(args: list[Val], asts: list[dict[str, Any]], scope: Scope) -> Val:
     if d is None:
         return constant(None)
     if d.is_calendar:
-        raise UnsupportedConstruct(f"duration({d.text!r}): years and months have no fixed length",
-                                   scope.where)
+        raise UnsupportedConstruct(
+            f"duration({d.text!r}): years and months have no fixed length", scope.where
+        )
     return constant(d.elapsed_us())
 
 
@@ -293,12 +311,17 @@ def _shift(sign: int, calendar: bool) -> Handler:
             return Val("int", exp.null(), hard=t.hard)
         if not calendar:
             if d.is_calendar:
-                raise UnsupportedConstruct(f"plus/minus of {d.text!r}: years and months have no fixed length",
-                                           scope.where)
+                raise UnsupportedConstruct(
+                    f"plus/minus of {d.text!r}: years and months have no fixed length", scope.where
+                )
             return Val("int", tmpl("{t} + {d}", t=t.sql, d=lit(sign * d.elapsed_us())), hard=t.hard)
-        moved = add_calendar(t.sql, sign * (d.years * 12 + d.months), sign * (d.weeks * 7 + d.days),
-                             sign * (((d.hours * 60 + d.minutes) * 60) * 1_000_000 + d.microseconds),
-                             scope.rule_tz)
+        moved = add_calendar(
+            t.sql,
+            sign * (d.years * 12 + d.months),
+            sign * (d.weeks * 7 + d.days),
+            sign * (((d.hours * 60 + d.minutes) * 60) * 1_000_000 + d.microseconds),
+            scope.rule_tz,
+        )
         out_of_range = and_(t.sql.is_(exp.null()).not_(), or_(in_range(t.sql).not_(), in_range(moved).not_()))
         return Val("int", moved, hard=hard_of(t, Val("int", hard=fn("coalesce", out_of_range, exp.true()))))
 
@@ -319,15 +342,15 @@ def _tz_guard(*ts: Val) -> exp.Expression:
 @function("local_date")
 def _local_date(args: list[Val], asts: list[dict[str, Any]], scope: Scope) -> Val:
     t = instant(args[0], scope)
-    return Val("str", local_date_text(t.sql, scope.rule_tz),
-               hard=hard_of(t, Val("int", hard=_tz_guard(t))))
+    return Val("str", local_date_text(t.sql, scope.rule_tz), hard=hard_of(t, Val("int", hard=_tz_guard(t))))
 
 
 @function("calendar_days")
 def _calendar_days(args: list[Val], asts: list[dict[str, Any]], scope: Scope) -> Val:
     a, b = instant(args[0], scope), instant(args[1], scope)
-    days = tmpl("{b} - {a}", a=local_day_number(a.sql, scope.rule_tz),
-                b=local_day_number(b.sql, scope.rule_tz))
+    days = tmpl(
+        "{b} - {a}", a=local_day_number(a.sql, scope.rule_tz), b=local_day_number(b.sql, scope.rule_tz)
+    )
     return Val("int", days, hard=hard_of(a, b, Val("int", hard=_tz_guard(a, b))))
 
 
@@ -338,10 +361,16 @@ def _is_blank(args: list[Val], asts: list[dict[str, Any]], scope: Scope) -> Val:
     if v.kind == "str":
         return Val("bool", tmpl("{s} IS NULL OR regexp_full_match({s}, {w})", s=v.sql, w=blank), hard=v.hard)
     if v.kind == "json":
-        return Val("bool", tmpl(
-            "CASE WHEN {j} IS NULL THEN true ELSE coalesce(CASE json_type({j}) WHEN 'NULL' THEN true "
-            "WHEN 'VARCHAR' THEN regexp_full_match({j} ->> '$', {w}) ELSE false END, false) END",
-            j=v.sql, w=blank), hard=v.hard)
+        return Val(
+            "bool",
+            tmpl(
+                "CASE WHEN {j} IS NULL THEN true ELSE coalesce(CASE json_type({j}) WHEN 'NULL' THEN true "
+                "WHEN 'VARCHAR' THEN regexp_full_match({j} ->> '$', {w}) ELSE false END, false) END",
+                j=v.sql,
+                w=blank,
+            ),
+            hard=v.hard,
+        )
     return Val("bool", is_null(v), hard=v.hard)
 
 
@@ -349,17 +378,27 @@ def _is_blank(args: list[Val], asts: list[dict[str, Any]], scope: Scope) -> Val:
 def _type(args: list[Val], asts: list[dict[str, Any]], scope: Scope) -> Val:
     v = args[0]
     if v.kind == "json":
-        return Val("str", tmpl(
-            "CASE WHEN {j} IS NULL THEN 'null' ELSE CASE json_type({j}) WHEN 'NULL' THEN 'null' "
-            "WHEN 'BOOLEAN' THEN 'boolean' WHEN 'VARCHAR' THEN 'string' WHEN 'ARRAY' THEN 'array' "
-            "WHEN 'OBJECT' THEN 'object' ELSE 'number' END END", j=v.sql), hard=v.hard)
-    names = {"str": "string", "int": "number", "float": "number", "sum": "number", "bool": "boolean",
-             "event": "object"}
+        return Val(
+            "str",
+            tmpl(
+                "CASE WHEN {j} IS NULL THEN 'null' ELSE CASE json_type({j}) WHEN 'NULL' THEN 'null' "
+                "WHEN 'BOOLEAN' THEN 'boolean' WHEN 'VARCHAR' THEN 'string' WHEN 'ARRAY' THEN 'array' "
+                "WHEN 'OBJECT' THEN 'object' ELSE 'number' END END",
+                j=v.sql,
+            ),
+            hard=v.hard,
+        )
+    names = {
+        "str": "string",
+        "int": "number",
+        "float": "number",
+        "sum": "number",
+        "bool": "boolean",
+        "event": "object",
+    }
     if v.kind not in names:
         raise UnsupportedConstruct("type() of a null literal or a truth value", scope.where)
     return Val("str", case((is_null(v), lit("null")), default=lit(names[v.kind])), hard=v.hard)
-
-
 
 
 def params_val(params: Mapping[str, Any]) -> Val:

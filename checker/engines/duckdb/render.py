@@ -46,16 +46,20 @@ def render(template: Template, values: Mapping[str, Any], policy: Policy, input_
 
 
 def parse_record(text: str) -> Any:
-    """A record's JSON text read as the project's reader reads a line (:func:`checker.inputs.readers.read_jsonl`):
-    orjson, and the json module for what orjson refuses."""
+    """A record's JSON text read as the project's reader reads a line
+    (:func:`checker.inputs.readers.read_jsonl`): orjson, and the json module for what orjson refuses."""
     try:
         return orjson.loads(text)
     except orjson.JSONDecodeError:
         return json.loads(text)
 
 
-def fetch_events(con: duckdb.DuckDBPyConnection, table: str, files: Mapping[int, str],
-                 cache: dict[str, Event] | None = None) -> dict[str, Event]:
+def fetch_events(
+    con: duckdb.DuckDBPyConnection,
+    table: str,
+    files: Mapping[int, str],
+    cache: dict[str, Event] | None = None,
+) -> dict[str, Event]:
     """Events whose ids are in the one-column temporary table ``table``, as Python events
     (but the exotic ones DuckDB does not hold, which the intake keeps as Python events).
     ``files`` are the intake's line-read files, whose lines hold the records ``ev`` points at.
@@ -64,14 +68,17 @@ def fetch_events(con: duckdb.DuckDBPyConnection, table: str, files: Mapping[int,
     event built is added: rules share evidence events, and one object serves all their findings."""
     known = cache if cache is not None else {}
     rows = con.execute(
-        f'SELECT e.eid, e.ts, e.platform, e.seller_id, e.action, e.rec, e.fi, e.line FROM ev e '
-        f'SEMI JOIN "{table}" w ON e.eid = w.eid WHERE NOT e.exotic').fetchall()
+        f"SELECT e.eid, e.ts, e.platform, e.seller_id, e.action, e.rec, e.fi, e.line FROM ev e "
+        f'SEMI JOIN "{table}" w ON e.eid = w.eid WHERE NOT e.exotic'
+    ).fetchall()
     todo = [row for row in rows if row[0] not in known]
     texts: dict[tuple[int, int], str] = {}
     if any(rec is None for *_, rec, _fi, _line in todo):
         # the records of lines read by DuckDB are not in ``ev``: read them again from their files
-        con.execute("CREATE OR REPLACE TEMP TABLE ev_lines AS SELECT e.fi, e.line FROM ev e "
-                    f'SEMI JOIN "{table}" w ON e.eid = w.eid WHERE NOT e.exotic AND e.rec IS NULL')
+        con.execute(
+            "CREATE OR REPLACE TEMP TABLE ev_lines AS SELECT e.fi, e.line FROM ev e "
+            f'SEMI JOIN "{table}" w ON e.eid = w.eid WHERE NOT e.exotic AND e.rec IS NULL'
+        )
         texts = read_lines(con, dict(files), "ev_lines")
         con.execute("DROP TABLE ev_lines")
     for eid, ts, platform, seller_id, action, rec, fi, line in todo:
@@ -80,8 +87,17 @@ def fetch_events(con: duckdb.DuckDBPyConnection, table: str, files: Mapping[int,
     return {row[0]: known[row[0]] for row in rows}
 
 
-def read_event(eid: str, ts: int, platform: str, seller_id: str, action: str, text: str | None,
-               files: Mapping[int, str], fi: int | None, line: int | None) -> Event:
+def read_event(
+    eid: str,
+    ts: int,
+    platform: str,
+    seller_id: str,
+    action: str,
+    text: str | None,
+    files: Mapping[int, str],
+    fi: int | None,
+    line: int | None,
+) -> Event:
     """The event of an ``ev`` row, its record parsed from ``text`` (read again from file ``fi``,
     ``line``); an error if that line no longer holds the event."""
     record = parse_record(text) if text is not None else None
@@ -93,13 +109,20 @@ def read_event(eid: str, ts: int, platform: str, seller_id: str, action: str, te
 
 def input_changed(files: Mapping[int, str], fi: int | None, line: int | None, eid: str) -> CheckerError:
     """The error of an event no longer found where the intake read it."""
-    return CheckerError([Problem(Location(files.get(fi, "?") if fi is not None else "?", line or 0),
-                                 "input-changed", f"line {line} no longer holds event {eid!r}: the input "
-                                 "changed during the check")])
+    return CheckerError(
+        [
+            Problem(
+                Location(files.get(fi, "?") if fi is not None else "?", line or 0),
+                "input-changed",
+                f"line {line} no longer holds event {eid!r}: the input changed during the check",
+            )
+        ]
+    )
 
 
-def outcome(policy: Policy, trigger: Event, kind: Kind, reason: str, message: Text | None,
-            evidence: Sequence[Event]) -> Outcome:
+def outcome(
+    policy: Policy, trigger: Event, kind: Kind, reason: str, message: Text | None, evidence: Sequence[Event]
+) -> Outcome:
     """An :class:`Outcome` built exactly as the reference engine builds it."""
     return build_outcome(policy, trigger, kind, reason, message, evidence)
 
@@ -163,8 +186,9 @@ def select(con: duckdb.DuckDBPyConnection, plan: Plan, where: str) -> Selected:
     table's columns), hard rows excluded, and the table of the events they need."""
     dec = f"dec_{plan.tag}"
     want = f"want_{plan.tag}"
-    con.execute(f'CREATE OR REPLACE TEMP TABLE "{want}" AS SELECT * FROM "{dec}" '
-                f"WHERE NOT hard AND ({where})")
+    con.execute(
+        f'CREATE OR REPLACE TEMP TABLE "{want}" AS SELECT * FROM "{dec}" WHERE NOT hard AND ({where})'
+    )
     lookups = plan.lookups
     # every event to read: triggers, bound events, and the events counted or summed
     parts = bound_queries(plan, want)
@@ -215,16 +239,26 @@ def window_queries(plan: Plan, want: str, carry: Sequence[str] = ()) -> list[str
     for lk in plan.lookups:
         b = lk.binding
         if b.kind in ("count", "sum"):
-            on = " AND ".join([f'c."k{j + 1}" = w."k{j + 1}"' for j in range(plan.keys)] + [
-                f'c.ts > coalesce(w."{b.name}__lo", -4611686018427387904)',
-                f'c.ts < coalesce(w."{b.name}__hi", 4611686018427387904)'])
-            windows.append(f'SELECT {len(windows)} AS w, w.eid AS trig, c.eid AS eid{extra} FROM "{want}" w '
-                           f'JOIN "{lk.table}" c ON {on} WHERE w."{b.name}__def"')
+            on = " AND ".join(
+                [f'c."k{j + 1}" = w."k{j + 1}"' for j in range(plan.keys)]
+                + [
+                    f'c.ts > coalesce(w."{b.name}__lo", -4611686018427387904)',
+                    f'c.ts < coalesce(w."{b.name}__hi", 4611686018427387904)',
+                ]
+            )
+            windows.append(
+                f'SELECT {len(windows)} AS w, w.eid AS trig, c.eid AS eid{extra} FROM "{want}" w '
+                f'JOIN "{lk.table}" c ON {on} WHERE w."{b.name}__def"'
+            )
     return windows
 
 
-def read_needed(con: duckdb.DuckDBPyConnection, selected: Sequence[Selected], files: Mapping[int, str],
-                cache: dict[str, Event]) -> None:
+def read_needed(
+    con: duckdb.DuckDBPyConnection,
+    selected: Sequence[Selected],
+    files: Mapping[int, str],
+    cache: dict[str, Event],
+) -> None:
     """Read the events every one of ``selected`` needs into ``cache``, in one pass over the
     event table, and drop their ``need`` tables."""
     if not selected:
@@ -237,8 +271,9 @@ def read_needed(con: duckdb.DuckDBPyConnection, selected: Sequence[Selected], fi
     con.execute("DROP TABLE need_all")
 
 
-def build(selected: Selected, events: Mapping[str, Event], *, as_of: int, params: Mapping[str, Any],
-          input_tz: str) -> list[Outcome]:
+def build(
+    selected: Selected, events: Mapping[str, Event], *, as_of: int, params: Mapping[str, Any], input_tz: str
+) -> list[Outcome]:
     """The outcomes of ``selected``'s rows, every event they need being in ``events``."""
     plan = selected.plan
     tz = zone(input_tz)
@@ -260,9 +295,17 @@ def build(selected: Selected, events: Mapping[str, Event], *, as_of: int, params
     return out
 
 
-def _one(policy: Policy, templates: _Templates, r: dict[str, Any], events: Mapping[str, Event],
-         counted: Mapping[str, Mapping[str, list[str]]], view: Any, as_of: int,
-         params: Mapping[str, Any], tz: ZoneInfo) -> Outcome:
+def _one(
+    policy: Policy,
+    templates: _Templates,
+    r: dict[str, Any],
+    events: Mapping[str, Event],
+    counted: Mapping[str, Mapping[str, list[str]]],
+    view: Any,
+    as_of: int,
+    params: Mapping[str, Any],
+    tz: ZoneInfo,
+) -> Outcome:
     trigger = events[r["eid"]]
     values: dict[str, Any] = {"trigger": view(trigger), "params": params, "as_of": as_of}
     used: dict[str, Event] = {trigger.event_id: trigger}
@@ -312,8 +355,10 @@ def _one(policy: Policy, templates: _Templates, r: dict[str, Any], events: Mappi
 def not_applicable(policy: Policy, trigger: Event) -> Outcome:
     """The outcome of a trigger outside every version's effective window (as the engine words it)."""
     window = f"[{policy.effective_from_text or '-'}, {policy.effective_until_text or '-'})"
-    reason = (f"{format_timestamp(trigger.epoch, policy.tz)} is outside the effective "
-              f"window {window} ({policy.timezone}) of every version of {policy.id}")
+    reason = (
+        f"{format_timestamp(trigger.epoch, policy.tz)} is outside the effective "
+        f"window {window} ({policy.timezone}) of every version of {policy.id}"
+    )
     return outcome(policy, trigger, Kind.NOT_APPLICABLE, reason, None, (trigger,))
 
 

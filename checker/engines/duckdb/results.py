@@ -65,8 +65,8 @@ class SqlOutcomeStore(OutcomeStore):
             for _, plans in self.rules:
                 for plan in plans:
                     rows = self.run.con.execute(
-                        f'SELECT kind, count(*) FROM "dec_{plan.tag}" '
-                        "WHERE NOT hard GROUP BY kind").fetchall()
+                        f'SELECT kind, count(*) FROM "dec_{plan.tag}" WHERE NOT hard GROUP BY kind'
+                    ).fetchall()
                     for kind, n in rows:
                         tally[(plan.policy.id, plan.policy.version, kind)] += n
             for o in self.extra:

@@ -37,9 +37,9 @@ def tmpl(text: str, **subs: exp.Expression | Any) -> exp.Expression:
 
     def replace(node: exp.Expression) -> exp.Expression:
         if isinstance(node, exp.Column) and not node.table and node.name.startswith("__ph_"):
-            return _grouped(trees[node.name[len("__ph_"):]].copy())
+            return _grouped(trees[node.name[len("__ph_") :]].copy())
         if isinstance(node, exp.Identifier) and node.name.startswith("__ph_"):
-            sub = trees[node.name[len("__ph_"):]]
+            sub = trees[node.name[len("__ph_") :]]
             return exp.to_identifier(sub.name) if isinstance(sub, exp.Column | exp.Identifier) else sub
         return node
 
@@ -47,9 +47,24 @@ def tmpl(text: str, **subs: exp.Expression | Any) -> exp.Expression:
 
 
 #: nodes that print as one operand whatever surrounds them
-_ATOMS = (exp.Column, exp.Literal, exp.Func, exp.Paren, exp.Null, exp.Boolean, exp.Case, exp.Cast,
-          exp.Subquery, exp.Identifier, exp.Array, exp.Tuple, exp.Star, exp.Select, exp.Bracket,
-          exp.Table)
+_ATOMS = (
+    exp.Column,
+    exp.Literal,
+    exp.Func,
+    exp.Paren,
+    exp.Null,
+    exp.Boolean,
+    exp.Case,
+    exp.Cast,
+    exp.Subquery,
+    exp.Identifier,
+    exp.Array,
+    exp.Tuple,
+    exp.Star,
+    exp.Select,
+    exp.Bracket,
+    exp.Table,
+)
 
 
 def _grouped(tree: exp.Expression) -> exp.Expression:

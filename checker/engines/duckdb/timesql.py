@@ -101,8 +101,10 @@ def _utc_offset_body(ts: exp.Expression, z: Zone) -> exp.Expression:
 def _wall_offset_body(wall: exp.Expression, z: Zone) -> exp.Expression:
     if not z.transitions:
         return lit(z.initial)
-    whens = [(tmpl("{w} >= {u}", w=wall, u=lit(u + max(before, after))), lit(after))
-             for u, before, after in reversed(z.transitions)]
+    whens = [
+        (tmpl("{w} >= {u}", w=wall, u=lit(u + max(before, after))), lit(after))
+        for u, before, after in reversed(z.transitions)
+    ]
     return case(*whens, default=lit(z.initial))
 
 
@@ -112,8 +114,12 @@ def in_range(ts: exp.Expression) -> exp.Expression:
 
 
 def _in_range_body(ts: exp.Expression) -> exp.Expression:
-    return tmpl("{t} BETWEEN {lo} AND {hi}", t=ts, lo=lit(RANGE_LO + 2 * 86_400 * US_PER_SECOND),
-                hi=lit(RANGE_HI - 2 * 86_400 * US_PER_SECOND))
+    return tmpl(
+        "{t} BETWEEN {lo} AND {hi}",
+        t=ts,
+        lo=lit(RANGE_LO + 2 * 86_400 * US_PER_SECOND),
+        hi=lit(RANGE_HI - 2 * 86_400 * US_PER_SECOND),
+    )
 
 
 def to_local(ts: exp.Expression, z: Zone) -> exp.Expression:
@@ -138,8 +144,7 @@ def local_day_number(ts: exp.Expression, z: Zone) -> exp.Expression:
 
 def local_date_text(ts: exp.Expression, z: Zone) -> exp.Expression:
     """``YYYY-MM-DD`` of the local date of ``ts``."""
-    return tmpl("strftime(DATE '1970-01-01' + CAST({d} AS INTEGER), '%Y-%m-%d')",
-                d=local_day_number(ts, z))
+    return tmpl("strftime(DATE '1970-01-01' + CAST({d} AS INTEGER), '%Y-%m-%d')", d=local_day_number(ts, z))
 
 
 def add_calendar(ts: exp.Expression, months: int, days: int, exact_us: int, z: Zone) -> exp.Expression:
@@ -185,12 +190,18 @@ def _components(s: exp.Expression) -> dict[str, exp.Expression]:
         "mi": tmpl("try_cast(substr({s}, 15, 2) AS BIGINT)", s=s),
         "ss": tmpl("try_cast(substr({s}, 18, 2) AS BIGINT)", s=s),
         # fixed positions, read only when the whole text has the strict form (rx)
-        "fr": tmpl("CASE WHEN substr({s}, 20, 1) = '.' THEN coalesce(try_cast(rpad(substr({s}, 21, "
-                   "length({s}) - 20 - CASE WHEN suffix({s}, 'Z') THEN 1 WHEN length({s}) >= 25 AND "
-                   "substr({s}, length({s}) - 5, 1) IN ('+', '-') THEN 6 ELSE 0 END), 6, '0') AS BIGINT), 0) "
-                   "ELSE 0 END", s=s),
-        "tl": tmpl("CASE WHEN suffix({s}, 'Z') THEN 'Z' WHEN length({s}) >= 25 AND "
-                   "substr({s}, length({s}) - 5, 1) IN ('+', '-') THEN right({s}, 6) ELSE '' END", s=s),
+        "fr": tmpl(
+            "CASE WHEN substr({s}, 20, 1) = '.' THEN coalesce(try_cast(rpad(substr({s}, 21, "
+            "length({s}) - 20 - CASE WHEN suffix({s}, 'Z') THEN 1 WHEN length({s}) >= 25 AND "
+            "substr({s}, length({s}) - 5, 1) IN ('+', '-') THEN 6 ELSE 0 END), 6, '0') AS BIGINT), 0) "
+            "ELSE 0 END",
+            s=s,
+        ),
+        "tl": tmpl(
+            "CASE WHEN suffix({s}, 'Z') THEN 'Z' WHEN length({s}) >= 25 AND "
+            "substr({s}, length({s}) - 5, 1) IN ('+', '-') THEN right({s}, 6) ELSE '' END",
+            s=s,
+        ),
         "rx": fn("regexp_full_match", s, lit(FAST_TIMESTAMP)),
     }
 
@@ -199,10 +210,20 @@ def _wall_and_offset(c: dict[str, exp.Expression]) -> dict[str, exp.Expression]:
     off_h = tmpl("try_cast(substr({t}, 2, 2) AS BIGINT)", t=c["tl"])
     off_m = tmpl("try_cast(substr({t}, 5, 2) AS BIGINT)", t=c["tl"])
     return {
-        "wall": tmpl("epoch_us(CAST({d} AS TIMESTAMP)) + (({h} * 60 + {m}) * 60 + {x}) * 1000000 + {f}",
-                     d=c["d"], h=c["hh"], m=c["mi"], x=c["ss"], f=c["fr"]),
-        "off": tmpl("(CASE WHEN substr({t}, 1, 1) = '-' THEN -1 ELSE 1 END) * ({h} * 60 + {m}) * 60000000",
-                    t=c["tl"], h=off_h, m=off_m),
+        "wall": tmpl(
+            "epoch_us(CAST({d} AS TIMESTAMP)) + (({h} * 60 + {m}) * 60 + {x}) * 1000000 + {f}",
+            d=c["d"],
+            h=c["hh"],
+            m=c["mi"],
+            x=c["ss"],
+            f=c["fr"],
+        ),
+        "off": tmpl(
+            "(CASE WHEN substr({t}, 1, 1) = '-' THEN -1 ELSE 1 END) * ({h} * 60 + {m}) * 60000000",
+            t=c["tl"],
+            h=off_h,
+            m=off_m,
+        ),
         "ok": and_(
             c["rx"],
             tmpl("{d} IS NOT NULL", d=c["d"]),
@@ -213,8 +234,9 @@ def _wall_and_offset(c: dict[str, exp.Expression]) -> dict[str, exp.Expression]:
 
 
 def _finish(c: dict[str, exp.Expression], w: dict[str, exp.Expression], z: Zone) -> dict[str, exp.Expression]:
-    valid = fn("coalesce", and_(w["ok"], tmpl("{t} <> '' OR {r}", t=c["tl"], r=in_range(w["wall"]))),
-               exp.false())
+    valid = fn(
+        "coalesce", and_(w["ok"], tmpl("{t} <> '' OR {r}", t=c["tl"], r=in_range(w["wall"]))), exp.false()
+    )
     epoch = case(
         (tmpl("{t} = ''", t=c["tl"]), from_wall(w["wall"], z)),
         (tmpl("{t} = 'Z'", t=c["tl"]), w["wall"]),
@@ -256,12 +278,18 @@ def epoch_of_int(n: exp.Expression) -> exp.Expression:
 def _epoch_of_int_body(n: exp.Expression) -> exp.Expression:
     return tmpl(
         "CASE WHEN abs({n}) >= 100000000000000 THEN {n} "
-        "WHEN abs({n}) >= 100000000000 THEN {n} * 1000 ELSE {n} * 1000000 END", n=n)
+        "WHEN abs({n}) >= 100000000000 THEN {n} * 1000 ELSE {n} * 1000000 END",
+        n=n,
+    )
 
 
 def _macro(name: str, param: str, body: exp.Expression) -> exp.Expression:
-    return tmpl("CREATE OR REPLACE TEMP MACRO {name}({p}) AS {body}", name=exp.column(name),
-                p=exp.column(param), body=body)
+    return tmpl(
+        "CREATE OR REPLACE TEMP MACRO {name}({p}) AS {body}",
+        name=exp.column(name),
+        p=exp.column(param),
+        body=body,
+    )
 
 
 def macros(zones: list[Zone]) -> list[exp.Expression]:

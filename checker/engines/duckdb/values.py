@@ -45,14 +45,16 @@ class EventCols:
 
     def map(self, f: callable) -> EventCols:  # type: ignore[valid-type]
         """The same columns, each transformed."""
-        return EventCols(*(f(getattr(self, n)) for n in ("eid", "ts", "action", "platform",
-                                                         "seller_id", "fx")))
+        return EventCols(
+            *(f(getattr(self, n)) for n in ("eid", "ts", "action", "platform", "seller_id", "fx"))
+        )
 
     @staticmethod
     def named(prefix: str) -> EventCols:
         """Columns ``prefix__eid`` ... of a bound event."""
-        return EventCols(*(col(f"{prefix}__{n}") for n in ("eid", "ts", "action", "platform",
-                                                           "seller_id", "fx")))
+        return EventCols(
+            *(col(f"{prefix}__{n}") for n in ("eid", "ts", "action", "platform", "seller_id", "fx"))
+        )
 
 
 @dataclass(frozen=True)
@@ -116,7 +118,9 @@ def truthy(v: Val) -> exp.Expression:
         "coalesce(CASE WHEN {j} IS NULL THEN false ELSE CASE json_type({j}) WHEN 'NULL' THEN false "
         "WHEN 'BOOLEAN' THEN CAST({j} AS BOOLEAN) "
         "WHEN 'VARCHAR' THEN length({j} ->> '$') > 0 WHEN 'ARRAY' THEN json_array_length({j}) > 0 "
-        "WHEN 'OBJECT' THEN CAST({j} AS VARCHAR) <> '{}' ELSE true END END, false)", j=v.sql)
+        "WHEN 'OBJECT' THEN CAST({j} AS VARCHAR) <> '{}' ELSE true END END, false)",
+        j=v.sql,
+    )
 
 
 @dataclass(frozen=True)
@@ -134,8 +138,9 @@ class NumParts:
 def num_parts(v: Val) -> NumParts | None:
     """The numeric view of ``v``, or None when ``v`` can never be a number."""
     if v.kind == "int":
-        return NumParts(v.sql.is_(exp.null()).not_(), exp.true(), v.sql, exp.cast(v.sql, "DOUBLE"),
-                        static="int")
+        return NumParts(
+            v.sql.is_(exp.null()).not_(), exp.true(), v.sql, exp.cast(v.sql, "DOUBLE"), static="int"
+        )
     if v.kind == "float":
         return NumParts(v.sql.is_(exp.null()).not_(), exp.false(), exp.null(), v.sql, static="float")
     if v.kind == "sum":
@@ -160,8 +165,7 @@ def str_parts(v: Val) -> tuple[exp.Expression, exp.Expression] | None:
     if v.kind == "str":
         return v.sql.is_(exp.null()).not_(), v.sql
     if v.kind == "json":
-        return (tmpl("coalesce(json_type({j}) = 'VARCHAR', false)", j=v.sql),
-                tmpl("{j} ->> '$'", j=v.sql))
+        return (tmpl("coalesce(json_type({j}) = 'VARCHAR', false)", j=v.sql), tmpl("{j} ->> '$'", j=v.sql))
     return None
 
 
@@ -169,7 +173,10 @@ def _sign_int_float(i: exp.Expression, d: exp.Expression) -> exp.Expression:
     """sign(i - d) exactly, for an integer i and a finite or infinite double d."""
     return tmpl(
         "CASE WHEN CAST({i} AS DOUBLE) < {d} THEN -1 WHEN CAST({i} AS DOUBLE) > {d} THEN 1 "
-        "ELSE sign({i} - CAST({d} AS HUGEINT)) END", i=i, d=d)
+        "ELSE sign({i} - CAST({d} AS HUGEINT)) END",
+        i=i,
+        d=d,
+    )
 
 
 _OPS = {"lt": "<", "lte": "<=", "gt": ">", "gte": ">=", "eq": "=", "ne": "<>"}
@@ -246,8 +253,12 @@ def equals(a: Val, b: Val) -> Val:
         parts.append(and_(ba[0], bb[0], tmpl("coalesce({x} = {y}, false)", x=ba[1], y=bb[1])))
     if a.kind == "json" and b.kind == "json":
         # objects and arrays: deep equality is left to Python
-        container = tmpl("coalesce(json_type({x}) IN ('OBJECT', 'ARRAY') AND json_type({y}) IN "
-                         "('OBJECT', 'ARRAY'), false)", x=a.sql, y=b.sql)
+        container = tmpl(
+            "coalesce(json_type({x}) IN ('OBJECT', 'ARRAY') AND json_type({y}) IN "
+            "('OBJECT', 'ARRAY'), false)",
+            x=a.sql,
+            y=b.sql,
+        )
         hard = or_(*(h for h in (hard, container) if h is not None))
     return Val("bool", fn("coalesce", or_(*parts), exp.false()), hard=hard)
 
@@ -257,8 +268,10 @@ def bool_parts(v: Val) -> tuple[exp.Expression, exp.Expression] | None:
     if v.kind == "bool":
         return v.sql.is_(exp.null()).not_(), v.sql
     if v.kind == "json":
-        return (tmpl("coalesce(json_type({j}) = 'BOOLEAN', false)", j=v.sql),
-                tmpl("try_cast(CAST({j} AS VARCHAR) AS BOOLEAN)", j=v.sql))
+        return (
+            tmpl("coalesce(json_type({j}) = 'BOOLEAN', false)", j=v.sql),
+            tmpl("try_cast(CAST({j} AS VARCHAR) AS BOOLEAN)", j=v.sql),
+        )
     return None
 
 
@@ -270,8 +283,9 @@ def to_json(v: Val) -> Val:
         return Val("json", exp.cast(exp.null(), "JSON"), hard=v.hard)
     if v.kind == "sum":
         assert v.fsql is not None and v.is_float is not None
-        return Val("json", case((v.is_float, fn("to_json", v.fsql)), default=fn("to_json", v.sql)),
-                   hard=v.hard)
+        return Val(
+            "json", case((v.is_float, fn("to_json", v.fsql)), default=fn("to_json", v.sql)), hard=v.hard
+        )
     if v.kind == "event":
         raise TypeError("event")
     return Val("json", fn("to_json", v.sql), hard=v.hard)
@@ -283,8 +297,10 @@ def choose(cond: exp.Expression, a: Val, b: Val) -> Val:
     if a.kind == b.kind == "event":
         assert a.event is not None and b.event is not None
         ea, eb = a.event, b.event
-        cols = [case((cond, getattr(ea, n)), default=getattr(eb, n))
-                for n in ("eid", "ts", "action", "platform", "seller_id", "fx")]
+        cols = [
+            case((cond, getattr(ea, n)), default=getattr(eb, n))
+            for n in ("eid", "ts", "action", "platform", "seller_id", "fx")
+        ]
         return Val("event", exp.null(), EventCols(*cols), hard=hard)
     if a.kind == b.kind and a.kind != "sum":
         return Val(a.kind, case((cond, a.sql), default=b.sql), hard=hard)

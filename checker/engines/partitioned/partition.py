@@ -98,8 +98,9 @@ class _IdRouter:
         self.stats: list[InputStats] = []
         self.index: dict[int, int] = {}
 
-    def open(self, file: str, sha256: str = "", *, format: str = "jsonl",
-             profile: str | None = None) -> InputStats:
+    def open(
+        self, file: str, sha256: str = "", *, format: str = "jsonl", profile: str | None = None
+    ) -> InputStats:
         stats = self.intake.open(file, sha256, format=format, profile=profile)
         self.index[id(stats)] = len(self.stats)
         self.stats.append(stats)
@@ -177,8 +178,10 @@ def _groups(policies: Sequence[Policy]) -> list[_Group]:
         firsts = {(p.correlate_by[0].text, p.timezone) if p.correlate_by else None for p in versions}
         key = firsts.pop() if len(firsts) == 1 else None
         grouped[key].append(tuple(versions))
-    return [_Group(key, tuple(rules)) for key, rules in sorted(
-        grouped.items(), key=lambda kv: (kv[0] is None, kv[0] or ("", "")))]
+    return [
+        _Group(key, tuple(rules))
+        for key, rules in sorted(grouped.items(), key=lambda kv: (kv[0] is None, kv[0] or ("", "")))
+    ]
 
 
 def check_partitioned(
@@ -213,16 +216,36 @@ def check_partitioned(
         raise ValueError(f"parts must be at least 1, not {n}")
     work = tempfile.mkdtemp(prefix="checker-parts-", dir=directory)
     try:
-        store, batch, used_as_of = _run(policy_set, paths, work, n, as_of=as_of, params=params,
-                                        timezone=timezone, profiles=profiles, encoding=encoding,
-                                        input_format=input_format, stdin=stdin, progress=progress)
+        store, batch, used_as_of = _run(
+            policy_set,
+            paths,
+            work,
+            n,
+            as_of=as_of,
+            params=params,
+            timezone=timezone,
+            profiles=profiles,
+            encoding=encoding,
+            input_format=input_format,
+            stdin=stdin,
+            progress=progress,
+        )
     except (OSError, _PartsError) as exc:  # unreadable inputs are CheckerErrors already: these are the parts
         exc = exc.error if isinstance(exc, _PartsError) else exc
         shutil.rmtree(work, ignore_errors=True)
-        raise CheckerError([Problem(Location(work), "parts-disk", (
-            f"the parts of the input could not be written or read under {work}: {exc}; they need "
-            "about twice the input's size: point TMPDIR at a larger disk, or use --parts 0 to "
-            "judge in memory"))]) from exc
+        raise CheckerError(
+            [
+                Problem(
+                    Location(work),
+                    "parts-disk",
+                    (
+                        f"the parts of the input could not be written or read under {work}: {exc}; they need "
+                        "about twice the input's size: point TMPDIR at a larger disk, or use --parts 0 to "
+                        "judge in memory"
+                    ),
+                )
+            ]
+        ) from exc
     except BaseException:
         shutil.rmtree(work, ignore_errors=True)
         raise
@@ -230,10 +253,21 @@ def check_partitioned(
     return StoredCheckResult(used_as_of, store, policy_set.policies, policy_set.pack, batch, resolved)
 
 
-def _run(policy_set: PolicySet, paths: Sequence[str | os.PathLike[str]], work: str, n: int, *,
-         as_of: int | str | None, params: Mapping[str, Mapping[str, Any]] | None, timezone: str,
-         profiles: Any, encoding: str | None, input_format: str | None, stdin: IO[bytes] | None,
-         progress: Any) -> tuple[PartitionedOutcomes, EventBatch, int]:
+def _run(
+    policy_set: PolicySet,
+    paths: Sequence[str | os.PathLike[str]],
+    work: str,
+    n: int,
+    *,
+    as_of: int | str | None,
+    params: Mapping[str, Mapping[str, Any]] | None,
+    timezone: str,
+    profiles: Any,
+    encoding: str | None,
+    input_format: str | None,
+    stdin: IO[bytes] | None,
+    progress: Any,
+) -> tuple[PartitionedOutcomes, EventBatch, int]:
     groups = _groups(policy_set.policies)
     resolve_params([p for g in groups for p in g.policies], params)  # bad overrides fail first
     wanted = frozenset().union(*(g.actions for g in groups))
@@ -242,14 +276,25 @@ def _run(policy_set: PolicySet, paths: Sequence[str | os.PathLike[str]], work: s
         # pass 1: read, route by event id
         ids = Spill(work, "ids", n)
         router = _IdRouter(intake, ids)
-        read_inputs(router, paths, settings_for(timezone, profiles, encoding=encoding,  # type: ignore[arg-type]
-                                                format=input_format), stdin=stdin, progress=progress)
+        read_inputs(
+            router,
+            paths,
+            settings_for(
+                timezone,
+                profiles,
+                encoding=encoding,  # type: ignore[arg-type]
+                format=input_format,
+            ),
+            stdin=stdin,
+            progress=progress,
+        )
         ids.close()
         router.readmit()
         # pass 2: admit one id part at a time, route kept events by correlation key
         keyed = [Spill(work, f"keys{g_i}", n if g.key is not None else 1) for g_i, g in enumerate(groups)]
-        routes = [(g.actions, g.part_of(spill.n, intake.tz), spill)
-                  for g, spill in zip(groups, keyed, strict=True)]
+        routes = [
+            (g.actions, g.part_of(spill.n, intake.tz), spill) for g, spill in zip(groups, keyed, strict=True)
+        ]
         for part in range(n):
             texts: dict[tuple[str, int], str] = {}  # the lines whose JSON is the record
             for fi, line, record, text in ids.read(part):
@@ -283,8 +328,15 @@ class PartitionedOutcomes(OutcomeStore):
     one sorted run per part, and merged whenever they are read (:class:`SpilledFindings`); the
     other outcomes are judged again, part by part, when something iterates them."""
 
-    def __init__(self, groups: list[_Group], parts: list[Spill], batch: EventBatch, as_of: int,
-                 params: Mapping[str, Mapping[str, Any]], directory: str) -> None:
+    def __init__(
+        self,
+        groups: list[_Group],
+        parts: list[Spill],
+        batch: EventBatch,
+        as_of: int,
+        params: Mapping[str, Mapping[str, Any]],
+        directory: str,
+    ) -> None:
         self.groups = groups
         self.parts = parts
         self.timezone = batch.timezone

@@ -51,8 +51,9 @@ _OUTCOME_ORDER = attrgetter("rule_id", "epoch", "event_id", "rule_version")
 ResolvedParams = dict[tuple[str, str], dict[str, Any]]
 
 
-def resolve_params(policies: Sequence[Policy],
-                   overrides: Mapping[str, Mapping[str, Any]] | None = None) -> ResolvedParams:
+def resolve_params(
+    policies: Sequence[Policy], overrides: Mapping[str, Mapping[str, Any]] | None = None
+) -> ResolvedParams:
     """Each policy version's parameters, by (rule id, version): the version's own defaults, then
     the run's overrides for its rule id.
 
@@ -69,22 +70,29 @@ def resolve_params(policies: Sequence[Policy],
     resolved: ResolvedParams = {(p.id, p.version): p.defaults() for p in policies}
     for rule_id, values in overrides.items():
         if rule_id not in versions:
-            problems.append(Problem(Location("--param"), "unknown-rule",
-                                    f"no loaded rule has the id {rule_id!r}"))
+            problems.append(
+                Problem(Location("--param"), "unknown-rule", f"no loaded rule has the id {rule_id!r}")
+            )
             continue
         for name, value in values.items():
             declaring = [p for p in versions[rule_id] if name in p.parameters]
             if not declaring:
                 known = sorted({n for p in versions[rule_id] for n in p.parameters})
-                problems.append(Problem(
-                    Location("--param"), "unknown-parameter",
-                    f"{rule_id} has no parameter {name!r} (it has: {', '.join(known) or 'none'})"))
+                problems.append(
+                    Problem(
+                        Location("--param"),
+                        "unknown-parameter",
+                        f"{rule_id} has no parameter {name!r} (it has: {', '.join(known) or 'none'})",
+                    )
+                )
                 continue
-            invalid = [(p, problem) for p in declaring
-                       if (problem := parameter_problem(p.parameters[name], value))]
+            invalid = [
+                (p, problem) for p in declaring if (problem := parameter_problem(p.parameters[name], value))
+            ]
             for p, problem in invalid:
-                problems.append(Problem(Location("--param"), "parameter",
-                                        f"{rule_id} {p.version}: {problem}"))
+                problems.append(
+                    Problem(Location("--param"), "parameter", f"{rule_id} {p.version}: {problem}")
+                )
             if not invalid:
                 for p in declaring:
                     resolved[(p.id, p.version)][name] = value
@@ -93,8 +101,13 @@ def resolve_params(policies: Sequence[Policy],
     return resolved
 
 
-def evaluate(policies: Sequence[Policy], batch: EventBatch, *, as_of: int | None = None,
-             params: Mapping[str, Mapping[str, Any]] | None = None) -> tuple[int, list[Outcome]]:
+def evaluate(
+    policies: Sequence[Policy],
+    batch: EventBatch,
+    *,
+    as_of: int | None = None,
+    params: Mapping[str, Mapping[str, Any]] | None = None,
+) -> tuple[int, list[Outcome]]:
     """Judge every trigger of every active policy; return the as-of time used and the outcomes.
 
     ``params`` overrides parameters by rule id (:func:`resolve_params`): each version is judged
@@ -124,8 +137,12 @@ def paused_gc() -> Iterator[None]:
             gc.enable()
 
 
-def _evaluate(policies: Sequence[Policy], batch: EventBatch, as_of: int | None,
-              params: Mapping[str, Mapping[str, Any]] | None) -> tuple[int, list[Outcome]]:
+def _evaluate(
+    policies: Sequence[Policy],
+    batch: EventBatch,
+    as_of: int | None,
+    params: Mapping[str, Mapping[str, Any]] | None,
+) -> tuple[int, list[Outcome]]:
     runnable = [p for p in policies if p.status != "disabled"]
     as_of = as_of if as_of is not None else (batch.latest if batch.latest is not None else 0)
     run = ReferenceRun(batch, as_of, resolve_params(runnable, params), runnable)

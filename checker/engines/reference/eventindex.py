@@ -40,7 +40,6 @@ class Series:
         return lo, hi
 
 
-
 #: Event.sort_key as a C-level getter (the same tuple, no property call).
 EVENT_ORDER = attrgetter("epoch", "event_id")
 
@@ -54,8 +53,9 @@ class EventIndex:
     :meth:`series`.
     """
 
-    def __init__(self, policy: Policy, events: Sequence[Event], view: Callable[[Event], EventView],
-                 input_tz: ZoneInfo) -> None:
+    def __init__(
+        self, policy: Policy, events: Sequence[Event], view: Callable[[Event], EventView], input_tz: ZoneInfo
+    ) -> None:
         self.groups: dict[Key, dict[str, Series | list[Event]]] = {}
         self.keys: dict[str, Key] = {}
         groups, keys = self.groups, self.keys
@@ -91,8 +91,9 @@ class EventIndex:
         return found
 
 
-def key_function(policy: Policy, view: Callable[[Event], EventView],
-                  input_tz: ZoneInfo) -> Callable[[Event], Key]:
+def key_function(
+    policy: Policy, view: Callable[[Event], EventView], input_tz: ZoneInfo
+) -> Callable[[Event], Key]:
     """The correlation key of an event; plain field paths read the record without a view."""
     tz = policy.tz
     exprs = policy.correlate_by
@@ -113,8 +114,7 @@ def key_function(policy: Policy, view: Callable[[Event], EventView],
             def two(event: Event) -> Key:
                 record = event.record
                 a, b = first(record), second(record)
-                return (a if a.__class__ is str else _hashable(a),
-                        b if b.__class__ is str else _hashable(b))
+                return (a if a.__class__ is str else _hashable(a), b if b.__class__ is str else _hashable(b))
 
             return two
 
@@ -137,4 +137,3 @@ def _hashable(value: Any) -> Any:
     if isinstance(value, dict | list):
         return json.dumps(value, sort_keys=True)
     return value
-

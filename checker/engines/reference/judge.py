@@ -35,8 +35,14 @@ class Context:
 
     __slots__ = ("group", "input_tz", "plan", "policy", "run", "used", "values", "view")
 
-    def __init__(self, run: ReferenceRun, policy: Policy, index: EventIndex, trigger: Event,
-                 plan: RulePlan | None = None) -> None:
+    def __init__(
+        self,
+        run: ReferenceRun,
+        policy: Policy,
+        index: EventIndex,
+        trigger: Event,
+        plan: RulePlan | None = None,
+    ) -> None:
         self.run = run
         self.policy = policy
         self.plan = plan if plan is not None else run.plan(policy)
@@ -84,36 +90,52 @@ class Context:
                 used[event.event_id] = event
 
 
-def build_outcome(policy: Policy, trigger: Event, kind: Kind, reason: str, message: Text | None,
-                  evidence: Sequence[Event]) -> Outcome:
+def build_outcome(
+    policy: Policy, trigger: Event, kind: Kind, reason: str, message: Text | None, evidence: Sequence[Event]
+) -> Outcome:
     """The :class:`Outcome` of one decision; both engines build theirs here."""
     subject = trigger.record.get("subject")
     return Outcome(
-        rule_id=policy.id, rule_version=policy.version, kind=kind,
-        event_id=trigger.event_id, epoch=trigger.epoch,
+        rule_id=policy.id,
+        rule_version=policy.version,
+        kind=kind,
+        event_id=trigger.event_id,
+        epoch=trigger.epoch,
         timestamp=format_timestamp(trigger.epoch, policy.tz),
-        platform=trigger.platform, seller_id=trigger.seller_id,
+        platform=trigger.platform,
+        seller_id=trigger.seller_id,
         subject=subject if isinstance(subject, dict) else None,
-        severity=policy.severity, reason=reason, message=message,
-        evidence=tuple([e.event_id for e in evidence]), evidence_events=tuple(evidence),
+        severity=policy.severity,
+        reason=reason,
+        message=message,
+        evidence=tuple([e.event_id for e in evidence]),
+        evidence_events=tuple(evidence),
     )
 
 
-def render_template(template: Template, values: Mapping[str, Any], policy: Policy,
-                    input_tz: ZoneInfo) -> str:
+def render_template(template: Template, values: Mapping[str, Any], policy: Policy, input_tz: ZoneInfo) -> str:
     """A message or reason rendered against a decision context: null shows as ``?``, an event
     as its id, other values as JSON. Both engines render through this one function."""
     tz = policy.tz
-    return "".join([part if isinstance(part, str) else shown_text(part.evaluate(values, tz, input_tz))
-                     for part in template.parts])
+    return "".join(
+        [
+            part if isinstance(part, str) else shown_text(part.evaluate(values, tz, input_tz))
+            for part in template.parts
+        ]
+    )
 
 
 class ReferenceRun:
     """One check: the batch, the as-of time, parameters (by rule id and version, as
     :func:`checker.engines.reference.engine.resolve_params` gives them), and shared event views."""
 
-    def __init__(self, batch: EventBatch, as_of: int, params: Mapping[tuple[str, str], dict[str, Any]],
-                 policies: Sequence[Policy] = ()) -> None:
+    def __init__(
+        self,
+        batch: EventBatch,
+        as_of: int,
+        params: Mapping[tuple[str, str], dict[str, Any]],
+        policies: Sequence[Policy] = (),
+    ) -> None:
         self.batch = batch
         self._indexes: dict[tuple[str, ...], EventIndex] = {}
         self._plans: dict[int, tuple[Policy, RulePlan]] = {}
@@ -137,8 +159,7 @@ class ReferenceRun:
         index = self._indexes.get(key)
         if index is None:
             actions = self.index_actions.get(key, policy.actions)
-            index = self._indexes[key] = EventIndex(policy, self.events_of(actions), self.view,
-                                                self.input_tz)
+            index = self._indexes[key] = EventIndex(policy, self.events_of(actions), self.view, self.input_tz)
         return index
 
     def plan(self, policy: Policy) -> RulePlan:
@@ -167,7 +188,9 @@ class ReferenceRun:
             v = self._views[event.event_id] = EventView(event.record, event.epoch)
         return v
 
-    def judge(self, policy: Policy, index: EventIndex, trigger: Event, plan: RulePlan | None = None) -> Outcome:
+    def judge(
+        self, policy: Policy, index: EventIndex, trigger: Event, plan: RulePlan | None = None
+    ) -> Outcome:
         """Decide one trigger. Data the expressions cannot work with (a text where a
         duration belongs, an amount that is not a number) makes the outcome
         inconclusive with the error as its reason, rather than stopping the run."""
@@ -217,8 +240,10 @@ class ReferenceRun:
                 continue
             policy = _nearest(triggered, event.epoch)
             window = f"[{policy.effective_from_text or '-'}, {policy.effective_until_text or '-'})"
-            reason = (f"{format_timestamp(event.epoch, policy.tz)} is outside the effective "
-                      f"window {window} ({policy.timezone}) of every version of {policy.id}")
+            reason = (
+                f"{format_timestamp(event.epoch, policy.tz)} is outside the effective "
+                f"window {window} ({policy.timezone}) of every version of {policy.id}"
+            )
             outcomes.append(build_outcome(policy, event, Kind.NOT_APPLICABLE, reason, None, (event,)))
         return outcomes
 
@@ -260,4 +285,3 @@ def _nearest(versions: Sequence[Policy], epoch: int) -> Policy:
     if started:
         return max(started, key=lambda p: p.effective_from or -(2**63))
     return min(versions, key=lambda p: p.effective_from or -(2**63))
-

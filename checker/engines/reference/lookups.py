@@ -19,7 +19,7 @@ from ...inputs.events import Event
 from ...language.policy import Binding
 from .eventindex import EVENT_ORDER
 
-if TYPE_CHECKING:  # for annotations only: checker.engines.reference.judge imports this module (through checker.engines.reference.plan)
+if TYPE_CHECKING:  # annotations only: judge imports this module (through plan)
     from .judge import Context
 
 
@@ -30,7 +30,6 @@ def truthy(value: Any) -> bool:
     if isinstance(value, str | list | dict):
         return len(value) > 0
     return True
-
 
 
 Lookup = Callable[["Context", Binding, int | None, int | None], tuple[Any, list[Event]]]
@@ -120,4 +119,3 @@ def _sum(ctx: Context, b: Binding, after: int | None, before: int | None) -> tup
         floats = floats or isinstance(value, float)
         total += Decimal(repr(value))
     return (float(total) if floats else int(total)), found
-

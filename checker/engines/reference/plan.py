@@ -39,8 +39,16 @@ class RulePlan:
         self.bound: dict[int, Callable[[Any], Any]] = {}
         self.trigger_where = self._bind(policy.trigger.where, tz, input_tz)
         #: (name, value, after, before, lookup, binding): value is set for value bindings only
-        self.bindings: list[tuple[str, Callable[[Any], Any] | None, Callable[[Any], Any] | None,
-                                  Callable[[Any], Any] | None, Lookup | None, Binding]] = []
+        self.bindings: list[
+            tuple[
+                str,
+                Callable[[Any], Any] | None,
+                Callable[[Any], Any] | None,
+                Callable[[Any], Any] | None,
+                Lookup | None,
+                Binding,
+            ]
+        ] = []
         for b in policy.bindings:
             for expr in (b.where, b.of):
                 self._bind(expr, tz, input_tz)
@@ -48,13 +56,25 @@ class RulePlan:
                 assert b.value is not None
                 self.bindings.append((b.name, self._bind(b.value, tz, input_tz), None, None, None, b))
             else:
-                self.bindings.append((b.name, None, self._bind(b.after, tz, input_tz),
-                                      self._bind(b.before, tz, input_tz), LOOKUPS[b.kind], b))
+                self.bindings.append(
+                    (
+                        b.name,
+                        None,
+                        self._bind(b.after, tz, input_tz),
+                        self._bind(b.before, tz, input_tz),
+                        LOOKUPS[b.kind],
+                        b,
+                    )
+                )
         # inconclusive_if before pending_if: the first condition that holds decides
-        self.conditions = [(self._bind(c.when, tz, input_tz), self._parts(c.reason, tz, input_tz), kind)
-                           for group, kind in ((policy.inconclusive_if, Kind.INCONCLUSIVE),
-                                               (policy.pending_if, Kind.PENDING))
-                           for c in group]
+        self.conditions = [
+            (self._bind(c.when, tz, input_tz), self._parts(c.reason, tz, input_tz), kind)
+            for group, kind in (
+                (policy.inconclusive_if, Kind.INCONCLUSIVE),
+                (policy.pending_if, Kind.PENDING),
+            )
+            for c in group
+        ]
         self.violation = self._bind(policy.violation_if, tz, input_tz)
         self.messages = [self._parts(t, tz, input_tz) for t in policy.message_templates]
 
@@ -68,14 +88,19 @@ class RulePlan:
 
     def _parts(self, template: Template, tz: ZoneInfo, input_tz: ZoneInfo) -> list[_Part]:
         # text parts as plain str: the renderer tells them from functions by exact class
-        return [str(part) if isinstance(part, str) else self._bind(part, tz, input_tz)
-                for part in template.parts]
+        return [
+            str(part) if isinstance(part, str) else self._bind(part, tz, input_tz) for part in template.parts
+        ]
 
 
 def render_parts(parts: Sequence[_Part], values: Mapping[str, Any]) -> str:
     """:func:`render_template` over a template's bound parts."""
-    return "".join([part if part.__class__ is str else shown_text(part(values))  # type: ignore[operator]
-                    for part in parts])
+    return "".join(
+        [
+            part if part.__class__ is str else shown_text(part(values))  # type: ignore[operator]
+            for part in parts
+        ]
+    )
 
 
 def shown_text(value: Any) -> str:
@@ -92,4 +117,3 @@ def shown_text(value: Any) -> str:
     if isinstance(value, EventView):
         return str(value.get("event_id"))
     return json.dumps(value, ensure_ascii=False, sort_keys=True)
-

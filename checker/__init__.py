@@ -11,16 +11,19 @@ The library is the product; the ``checker`` command is a thin layer over it::
         print(finding.rule_id, finding.seller_id, finding.message.en)
     report = checker.render("json", result, checker.RenderOptions())  # any of checker.RENDERERS
 
-For inputs larger than memory, ``checker.check_partitioned(policies, paths)``
-gives the same result holding one part of the input at a time.
+``check`` runs on any engine of ``checker.ENGINES`` (``engine="duckdb"``, or ``"auto"``);
+every engine gives the same result. For inputs larger than memory the python engine judges
+one part of the input at a time (``parts=N``, or ``checker.check_partitioned``).
 """
 
 from __future__ import annotations
 
 from ._version import __version__
 from .api import check
-from .engines.partitioned.partition import check_partitioned
-from .inputs.events import Event, EventBatch, events_from_records, read_events
+from .engines import ENGINES, Engine, EngineChoiceError, Inputs, RunOptions, choose_engine
+from .engines.partitioned import check_partitioned
+from .inputs.events import Event, EventBatch, events_from_records
+from .inputs.files import read_events
 from .inputs.profiles import Profile, load_profile
 from .language.errors import CheckerError, Location, Problem
 from .language.loader import Pack, PolicySet, load_policies
@@ -34,12 +37,16 @@ from .results.waivers import Waivers, load_waivers
 from .testing import run_policy_tests
 
 __all__ = [
+    "ENGINES",
     "RENDERERS",
     "Baseline",
     "CheckResult",
     "CheckerError",
+    "Engine",
+    "EngineChoiceError",
     "Event",
     "EventBatch",
+    "Inputs",
     "Kind",
     "Location",
     "Outcome",
@@ -49,12 +56,14 @@ __all__ = [
     "Problem",
     "Profile",
     "RenderOptions",
+    "RunOptions",
     "Status",
     "Triage",
     "Waivers",
     "__version__",
     "check",
     "check_partitioned",
+    "choose_engine",
     "events_from_records",
     "load_baseline",
     "load_policies",

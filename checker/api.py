@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping, Sequence
-from typing import Any
+from collections.abc import Sequence
+from typing import IO
 
-from .engines.reference.engine import evaluate, paused_gc, resolve_params
-from .inputs.events import EventBatch, read_events
+from .engines import Inputs, RunOptions, run_engine
+from .engines.setup import ParamOverrides
+from .inputs.events import EventBatch
+from .inputs.files import ProfileChoice
+from .inputs.progress import Progress
 from .language.errors import CheckerError
 from .language.loader import PolicySet, load_policies
-from .language.times import DEFAULT_TIMEZONE, parse_instant, zone
+from .language.times import DEFAULT_TIMEZONE
 from .results.result import CheckResult
 
 
@@ -18,31 +21,42 @@ def check(
     policies: PolicySet | Sequence[str | os.PathLike[str]],
     events: EventBatch | Sequence[str | os.PathLike[str]],
     *,
+    engine: str = "python",
     as_of: int | str | None = None,
-    params: Mapping[str, Mapping[str, Any]] | None = None,
+    params: ParamOverrides | None = None,
     timezone: str = DEFAULT_TIMEZONE,
+    profiles: ProfileChoice | Sequence[ProfileChoice] | None = None,
+    encoding: str | None = None,
+    input_format: str | None = None,
+    stdin: IO[bytes] | None = None,
+    parts: int | None = None,
+    work_dir: str | None = None,
+    progress: Progress | None = None,
 ) -> CheckResult:
     """Run ``policies`` over ``events`` and return every outcome.
 
     ``policies`` is a loaded :class:`PolicySet` or paths to load (a set with
     problems raises :class:`CheckerError`); ``events`` an :class:`EventBatch`
-    or JSON Lines paths, read keeping only the events the policies read.
-    ``as_of`` (an instant string, or epoch microseconds) defaults to the
-    latest event; ``params`` overrides parameters per rule id: each version of a rule keeps its
-    own defaults, and an override sets the parameter in every version that declares it (and
-    must be valid for each of them).
+    or input paths (files, directories, globs, ``-``), read keeping only the
+    events the policies read, with ``profiles``, ``encoding`` and
+    ``input_format`` as :func:`checker.read_events` takes them.
+
+    ``engine`` is a name in :data:`checker.ENGINES` or ``"auto"`` (DuckDB for
+    large plain inputs when installed: :func:`checker.engines.choose_engine`);
+    every engine gives the same result. ``as_of`` (an instant string, or epoch
+    microseconds) defaults to the latest event; ``params`` overrides parameters
+    per rule id: each version of a rule keeps its own defaults, and an override
+    sets the parameter in every version that declares it (and must be valid for
+    each of them). ``parts`` (python engine) judges input files in that many
+    parts on disk under ``work_dir`` (0: in memory; default: by input size).
+    An engine that cannot run these inputs raises
+    :class:`~checker.engines.EngineChoiceError` saying why.
     """
     policy_set = policies if isinstance(policies, PolicySet) else load_policies(policies)
     if policy_set.problems:
         raise CheckerError(policy_set.problems)
-    resolved = resolve_params(policy_set.policies, params)  # bad overrides fail first
-    wanted = frozenset().union(*(p.actions for p in policy_set.policies))
-    with paused_gc():
-        batch = (
-            events
-            if isinstance(events, EventBatch)
-            else read_events(events, timezone=timezone, keep=wanted.__contains__)
-        )
-    instant = parse_instant(as_of, zone(batch.timezone)) if isinstance(as_of, str) else as_of
-    used_as_of, outcomes = evaluate(policy_set.policies, batch, as_of=instant, params=params)
-    return CheckResult(used_as_of, tuple(outcomes), policy_set.policies, policy_set.pack, batch, resolved)
+    inputs = Inputs.of(events, profiles=profiles, encoding=encoding, input_format=input_format, stdin=stdin)
+    options = RunOptions(
+        as_of=as_of, params=params, timezone=timezone, parts=parts, work_dir=work_dir, progress=progress
+    )
+    return run_engine(policy_set, inputs, options, engine)

@@ -21,9 +21,10 @@ import sys
 import traceback
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import IO, Any
+from typing import IO
 
 from .._version import __version__
+from ..engines import ENGINES, EngineChoiceError
 from ..language.errors import CheckerError
 from ..language.explain import explain
 from ..language.times import TimestampError
@@ -34,6 +35,7 @@ from .common import (
     EXIT_STRICT,
     EXIT_VIOLATIONS,
     ArgumentParser,
+    Subparsers,
     UsageError,
     load_or_report,
     parse_params,
@@ -59,7 +61,7 @@ __all__ = [
 ]
 
 Handler = Callable[[argparse.Namespace, IO[str], IO[str]], int]
-AddParser = Callable[[Any], argparse.ArgumentParser]
+AddParser = Callable[[Subparsers], argparse.ArgumentParser]
 
 
 @dataclass(frozen=True)
@@ -116,16 +118,17 @@ def _parser() -> argparse.ArgumentParser:
 # --- built-in subcommands ------------------------------------------------------------------
 
 
-def _add_validate(sub: Any) -> argparse.ArgumentParser:
+def _add_validate(sub: Subparsers) -> argparse.ArgumentParser:
     p = sub.add_parser("validate", help="validate policy files (schema and semantics)")
     p.add_argument("paths", nargs="*", default=["policies"], metavar="PATH")
     p.add_argument(
         "--engine",
-        choices=("python", "duckdb"),
+        choices=tuple(ENGINES),
         default="python",
-        help="duckdb also refuses, by name, any construct that cannot compile to SQL",
+        help="also check that every policy runs on this engine (duckdb refuses, by name, any "
+        "construct that cannot compile to SQL)",
     )
-    return p  # type: ignore[no-any-return]
+    return p
 
 
 @command("validate", _add_validate)
@@ -133,13 +136,14 @@ def _cmd_validate(args: argparse.Namespace, stdout: IO[str], stderr: IO[str]) ->
     policy_set = load_or_report(args.paths, stderr)
     if policy_set is None:
         return EXIT_ERROR
-    if args.engine == "duckdb":
-        from ..engines.duckdb import unsupported  # the optional extra: imported only when asked for
-
-        problems = [problem for p in policy_set.policies for problem in unsupported(p)]
-        if problems:
-            print_problems(problems, stderr)
-            return EXIT_ERROR
+    try:
+        engine = ENGINES[args.engine].load()  # an optional extra is imported only when asked for
+    except EngineChoiceError as exc:
+        raise UsageError(f"checker validate: {exc}") from exc
+    problems = [problem for p in policy_set.policies for problem in engine.unsupported(p)]
+    if problems:
+        print_problems(problems, stderr)
+        return EXIT_ERROR
     print(
         f"{len(policy_set.policies)} policies valid (pack {policy_set.pack.name}@{policy_set.pack.revision})",
         file=stdout,
@@ -147,11 +151,11 @@ def _cmd_validate(args: argparse.Namespace, stdout: IO[str], stderr: IO[str]) ->
     return EXIT_OK
 
 
-def _add_test(sub: Any) -> argparse.ArgumentParser:
+def _add_test(sub: Subparsers) -> argparse.ArgumentParser:
     p = sub.add_parser("test", help="run the policy tests (*.tests.yaml)")
     p.add_argument("paths", nargs="*", default=["policies"], metavar="PATH")
     p.add_argument("-v", "--verbose", action="store_true", help="list passing cases too")
-    return p  # type: ignore[no-any-return]
+    return p
 
 
 @command("test", _add_test)
@@ -164,12 +168,12 @@ def _cmd_test(args: argparse.Namespace, stdout: IO[str], stderr: IO[str]) -> int
     return EXIT_OK if report.passed else EXIT_VIOLATIONS
 
 
-def _add_explain(sub: Any) -> argparse.ArgumentParser:
+def _add_explain(sub: Subparsers) -> argparse.ArgumentParser:
     p = sub.add_parser("explain", help="describe a rule in plain words")
     p.add_argument("rule_id")
     p.add_argument("--policies", action="append", metavar="DIR")
     p.add_argument("--lang", choices=("en", "zh"), default="en")
-    return p  # type: ignore[no-any-return]
+    return p
 
 
 @command("explain", _add_explain)
@@ -186,7 +190,7 @@ def _cmd_explain(args: argparse.Namespace, stdout: IO[str], stderr: IO[str]) -> 
     return EXIT_OK
 
 
-def _add_generate(sub: Any) -> argparse.ArgumentParser:
+def _add_generate(sub: Subparsers) -> argparse.ArgumentParser:
     p = sub.add_parser("generate", help="write a realistic sample export with ground truth")
     p.add_argument("--events", type=int, default=5000, help="about how many events (default 5000)")
     p.add_argument("--seed", type=int, default=1)
@@ -204,7 +208,7 @@ def _add_generate(sub: Any) -> argparse.ArgumentParser:
         metavar="DIR",
         help="writes events.jsonl, truth.jsonl and manifest.json here",
     )
-    return p  # type: ignore[no-any-return]
+    return p
 
 
 @command("generate", _add_generate)

@@ -10,14 +10,11 @@ the waivers, 3 under ``--strict`` when any record was rejected.
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import os
 from datetime import date
 from typing import IO, Any
 
-from ..api import check
-from ..engines.partitioned.partition import PARTITION_FROM_BYTES, check_partitioned, input_bytes, part_count
-from ..inputs.events import EventBatch, read_events
+from ..engines import DUCKDB_THRESHOLD_BYTES, ENGINES, EngineChoiceError, Inputs, RunOptions, run_engine
 from ..inputs.files import write_rejects
 from ..inputs.progress import Progress
 from ..inputs.readers import READERS
@@ -60,10 +57,11 @@ def add_input_options(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument(
         "--engine",
-        choices=("auto", "python", "duckdb"),
+        choices=("auto", *ENGINES),
         default="auto",
-        help="python (the reference), duckdb (policies compiled to SQL), or auto: "
-        "duckdb from 16 MiB of plain JSON Lines input, when installed (BENCHMARKS.md)",
+        help="; ".join(f"{e.name}: {e.summary}" for e in ENGINES.values())
+        + f"; auto (default): duckdb from {DUCKDB_THRESHOLD_BYTES // 2**20} MiB of plain JSON Lines "
+        "input when installed, else python (BENCHMARKS.md)",
     )
     p.add_argument(
         "--parts",
@@ -225,91 +223,34 @@ def _profiles(specs: list[str]) -> list[Any]:
     return out
 
 
-def _read(args: argparse.Namespace, actions: frozenset[str], stderr: IO[str]) -> EventBatch:
-    return read_events(
+def _inputs(args: argparse.Namespace) -> Inputs:
+    return Inputs.of(
         args.inputs,
-        timezone=args.timezone,
-        keep=actions.__contains__,
         profiles=_profiles(args.profile),
         encoding=args.encoding,
         input_format=args.input_format,
         stdin=getattr(args, "stdin", None),
-        progress=Progress.for_terminal(stderr, quiet=args.quiet),
     )
 
 
-def _engine(args: argparse.Namespace) -> str:
-    """The engine a check runs on: the one asked for, or by the size rule for ``auto``.
-
-    The DuckDB engine reads canonical events only; ``auto`` falls back to the
-    reference engine when the DuckDB extra is not installed.
-    """
-    engine = getattr(args, "engine", "python")
-    plain = not (args.profile or args.encoding or args.input_format or "-" in args.inputs)
-    parts = getattr(args, "parts", None) is not None
-    if engine == "duckdb" and parts:
-        raise UsageError("checker check: --parts is for --engine python (DuckDB spills by itself)")
-    if engine == "auto":
-        if not plain or parts or importlib.util.find_spec("duckdb") is None:
-            return "python"
-        from ..engines.duckdb import choose_engine
-
-        return choose_engine(args.inputs)
-    if engine == "duckdb":
-        if not plain:
-            raise UsageError(
-                "checker check: --engine duckdb reads canonical events: "
-                "no --profile, --encoding, --input-format or standard input"
-            )
-        if importlib.util.find_spec("duckdb") is None:
-            raise UsageError(
-                "checker check: --engine duckdb needs the extra: pip install 'policy-checker[duckdb]'"
-            )
-    return str(engine)
-
-
-def _parts(args: argparse.Namespace) -> int:
-    """How many parts the reference engine judges the input in (0: in memory)."""
-    parts = getattr(args, "parts", None)
-    if parts is not None:
-        if parts < 0:
-            raise UsageError(f"checker check: --parts {parts}: expected 0 or more")
-        return int(parts)
-    size = input_bytes(args.inputs)
-    return part_count(size) if size is not None and size >= PARTITION_FROM_BYTES else 0
-
-
 def run_check(args: argparse.Namespace, stderr: IO[str]) -> CheckResult | None:
+    """Run the check the arguments describe on the engine they choose (the library's ``auto``
+    by default); None after printing the policies' problems."""
     policy_set = load_or_report(args.policies, stderr)
     if policy_set is None:
         return None
-    actions = frozenset().union(*(p.actions for p in policy_set.policies))
-    engine = _engine(args)
-    if engine == "duckdb":
-        from ..engines.duckdb import check_duckdb  # the optional extra: imported only when asked for
-
-        result = check_duckdb(
-            policy_set, args.inputs, as_of=args.as_of, params=parse_params(args.param), timezone=args.timezone
-        )
-        batch = result.batch
-    elif _parts(args) > 0:
-        result = check_partitioned(
-            policy_set,
-            args.inputs,
-            as_of=args.as_of,
-            params=parse_params(args.param),
-            timezone=args.timezone,
-            parts=_parts(args),
-            profiles=_profiles(args.profile),
-            encoding=args.encoding,
-            input_format=args.input_format,
-            stdin=getattr(args, "stdin", None),
-            progress=Progress.for_terminal(stderr, quiet=args.quiet),
-        )
-        batch = result.batch
-    else:
-        batch = _read(args, actions, stderr)
-        result = check(policy_set, batch, as_of=args.as_of, params=parse_params(args.param))
+    options = RunOptions(
+        as_of=args.as_of,
+        params=parse_params(args.param),
+        timezone=args.timezone,
+        parts=getattr(args, "parts", None),
+        progress=Progress.for_terminal(stderr, quiet=args.quiet),
+    )
+    try:
+        result = run_engine(policy_set, _inputs(args), options, getattr(args, "engine", "auto"))
+    except EngineChoiceError as exc:
+        raise UsageError(f"checker check: {exc}") from exc
+    batch = result.batch
     if args.rejects:
         with open(args.rejects, "w", encoding="utf-8", newline="") as fh:
             write_rejects(batch, fh)

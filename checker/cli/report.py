@@ -25,12 +25,12 @@ from ..results.baseline import load_baseline
 from ..results.gating import triage
 from ..results.waivers import load_waivers
 from .check import add_input_options, parse_date, run_check
-from .common import EXIT_ERROR, EXIT_OK, EXIT_STRICT, UsageError
+from .common import EXIT_ERROR, EXIT_OK, EXIT_STRICT, Subparsers, UsageError
 
 FORMATS = ("html", "markdown")
 
 
-def add_parser(subparsers: Any) -> argparse.ArgumentParser:
+def add_parser(subparsers: Subparsers) -> argparse.ArgumentParser:
     """Add the ``report`` subcommand to ``checker``'s subparsers."""
     p = subparsers.add_parser(
         "report",
@@ -62,7 +62,7 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     p.add_argument("--waivers", metavar="FILE", help="show findings these waivers cover as waived")
     p.add_argument("--today", metavar="YYYY-MM-DD", help="the date waivers' expiry is judged on")
     p.set_defaults(report_parser=p)
-    return p  # type: ignore[no-any-return]
+    return p
 
 
 def command_line(args: argparse.Namespace) -> list[str]:

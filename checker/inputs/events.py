@@ -13,12 +13,11 @@ from __future__ import annotations
 import bisect
 import hashlib
 import json
-import os
 from array import array
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import IO, Any
+from typing import Any
 
 import orjson
 
@@ -305,38 +304,6 @@ class Intake:
             latest,
             epochs,
         )
-
-
-def read_events(
-    paths: Sequence[str | os.PathLike[str]],
-    *,
-    timezone: str = DEFAULT_TIMEZONE,
-    keep: Callable[[str], bool] | None = None,
-    profiles: Any = None,
-    encoding: str | None = None,
-    input_format: str | None = None,
-    stdin: IO[bytes] | None = None,
-    progress: Any = None,
-) -> EventBatch:
-    """Read exports into an :class:`EventBatch`, accounting for every record.
-
-    ``paths`` are files, directories, globs or ``-`` (``stdin``, else the
-    process's standard input), in any supported format (JSON Lines, JSON
-    array, CSV, TSV, Parquet; gzip-compressed or not), read in sorted order.
-    ``profiles`` is a field-mapping profile (loaded, or a path), a list of
-    them, or ``(pattern, profile)`` pairs (see :mod:`checker.inputs.files`); inputs
-    without one hold canonical events. ``encoding`` and ``input_format``
-    override what profiles and file names say. ``keep`` selects the actions
-    whose events are held in memory (all by default). ``progress`` is a
-    :class:`checker.inputs.progress.Progress`. Problems with a file as a whole
-    raise :class:`~checker.language.errors.CheckerError`.
-    """
-    from .files import read_inputs, settings_for  # inputs builds on this module
-
-    settings = settings_for(timezone, profiles, encoding=encoding, format=input_format)
-    intake = Intake(timezone, keep)
-    read_inputs(intake, paths, settings, stdin=stdin, progress=progress)
-    return intake.finish()
 
 
 def events_from_records(

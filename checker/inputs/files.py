@@ -20,12 +20,13 @@ import hashlib
 import json
 import os
 import zlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
 from ..language.errors import CheckerError, Location, Problem
+from ..language.times import DEFAULT_TIMEZONE
 from .events import EventBatch, Intake
 from .profiles import MappingError, Profile, canonical_from_flat, for_timezone, load_profile
 from .progress import Progress
@@ -282,3 +283,33 @@ def write_rejects(batch: EventBatch, stream: IO[str]) -> int:
             + "\n"
         )
     return len(batch.rejected)
+
+
+def read_events(
+    paths: Sequence[str | os.PathLike[str]],
+    *,
+    timezone: str = DEFAULT_TIMEZONE,
+    keep: Callable[[str], bool] | None = None,
+    profiles: ProfileChoice | Sequence[ProfileChoice] | None = None,
+    encoding: str | None = None,
+    input_format: str | None = None,
+    stdin: IO[bytes] | None = None,
+    progress: Progress | None = None,
+) -> EventBatch:
+    """Read exports into an :class:`EventBatch`, accounting for every record.
+
+    ``paths`` are files, directories, globs or ``-`` (``stdin``, else the
+    process's standard input), in any supported format (JSON Lines, JSON
+    array, CSV, TSV, Parquet; gzip-compressed or not), read in sorted order.
+    ``profiles`` is a field-mapping profile (loaded, or a path), a list of
+    them, or ``(pattern, profile)`` pairs (see :mod:`checker.inputs.files`); inputs
+    without one hold canonical events. ``encoding`` and ``input_format``
+    override what profiles and file names say. ``keep`` selects the actions
+    whose events are held in memory (all by default). ``progress`` is a
+    :class:`checker.inputs.progress.Progress`. Problems with a file as a whole
+    raise :class:`~checker.language.errors.CheckerError`.
+    """
+    settings = settings_for(timezone, profiles, encoding=encoding, format=input_format)
+    intake = Intake(timezone, keep)
+    read_inputs(intake, paths, settings, stdin=stdin, progress=progress)
+    return intake.finish()

@@ -24,7 +24,7 @@ import os
 import shutil
 import tempfile
 import weakref
-from collections import Counter, defaultdict
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from functools import lru_cache
 from typing import Any
@@ -35,10 +35,12 @@ from ...inputs.events import Event, EventBatch
 from ...language.errors import CheckerError, Location, Problem
 from ...language.loader import PolicySet
 from ...language.policy import Policy
-from ...language.times import DEFAULT_TIMEZONE, parse_instant, zone
+from ...language.times import DEFAULT_TIMEZONE
 from ...results.outcomes import Kind, Outcome
 from ...results.result import CheckResult
-from ..reference.engine import evaluate, resolve_params
+from ..base import Inputs, RunOptions
+from ..reference.engine import evaluate
+from ..setup import as_of_instant, as_of_used, by_rule, nearest_version, resolve_params, runnable
 from ..spill import SpilledFindings
 from .compile import Plan, compile_policy
 from .findings import spill_findings
@@ -123,11 +125,11 @@ def check_duckdb(
     if policy_set.problems:
         raise CheckerError(policy_set.problems)
     reported = resolve_params(policy_set.policies, params)  # bad overrides fail first
-    runnable = [p for p in policy_set.policies if p.status != "disabled"]
-    resolved = resolve_params(runnable, params)  # by (rule id, version): each version its own
+    active = runnable(policy_set.policies)
+    resolved = resolve_params(active, params)  # by (rule id, version): each version its own
     plans: dict[int, Plan] = {}
     problems = []
-    for i, p in enumerate(runnable):
+    for i, p in enumerate(active):
         try:
             plans[id(p)] = compile_policy(p, str(i), params=resolved[(p.id, p.version)], input_tz=timezone)
         except UnsupportedConstruct as exc:
@@ -140,15 +142,11 @@ def check_duckdb(
         con.execute(statement)
     read = list(dict.fromkeys(x for plan in plans.values() for x in plan.paths.paths))
     intake = load_events(con, paths, timezone, read_keys(list(plans.values())), read)
-    instant = parse_instant(as_of, zone(timezone)) if isinstance(as_of, str) else as_of
-    used_as_of = instant if instant is not None else (intake.latest if intake.latest is not None else 0)
+    used_as_of = as_of_used(as_of_instant(as_of, timezone), intake.latest)
     con.execute("SET VARIABLE ck_as_of = CAST(? AS BIGINT)", [int(used_as_of)])
     run = DuckdbRun(con, intake, used_as_of, resolved, params or {}, timezone, read)
-    by_id: dict[str, list[Policy]] = defaultdict(list)
-    for p in runnable:
-        by_id[p.id].append(p)
-    for rule_id in sorted(by_id):
-        run.rule(by_id[rule_id], [plans[id(p)] for p in by_id[rule_id]])
+    for versions in by_rule(active).values():
+        run.rule(versions, [plans[id(p)] for p in versions])
     run.finish()
     batch = SqlEventBatch(
         (),
@@ -160,6 +158,36 @@ def check_duckdb(
         count_after=lambda t: int(con.execute("SELECT count(*) FROM ev WHERE ts > ?", [t]).fetchone()[0]),
     )
     return SqlCheckResult(used_as_of, run.store, policy_set.policies, policy_set.pack, batch, reported)
+
+
+class DuckdbEngine:
+    """The ``duckdb`` engine: :func:`check_duckdb` behind the engine interface."""
+
+    name = "duckdb"
+
+    def refuses(self, inputs: Inputs, options: RunOptions) -> str | None:
+        """Part counts (DuckDB spills by itself) and anything but canonical events in files."""
+        if options.parts is not None:
+            return "--parts is for --engine python (DuckDB spills to disk by itself)"
+        if not inputs.plain:
+            return (
+                "--engine duckdb reads canonical events in files: no --profile, --encoding, "
+                "--input-format, standard input or events already in memory (use --engine python)"
+            )
+        return None
+
+    def unsupported(self, policy: Policy, params: dict[str, Any] | None = None) -> list[Problem]:
+        """The constructs of ``policy`` that do not compile to SQL, by name."""
+        return unsupported(policy, params)
+
+    def check(self, policies: PolicySet, inputs: Inputs, options: RunOptions) -> CheckResult:
+        """Judge on DuckDB (see :func:`check_duckdb`)."""
+        return check_duckdb(
+            policies, inputs.paths, as_of=options.as_of, params=options.params, timezone=options.timezone
+        )
+
+
+ENGINE = DuckdbEngine()
 
 
 class DuckdbRun:
@@ -259,7 +287,7 @@ class DuckdbRun:
         for plans, rows in self._na:
             for eid, versions in rows:
                 triggered = [plans[v].policy for v in versions]
-                out.append(not_applicable(_nearest(triggered, events[eid].epoch), events[eid]))
+                out.append(not_applicable(nearest_version(triggered, events[eid].epoch), events[eid]))
         self._na = []
         self.store.add_outcomes(out)
 
@@ -363,12 +391,4 @@ def _scalar(con: duckdb.DuckDBPyConnection, query: str) -> Any:
     return row[0] if row else None
 
 
-def _nearest(versions: Sequence[Policy], epoch: int) -> Policy:
-    """As ``engine._nearest``: the latest version begun before ``epoch``, else the earliest."""
-    started = [p for p in versions if p.effective_from is None or p.effective_from <= epoch]
-    if started:
-        return max(started, key=lambda p: p.effective_from or -(2**63))
-    return min(versions, key=lambda p: p.effective_from or -(2**63))
-
-
-__all__ = ["Kind", "check_duckdb", "connect", "unsupported"]
+__all__ = ["ENGINE", "DuckdbEngine", "Kind", "check_duckdb", "connect", "unsupported"]

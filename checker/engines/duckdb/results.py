@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from ...inputs.events import EventBatch
 from ...language.policy import Policy
@@ -22,8 +22,24 @@ from ...results.outcomes import Kind, Outcome
 from ...results.result import OutcomeStore, StoredCheckResult
 
 if TYPE_CHECKING:
+    import duckdb
+
     from .compile import Plan
-    from .engine import DuckdbRun
+
+
+class Decisions(Protocol):
+    """What the store reads from its run (:class:`checker.engines.duckdb.engine.DuckdbRun`): the
+    connection holding the decision tables, and the outcomes built from them."""
+
+    con: duckdb.DuckDBPyConnection
+
+    def spill_findings(self, extra: Sequence[Outcome]) -> Sequence[Outcome]:
+        """Every violation in result order, ``extra`` (decided outside SQL) included."""
+        ...
+
+    def materialise(self, plan: Plan, where: str) -> list[Outcome]:
+        """The outcomes of ``plan``'s decision rows that ``where`` selects."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -42,7 +58,7 @@ class SqlEventBatch(EventBatch):
 class SqlOutcomeStore(OutcomeStore):
     """Every outcome of a run: decision tables in DuckDB plus outcomes already built."""
 
-    def __init__(self, run: DuckdbRun) -> None:
+    def __init__(self, run: Decisions) -> None:
         self.run = run
         self.rules: list[tuple[list[Policy], list[Plan]]] = []
         self.extra: list[Outcome] = []

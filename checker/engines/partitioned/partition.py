@@ -43,16 +43,19 @@ from dataclasses import dataclass
 from typing import IO, Any
 
 from ...inputs.events import Event, EventBatch, InputStats, Intake
-from ...inputs.files import STDIN, expand, read_inputs, settings_for
+from ...inputs.files import STDIN, ProfileChoice, expand, read_inputs, settings_for
+from ...inputs.progress import Progress
 from ...inputs.readers import parse_json_line
 from ...language.errors import CheckerError, Location, Problem
 from ...language.expressions import EventView
 from ...language.loader import PolicySet
 from ...language.policy import Policy
-from ...language.times import DEFAULT_TIMEZONE, parse_instant, zone
+from ...language.times import DEFAULT_TIMEZONE
 from ...results.outcomes import Kind, Outcome
 from ...results.result import OutcomeStore, StoredCheckResult
-from ..reference.engine import EVALUATION_ERRORS, evaluate, key_function, paused_gc, resolve_params
+from ..base import EngineChoiceError, Inputs, RunOptions
+from ..reference.engine import EVALUATION_ERRORS, evaluate, key_function, paused_gc
+from ..setup import ParamOverrides, as_of_instant, as_of_used, resolve_params
 from ..spill import Spill, SpilledFindings, event_row, finding_row, row_event
 
 #: input bytes per part: judging a part of JSON Lines this size takes about 500-600 MB (BENCHMARKS.md)
@@ -189,14 +192,14 @@ def check_partitioned(
     paths: Sequence[str | os.PathLike[str]],
     *,
     as_of: int | str | None = None,
-    params: Mapping[str, Mapping[str, Any]] | None = None,
+    params: ParamOverrides | None = None,
     timezone: str = DEFAULT_TIMEZONE,
     parts: int | None = None,
-    profiles: Any = None,
+    profiles: ProfileChoice | Sequence[ProfileChoice] | None = None,
     encoding: str | None = None,
     input_format: str | None = None,
     stdin: IO[bytes] | None = None,
-    progress: Any = None,
+    progress: Progress | None = None,
     directory: str | None = None,
 ) -> StoredCheckResult:
     """Run ``policy_set`` over ``paths`` as :func:`checker.api.check` does, holding one part
@@ -206,8 +209,24 @@ def check_partitioned(
     written under ``directory`` (default: the system's temporary directory,
     ``TMPDIR``; they take up to about twice the input's size) and removed
     when the result is no longer referenced. Input options are
-    those of :func:`checker.inputs.events.read_events`.
+    those of :func:`checker.inputs.files.read_events`.
     """
+    inputs = Inputs.of(paths, profiles=profiles, encoding=encoding, input_format=input_format, stdin=stdin)
+    options = RunOptions(
+        as_of=as_of, params=params, timezone=timezone, parts=parts, work_dir=directory, progress=progress
+    )
+    return check_parts(policy_set, inputs, options)
+
+
+def check_parts(policy_set: PolicySet, inputs: Inputs, options: RunOptions) -> StoredCheckResult:
+    """The partitioned run of the reference engine over ``inputs`` (files: a batch in memory has
+    nothing to partition); ``options.parts`` parts (default: by the input's size)."""
+    if inputs.batch is not None:
+        raise EngineChoiceError(
+            "--parts partitions input files; events already in memory are judged in memory"
+        )
+    paths = inputs.paths
+    parts, params, directory = options.parts, options.params, options.work_dir
     if policy_set.problems:
         raise CheckerError(policy_set.problems)
     resolved = resolve_params(policy_set.policies, params)  # each version's own values
@@ -216,20 +235,7 @@ def check_partitioned(
         raise ValueError(f"parts must be at least 1, not {n}")
     work = tempfile.mkdtemp(prefix="checker-parts-", dir=directory)
     try:
-        store, batch, used_as_of = _run(
-            policy_set,
-            paths,
-            work,
-            n,
-            as_of=as_of,
-            params=params,
-            timezone=timezone,
-            profiles=profiles,
-            encoding=encoding,
-            input_format=input_format,
-            stdin=stdin,
-            progress=progress,
-        )
+        store, batch, used_as_of = _run(policy_set, inputs, options, work, n)
     except (OSError, _PartsError) as exc:  # unreadable inputs are CheckerErrors already: these are the parts
         exc = exc.error if isinstance(exc, _PartsError) else exc
         shutil.rmtree(work, ignore_errors=True)
@@ -254,20 +260,9 @@ def check_partitioned(
 
 
 def _run(
-    policy_set: PolicySet,
-    paths: Sequence[str | os.PathLike[str]],
-    work: str,
-    n: int,
-    *,
-    as_of: int | str | None,
-    params: Mapping[str, Mapping[str, Any]] | None,
-    timezone: str,
-    profiles: Any,
-    encoding: str | None,
-    input_format: str | None,
-    stdin: IO[bytes] | None,
-    progress: Any,
+    policy_set: PolicySet, inputs: Inputs, options: RunOptions, work: str, n: int
 ) -> tuple[PartitionedOutcomes, EventBatch, int]:
+    timezone, params = options.timezone, options.params
     groups = _groups(policy_set.policies)
     resolve_params([p for g in groups for p in g.policies], params)  # bad overrides fail first
     wanted = frozenset().union(*(g.actions for g in groups))
@@ -278,15 +273,10 @@ def _run(
         router = _IdRouter(intake, ids)
         read_inputs(
             router,
-            paths,
-            settings_for(
-                timezone,
-                profiles,
-                encoding=encoding,  # type: ignore[arg-type]
-                format=input_format,
-            ),
-            stdin=stdin,
-            progress=progress,
+            inputs.paths,
+            settings_for(timezone, inputs.profiles, encoding=inputs.encoding, format=inputs.input_format),
+            stdin=inputs.stdin,
+            progress=options.progress,
         )
         ids.close()
         router.readmit()
@@ -315,8 +305,7 @@ def _run(
         for spill in keyed:
             spill.close()
         batch = intake.finish()
-    instant = parse_instant(as_of, zone(timezone)) if isinstance(as_of, str) else as_of
-    used_as_of = instant if instant is not None else (batch.latest if batch.latest is not None else 0)
+    used_as_of = as_of_used(as_of_instant(options.as_of, timezone), batch.latest)
     store = PartitionedOutcomes(groups, keyed, batch, used_as_of, params or {}, work)
     with paused_gc():
         store.judge()

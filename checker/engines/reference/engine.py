@@ -12,8 +12,10 @@ same events, so memory grows with the number of relevant events per
 correlation key, not with the size of the input files. Out-of-order input is
 why the engine waits for the whole batch: an earlier event may come last.
 
-This module is the entry point: :func:`evaluate` (with :func:`paused_gc`)
-and :func:`resolve_params`. The engine's parts are one module each:
+This module is the entry point: :func:`check_in_memory` (the engine's run over
+inputs, read here), :func:`evaluate` (over a batch, with :func:`paused_gc`).
+Run set-up shared with the other engines (parameters, as-of) is
+:mod:`checker.engines.setup`. The engine's parts are one module each:
 
 * :mod:`checker.engines.reference.judge`: the run over a batch (``ReferenceRun``), the judging of one
   trigger (``Context``), and :func:`build_outcome` and
@@ -24,81 +26,31 @@ and :func:`resolve_params`. The engine's parts are one module each:
 * :mod:`checker.engines.reference.eventindex`: the per-rule index of events by correlation key
   and :func:`key_function`.
 
-The names other modules use are importable from here as before.
 """
 
 from __future__ import annotations
 
 import gc
-from collections import defaultdict
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from operator import attrgetter
 from typing import Any
 
 from ...inputs.events import EventBatch
-from ...language.errors import CheckerError, Location, Problem
-from ...language.policy import Policy, parameter_problem
+from ...inputs.files import read_events
+from ...language.errors import CheckerError
+from ...language.loader import PolicySet
+from ...language.policy import Policy
 from ...results.outcomes import Outcome
+from ...results.result import CheckResult
+from ..base import Inputs, RunOptions
+from ..setup import as_of_instant, as_of_used, by_rule, resolve_params, runnable
 from .eventindex import Key, key_function
 from .judge import EVALUATION_ERRORS, ReferenceRun, build_outcome, render_template
 from .lookups import LOOKUPS, Lookup, lookup, truthy
 
 #: Outcome.sort_key as a C-level getter (the same tuple, no property call).
 _OUTCOME_ORDER = attrgetter("rule_id", "epoch", "event_id", "rule_version")
-
-#: Resolved parameter values by (rule id, version): each version is judged with its own.
-ResolvedParams = dict[tuple[str, str], dict[str, Any]]
-
-
-def resolve_params(
-    policies: Sequence[Policy], overrides: Mapping[str, Mapping[str, Any]] | None = None
-) -> ResolvedParams:
-    """Each policy version's parameters, by (rule id, version): the version's own defaults, then
-    the run's overrides for its rule id.
-
-    An override sets the parameter in every version that declares it, and is checked against
-    each of those declarations (versions may differ in type or use): a value that does not fit
-    one of them is an error naming that version. A rule id no policy has, or a parameter none
-    of the rule's versions declares, is an error too.
-    """
-    overrides = overrides or {}
-    problems: list[Problem] = []
-    versions: dict[str, list[Policy]] = defaultdict(list)
-    for p in policies:
-        versions[p.id].append(p)
-    resolved: ResolvedParams = {(p.id, p.version): p.defaults() for p in policies}
-    for rule_id, values in overrides.items():
-        if rule_id not in versions:
-            problems.append(
-                Problem(Location("--param"), "unknown-rule", f"no loaded rule has the id {rule_id!r}")
-            )
-            continue
-        for name, value in values.items():
-            declaring = [p for p in versions[rule_id] if name in p.parameters]
-            if not declaring:
-                known = sorted({n for p in versions[rule_id] for n in p.parameters})
-                problems.append(
-                    Problem(
-                        Location("--param"),
-                        "unknown-parameter",
-                        f"{rule_id} has no parameter {name!r} (it has: {', '.join(known) or 'none'})",
-                    )
-                )
-                continue
-            invalid = [
-                (p, problem) for p in declaring if (problem := parameter_problem(p.parameters[name], value))
-            ]
-            for p, problem in invalid:
-                problems.append(
-                    Problem(Location("--param"), "parameter", f"{rule_id} {p.version}: {problem}")
-                )
-            if not invalid:
-                for p in declaring:
-                    resolved[(p.id, p.version)][name] = value
-    if problems:
-        raise CheckerError(problems)
-    return resolved
 
 
 def evaluate(
@@ -110,8 +62,8 @@ def evaluate(
 ) -> tuple[int, list[Outcome]]:
     """Judge every trigger of every active policy; return the as-of time used and the outcomes.
 
-    ``params`` overrides parameters by rule id (:func:`resolve_params`): each version is judged
-    with its own defaults, overridden by the values given for its rule.
+    ``params`` overrides parameters by rule id (:func:`checker.engines.setup.resolve_params`):
+    each version is judged with its own defaults, overridden by the values given for its rule.
 
     Outcomes are sorted by (rule id, time, event id), whatever the input order.
     """
@@ -143,17 +95,40 @@ def _evaluate(
     as_of: int | None,
     params: Mapping[str, Mapping[str, Any]] | None,
 ) -> tuple[int, list[Outcome]]:
-    runnable = [p for p in policies if p.status != "disabled"]
-    as_of = as_of if as_of is not None else (batch.latest if batch.latest is not None else 0)
-    run = ReferenceRun(batch, as_of, resolve_params(runnable, params), runnable)
-    by_id: dict[str, list[Policy]] = defaultdict(list)
-    for p in runnable:
-        by_id[p.id].append(p)
+    active = runnable(policies)
+    as_of = as_of_used(as_of, batch.latest)
+    run = ReferenceRun(batch, as_of, resolve_params(active, params), active)
     outcomes: list[Outcome] = []
-    for rule_id in sorted(by_id):
-        outcomes.extend(run.rule(by_id[rule_id]))
+    for versions in by_rule(active).values():
+        outcomes.extend(run.rule(versions))
     outcomes.sort(key=_OUTCOME_ORDER)
     return as_of, outcomes
+
+
+def check_in_memory(policy_set: PolicySet, inputs: Inputs, options: RunOptions) -> CheckResult:
+    """Judge ``policy_set`` over ``inputs`` with every kept event in memory: the inputs are read
+    here (keeping only the events some policy reads) unless they are a batch already."""
+    if policy_set.problems:
+        raise CheckerError(policy_set.problems)
+    resolved = resolve_params(policy_set.policies, options.params)  # bad overrides fail first
+    with paused_gc():
+        if inputs.batch is not None:
+            batch = inputs.batch
+        else:
+            wanted = frozenset().union(*(p.actions for p in policy_set.policies))
+            batch = read_events(
+                inputs.paths,
+                timezone=options.timezone,
+                keep=wanted.__contains__,
+                profiles=inputs.profiles,
+                encoding=inputs.encoding,
+                input_format=inputs.input_format,
+                stdin=inputs.stdin,
+                progress=options.progress,
+            )
+    asked = as_of_instant(options.as_of, batch.timezone)
+    used, outcomes = evaluate(policy_set.policies, batch, as_of=asked, params=options.params)
+    return CheckResult(used, tuple(outcomes), policy_set.policies, policy_set.pack, batch, resolved)
 
 
 __all__ = [
@@ -161,13 +136,12 @@ __all__ = [
     "LOOKUPS",
     "Key",
     "Lookup",
-    "ResolvedParams",
     "build_outcome",
+    "check_in_memory",
     "evaluate",
     "key_function",
     "lookup",
     "paused_gc",
     "render_template",
-    "resolve_params",
     "truthy",
 ]

@@ -25,7 +25,7 @@ from ..results.baseline import load_baseline, write_baseline
 from ..results.gating import exit_code, triage
 from ..results.result import CheckResult
 from ..results.waivers import load_waivers
-from .common import EXIT_ERROR, EXIT_OK, EXIT_STRICT, UsageError, load_or_report, parse_params
+from .common import EXIT_ERROR, EXIT_OK, EXIT_STRICT, Subparsers, UsageError, load_or_report, parse_params
 
 
 class _Sequence(argparse.Action):
@@ -114,7 +114,7 @@ def add_input_options(p: argparse.ArgumentParser) -> None:
     )
 
 
-def add_check_parser(sub: Any) -> argparse.ArgumentParser:
+def add_check_parser(sub: Subparsers) -> argparse.ArgumentParser:
     """Add ``check`` to ``checker``'s subparsers."""
     p = sub.add_parser(
         "check",
@@ -161,10 +161,10 @@ def add_check_parser(sub: Any) -> argparse.ArgumentParser:
         metavar="YYYY-MM-DD",
         help="the date waivers' expiry is judged on (default: today in --timezone)",
     )
-    return p  # type: ignore[no-any-return]
+    return p
 
 
-def add_baseline_parser(sub: Any) -> argparse.ArgumentParser:
+def add_baseline_parser(sub: Subparsers) -> argparse.ArgumentParser:
     """Add ``baseline`` (with its action ``create``) to ``checker``'s subparsers."""
     p = sub.add_parser("baseline", help="record the current findings as accepted (by fingerprint)")
     actions = p.add_subparsers(dest="baseline_action", required=True, parser_class=type(p))
@@ -173,7 +173,7 @@ def add_baseline_parser(sub: Any) -> argparse.ArgumentParser:
     create.add_argument(
         "-o", "--output", required=True, metavar="FILE", help="the baseline file to write (JSON)"
     )
-    return p  # type: ignore[no-any-return]
+    return p
 
 
 def report_targets(args: argparse.Namespace) -> list[tuple[str, str | None]]:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Sequence
-from typing import IO, Any
+from typing import IO, Any, NoReturn, TypeAlias
 
 import yaml
 
@@ -21,8 +21,12 @@ EXIT_OK, EXIT_VIOLATIONS, EXIT_ERROR, EXIT_STRICT = 0, 1, 2, 3
 class ArgumentParser(argparse.ArgumentParser):
     """argparse that raises instead of exiting, so ``run`` returns 2 on usage errors."""
 
-    def error(self, message: str) -> Any:  # type: ignore[override]
+    def error(self, message: str) -> NoReturn:
         raise UsageError(f"{self.prog}: error: {message}")
+
+
+#: ``checker``'s subcommands, as ``add_subparsers(parser_class=ArgumentParser)`` returns them
+Subparsers: TypeAlias = "argparse._SubParsersAction[ArgumentParser]"
 
 
 class UsageError(Exception):

@@ -170,16 +170,16 @@ class SpilledFindings(Sequence[Outcome]):
     def __init__(self, spill: Spill) -> None:
         self.spill = spill
         self.runs: list[int] = []
-        self.count = 0
+        self.size = 0  # not ``count``: that would hide Sequence.count
 
     def add_run(self, run: int, rows: list[tuple[Any, ...]]) -> None:
         """Write one part's findings (already in result order)."""
         self.spill.extend(run, rows)
         self.runs.append(run)
-        self.count += len(rows)
+        self.size += len(rows)
 
     def __len__(self) -> int:
-        return self.count
+        return self.size
 
     def __iter__(self) -> Iterator[Outcome]:
         if len(self.runs) == 1:

@@ -14,6 +14,9 @@ milliseconds. The last event of the file is fixed in advance (``AS_OF``), so obl
 rules can be given ``pending`` while the scenarios are built.
 
 Usage: ``python -m checker.generator --events 1000000 --seed 7 -o out/bench``.
+
+May import: nothing of the checker (it writes what the checker reads, and must not share its
+code, so that it can check it); the standard library only.
 """
 
 from __future__ import annotations

@@ -7,7 +7,7 @@ from __future__ import annotations
 import calendar
 import json
 import random
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, timezone
 from pathlib import Path
@@ -177,7 +177,7 @@ class Generator:
         action: str,
         actor: str | None,
         subject: tuple[str, str],
-        data: dict[str, object] | None,
+        data: Mapping[str, object] | None,
     ) -> str:
         if not _EARLIEST <= ts <= AS_OF:
             raise AssertionError(f"{action} at {ts} lies outside the generated span")
@@ -212,7 +212,7 @@ class Scenario:
         ts: int,
         action: str,
         actor: str | None = None,
-        data: dict[str, object] | None = None,
+        data: Mapping[str, object] | None = None,
         subject: tuple[str, str] | None = None,
     ) -> str:
         return self.g.emit(self.source, self.seller, ts, action, actor, subject or self.subject, data)

@@ -199,8 +199,9 @@ def scenario_jhs_cancel(g: Generator, violate: bool) -> None:
     _before_approval(s, t)
     _approve(s, t, t + r.randint(10 * DAY, 30 * DAY), r.randrange(50, 2000) * 100.0)
     cancel = t + r.randint(HOUR, 5 * DAY)
+    consent: int | None
     if kind == "consented":
-        consent: int | None = t + r.randint(MINUTE, 5 * DAY)
+        consent = t + r.randint(MINUTE, 5 * DAY)
         cancel = consent + r.randint(MINUTE, DAY)
     elif kind == "same-instant":  # consent logged in the cancellation's second: not between
         consent = cancel

@@ -15,7 +15,7 @@ import hashlib
 import json
 from array import array
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -25,8 +25,6 @@ from ..language.errors import Location, Problem
 from ..language.expressions import EventView
 from ..language.schema import validate_record
 from ..language.times import DEFAULT_TIMEZONE, TimestampError, parse_timestamp, zone
-
-REQUIRED = ("event_id", "timestamp", "platform", "seller_id", "action")
 
 
 @dataclass(frozen=True, slots=True)
@@ -315,8 +313,3 @@ def events_from_records(
     for index, record in enumerate(records, start=1):
         intake.add(stats, index, record, json.dumps(record, ensure_ascii=False, default=str))
     return intake.finish()
-
-
-def iter_records(batch: EventBatch) -> Iterator[dict[str, Any]]:
-    """The records of a batch's events, in time order."""
-    return (e.record for e in batch.events)

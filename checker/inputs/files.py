@@ -23,11 +23,11 @@ import zlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, Protocol
 
 from ..language.errors import CheckerError, Location, Problem
 from ..language.times import DEFAULT_TIMEZONE
-from .events import EventBatch, Intake
+from .events import EventBatch, InputStats, Intake
 from .profiles import MappingError, Profile, canonical_from_flat, for_timezone, load_profile
 from .progress import Progress
 from .readers import CHUNK, READERS, Counted, Header, ReadOptions, format_for, normalise_encoding, open_stream
@@ -36,6 +36,19 @@ STDIN = "-"
 _GLOB_CHARS = frozenset("*?[")
 
 ProfileChoice = Profile | str | os.PathLike[str] | tuple[str, Profile | str | os.PathLike[str]]
+
+
+class RecordSink(Protocol):
+    """What the readers hand records to: an :class:`Intake`, or an engine's stand-in for one
+    (the partitioned engine's router to id parts, the DuckDB intake's recorder)."""
+
+    def open(
+        self, file: str, sha256: str = "", *, format: str = "jsonl", profile: str | None = None
+    ) -> InputStats: ...
+
+    def reject(self, stats: InputStats, line: int, code: str, reason: str, text: str) -> None: ...
+
+    def add(self, stats: InputStats, line: int, record: Any, text: str) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -65,7 +78,7 @@ def settings_for(
     if profiles is None:
         items: list[ProfileChoice] = []
     elif isinstance(profiles, Profile | str | os.PathLike | tuple):
-        items = [profiles]  # type: ignore[list-item]
+        items = [profiles]
     else:
         items = list(profiles)
     pairs: list[tuple[str | None, Profile]] = []
@@ -139,10 +152,10 @@ def expand(inputs: Sequence[str | os.PathLike[str]]) -> list[str]:
                 )
             found.update(os.path.normpath(p) for p in files)
         elif _GLOB_CHARS & set(raw):
-            files = [f for f in glob.glob(raw, recursive=True) if Path(f).is_file()]
-            if not files:
+            matched = [f for f in glob.glob(raw, recursive=True) if Path(f).is_file()]
+            if not matched:
                 problems.append(Problem(Location(raw), "no-input", "the pattern matches no file"))
-            found.update(os.path.normpath(f) for f in files)
+            found.update(os.path.normpath(f) for f in matched)
         else:
             problems.append(Problem(Location(raw), "no-input", "no such input file"))
     if problems:
@@ -175,7 +188,7 @@ def choose_profile(display: str, settings: InputSettings) -> Profile | None:
 
 
 def read_inputs(
-    intake: Intake,
+    intake: RecordSink,
     inputs: Sequence[str | os.PathLike[str]],
     settings: InputSettings,
     *,
@@ -196,7 +209,7 @@ def read_inputs(
 
 
 def read_file(
-    intake: Intake,
+    intake: RecordSink,
     display: str,
     profile: Profile | None,
     settings: InputSettings,
@@ -256,7 +269,13 @@ def read_file(
 
 
 def _take(
-    intake: Intake, stats: Any, line: int, value: Any, text: str, profile: Profile | None, flat: bool
+    intake: RecordSink,
+    stats: InputStats,
+    line: int,
+    value: Any,
+    text: str,
+    profile: Profile | None,
+    flat: bool,
 ) -> None:
     try:
         if profile is not None:

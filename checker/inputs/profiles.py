@@ -319,7 +319,9 @@ def _value(
     for i, fmt in enumerate(formats):
         problem = format_problem(fmt)
         if problem:
-            where = (*path, "format") if isinstance(raw_formats, str) else (*path, "format", i)
+            where: tuple[str | int, ...] = (
+                (*path, "format") if isinstance(raw_formats, str) else (*path, "format", i)
+            )
             problems.append(Problem(loc(where), "profile", f"{target}: {problem}"))
     required = spec.get("required", target in REQUIRED_FIELDS)
     if target in REQUIRED_FIELDS and not required:
@@ -346,10 +348,11 @@ def _value(
         problem = _target_problem(target, spec["constant"])
         if problem:
             problems.append(Problem(loc((*path, "constant")), "profile", problem))
-    unmapped = spec.get("unmapped", "reject")
+    unmapped: str | dict[str, Any] = spec.get("unmapped", "reject")
     unmapped_value = None
     if isinstance(unmapped, dict):
-        unmapped, unmapped_value = "constant", unmapped["constant"]
+        unmapped_value = unmapped["constant"]
+        unmapped = "constant"
         problem = _target_problem(target, unmapped_value)
         if problem:
             problems.append(Problem(loc((*path, "unmapped", "constant")), "profile", problem))

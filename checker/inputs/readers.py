@@ -33,7 +33,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from decimal import Decimal
-from typing import IO, Any
+from typing import IO, Any, Literal
 
 import orjson
 
@@ -155,14 +155,14 @@ class Counted(io.RawIOBase):
 class Opened:
     """An input opened for reading: the decompressed stream, its format and encoding."""
 
-    stream: io.BufferedReader
+    stream: io.BufferedReader[Any]  # over a RawIOBase or BufferedIOBase, or a GzipFile over that
     format: str
     encoding: str
     compressed: bool
 
 
 def open_stream(
-    raw: IO[bytes], display: str, *, format: str | None = None, encoding: str = "utf-8"
+    raw: io.RawIOBase | io.BufferedIOBase, display: str, *, format: str | None = None, encoding: str = "utf-8"
 ) -> Opened:
     """Open ``raw`` for reading: undo gzip, detect a BOM, settle the format.
 
@@ -171,10 +171,10 @@ def open_stream(
     otherwise CSV, or TSV when the first line has tabs and no commas). A UTF-8
     byte order mark wins over ``encoding``.
     """
-    stream = io.BufferedReader(raw, CHUNK)  # type: ignore[arg-type]
+    stream: io.BufferedReader[Any] = io.BufferedReader(raw, CHUNK)
     compressed = stream.peek(2)[:2] == GZIP_MAGIC
     if compressed:
-        stream = io.BufferedReader(gzip.GzipFile(fileobj=stream, mode="rb"), CHUNK)  # type: ignore[arg-type]
+        stream = io.BufferedReader(gzip.GzipFile(fileobj=stream, mode="rb"), CHUNK)
     try:
         head = stream.peek(CHUNK)[:CHUNK]
     except (OSError, EOFError, zlib.error) as exc:
@@ -338,8 +338,12 @@ class _Lines:
         del self.current[1:]
 
 
+#: csv.QUOTE_MINIMAL, QUOTE_ALL, QUOTE_NONNUMERIC or QUOTE_NONE, as csv.reader's stubs spell them
+_Quoting = Literal[0, 1, 2, 3]
+
+
 def _read_delimited(
-    stream: IO[bytes], options: ReadOptions, display: str, delimiter: str, quoting: int
+    stream: IO[bytes], options: ReadOptions, display: str, delimiter: str, quoting: _Quoting
 ) -> Iterator[RawRecord]:
     lines = _Lines(stream, options.encoding)
     rows = csv.reader(lines, delimiter=delimiter, quoting=quoting, strict=True)

@@ -42,6 +42,7 @@ from zoneinfo import ZoneInfo
 import jmespath
 from jmespath import exceptions as jexc
 from jmespath import functions
+from jmespath.parser import ParsedResult
 
 from .durations import DurationError, add_calendar, format_elapsed, parse_duration
 from .jmespath_compiler import Compiled, Env, Interpreter, compile_node
@@ -53,7 +54,7 @@ from .times import (
 )
 
 
-class EventView(dict):  # type: ignore[type-arg]
+class EventView(dict[str, Any]):
     """An event as JMESPath sees it: a plain mapping that also knows its instant."""
 
     __slots__ = ("epoch",)
@@ -156,24 +157,20 @@ FUNCTION_ARITY: dict[str, int] = {
 
 
 @lru_cache(maxsize=256)
-def _options(rule_tz: ZoneInfo, input_tz: ZoneInfo) -> jmespath.Options:
-    return jmespath.Options(custom_functions=_TimeFunctions(rule_tz, input_tz))
+def _functions(rule_tz: ZoneInfo, input_tz: ZoneInfo) -> _TimeFunctions:
+    return _TimeFunctions(rule_tz, input_tz)
 
 
 @lru_cache(maxsize=256)
 def _env(rule_tz: ZoneInfo, input_tz: ZoneInfo) -> Env:
-    options = _options(rule_tz, input_tz)
-    return Env(options.custom_functions, Interpreter(options))
+    table = _functions(rule_tz, input_tz)
+    return Env(table, Interpreter(jmespath.Options(custom_functions=table)))
 
 
 def instant_function(rule_tz: ZoneInfo, input_tz: ZoneInfo) -> Callable[[Any], int | None]:
-    """:func:`instant_of` with the two timezones fixed."""
-    return _options(rule_tz, input_tz).custom_functions.instant  # type: ignore[no-any-return]
-
-
-def instant_of(value: Any, rule_tz: ZoneInfo, input_tz: ZoneInfo) -> int | None:
-    """Epoch microseconds of an event or timestamp value as the expression functions read it."""
-    return _options(rule_tz, input_tz).custom_functions.instant(value)  # type: ignore[no-any-return]
+    """Epoch microseconds of an event or timestamp value as the expression functions read it,
+    with the rule's and the input's timezones fixed."""
+    return _functions(rule_tz, input_tz).instant
 
 
 @dataclass(frozen=True)
@@ -196,7 +193,7 @@ class Expression:
     """
 
     text: str
-    compiled: Any
+    compiled: ParsedResult
     path: tuple[str, ...] | None = None
     fn: Compiled | None = field(default=None, repr=False)
 
@@ -253,7 +250,7 @@ class Expression:
     @property
     def ast(self) -> dict[str, Any]:
         """The parsed syntax tree (jmespath's dict form)."""
-        return self.compiled.parsed  # type: ignore[no-any-return]
+        return self.compiled.parsed
 
 
 def compile_expression(text: str) -> Expression | ExpressionError:
@@ -308,7 +305,7 @@ def root_fields(ast: dict[str, Any]) -> Iterator[tuple[str, tuple[str, ...]]]:
     gives ``('params', ('x',))``), so validation can check both the binding
     names and the parameter names an expression reads.
     """
-    kind = ast.get("type")
+    kind: str = ast.get("type", "")
     if kind == "field":
         yield ast["value"], ()
         return
@@ -317,7 +314,7 @@ def root_fields(ast: dict[str, Any]) -> Iterator[tuple[str, tuple[str, ...]]]:
         if chain:
             yield chain[0], tuple(chain[1:])
             return
-    scoped = _ROOT_CHILD_SCOPES.get(kind)  # type: ignore[arg-type]
+    scoped = _ROOT_CHILD_SCOPES.get(kind)
     children = ast.get("children", [])
     for i, child in enumerate(children):
         if scoped is not None and i not in scoped:

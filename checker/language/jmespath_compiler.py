@@ -60,7 +60,7 @@ class Env:
 Compiled = Callable[[Any, Env], Any]
 
 
-def is_false(value: Any) -> bool:
+def is_false(value: object) -> bool:
     """JMESPath falsiness, exactly as jmespath.py tests it."""
     if value is None or value is False:
         return True
@@ -157,18 +157,18 @@ def orderable(a: Any, b: Any) -> bool:
     return isinstance(a, str) and isinstance(b, str)
 
 
-def equals(x: Any, y: Any) -> bool:
+def equals(x: object, y: object) -> bool:
     """jmespath.py's ``==``: Python's, except that 0 and 1 never equal false and true.
 
     That exception needs a number on one side and a boolean on the other, so
     when either side is a string or null the answer is plain ``==``.
     """
     if x is None or y is None or x.__class__ is str or y.__class__ is str:
-        return x == y  # type: ignore[no-any-return]
-    return _equals(x, y)  # type: ignore[no-any-return]
+        return x == y
+    return _equals(x, y)
 
 
-class Interpreter(TreeInterpreter):  # type: ignore[misc]
+class Interpreter(TreeInterpreter):
     """jmespath's interpreter with the one deviation of :func:`orderable`."""
 
     def visit_comparator(self, node: dict[str, Any], value: Any) -> Any:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import difflib
 import json
+from collections.abc import Mapping
 from functools import cache
 from importlib import resources
 from typing import Any
@@ -26,7 +27,8 @@ from .yamlsafe import Document, Path, json_path
 def load_schema(name: str) -> dict[str, Any]:
     """A schema shipped in ``schemas/`` (``policy``, ``event``, ``result``...)."""
     text = resources.files("checker").joinpath("schemas", f"{name}.schema.json").read_text("utf-8")
-    return json.loads(text)  # type: ignore[no-any-return]
+    schema: dict[str, Any] = json.loads(text)
+    return schema
 
 
 @cache
@@ -48,7 +50,7 @@ def validate_document(doc: Document, schema_name: str) -> list[Problem]:
 def _explain(doc: Document, error: ValidationError) -> list[Problem]:
     path: Path = tuple(error.absolute_path)
     if error.validator == "additionalProperties" and isinstance(error.instance, dict):
-        allowed = set(error.schema.get("properties", {}))
+        allowed = set(_schema(error).get("properties", {}))
         out = []
         for key in sorted(set(error.instance) - allowed):
             hint = difflib.get_close_matches(key, sorted(allowed), n=1)
@@ -71,11 +73,11 @@ def _explain(doc: Document, error: ValidationError) -> list[Problem]:
 def _explain_one_of(doc: Document, error: ValidationError, path: Path) -> list[Problem]:
     """Pick the branch the author meant (the one whose required key is present)."""
     instance = error.instance
-    branches: dict[int, list[ValidationError]] = {}
+    branches: dict[int | str, list[ValidationError]] = {}  # keyed by the branch's index in oneOf
     for sub in error.context or ():
-        branches.setdefault(sub.relative_schema_path[0], []).append(sub)  # type: ignore[arg-type]
+        branches.setdefault(sub.relative_schema_path[0], []).append(sub)
     if isinstance(instance, dict):
-        options = error.schema.get("oneOf", [])
+        options = _schema(error).get("oneOf", [])
         meant = [
             i
             for i, branch in enumerate(options)
@@ -104,6 +106,11 @@ def _explain_one_of(doc: Document, error: ValidationError, path: Path) -> list[P
     for sub in best:
         out.extend(_explain(doc, sub))
     return out
+
+
+def _schema(error: ValidationError) -> Mapping[str, Any]:
+    """The (sub)schema whose keyword failed: an object for every keyword explained here."""
+    return error.schema if isinstance(error.schema, Mapping) else {}
 
 
 def _where(path: Path) -> str:

@@ -94,7 +94,7 @@ def _fast(value: object, tz: ZoneInfo) -> int | None:
     or None when ``value`` is anything else or is not valid: then :func:`_parse` decides."""
     cls = value.__class__
     if cls is int:  # not bool, whose class is bool: _parse refuses booleans
-        number: int = value  # type: ignore[assignment]
+        number: int = value  # type: ignore[assignment]  # cls is int; no isinstance on this hot path
         if not -_INT_LIMIT < number < _INT_LIMIT:
             return None  # huge: _parse's own conversion decides (and fails) as before
         if number >= MICROSECONDS_THRESHOLD or number <= -MICROSECONDS_THRESHOLD:
@@ -104,7 +104,7 @@ def _fast(value: object, tz: ZoneInfo) -> int | None:
         return number * US_PER_SECOND
     if cls is not str:
         return None
-    text: str = value  # type: ignore[assignment]
+    text: str = value  # type: ignore[assignment]  # cls is str, as tested above
     head = _HEADS.get(text[:13])
     if head is not None:
         tail = _TAILS.get(text[13:])

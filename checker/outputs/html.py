@@ -518,7 +518,8 @@ def _set_aside(m: ReportModel, w: Mapping[str, str]) -> str:
         out.append(
             _table([*head, h(w["covered"])], ([*_waiver_row(wv), str(n)] for wv, n in m.waivers), numeric=[6])
         )
-    waivers = gate.get("waivers") if isinstance(gate.get("waivers"), Mapping) else {}
+    listed_waivers = gate.get("waivers")
+    waivers = listed_waivers if isinstance(listed_waivers, Mapping) else {}
     for key in ("expired", "unused"):
         listed = [x for x in waivers.get(key) or () if isinstance(x, Mapping)]
         if listed:

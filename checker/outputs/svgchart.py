@@ -60,10 +60,10 @@ def weekly_chart_svg(weeks: Sequence[Week], names: Mapping[str, str], week_of: s
         f"<title>{html.escape(label)}</title>",
     ]
     for value in range(0, top_value + 1, step):
-        y = _n(base_y - value * scale)
+        grid_y = _n(base_y - value * scale)
         out.append(
-            f'<line x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{y}" y2="{y}" stroke="#d0d7de" '
-            f'stroke-width="1"/><text x="{LEFT - 6}" y="{y}" text-anchor="end" '
+            f'<line x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{grid_y}" y2="{grid_y}" stroke="#d0d7de" '
+            f'stroke-width="1"/><text x="{LEFT - 6}" y="{grid_y}" text-anchor="end" '
             f'dominant-baseline="middle">{value}</text>'
         )
     slot = plot_w / max(1, len(weeks))

@@ -23,7 +23,7 @@ class CheckResult:
     """Everything one check decided, with what it ran and over what."""
 
     as_of: int
-    outcomes: tuple[Outcome, ...]
+    outcomes: Sequence[Outcome]  # a tuple, or an OutcomeStore (StoredCheckResult)
     policies: tuple[Policy, ...]
     pack: Pack
     batch: EventBatch

@@ -155,7 +155,7 @@ def check_duckdb(
         timezone,
         intake.actions,
         intake.latest,
-        count_after=lambda t: int(con.execute("SELECT count(*) FROM ev WHERE ts > ?", [t]).fetchone()[0]),
+        count_after=lambda t: int(_scalar(con, "SELECT count(*) FROM ev WHERE ts > ?", [t])),
     )
     return SqlCheckResult(used_as_of, run.store, policy_set.policies, policy_set.pack, batch, reported)
 
@@ -386,8 +386,8 @@ class DuckdbRun:
         )
 
 
-def _scalar(con: duckdb.DuckDBPyConnection, query: str) -> Any:
-    row = con.execute(query).fetchone()
+def _scalar(con: duckdb.DuckDBPyConnection, query: str, parameters: object = None) -> Any:
+    row = con.execute(query, parameters).fetchone()
     return row[0] if row else None
 
 

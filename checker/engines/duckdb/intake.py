@@ -223,9 +223,9 @@ def _classify(
     # regular expression for all of them; a key name only ever matches itself, quoted
     # regular expression for all of them; a key name only ever matches itself, quoted. A key
     # written with an escape (\u0069d is id) is left to Python too.
-    names = dict.fromkeys([*TOP_KEYS, *read_keys])
+    keys = dict.fromkeys([*TOP_KEYS, *read_keys])
     twice = "|".join(
-        [*(f'"{_re2_escape(k)}"\\s*:.*"{_re2_escape(k)}"\\s*:' for k in names), '\\\\[^"]*"\\s*:']
+        [*(f'"{_re2_escape(k)}"\\s*:.*"{_re2_escape(k)}"\\s*:' for k in keys), '\\\\[^"]*"\\s*:']
     )
     once = [tmpl("NOT regexp_matches({x}, {p})", x=text, p=lit(twice))]
     fast = and_(
@@ -488,11 +488,15 @@ def load_events(
         if fi in duck_files:
             continue
         rec = _Recorder()
-        read_file(rec, path, None, settings)  # type: ignore[arg-type]
+        read_file(rec, path, None, settings)
         assert rec.stats is not None
         formats[fi] = (rec.stats.format, rec.stats.profile, rec.stats.sha256)
         calls.extend((fi, *c) for c in rec.calls)
-    py_ids = {eid for fi, *call in calls if (eid := _accepted_id(tuple(call), timezone)) is not None}
+    py_ids = {
+        eid
+        for _, line, kind, args in calls
+        if (eid := _accepted_id((line, kind, args), timezone)) is not None
+    }
     # the ids Python accepts a version of
     con.execute("CREATE OR REPLACE TEMP TABLE py_ids (eid VARCHAR)")
     if py_ids:
@@ -669,9 +673,3 @@ def read_lines(
         for line, text in rows:
             out[(fi, line)] = text
     return out
-
-
-def exotic_records(con: duckdb.DuckDBPyConnection) -> int:
-    """How many accepted events DuckDB cannot hold faithfully (decided by Python)."""
-    row = con.execute("SELECT count(*) FROM ev WHERE exotic").fetchone()
-    return int(row[0]) if row else 0

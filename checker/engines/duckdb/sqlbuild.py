@@ -20,10 +20,21 @@ DIALECT = "duckdb"
 _PLACEHOLDER = re.compile(r"\{([A-Za-z_]\w*)\}")
 
 
+def node(tree: exp.Expr) -> exp.Expression:
+    """``tree`` as the :class:`exp.Expression` it is.
+
+    sqlglot types what its builders return (``parse_one``, ``and_``, ``alias_``...)
+    as the wider ``Expr``; the nodes they build are ``Expression`` subclasses.
+    """
+    if not isinstance(tree, exp.Expression):
+        raise TypeError(f"not a sqlglot expression node: {type(tree).__name__}")
+    return tree
+
+
 @lru_cache(maxsize=1024)
 def _parse(text: str) -> exp.Expression:
     marked = _PLACEHOLDER.sub(lambda m: f"__ph_{m.group(1)}", text)
-    return sqlglot.parse_one(marked, read=DIALECT)
+    return node(sqlglot.parse_one(marked, read=DIALECT))
 
 
 def tmpl(text: str, **subs: exp.Expression | Any) -> exp.Expression:
@@ -104,7 +115,7 @@ def and_(*parts: exp.Expression) -> exp.Expression:
     items = [p for p in parts if p is not None]
     if not items:
         return exp.true()
-    return exp.and_(*[exp.paren(p, copy=False) for p in items], copy=False)
+    return node(exp.and_(*[exp.paren(p, copy=False) for p in items], copy=False))
 
 
 def or_(*parts: exp.Expression) -> exp.Expression:
@@ -112,7 +123,7 @@ def or_(*parts: exp.Expression) -> exp.Expression:
     items = [p for p in parts if p is not None]
     if not items:
         return exp.false()
-    return exp.or_(*[exp.paren(p, copy=False) for p in items], copy=False)
+    return node(exp.or_(*[exp.paren(p, copy=False) for p in items], copy=False))
 
 
 def case(*whens: tuple[exp.Expression, exp.Expression], default: exp.Expression | None = None) -> exp.Case:

@@ -19,6 +19,7 @@ engine instead (see :mod:`checker.engines.duckdb.engine`).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
@@ -206,7 +207,7 @@ def _components(s: exp.Expression) -> dict[str, exp.Expression]:
     }
 
 
-def _wall_and_offset(c: dict[str, exp.Expression]) -> dict[str, exp.Expression]:
+def _wall_and_offset(c: Mapping[str, exp.Expression]) -> dict[str, exp.Expression]:
     off_h = tmpl("try_cast(substr({t}, 2, 2) AS BIGINT)", t=c["tl"])
     off_m = tmpl("try_cast(substr({t}, 5, 2) AS BIGINT)", t=c["tl"])
     return {
@@ -233,7 +234,9 @@ def _wall_and_offset(c: dict[str, exp.Expression]) -> dict[str, exp.Expression]:
     }
 
 
-def _finish(c: dict[str, exp.Expression], w: dict[str, exp.Expression], z: Zone) -> dict[str, exp.Expression]:
+def _finish(
+    c: Mapping[str, exp.Expression], w: Mapping[str, exp.Expression], z: Zone
+) -> dict[str, exp.Expression]:
     valid = fn(
         "coalesce", and_(w["ok"], tmpl("{t} <> '' OR {r}", t=c["tl"], r=in_range(w["wall"]))), exp.false()
     )

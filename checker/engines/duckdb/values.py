@@ -23,13 +23,12 @@ reference engine; SQL never guesses.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from sqlglot import exp
 
 from .sqlbuild import and_, case, col, fn, lit, or_, tmpl
-
-NUMERIC_JSON = ("BIGINT", "UBIGINT", "DOUBLE")
 
 
 @dataclass(frozen=True)
@@ -43,7 +42,7 @@ class EventCols:
     seller_id: exp.Expression
     fx: exp.Expression  # LIST of JSON: the rule's extracted paths
 
-    def map(self, f: callable) -> EventCols:  # type: ignore[valid-type]
+    def map(self, f: Callable[[exp.Expression], exp.Expression]) -> EventCols:
         """The same columns, each transformed."""
         return EventCols(
             *(f(getattr(self, n)) for n in ("eid", "ts", "action", "platform", "seller_id", "fx"))
@@ -182,9 +181,18 @@ def _sign_int_float(i: exp.Expression, d: exp.Expression) -> exp.Expression:
 _OPS = {"lt": "<", "lte": "<=", "gt": ">", "gte": ">=", "eq": "=", "ne": "<>"}
 
 
+_OP_NODES: dict[str, type[exp.Expression]] = {
+    "lt": exp.LT,
+    "lte": exp.LTE,
+    "gt": exp.GT,
+    "gte": exp.GTE,
+    "eq": exp.EQ,
+    "ne": exp.NEQ,
+}
+
+
 def _op(a: exp.Expression, op: str, b: exp.Expression) -> exp.Expression:
-    cls = {"lt": exp.LT, "lte": exp.LTE, "gt": exp.GT, "gte": exp.GTE, "eq": exp.EQ, "ne": exp.NEQ}[op]
-    return cls(this=exp.paren(a, copy=False), expression=exp.paren(b, copy=False))
+    return _OP_NODES[op](this=exp.paren(a, copy=False), expression=exp.paren(b, copy=False))
 
 
 def numeric_compare(a: NumParts, op: str, b: NumParts) -> exp.Expression:

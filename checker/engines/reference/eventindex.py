@@ -74,7 +74,8 @@ class EventIndex:
             if same is None:
                 group[event.action] = [event]
             else:
-                same.append(event)  # type: ignore[union-attr]
+                assert isinstance(same, list)  # a Series only once a lookup has read it
+                same.append(event)
 
     @staticmethod
     def series(group: dict[str, Series | list[Event]], actions: Sequence[str]) -> list[Series]:
@@ -84,10 +85,9 @@ class EventIndex:
             series = group.get(action)
             if series is None:
                 continue
-            if series.__class__ is list:
-                events: list[Event] = series  # type: ignore[assignment]
-                series = group[action] = Series(events, [e.epoch for e in events])
-            found.append(series)  # type: ignore[arg-type]
+            if isinstance(series, list):
+                series = group[action] = Series(series, [e.epoch for e in series])
+            found.append(series)
         return found
 
 

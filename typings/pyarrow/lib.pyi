@@ -1,0 +1,9 @@
+from typing import Any
+
+class ArrowException(Exception): ...
+
+class RecordBatch:
+    @property
+    def num_rows(self) -> int: ...
+    # one dict per row, column name -> the value as Python (None, int, str, datetime, Decimal, dict, list...)
+    def to_pylist(self) -> list[dict[str, Any]]: ...

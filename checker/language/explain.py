@@ -5,22 +5,16 @@ from __future__ import annotations
 import textwrap
 from collections.abc import Sequence
 
+from .kinds import LOOKUP_KINDS, VALUE_KIND
 from .policy import Binding, Policy
-
-_KIND_WORDS = {
-    "last": "the latest",
-    "first": "the first",
-    "count": "the number of",
-    "sum": "the sum over",
-    "exists": "whether there is any",
-}
 
 
 def _binding_words(b: Binding) -> str:
-    if b.kind == "value":
+    if b.kind == VALUE_KIND:
         return f"{b.name} = {b.value.text if b.value else ''}"
     actions = " or ".join(b.actions)
-    words = f"{b.name} = {_KIND_WORDS[b.kind]} {actions}"
+    # each lookup kind's words are declared with the kind (checker.language.kinds)
+    words = f"{b.name} = {LOOKUP_KINDS[b.kind].words} {actions}"
     if b.of is not None:
         words += f" (of {b.of.text})"
     if b.where is not None:

@@ -33,14 +33,16 @@ from .expressions import (
     function_calls,
     root_fields,
 )
+from .kinds import LOOKUP_KINDS as LOOKUP_KINDS  # re-exported: the lookup kinds by name
+from .kinds import VALUE_KIND
 from .times import TimestampError, parse_instant, zone
 from .yamlsafe import Document, Path
 
 SEVERITIES = ("info", "low", "medium", "high", "critical")
 RESERVED_NAMES = frozenset({"trigger", "params", "as_of", "rule"})
-LOOKUP_KINDS = ("last", "first", "count", "sum", "exists")
-BINDING_KINDS = (*LOOKUP_KINDS, "value")
-PARAMETER_TYPES = ("duration", "number", "integer", "string", "boolean")
+#: every binding's kind: the lookup kinds (:data:`checker.language.kinds.LOOKUP_KINDS`, re-exported
+#: here) and ``value``; a binding is of the kind whose key it has
+BINDING_KINDS = (*LOOKUP_KINDS, VALUE_KIND)
 
 
 @dataclass(frozen=True)
@@ -98,11 +100,11 @@ class Trigger:
 class Binding:
     """A named value of the decision context.
 
-    ``kind`` is a lookup (``last``, ``first``, ``count``, ``sum``,
-    ``exists``) over the correlated events with one of ``actions`` that match
-    ``where`` and lie strictly after ``after`` and strictly before ``before``
-    (anchors: expressions giving an event or an instant); or ``value``, an
-    expression over the bindings before it.
+    ``kind`` is a lookup (one of :data:`checker.language.kinds.LOOKUP_KINDS`:
+    ``last``, ``first``, ``count``, ``exists``, ``sum``) over the correlated
+    events with one of ``actions`` that match ``where`` and lie strictly after
+    ``after`` and strictly before ``before`` (anchors: expressions giving an
+    event or an instant); or ``value``, an expression over the bindings before it.
     """
 
     name: str
@@ -204,9 +206,11 @@ class _Builder:
         for path, expr in self.uses:
             for name, args in function_calls(expr.ast):
                 kind = DURATION_ARGUMENT.get(name)
-                param = _param_name(args[-1]) if kind and args else None
+                if not kind or not args:
+                    continue
+                param = _param_name(args[-1])
                 if param in usage:
-                    usage[param].add(kind)  # type: ignore[arg-type]
+                    usage[param].add(kind)
             for left, right in comparisons(expr.ast):
                 for side in (left, right):
                     param = _param_name(side)
@@ -217,13 +221,13 @@ class _Builder:
                             f"params.{param} is a duration text ({params[param].default!r}): "
                             f"compare elapsed time with duration(params.{param})",
                         )
-        out = {}
-        for name, param in params.items():
-            param = replace(param, usage=frozenset(usage[name]))
-            problem = parameter_problem(param, param.default)
+        out: dict[str, Parameter] = {}
+        for name, declared in params.items():
+            used = replace(declared, usage=frozenset(usage[name]))
+            problem = parameter_problem(used, used.default)
             if problem:
                 self.error(("parameters", name, "default"), "parameter", problem)
-            out[name] = param
+            out[name] = used
         return out
 
     def error(self, path: Path, code: str, message: str, detail: str = "") -> None:
@@ -235,7 +239,9 @@ class _Builder:
         if isinstance(compiled, ExpressionError):
             loc = self.doc.text_location(path, compiled.offset)
             self.problems.append(Problem(loc, "jmespath", compiled.message, compiled.caret))
-            return compile_expression("`null`")  # type: ignore[return-value]
+            null = compile_expression("`null`")
+            assert isinstance(null, Expression)
+            return null
         for message in check_calls(compiled):
             self.error(path, "jmespath", f"{message} in {text!r}")
         self._check_names(path, compiled, names, params)
@@ -388,7 +394,7 @@ def build_policy(doc: Document, sha256: str = "") -> tuple[Policy | None, list[P
     for name, spec in (data.get("let") or {}).items():
         path: Path = ("let", name)
         kind = next(k for k in BINDING_KINDS if k in spec)
-        if kind == "value":
+        if kind == VALUE_KIND:
             bindings.append(Binding(name, kind, value=b.expression((*path, "value"), names, params)))
         else:
             bindings.append(

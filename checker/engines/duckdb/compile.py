@@ -9,7 +9,8 @@ For one policy version the plan is
 2. for each lookup binding, a candidate table (its actions, its ``where``)
    reduced to one row per (key, instant): the latest or earliest event by
    ``event_id`` there, or running counts and sums. "Strictly before/after"
-   become ASOF joins on the instant, so a lookup costs O(log n).
+   become ASOF joins on the instant, so a lookup costs O(log n). What differs
+   by lookup kind is in that kind's hooks (:mod:`.lookups`).
 3. the decision: the triggers, one layer per binding (value bindings are
    columns; lookups ASOF joins), then the outcome in the order
    inconclusive -> pending -> violation -> pass, and the reason's index.
@@ -30,25 +31,17 @@ from typing import Any
 from sqlglot import exp
 
 from ...language.expressions import Expression
+from ...language.kinds import VALUE_KIND
 from ...language.policy import Binding, Policy
 from .jmes import BIG, Paths, Scope, UnsupportedConstruct, compile_ast, params_val
+from .lookups import EVENT_PARTS, Lookup, sql_lookup
 from .sqlbuild import and_, case, col, fn, lit, or_, sql, tmpl
 from .timesql import Zone, zone_table
-from .values import EventCols, Val, hard_of, num_parts, truthy
+from .values import EventCols, Val, hard_of, truthy
 
-EVENT_PARTS = ("eid", "ts", "action", "platform", "seller_id", "fx")
 #: the run's as-of instant, set on the connection (``SET VARIABLE ck_as_of``)
 AS_OF = fn("getvariable", lit("ck_as_of"))
 KINDS = ("inconclusive", "pending", "violation", "pass")
-
-
-@dataclass
-class Lookup:
-    """A lookup binding as compiled: its name, kind and candidate table."""
-
-    binding: Binding
-    table: str  # candidate events (eid, ts, keys)
-    reduced: str  # one row per (key, instant)
 
 
 @dataclass
@@ -238,73 +231,28 @@ class _Builder:
     ) -> tuple[Lookup, list[tuple[str, exp.Expression]], list[exp.Expression]]:
         table = f"cand_{self.tag}_{i}"
         reduced = f"red_{self.tag}_{i}"
+        hooks = sql_lookup(b.kind, _where(self.p, f"let.{b.name}"))  # unsupported: named here
         conds = [tmpl("action IN {a}", a=exp.Tuple(expressions=[lit(a) for a in b.actions]))]
         hard: list[exp.Expression] = []
-        extra: list[exp.Expression] = []
         if b.where is not None:
             w = _compile(b.where, self.event_scope(f"let.{b.name}.where"))
             if w.hard is not None:
                 hard.append(and_(conds[0], w.hard))
             conds.append(truthy(w))
         keys = [col(f"k{j + 1}") for j in range(len(self.key_sql))]
-        if b.kind == "sum":
-            assert b.of is not None
-            v = _compile(b.of, self.event_scope(f"let.{b.name}.of"))
-            parts = num_parts(v)
-            if parts is None:
-                extra = [exp.alias_(exp.false(), "isnum", quoted=True)]
-            else:
-                # the engine adds Decimal(repr(x)): DuckDB prints a double as Python's repr does,
-                # and DECIMAL(38,10) holds such a repr exactly when it has at most 10 decimals
-                text = exp.cast(parts.dval, "VARCHAR")
-                exact = tmpl(
-                    "CASE WHEN {i} THEN abs({iv}) < 100000000000000000 "
-                    "ELSE regexp_full_match({t}, '-?[0-9]{1,17}(\\.[0-9]{1,10})?') END",
-                    i=parts.isint,
-                    iv=parts.ival,
-                    t=text,
-                )
-                extra = [
-                    exp.alias_(fn("coalesce", parts.isnum, exp.false()), "isnum", quoted=True),
-                    exp.alias_(
-                        fn("coalesce", and_(parts.isnum, parts.isint.not_()), exp.false()), "isf", quoted=True
-                    ),
-                    exp.alias_(
-                        case(
-                            (parts.isint, exp.cast(parts.ival, "DECIMAL(38, 10)")),
-                            default=tmpl("try_cast({t} AS DECIMAL(38, 10))", t=text),
-                        ),
-                        "dec",
-                        quoted=True,
-                    ),
-                ]
-                hs = [h for h in (v.hard, parts.hard, and_(parts.isnum, exact.not_())) if h is not None]
-                hard.append(and_(conds[0], or_(*hs)))
+
+        def compile_event(expr: Expression, what: str) -> Val:
+            return _compile(expr, self.event_scope(what))
+
+        extra, extra_hard = hooks.candidate_columns(b, compile_event, conds[0])
+        hard.extend(extra_hard)
         cand = (
             exp.select(*keys, "eid", "ts", "action", "platform", "seller_id", "fx", *extra)
             .from_(self.p_base())
             .where(and_(*[fn("coalesce", c, exp.false()) for c in conds]))
         )
         group = ", ".join(f"k{j + 1}" for j in range(len(keys)))
-        tables = [(table, cand)]
-        if b.kind in ("last", "first", "exists"):
-            pick = "max" if b.kind == "last" else "min"
-            pick_by = "arg_max" if b.kind == "last" else "arg_min"
-            reduced_q = tmpl(
-                f"SELECT {group}, ts, {pick}(eid) AS eid, {pick_by}(action, eid) AS action, "
-                f"{pick_by}(platform, eid) AS platform, {pick_by}(seller_id, eid) AS seller_id, "
-                f"{pick_by}(fx, eid) AS fx FROM {{t}} GROUP BY {group}, ts",
-                t=exp.to_table(table),
-            )
-        elif b.kind == "count":
-            reduced_q = tmpl(
-                f"SELECT {group}, ts, sum(count(*)) OVER (PARTITION BY {group} ORDER BY ts) AS cum "
-                f"FROM {{t}} GROUP BY {group}, ts",
-                t=exp.to_table(table),
-            )
-        else:  # a sum is folded in order over its window (see _sum_join): no reduction
-            reduced_q = exp.select("*").from_(exp.to_table(table)).where(exp.false())
-        tables.append((reduced, reduced_q))
+        tables = [(table, cand), (reduced, hooks.reduce(table, group))]
         return Lookup(b, table, reduced), tables, hard
 
     def p_base(self) -> exp.Expression:
@@ -335,7 +283,7 @@ class _Builder:
         }
         n = 0
 
-        def wrap(q: exp.Expression) -> exp.Expression:
+        def wrap(q: exp.Expression) -> exp.Subquery:
             nonlocal n
             n += 1
             return exp.Subquery(this=q, alias=exp.TableAlias(this=exp.to_identifier(f"l{n}")))
@@ -348,7 +296,7 @@ class _Builder:
         hards: list[exp.Expression] = [col("hard0")]
         for b in p.bindings:
             scope = self.names_scope(names, f"let.{b.name}")
-            if b.kind == "value":
+            if b.kind == VALUE_KIND:
                 assert b.value is not None
                 v = _compile(b.value, scope)
                 names[b.name] = self._store(b.name, v, add)
@@ -382,8 +330,9 @@ class _Builder:
                     ),
                 ]
             )
-            layer = self._join(layer, wrap, lk, nkeys)
-            names[b.name] = self._lookup_value(b, hards)
+            hooks = sql_lookup(b.kind)
+            layer = hooks.join(wrap(layer), lk, nkeys)
+            names[b.name] = hooks.value(b.name)
         ctx = names
         inc = [
             truthy(self._cond(c.when, ctx, f"inconclusive_if[{i}]", hards))
@@ -405,15 +354,10 @@ class _Builder:
             *[col(f"k{j + 1}") for j in range(nkeys)],
         ]
         for b in p.bindings:
-            if b.kind == "value":
+            if b.kind == VALUE_KIND:
                 continue
             out += [col(f"{b.name}__lo"), col(f"{b.name}__hi"), col(f"{b.name}__def")]
-            if b.kind in ("last", "first", "exists"):
-                out.append(col(f"{b.name}__eid"))
-            else:
-                out.append(col(f"{b.name}__v"))
-            if b.kind == "sum":
-                out += [col(f"{b.name}__f"), col(f"{b.name}__isf")]
+            out += [col(c) for c in sql_lookup(b.kind).result_columns(b.name)]
         return exp.select(*out).from_(wrap(layer))
 
     def _cond(
@@ -442,128 +386,6 @@ class _Builder:
         cols.append((f"{name}__v", v.sql if v.kind != "null" else exp.null()))
         add(cols)
         return Val(v.kind, col(f"{name}__v"))
-
-    def _join(self, layer: exp.Expression, wrap: Any, lk: Lookup, nkeys: int) -> exp.Expression:
-        b = lk.binding
-        name = b.name
-        left = wrap(layer)
-        lalias = left.alias
-        keys_eq = _keys_equal(lalias, "r", nkeys)
-        red = exp.to_table(lk.reduced)
-        lo = col(f"{name}__lo", lalias)
-        hi = col(f"{name}__hi", lalias)
-        df = col(f"{name}__def", lalias)
-        if b.kind == "last":
-            on = and_(*keys_eq, tmpl("{x} > r.ts", x=col(f"{name}__hx", lalias)))
-            found = and_(
-                df,
-                col("ts", "r").is_(exp.null()).not_(),
-                tmpl("r.ts > coalesce({lo}, {m})", lo=lo, m=lit(-BIG)),
-            )
-            cols = [
-                exp.alias_(case((found, col(part, "r"))), f"{name}__{part}", quoted=True)
-                for part in EVENT_PARTS
-            ]
-            return (
-                exp.select(f"{lalias}.*", *cols).from_(left).join(red.as_("r"), on=on, join_type="ASOF LEFT")
-            )
-        if b.kind in ("first", "exists"):
-            on = and_(*keys_eq, tmpl("{x} < r.ts", x=col(f"{name}__lx", lalias)))
-            found = and_(
-                df,
-                col("ts", "r").is_(exp.null()).not_(),
-                tmpl("r.ts < coalesce({hi}, {m})", hi=hi, m=lit(BIG)),
-            )
-            cols = [
-                exp.alias_(case((found, col(part, "r"))), f"{name}__{part}", quoted=True)
-                for part in EVENT_PARTS
-            ]
-            if b.kind == "exists":
-                exists = case((df, fn("coalesce", found, exp.false())))
-                cols.append(exp.alias_(exists, f"{name}__v", quoted=True))
-            return (
-                exp.select(f"{lalias}.*", *cols).from_(left).join(red.as_("r"), on=on, join_type="ASOF LEFT")
-            )
-        # count / sum: running totals at the two ends of the window
-        on_hi = and_(*_keys_equal(lalias, "rh", nkeys), tmpl("{x} > rh.ts", x=col(f"{name}__hx", lalias)))
-        on_lo = and_(*_keys_equal(lalias, "rl", nkeys), tmpl("{x} >= rl.ts", x=col(f"{name}__lx", lalias)))
-        if b.kind == "sum":
-            return self._sum_join(left, lk, nkeys)
-        n = tmpl("greatest(coalesce(rh.cum, 0) - coalesce(rl.cum, 0), 0)")
-        cols = [exp.alias_(case((df, n)), f"{name}__v", quoted=True)]
-        return (
-            exp.select(f"{lalias}.*", *cols)
-            .from_(left)
-            .join(exp.to_table(lk.reduced).as_("rh"), on=on_hi, join_type="ASOF LEFT")
-            .join(exp.to_table(lk.reduced).as_("rl"), on=on_lo, join_type="ASOF LEFT")
-        )
-
-    def _sum_join(self, left: exp.Subquery, lk: Lookup, nkeys: int) -> exp.Expression:
-        """A sum as the engine adds it: the decimal forms of the window's numbers, exactly; a float
-        among them makes a float total (correctly rounded); anything not a number makes it null."""
-        name = lk.binding.name
-        la = left.alias
-        inner = left.copy()
-        inner.set("alias", exp.TableAlias(this=exp.to_identifier("t2")))
-        keys_on = [tmpl("{a} = {b}", a=col(f"k{j + 1}", "t2"), b=col(f"k{j + 1}", "c")) for j in range(nkeys)]
-        on = and_(
-            *keys_on,
-            tmpl("c.ts > coalesce({lo}, {m})", lo=col(f"{name}__lo", "t2"), m=lit(-BIG)),
-            tmpl("c.ts < coalesce({hi}, {m})", hi=col(f"{name}__hi", "t2"), m=lit(BIG)),
-        )
-        sums = (
-            exp.select(
-                exp.alias_(col("eid", "t2"), "teid", quoted=True),
-                exp.alias_(tmpl("sum(c.dec)"), "total", quoted=True),
-                exp.alias_(tmpl("count(*) FILTER (WHERE NOT c.isnum)"), "bad", quoted=True),
-                exp.alias_(tmpl("bool_or(c.isf)"), "isf", quoted=True),
-            )
-            .from_(inner)
-            .join(exp.to_table(lk.table).as_("c"), on=on, join_type="INNER")
-            .where(col(f"{name}__def", "t2"))
-            .group_by(col("eid", "t2"))
-        )
-        df = col(f"{name}__def", la)
-        total = fn("coalesce", col("total", "s"), exp.cast(lit(0), "DECIMAL(38, 10)"))
-        isf = fn("coalesce", col("isf", "s"), exp.false())
-        known = and_(df, tmpl("coalesce(s.bad, 0) = 0"))
-        cols = [
-            exp.alias_(
-                case((known, case((isf, exp.cast(lit(0), "HUGEINT")), default=exp.cast(total, "HUGEINT")))),
-                f"{name}__v",
-                quoted=True,
-            ),
-            exp.alias_(
-                case((known, tmpl("CAST(CAST({t} AS VARCHAR) AS DOUBLE)", t=total))),
-                f"{name}__f",
-                quoted=True,
-            ),
-            exp.alias_(case((known, isf)), f"{name}__isf", quoted=True),
-        ]
-        return (
-            exp.select(f"{la}.*", *cols)
-            .from_(left)
-            .join(
-                exp.Subquery(this=sums, alias=exp.TableAlias(this=exp.to_identifier("s"))),
-                on=tmpl("s.teid = {e}", e=col("eid", la)),
-                join_type="LEFT",
-            )
-        )
-
-    def _lookup_value(self, b: Binding, hards: list[exp.Expression]) -> Val:
-        name = b.name
-        if b.kind in ("last", "first"):
-            return Val("event", event=EventCols.named(name))
-        if b.kind == "exists":
-            return Val("bool", col(f"{name}__v"))
-        if b.kind == "count":
-            return Val("int", col(f"{name}__v"))
-        return Val("sum", col(f"{name}__v"), fsql=col(f"{name}__f"), is_float=col(f"{name}__isf"))
-
-
-def _keys_equal(left: str, right: str, nkeys: int) -> list[exp.Expression]:
-    """``left.k1 = right.k1 AND ...``: same correlation key."""
-    return [tmpl("{a} = {b}", a=col(f"k{j + 1}", left), b=col(f"k{j + 1}", right)) for j in range(nkeys)]
 
 
 def _anchor(expr: Expression, scope: Scope) -> Val:
@@ -609,7 +431,7 @@ def _compile_policy(policy: Policy, tag: str, *, params: Mapping[str, Any], inpu
     tables: list[tuple[str, exp.Expression]] = []
     lookup_hard: list[exp.Expression] = []
     for i, binding in enumerate(policy.bindings):
-        if binding.kind == "value":
+        if binding.kind == VALUE_KIND:
             continue
         lk, tbls, hard = b.candidates(binding, i)
         lookups[binding.name] = lk

@@ -37,7 +37,7 @@ from ...results.outcomes import Outcome
 from ..spill import Spill, SpilledFindings, event_row, finding_row
 from .compile import Plan
 from .intake import line_reader
-from .render import Selected, bound_queries, build, input_changed, read_event, window_queries
+from .render import Selected, bound_queries, build, input_changed, read_event, window_queries, windowed
 from .sqlbuild import lit, sql, tmpl
 
 #: violation rows built into findings at a time: bounds the outcomes and parsed evidence records
@@ -119,7 +119,8 @@ def _number(con: duckdb.DuckDBPyConnection, plans: Sequence[Plan], size: int) ->
             f'(row_number() OVER () - 1) // {int(size)} AS chunk__ FROM "dec_{plan.tag}" '
             "WHERE NOT hard AND kind = 'violation'"
         )
-        n = int(con.execute(f'SELECT count(*) FROM "{fv}"').fetchone()[0])  # type: ignore[index]
+        counted = con.execute(f'SELECT count(*) FROM "{fv}"').fetchone()
+        n = int(counted[0]) if counted else 0
         if not n:
             con.execute(f'DROP TABLE "{fv}"')
             continue
@@ -189,7 +190,7 @@ def _build_chunks(
     its chunks are built."""
     for plan, first, n in chunked.plans:
         fv, fp = f"fv_{plan.tag}", f"fp_{plan.tag}"
-        names = [lk.binding.name for lk in plan.lookups if lk.binding.kind in ("count", "sum")]
+        names = [lk.binding.name for lk in windowed(plan)]
         for gi in range(first, first + n):
             # literal chunk numbers (not parameters): filters on constants prune row groups
             cur = con.execute(f'SELECT * EXCLUDE (chunk__) FROM "{fv}" WHERE chunk__ = {int(gi)}')
@@ -227,11 +228,13 @@ def _chunk_events(
     wanted = con.execute(f"SELECT count(*) FROM fneed WHERE gi = {int(gi)}").fetchone()
     if wanted is not None and wanted[0] != len(events):
         # a needed line the file no longer has (it was shortened since intake)
-        fi, line, eid = con.execute(
+        missing = con.execute(
             f"SELECT fi, line, eid FROM fneed WHERE gi = {int(gi)} AND NOT list_contains(?, eid) "
             "ORDER BY fi, line LIMIT 1",
             [list(events)],
-        ).fetchone()  # type: ignore[misc]
+        ).fetchone()
+        assert missing is not None  # fewer events read than needed: one needed line is missing
+        fi, line, eid = missing
         raise input_changed(files, fi, line, eid)
     return events, texts
 

@@ -220,7 +220,6 @@ def _classify(
     text = col("text")
     ts_int = tmpl("try_cast({x} AS BIGINT)", x=fn("list_extract", col("j"), lit(2)))
     # a key read by a rule given twice (Python keeps the last value, DuckDB the first): one
-    # regular expression for all of them; a key name only ever matches itself, quoted
     # regular expression for all of them; a key name only ever matches itself, quoted. A key
     # written with an escape (\u0069d is id) is left to Python too.
     keys = dict.fromkeys([*TOP_KEYS, *read_keys])

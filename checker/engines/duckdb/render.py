@@ -30,12 +30,15 @@ import orjson
 from ...inputs.events import Event
 from ...language.errors import CheckerError, Location, Problem
 from ...language.expressions import EventView, Expression
+from ...language.kinds import VALUE_KIND
 from ...language.policy import Policy, Template, Text
-from ...language.times import format_timestamp, zone
+from ...language.times import zone
 from ...results.outcomes import Kind, Outcome
 from ..reference.engine import build_outcome, render_template
+from ..setup import not_applicable_reason
 from .compile import Plan
 from .intake import read_lines
+from .lookups import Lookup, sql_lookup
 
 PASS_REASON = "no violation condition holds"
 
@@ -156,7 +159,7 @@ class _Memo:
 def _memo_template(template: Template, seen: dict[str, Any]) -> Template:
     """``template`` with each expression part remembered in ``seen``."""
     parts = tuple(p if isinstance(p, str) else _Memo(p, seen) for p in template.parts)
-    return Template(template.text, parts)  # type: ignore[arg-type]
+    return Template(template.text, parts)  # type: ignore[arg-type]  # a _Memo evaluates as its Expression
 
 
 class _Templates:
@@ -189,7 +192,6 @@ def select(con: duckdb.DuckDBPyConnection, plan: Plan, where: str) -> Selected:
     con.execute(
         f'CREATE OR REPLACE TEMP TABLE "{want}" AS SELECT * FROM "{dec}" WHERE NOT hard AND ({where})'
     )
-    lookups = plan.lookups
     # every event to read: triggers, bound events, and the events counted or summed
     parts = bound_queries(plan, want)
     windows = window_queries(plan, want)
@@ -198,7 +200,7 @@ def select(con: duckdb.DuckDBPyConnection, plan: Plan, where: str) -> Selected:
     if windows:
         # the events in each counting window, joined once: read back here, and read as evidence
         con.execute(f'CREATE OR REPLACE TEMP TABLE "{pairs}" AS {" UNION ALL ".join(windows)}')
-        names = [lk.binding.name for lk in lookups if lk.binding.kind in ("count", "sum")]
+        names = [lk.binding.name for lk in windowed(plan)]
         for name in names:
             counted[name] = {}
         for w, trig, eid in con.execute(f'SELECT w, trig, eid FROM "{pairs}"').fetchall():
@@ -223,11 +225,17 @@ def bound_queries(plan: Plan, want: str, carry: Sequence[str] = ()) -> list[str]
     cols = "".join(f'"{c}", ' for c in carry)
     parts = [f'SELECT {cols}eid FROM "{want}"']
     for lk in plan.lookups:
-        b = lk.binding
-        if b.kind in ("last", "first", "exists"):
-            bound = f'"{b.name}__eid"'
+        column = sql_lookup(lk.binding.kind).bound_column(lk.binding.name)
+        if column is not None:
+            bound = f'"{column}"'
             parts.append(f'SELECT {cols}{bound} AS eid FROM "{want}" WHERE {bound} IS NOT NULL')
     return parts
+
+
+def windowed(plan: Plan) -> list[Lookup]:
+    """The lookups of ``plan`` whose windows an outcome reads back (counts, sums), in the order
+    :func:`window_queries` numbers them (``w``)."""
+    return [lk for lk in plan.lookups if sql_lookup(lk.binding.kind).reads_window]
 
 
 def window_queries(plan: Plan, want: str, carry: Sequence[str] = ()) -> list[str]:
@@ -236,20 +244,19 @@ def window_queries(plan: Plan, want: str, carry: Sequence[str] = ()) -> list[str
     as (``w``, ``trig``, ``eid``) and the columns ``carry`` of the row."""
     extra = "".join(f', w."{c}" AS "{c}"' for c in carry)
     windows: list[str] = []
-    for lk in plan.lookups:
-        b = lk.binding
-        if b.kind in ("count", "sum"):
-            on = " AND ".join(
-                [f'c."k{j + 1}" = w."k{j + 1}"' for j in range(plan.keys)]
-                + [
-                    f'c.ts > coalesce(w."{b.name}__lo", -4611686018427387904)',
-                    f'c.ts < coalesce(w."{b.name}__hi", 4611686018427387904)',
-                ]
-            )
-            windows.append(
-                f'SELECT {len(windows)} AS w, w.eid AS trig, c.eid AS eid{extra} FROM "{want}" w '
-                f'JOIN "{lk.table}" c ON {on} WHERE w."{b.name}__def"'
-            )
+    for lk in windowed(plan):
+        name = lk.binding.name
+        on = " AND ".join(
+            [f'c."k{j + 1}" = w."k{j + 1}"' for j in range(plan.keys)]
+            + [
+                f'c.ts > coalesce(w."{name}__lo", -4611686018427387904)',
+                f'c.ts < coalesce(w."{name}__hi", 4611686018427387904)',
+            ]
+        )
+        windows.append(
+            f'SELECT {len(windows)} AS w, w.eid AS trig, c.eid AS eid{extra} FROM "{want}" w '
+            f'JOIN "{lk.table}" c ON {on} WHERE w."{name}__def"'
+        )
     return windows
 
 
@@ -310,33 +317,24 @@ def _one(
     values: dict[str, Any] = {"trigger": view(trigger), "params": params, "as_of": as_of}
     used: dict[str, Event] = {trigger.event_id: trigger}
     for b in policy.bindings:
-        if b.kind == "value":
+        if b.kind == VALUE_KIND:
             assert b.value is not None
             values[b.name] = b.value.evaluate(values, policy.tz, tz)
             continue
         if not r[f"{b.name}__def"]:
             values[b.name] = None
             continue
-        if b.kind in ("last", "first", "exists"):
-            eid = r[f"{b.name}__eid"]
-            bound = events[eid] if eid is not None else None
-            if bound is not None:
-                used[bound.event_id] = bound
-            if b.kind == "exists":
-                values[b.name] = bound is not None
-            else:
-                values[b.name] = view(bound) if bound is not None else None
-            continue
-        found = [events[e] for e in counted.get(b.name, {}).get(trigger.event_id, [])]
-        for e in found:
-            used[e.event_id] = e
-        if b.kind == "count":
-            values[b.name] = len(found)
+        hooks = sql_lookup(b.kind)
+        # the events the lookup read: the one it bound, or every event of its window
+        column = hooks.bound_column(b.name)
+        if column is not None:
+            eid = r[column]
+            read = [events[eid]] if eid is not None else []
         else:
-            if r[f"{b.name}__v"] is None:
-                values[b.name] = None
-            else:
-                values[b.name] = float(r[f"{b.name}__f"]) if r[f"{b.name}__isf"] else int(r[f"{b.name}__v"])
+            read = [events[e] for e in counted.get(b.name, {}).get(trigger.event_id, [])]
+        for e in read:
+            used[e.event_id] = e
+        values[b.name] = hooks.rebuild(b.name, r, read, view)
     kind = Kind(r["kind"])
     message = None
     if kind is Kind.INCONCLUSIVE:
@@ -354,11 +352,7 @@ def _one(
 
 def not_applicable(policy: Policy, trigger: Event) -> Outcome:
     """The outcome of a trigger outside every version's effective window (as the engine words it)."""
-    window = f"[{policy.effective_from_text or '-'}, {policy.effective_until_text or '-'})"
-    reason = (
-        f"{format_timestamp(trigger.epoch, policy.tz)} is outside the effective "
-        f"window {window} ({policy.timezone}) of every version of {policy.id}"
-    )
+    reason = not_applicable_reason(policy, trigger.epoch)
     return outcome(policy, trigger, Kind.NOT_APPLICABLE, reason, None, (trigger,))
 
 

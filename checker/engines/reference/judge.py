@@ -23,6 +23,7 @@ from ...language.expressions import EventView
 from ...language.policy import Binding, Policy, Template, Text
 from ...language.times import format_timestamp, zone
 from ...results.outcomes import Kind, Outcome
+from ..setup import nearest_version, not_applicable_reason
 from .eventindex import EVENT_ORDER, EventIndex, Series
 from .lookups import truthy
 from .plan import RulePlan, render_parts, shown_text
@@ -63,13 +64,18 @@ class Context:
             series = group.get(b.actions[0])
             if series is None:
                 return []
-            if series.__class__ is not list:
-                return [series]  # type: ignore[list-item]
+            if isinstance(series, Series):
+                return [series]
         return EventIndex.series(group, b.actions)
 
     def where(self, b: Binding) -> Callable[[Any], Any] | None:
         """The binding's bound ``where`` condition (over an event view), or None if it has none."""
         return None if b.where is None else self.plan.bound[id(b.where)]
+
+    def of(self, b: Binding) -> Callable[[Any], Any]:
+        """The binding's bound ``of`` expression (over an event view); for a kind that requires one."""
+        assert b.of is not None, f"let.{b.name} has no 'of'"
+        return self.plan.bound[id(b.of)]
 
     def bind(self) -> None:
         """Compute every binding in order, noting the events lookups use."""
@@ -84,7 +90,7 @@ class Context:
             if (after is None and after_of is not None) or (before is None and before_of is not None):
                 values[name] = None
                 continue
-            found, events = find(self, b, after, before)  # type: ignore[misc]
+            found, events = find(self, b, after, before)  # type: ignore[misc]  # a lookup: find is set
             values[name] = found
             for event in events:
                 used[event.event_id] = event
@@ -180,7 +186,7 @@ class ReferenceRun:
         """The event as expressions read it (the record itself when the intake kept a view)."""
         record = event.record
         if record.__class__ is EventView:
-            return record  # type: ignore[return-value]
+            return record
         if isinstance(record, EventView):
             return record
         v = self._views.get(event.event_id)
@@ -238,12 +244,8 @@ class ReferenceRun:
             triggered = [p for p in versions if self.triggers(p, event)]
             if not triggered:
                 continue
-            policy = _nearest(triggered, event.epoch)
-            window = f"[{policy.effective_from_text or '-'}, {policy.effective_until_text or '-'})"
-            reason = (
-                f"{format_timestamp(event.epoch, policy.tz)} is outside the effective "
-                f"window {window} ({policy.timezone}) of every version of {policy.id}"
-            )
+            policy = nearest_version(triggered, event.epoch)
+            reason = not_applicable_reason(policy, event.epoch)
             outcomes.append(build_outcome(policy, event, Kind.NOT_APPLICABLE, reason, None, (event,)))
         return outcomes
 
@@ -276,12 +278,3 @@ EVALUATION_ERRORS = (TypeError, ValueError, ArithmeticError, JMESPathError)
 
 def _index_key(policy: Policy) -> tuple[str, ...]:
     return (policy.platform, *(e.text for e in policy.correlate_by))
-
-
-def _nearest(versions: Sequence[Policy], epoch: int) -> Policy:
-    """The version a not-applicable trigger is reported under: the latest that began before it,
-    else the earliest."""
-    started = [p for p in versions if p.effective_from is None or p.effective_from <= epoch]
-    if started:
-        return max(started, key=lambda p: p.effective_from or -(2**63))
-    return min(versions, key=lambda p: p.effective_from or -(2**63))

@@ -1,26 +1,48 @@
 """Binding lookups: how each binding kind finds its value in a trigger's group.
 
 A registry, so a new window computation is one function: :func:`lookup`
-registers the evaluator of a binding kind (``last``, ``first``, ``count``,
-``exists``, ``sum``) in :data:`LOOKUPS`, which :class:`checker.engines.reference.plan.RulePlan`
-resolves once per binding. Each evaluator reads the trigger's group through
-the judging context (:class:`checker.engines.reference.judge.Context`) between two anchors and
-returns the value with the events it used. :func:`truthy` is the JMESPath
-truthiness ``where`` conditions are judged by.
+registers the evaluator of a lookup kind (one of
+:data:`checker.language.kinds.LOOKUP_KINDS`) in :data:`LOOKUPS`, and
+:func:`evaluator`, which :class:`checker.engines.reference.plan.RulePlan` calls
+once per binding, finds it, or fails naming a kind that has none. Each
+evaluator reads the trigger's group through a :class:`LookupContext` (the
+judging context, :class:`checker.engines.reference.judge.Context`, is one)
+between two anchors and returns the value with the events it used.
+:func:`truthy` is the JMESPath truthiness ``where`` conditions are judged by.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from ...inputs.events import Event
+from ...language.expressions import EventView
 from ...language.policy import Binding
-from .eventindex import EVENT_ORDER
+from .eventindex import EVENT_ORDER, Series
 
-if TYPE_CHECKING:  # annotations only: judge imports this module (through plan)
-    from .judge import Context
+
+class LookupContext(Protocol):
+    """What an evaluator reads of the trigger being judged. Declared here rather than importing
+    the judging context, because the judge imports this module (through the plan)."""
+
+    @property
+    def view(self) -> Callable[[Event], EventView]:
+        """An event as expressions read it."""
+        ...
+
+    def series(self, b: Binding) -> list[Series]:
+        """The event lists of the binding's actions in the trigger's group, each in time order."""
+        ...
+
+    def where(self, b: Binding) -> Callable[[Any], Any] | None:
+        """The binding's bound ``where`` condition over an event view, or None if it has none."""
+        ...
+
+    def of(self, b: Binding) -> Callable[[Any], Any]:
+        """The binding's bound ``of`` expression over an event view (a binding that has one)."""
+        ...
 
 
 def truthy(value: Any) -> bool:
@@ -32,12 +54,15 @@ def truthy(value: Any) -> bool:
     return True
 
 
-Lookup = Callable[["Context", Binding, int | None, int | None], tuple[Any, list[Event]]]
+#: an evaluator: (context, binding, after, before) -> (value, the events it used); ``after`` and
+#: ``before`` are the window's anchors as instants (None: unbounded)
+Lookup = Callable[[LookupContext, Binding, int | None, int | None], tuple[Any, list[Event]]]
+#: the evaluator of each lookup kind, by kind name
 LOOKUPS: dict[str, Lookup] = {}
 
 
 def lookup(kind: str) -> Callable[[Lookup], Lookup]:
-    """Register the evaluator of a binding kind."""
+    """Register the evaluator of a lookup kind."""
 
     def register(func: Lookup) -> Lookup:
         LOOKUPS[kind] = func
@@ -46,8 +71,20 @@ def lookup(kind: str) -> Callable[[Lookup], Lookup]:
     return register
 
 
+def evaluator(kind: str) -> Lookup:
+    """The evaluator of lookup kind ``kind``. A kind of the language this engine has no evaluator
+    for is an error naming it (:class:`NotImplementedError`), never a fallback to another kind."""
+    try:
+        return LOOKUPS[kind]
+    except KeyError:
+        raise NotImplementedError(
+            f"the reference engine has no evaluator for lookup kind {kind!r}: "
+            f"register one with @lookup({kind!r}) in {__name__}"
+        ) from None
+
+
 @lookup("last")
-def _last(ctx: Context, b: Binding, after: int | None, before: int | None) -> tuple[Any, list[Event]]:
+def _last(ctx: LookupContext, b: Binding, after: int | None, before: int | None) -> tuple[Any, list[Event]]:
     where, view = ctx.where(b), ctx.view
     best: Event | None = None
     for series in ctx.series(b):
@@ -64,7 +101,7 @@ def _last(ctx: Context, b: Binding, after: int | None, before: int | None) -> tu
 
 
 @lookup("first")
-def _first(ctx: Context, b: Binding, after: int | None, before: int | None) -> tuple[Any, list[Event]]:
+def _first(ctx: LookupContext, b: Binding, after: int | None, before: int | None) -> tuple[Any, list[Event]]:
     where, view = ctx.where(b), ctx.view
     best: Event | None = None
     for series in ctx.series(b):
@@ -80,7 +117,7 @@ def _first(ctx: Context, b: Binding, after: int | None, before: int | None) -> t
     return (view(best), [best]) if best else (None, [])
 
 
-def _matching(ctx: Context, b: Binding, after: int | None, before: int | None) -> list[Event]:
+def _matching(ctx: LookupContext, b: Binding, after: int | None, before: int | None) -> list[Event]:
     where, view = ctx.where(b), ctx.view
     found: list[Event] = []
     for series in ctx.series(b):
@@ -93,22 +130,21 @@ def _matching(ctx: Context, b: Binding, after: int | None, before: int | None) -
 
 
 @lookup("count")
-def _count(ctx: Context, b: Binding, after: int | None, before: int | None) -> tuple[Any, list[Event]]:
+def _count(ctx: LookupContext, b: Binding, after: int | None, before: int | None) -> tuple[Any, list[Event]]:
     found = _matching(ctx, b, after, before)
     return len(found), found
 
 
 @lookup("exists")
-def _exists(ctx: Context, b: Binding, after: int | None, before: int | None) -> tuple[Any, list[Event]]:
+def _exists(ctx: LookupContext, b: Binding, after: int | None, before: int | None) -> tuple[Any, list[Event]]:
     value, used = _first(ctx, b, after, before)
     return value is not None, used
 
 
 @lookup("sum")
-def _sum(ctx: Context, b: Binding, after: int | None, before: int | None) -> tuple[Any, list[Event]]:
+def _sum(ctx: LookupContext, b: Binding, after: int | None, before: int | None) -> tuple[Any, list[Event]]:
     found = _matching(ctx, b, after, before)
-    assert b.of is not None
-    of, view = ctx.plan.bound[id(b.of)], ctx.view
+    of, view = ctx.of(b), ctx.view
     # amounts are decimal in the export: add their decimal forms, so 10.7 + 0.1 is 10.8
     total = Decimal(0)
     floats = False

@@ -16,9 +16,10 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from ...language.expressions import EventView, Expression, instant_function
+from ...language.kinds import VALUE_KIND
 from ...language.policy import Binding, Policy, Template
 from ...results.outcomes import Kind
-from .lookups import LOOKUPS, Lookup
+from .lookups import Lookup, evaluator
 
 _Part = str | Callable[[Any], Any]
 
@@ -52,7 +53,7 @@ class RulePlan:
         for b in policy.bindings:
             for expr in (b.where, b.of):
                 self._bind(expr, tz, input_tz)
-            if b.kind == "value":
+            if b.kind == VALUE_KIND:
                 assert b.value is not None
                 self.bindings.append((b.name, self._bind(b.value, tz, input_tz), None, None, None, b))
             else:
@@ -62,7 +63,7 @@ class RulePlan:
                         None,
                         self._bind(b.after, tz, input_tz),
                         self._bind(b.before, tz, input_tz),
-                        LOOKUPS[b.kind],
+                        evaluator(b.kind),  # an error naming a kind without an evaluator
                         b,
                     )
                 )
@@ -97,7 +98,7 @@ def render_parts(parts: Sequence[_Part], values: Mapping[str, Any]) -> str:
     """:func:`render_template` over a template's bound parts."""
     return "".join(
         [
-            part if part.__class__ is str else shown_text(part(values))  # type: ignore[operator]
+            part if part.__class__ is str else shown_text(part(values))  # type: ignore[operator]  # else a function
             for part in parts
         ]
     )
@@ -109,7 +110,7 @@ def shown_text(value: Any) -> str:
         return "?"
     cls = value.__class__
     if cls is str:
-        return value  # type: ignore[no-any-return]
+        return value  # type: ignore[no-any-return]  # cls is str
     if cls is int:  # what json.dumps writes for an int (bool is its own class)
         return int.__repr__(value)
     if isinstance(value, str):

@@ -1,0 +1,145 @@
+"""The lookup kinds of the policy language, each declared once.
+
+A binding under ``let`` is either a *lookup* over the trigger's correlated
+events (``last``, ``first``, ``count``, ``exists``, ``sum``) or a ``value``
+computed from the bindings before it. Everything the language itself knows
+about a lookup kind lives in its :class:`LookupKind` entry of
+:data:`LOOKUP_KINDS`:
+
+* its name, which is also the binding's key in YAML (``last: order.paid``);
+* the other keys a binding of that kind requires or allows, from which
+  :func:`binding_schema` generates the ``binding`` definition of
+  ``policy.schema.json`` (the committed schema files are compared with it by
+  ``tests/language/test_kinds.py``; after changing an entry, rewrite them with
+  ``python -c "from checker.language.kinds import write_policy_schemas as w; w()"``);
+* its plain words for ``checker explain``;
+* what its value is, and whether it folds every matching event of its window.
+
+Engines map kind names to their own code in one table each
+(:data:`checker.engines.reference.lookups.LOOKUPS`,
+:data:`checker.engines.duckdb.lookups.SQL_LOOKUPS`); a kind an engine has no
+entry for is an error naming the kind, never a silent default.
+
+To add a lookup kind: declare it here, regenerate the schema, and give it an
+evaluator in each of those two tables (``tests/language/test_kinds.py`` fails
+until every engine has one).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any, Literal
+
+#: the type of a lookup's value, as expressions see it
+ValueType = Literal["event", "boolean", "integer", "number"]
+
+#: the keys every lookup allows besides its own: the events' condition and the window's two anchors
+WINDOW_KEYS = ("where", "after", "before")
+
+_ACTIONS = {"$ref": "#/$defs/actions"}
+_EXPRESSION = {"$ref": "#/$defs/expression"}
+
+
+@dataclass(frozen=True)
+class LookupKind:
+    """One lookup kind of the language: its name, schema, words and value."""
+
+    #: the kind's name, and its key in a binding (``count: order.refunded``), whose value is
+    #: the action or actions the lookup reads
+    name: str
+    #: how ``checker explain`` introduces the lookup: "<binding> = <words> <actions> ..."
+    words: str
+    #: what the lookup's value is when its window is defined (null otherwise)
+    value_type: ValueType
+    #: True if the value folds every matching event of the window (and all of them are the
+    #: decision's evidence); False if one event decides it (the latest or the first)
+    aggregates: bool
+    #: keys a binding of this kind must give besides the kind's own (each a JMESPath expression
+    #: over one event, e.g. what ``sum`` adds up)
+    requires: tuple[str, ...] = ()
+    #: optional keys (JMESPath expressions)
+    options: tuple[str, ...] = WINDOW_KEYS
+
+    def schema(self) -> dict[str, Any]:
+        """This kind's branch of the binding's ``oneOf`` in ``policy.schema.json``: an object with
+        the kind's key (actions) and its required keys, and no key it does not know."""
+        properties: dict[str, Any] = {self.name: dict(_ACTIONS)}
+        properties.update({key: dict(_EXPRESSION) for key in (*self.requires, *self.options)})
+        return {
+            "type": "object",
+            "additionalProperties": False,
+            "required": [self.name, *self.requires],
+            "properties": properties,
+        }
+
+
+# The order is the order of the schema's ``oneOf``, which error messages list the kinds in
+# ("needs one of the keys last, first, count, exists, sum, value").
+_REGISTRY: dict[str, LookupKind] = {
+    kind.name: kind
+    for kind in (
+        LookupKind("last", words="the latest", value_type="event", aggregates=False),
+        LookupKind("first", words="the first", value_type="event", aggregates=False),
+        LookupKind("count", words="the number of", value_type="integer", aggregates=True),
+        LookupKind("exists", words="whether there is any", value_type="boolean", aggregates=False),
+        LookupKind("sum", words="the sum over", value_type="number", aggregates=True, requires=("of",)),
+    )
+}
+
+#: every lookup kind, by name, in declaration order (read-only)
+LOOKUP_KINDS: Mapping[str, LookupKind] = MappingProxyType(_REGISTRY)
+
+#: the binding that is not a lookup: an expression over the bindings before it
+VALUE_KIND = "value"
+
+_BINDING_DESCRIPTION = (
+    "One named value: a window lookup over the trigger's correlated events, or a computed value."
+)
+
+
+def binding_schema() -> dict[str, Any]:
+    """The ``binding`` definition (``$defs/binding``) of ``policy.schema.json``: one branch per
+    lookup kind, in registry order, then the ``value`` binding."""
+    value_branch = {
+        "type": "object",
+        "additionalProperties": False,
+        "required": [VALUE_KIND],
+        "properties": {VALUE_KIND: dict(_EXPRESSION)},
+    }
+    return {
+        "description": _BINDING_DESCRIPTION,
+        "oneOf": [*(kind.schema() for kind in LOOKUP_KINDS.values()), value_branch],
+    }
+
+
+def policy_schema_text(current: str) -> str:
+    """The text of a policy schema file (``current``) with its ``binding`` definition generated
+    from the registry, written the way the committed files are (2-space JSON, UTF-8, final newline)."""
+    schema = json.loads(current)
+    schema["$defs"]["binding"] = binding_schema()
+    return json.dumps(schema, indent=2, ensure_ascii=False) + "\n"
+
+
+#: the committed policy schema, as the package ships it and at the repository's root (in a checkout
+#: the package's ``schemas`` is a link to the root's, so both name one file)
+SCHEMA_FILES = (
+    Path(__file__).resolve().parent.parent / "schemas" / "policy.schema.json",
+    Path(__file__).resolve().parents[2] / "schemas" / "policy.schema.json",
+)
+
+
+def write_policy_schemas(paths: Sequence[Path] = SCHEMA_FILES) -> list[Path]:
+    """Regenerate the ``binding`` definition in each schema file of ``paths`` (in a checkout);
+    return the files that changed."""
+    changed = []
+    for path in dict.fromkeys(p.resolve() for p in paths):  # each file once, links followed
+        current = path.read_text(encoding="utf-8")
+        text = policy_schema_text(current)
+        if text != current:
+            path.write_text(text, encoding="utf-8")
+            changed.append(path)
+    return changed

@@ -39,6 +39,12 @@ def test_readme_test_command_is_the_one_ci_runs() -> None:
     assert test_command in ci.splitlines()
 
 
+def test_ci_runs_the_full_tier_too() -> None:
+    test_command = _blocks("sh")[1].strip()
+    ci = (ROOT / ".ci" / "run").read_text("utf-8").splitlines()
+    assert f"{test_command} --full" in ci
+
+
 def test_readme_sample_exists() -> None:
     first = _blocks("sh")[0]
     sample = re.search(r"checker check (\S+)", first)

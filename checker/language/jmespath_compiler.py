@@ -9,7 +9,7 @@ below, mirroring one ``TreeInterpreter.visit_*`` method.
 
 Node types not handled here (projections, slices, flatten...) are delegated
 to jmespath's own interpreter for that subtree, so every expression keeps
-its meaning; ``tests/test_jmespath_compiler.py`` checks the two agree on
+its meaning; ``tests/language/test_jmespath_compiler.py`` checks the two agree on
 generated data for every expression the shipped policies use.
 """
 

@@ -1,7 +1,8 @@
 """Headless Chromium (Debian's ``chromium`` and ``chromium-driver``) driven by selenium.
 
-The browser tests are skipped only when Chromium is absent and ``CI`` is not
-set: in CI (``.ci/run`` installs the browser) a missing browser fails them.
+They are marked ``browser``: the full tier (``pytest --full``) runs them, the fast tier does not.
+They are skipped only when Chromium is absent, ``CI`` is not set and the full tier was not asked
+for: in CI and in the full tier (``.ci/run`` installs the browser) a missing browser fails them.
 Each page load is watched through Chrome's performance log (DevTools
 ``Network.*`` events) and its console log.
 """
@@ -36,12 +37,12 @@ FLAGS = (
 
 
 @pytest.fixture(scope="session")
-def driver() -> Iterator[Any]:
+def driver(pytestconfig: pytest.Config) -> Iterator[Any]:
     """One headless Chromium for the session, with console and network logging."""
     if not (CHROMIUM and CHROMEDRIVER):
         message = "chromium and chromedriver are needed (apt-get install chromium chromium-driver)"
-        if os.environ.get("CI"):
-            pytest.fail(f"CI is set but the browser is missing: {message}")
+        if os.environ.get("CI") or pytestconfig.getoption("full"):
+            pytest.fail(f"the browser is missing in CI or the full tier: {message}")
         pytest.skip(message)
     # selenium must use the Debian driver, never try to download one
     os.environ.setdefault("SE_OFFLINE", "true")

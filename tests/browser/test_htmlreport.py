@@ -20,8 +20,7 @@ import checker
 from checker.cli.report import add_parser, cmd_report
 from checker.outputs.html import render_html_report
 from checker.outputs.reportmodel import visible
-
-from ..report.data import (
+from tests.outputs.data import (
     COMMAND,
     GENERATED,
     HOSTILE,
@@ -31,7 +30,11 @@ from ..report.data import (
     result_of,
     synthetic_doc,
 )
+
 from .conftest import ReportPage
+
+# Chromium is an outside program: the full tier (pytest --full) runs these, the fast tier does not
+pytestmark = pytest.mark.browser
 
 SCREENSHOT = ROOT / "out" / "report-summary.png"
 

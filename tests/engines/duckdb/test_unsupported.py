@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 
 import checker
-from checker.engines.duckdb import check_duckdb, choose_engine, unsupported
+from checker.engines import choose_engine
+from checker.engines.duckdb import check_duckdb, unsupported
 from checker.engines.duckdb.compile import compile_policy
 from checker.language.errors import CheckerError
 

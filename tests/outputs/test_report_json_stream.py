@@ -16,9 +16,8 @@ from checker.results.baseline import Baseline
 from checker.results.gating import triage
 from checker.results.result import CheckResult
 from checker.results.waivers import load_waivers
-
-from .conftest import ROOT
-from .formats.conftest import WAIVERS
+from tests.conftest import ROOT
+from tests.outputs.conftest import WAIVERS
 
 SAMPLE = ROOT / "examples" / "sample-events.jsonl"
 

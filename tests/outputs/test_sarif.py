@@ -8,8 +8,7 @@ import jsonschema
 
 import checker
 from checker.outputs import RenderOptions, render
-
-from ..conftest import FIXTURES
+from tests.conftest import FIXTURES
 
 SCHEMA = json.loads((FIXTURES / "sarif-schema-2.1.0.json").read_text("utf-8"))
 

@@ -10,8 +10,7 @@ import pytest
 
 import checker
 from checker.language.loader import load_policy_file
-
-from .conftest import FIXTURES, POLICIES
+from tests.conftest import FIXTURES, POLICIES
 
 INVALID = sorted((FIXTURES / "invalid-policies").glob("*.yaml"))
 

@@ -66,6 +66,7 @@ def loaded(tmp_path_factory: pytest.TempPathFactory) -> Loaded:
     return con, result, path, lines, special
 
 
+@pytest.mark.slow  # compares every line of the 24 MB file with what Python reads: about 6 s
 def test_line_numbers_are_the_ones_python_counts(loaded: Loaded) -> None:
     con, result, path, lines, special = loaded
     reference = Intake(TIMEZONE)

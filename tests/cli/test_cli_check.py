@@ -17,9 +17,8 @@ from junitparser import JUnitXml
 
 from checker.cli.app import COMMANDS, SUBCOMMAND_MODULES
 from checker.inputs.progress import Progress
-
-from .conftest import POLICIES, ROOT, run_cli
-from .formats.conftest import EVENTS, WAIVERS
+from tests.conftest import POLICIES, ROOT, run_cli
+from tests.outputs.conftest import EVENTS, WAIVERS
 
 KUAISHOU = ROOT / "examples" / "exports" / "kuaishou"
 PROFILE = ROOT / "profiles" / "kuaishou-distribution.yaml"

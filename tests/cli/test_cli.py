@@ -9,8 +9,7 @@ import jsonschema
 import pytest
 
 from checker.language.schema import load_schema
-
-from .conftest import FIXTURES, POLICIES, run_cli
+from tests.conftest import FIXTURES, POLICIES, run_cli
 
 EVENTS = [
     {

@@ -83,7 +83,7 @@ def _duck_read(paths: list[Path]) -> set[str]:
     return set(intake.load_events(con, paths, TIMEZONE, []).files.values())
 
 
-@pytest.mark.parametrize("seed", [3, 8])
+@pytest.mark.parametrize("seed", [3, pytest.param(8, marks=pytest.mark.slow)])
 def test_generated_export_as_parquet(catalogue: checker.PolicySet, tmp_path: Path, seed: int) -> None:
     paths = _split_by_timestamp(tmp_path, _records(tmp_path, seed))
     assert _duck_read(paths) == {str(p) for p in paths}
@@ -122,7 +122,15 @@ def _with_column(
     return [{**r, name: value(i)} for i, r in enumerate(records)]
 
 
-@pytest.mark.parametrize("case", ["decimal", "float32", "nan", "invalid-event"])
+@pytest.mark.parametrize(
+    "case",
+    [
+        "decimal",
+        pytest.param("float32", marks=pytest.mark.slow),
+        pytest.param("nan", marks=pytest.mark.slow),
+        "invalid-event",
+    ],
+)
 def test_awkward_parquet(catalogue: checker.PolicySet, tmp_path: Path, case: str) -> None:
     """A column type whose JSON text is not the reader's value (decimal, float32): the whole file
     is read by the project's reader. A row off the fast path (NaN, an invalid event) is decided

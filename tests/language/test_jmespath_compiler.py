@@ -11,8 +11,7 @@ from hypothesis import strategies as st
 import checker
 from checker.language.expressions import EventView, Expression, compile_expression
 from checker.language.times import zone
-
-from .conftest import FIXTURES, POLICIES
+from tests.conftest import FIXTURES, POLICIES, examples
 
 TZ = zone("Asia/Shanghai")
 
@@ -143,7 +142,7 @@ def _as_event(value: Any) -> Any:
     return value
 
 
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=examples(400), deadline=None)
 @given(
     index=st.integers(0, len(EXPRESSIONS) - 1),
     context=st.dictionaries(st.sampled_from(NAMES), values.map(_as_event), max_size=10),

@@ -13,8 +13,7 @@ from hypothesis import strategies as st
 
 import checker
 from checker.engines.reference.engine import evaluate
-
-from .conftest import FIXTURES, POLICIES
+from tests.conftest import FIXTURES, POLICIES, examples
 
 
 def _cases() -> list[tuple[str, dict[str, Any], dict[str, Any]]]:
@@ -45,7 +44,7 @@ def _run(
     ]
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(60), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(index=st.integers(min_value=0, max_value=len(CASES) - 1), seed=st.integers(0, 2**32 - 1))
 def test_outcomes_do_not_depend_on_input_order(policy_set: checker.PolicySet, index: int, seed: int) -> None:
     rule, defaults, case = CASES[index]

@@ -12,8 +12,7 @@ from checker.language.errors import CheckerError
 from checker.results.baseline import baseline_document, load_baseline, write_baseline
 from checker.results.gating import EXIT_OK, EXIT_STRICT, EXIT_VIOLATIONS, Status, exit_code, triage
 from checker.results.waivers import load_waivers
-
-from .formats.conftest import EVENTS, WAIVERS
+from tests.outputs.conftest import EVENTS, WAIVERS
 
 
 @pytest.fixture()

@@ -106,7 +106,7 @@ def test_the_same_result_gives_the_same_bytes(doc: dict[str, Any], page: str) ->
     assert render_html_report(catalogue_doc(), command=COMMAND, generated=GENERATED) == page
     # and in other processes, whatever the hash seed, with the time from SOURCE_DATE_EPOCH
     script = (
-        "import sys; from tests.report.data import catalogue_doc, COMMAND; "
+        "import sys; from tests.outputs.data import catalogue_doc, COMMAND; "
         "from checker.outputs.html import render_html_report; "
         "sys.stdout.buffer.write(render_html_report(catalogue_doc(), command=COMMAND).encode())"
     )
@@ -274,6 +274,7 @@ def test_more_findings_than_the_bound_keep_the_most_severe(
     assert f"This file holds the first 20 of {len(doc['findings'])} findings" in html
 
 
+@pytest.mark.slow  # about 15 s to render
 def test_size_bound_for_100000_findings() -> None:
     """The documented bound (docs/report.md): about 12 MB for 100,000 findings."""
     from .data import synthetic_doc

@@ -130,7 +130,7 @@ def _violating_lines(path: Path, catalogue: checker.PolicySet) -> list[int]:
     return [n for n, text in enumerate(lines, 1) if json.loads(text)["event_id"] in triggers]
 
 
-@pytest.mark.parametrize("change", ["rewritten", "truncated"])
+@pytest.mark.parametrize("change", ["rewritten", pytest.param("truncated", marks=pytest.mark.slow)])
 def test_input_changed_before_findings(catalogue: checker.PolicySet, tmp_path: Path, change: str) -> None:
     """Evidence is read again from the input: a line that no longer holds its event, or a line the
     file no longer has, is an ``input-changed`` error at that file and line, never a wrong finding."""

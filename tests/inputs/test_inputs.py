@@ -11,8 +11,7 @@ import pytest
 import checker
 from checker.inputs.files import expand, write_rejects
 from checker.language.errors import CheckerError
-
-from .conftest import ROOT
+from tests.conftest import ROOT
 
 TWIN = ROOT / "examples" / "exports" / "kuaishou" / "kuaishou.canonical.jsonl"
 KUAISHOU_PROFILE = ROOT / "profiles" / "kuaishou-distribution.yaml"

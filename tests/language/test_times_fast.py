@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 
 from checker.language import times
 from checker.language.times import EARLIEST, LATEST, TimestampError, parse_timestamp, zone
+from tests.conftest import examples
 
 ZONES = [
     zone(name)
@@ -197,7 +198,7 @@ def _assert_same(value: Any, tz: ZoneInfo) -> None:
     assert _outcome(parse_timestamp, value, tz) == expected
 
 
-@settings(max_examples=3000, deadline=None)
+@settings(max_examples=examples(3000), deadline=None)
 @given(value=st.one_of(valid_texts, mutated(), texts), tz=st.sampled_from(ZONES))
 @example(value="2024-03-10 02:30:00", tz=zone("America/New_York"))  # skipped hour
 @example(value="2024-11-03 01:30:00", tz=zone("America/New_York"))  # repeated hour
@@ -213,13 +214,13 @@ def test_texts_read_as_the_general_reader_reads_them(value: str, tz: ZoneInfo) -
     _assert_same(value, tz)
 
 
-@settings(max_examples=500, deadline=None)
+@settings(max_examples=examples(500), deadline=None)
 @given(value=st.text(max_size=40), tz=st.sampled_from(ZONES))
 def test_arbitrary_text(value: str, tz: ZoneInfo) -> None:
     _assert_same(value, tz)
 
 
-@settings(max_examples=1500, deadline=None)
+@settings(max_examples=examples(1500), deadline=None)
 @given(
     value=st.one_of(
         st.integers(),

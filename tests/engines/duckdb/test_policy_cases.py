@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -29,6 +30,19 @@ CATALOGUE_CASES = policy_cases([POLICIES])
 CUSTOM_CASES = policy_cases([FIXTURES / "custom-policies"])
 
 
+def _tiered(cases: list[Case]) -> list[Any]:
+    """Every case; the fast tier runs a representative part (about a tenth of the catalogue's): the
+    first case of each rule with each combination of time zone, ``as_of`` and ``params``. The others
+    are marked slow, and the full tier runs them."""
+    seen: set[tuple[str, str, bool, bool]] = set()
+    tiered = []
+    for case in cases:
+        kind = (case.rule_id, case.timezone, case.as_of is None, case.params is None)
+        tiered.append(pytest.param(case, id=case.id, marks=pytest.mark.slow if kind in seen else ()))
+        seen.add(kind)
+    return tiered
+
+
 def _run(policy_set: checker.PolicySet, case: Case, tmp_path: Path) -> None:
     path = write_jsonl(tmp_path / "events.jsonl", case.records)
     rules = subset(policy_set, [case.rule_id])
@@ -41,12 +55,12 @@ def test_every_catalogue_case_is_collected() -> None:
     assert len({c.rule_id for c in CATALOGUE_CASES}) == 15
 
 
-@pytest.mark.parametrize("case", CATALOGUE_CASES, ids=lambda c: c.id)
+@pytest.mark.parametrize("case", _tiered(CATALOGUE_CASES))
 def test_catalogue_case(catalogue: checker.PolicySet, case: Case, tmp_path: Path) -> None:
     _run(catalogue, case, tmp_path)
 
 
-@pytest.mark.parametrize("case", CUSTOM_CASES, ids=lambda c: c.id)
+@pytest.mark.parametrize("case", _tiered(CUSTOM_CASES))
 def test_custom_policy_case(custom: checker.PolicySet, case: Case, tmp_path: Path) -> None:
     _run(custom, case, tmp_path)
 

@@ -13,8 +13,7 @@ from checker.inputs.files import choose_profile, settings_for
 from checker.inputs.profiles import MappingError, canonical_from_flat, for_timezone, load_profile
 from checker.language.errors import CheckerError
 from checker.language.times import zone
-
-from .conftest import FIXTURES, ROOT
+from tests.conftest import FIXTURES, ROOT
 
 INVALID = FIXTURES / "invalid-profiles"
 

@@ -15,8 +15,7 @@ from checker.cli.report import add_parser, cmd_report, command_line
 from checker.outputs import RenderOptions, render
 from checker.outputs.html import render_html_report
 from checker.results.baseline import write_baseline
-
-from .data import GENERATED, POLICIES, catalogue_records, result_of
+from tests.outputs.data import GENERATED, POLICIES, catalogue_records, result_of
 
 
 def _args(*argv: str) -> argparse.Namespace:

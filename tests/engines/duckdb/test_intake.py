@@ -62,7 +62,9 @@ AWKWARD_LINES = [
 ]
 
 
-@pytest.mark.parametrize("timezone", ["Asia/Shanghai", "America/New_York", "UTC"])
+@pytest.mark.parametrize(
+    "timezone", ["Asia/Shanghai", pytest.param("America/New_York", marks=pytest.mark.slow), "UTC"]
+)
 def test_awkward_lines_are_decided_as_python_decides(
     catalogue: checker.PolicySet, tmp_path: Path, timezone: str
 ) -> None:

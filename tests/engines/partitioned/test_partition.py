@@ -23,7 +23,7 @@ from checker.engines.partitioned import partition
 from checker.engines.partitioned.partition import PART_BYTES, check_partitioned, part_count
 from checker.engines.reference import engine
 from checker.generator import generate
-from tests.conftest import FIXTURES, POLICIES, ROOT, run_cli
+from tests.conftest import FIXTURES, POLICIES, ROOT, examples, run_cli
 from tests.differential import (
     VERSIONED_INVALID,
     VERSIONED_PARAMS,
@@ -35,7 +35,7 @@ from tests.differential import (
     subset,
     write_jsonl,
 )
-from tests.formats.conftest import EVENTS, WAIVERS
+from tests.outputs.conftest import EVENTS, WAIVERS
 from tests.worlds import world_with_repeats
 
 CATALOGUE_CASES = policy_cases([POLICIES])
@@ -219,7 +219,7 @@ def test_a_full_disk_is_a_clear_error(
 
 
 @settings(
-    max_examples=25,
+    max_examples=examples(25),
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )

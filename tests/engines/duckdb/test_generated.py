@@ -11,13 +11,21 @@ from hypothesis import strategies as st
 
 import checker
 from checker.generator import generate
+from tests.conftest import examples
 from tests.worlds import world
 
 from .differential import assert_same, run_both, write_jsonl
 
 
+# generated exports of thousands of events, about 2 s each: the fast tier runs one
 @pytest.mark.parametrize(
-    ("seed", "events", "rate"), [(1, 4000, 0.2), (7, 6000, 0.5), (42, 3000, 1.0), (99, 5000, 0.0)]
+    ("seed", "events", "rate"),
+    [
+        (1, 4000, 0.2),
+        pytest.param(7, 6000, 0.5, marks=pytest.mark.slow),
+        pytest.param(42, 3000, 1.0, marks=pytest.mark.slow),
+        pytest.param(99, 5000, 0.0, marks=pytest.mark.slow),
+    ],
 )
 def test_generator_exports(
     catalogue: checker.PolicySet, tmp_path: Path, seed: int, events: int, rate: float
@@ -26,6 +34,7 @@ def test_generator_exports(
     assert_same(*run_both(catalogue, [tmp_path / "events.jsonl"]))
 
 
+@pytest.mark.slow
 def test_generator_export_split_in_files_with_overlap(catalogue: checker.PolicySet, tmp_path: Path) -> None:
     generate(tmp_path / "g", events=3000, seed=5)
     lines = (tmp_path / "g" / "events.jsonl").read_text("utf-8").splitlines()
@@ -34,6 +43,7 @@ def test_generator_export_split_in_files_with_overlap(catalogue: checker.PolicyS
     assert_same(*run_both(catalogue, [tmp_path / "a.jsonl", tmp_path / "b.jsonl"]))
 
 
+@pytest.mark.slow
 def test_generator_export_with_as_of_and_params(catalogue: checker.PolicySet, tmp_path: Path) -> None:
     generate(tmp_path, events=3000, seed=11)
     params = {
@@ -47,7 +57,7 @@ def test_generator_export_with_as_of_and_params(catalogue: checker.PolicySet, tm
 
 
 @settings(
-    max_examples=25,
+    max_examples=examples(25),
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )

@@ -281,7 +281,7 @@ class DuckdbRun:
         """Build the not-applicable outcomes noted rule by rule."""
         if not self._na:
             return
-        events = fetch_events(self.con, "na_all", self.intake.files)
+        events = fetch_events(self.con, "na_all", self.intake.files, names=self.intake.names)
         self.con.execute("DROP TABLE na_all")
         out = []
         for plans, rows in self._na:
@@ -323,7 +323,7 @@ class DuckdbRun:
                 parts.append(f'SELECT b.eid FROM "{plan.base_table}" b SEMI JOIN ({hard_rows}) h ON {keys}')
             union = " UNION ALL ".join(parts)
             self.con.execute(f"CREATE OR REPLACE TEMP TABLE py_ids AS SELECT DISTINCT eid FROM ({union})")
-        events = fetch_events(self.con, "py_ids", self.intake.files)
+        events = fetch_events(self.con, "py_ids", self.intake.files, names=self.intake.names)
         exotic = [e for e in self.intake.exotic_events.values() if (e.platform, e.action) in set(reads)]
         for e in exotic:
             events[e.event_id] = e
@@ -349,6 +349,7 @@ class DuckdbRun:
                 self.intake.files,
                 extra,
                 directory,
+                input_names=self.intake.names,
                 as_of=self.as_of,
                 params=self.params,
                 input_tz=self.timezone,
@@ -368,11 +369,11 @@ class DuckdbRun:
         pending = self._selected.get(where)
         if pending is None or plan.tag not in pending:
             chosen = [select(self.con, p, where) for p in self.plans]
-            read_needed(self.con, chosen, self.intake.files, self.events)
+            read_needed(self.con, chosen, self.intake.files, self.events, names=self.intake.names)
             pending = self._selected[where] = {s.plan.tag: s for s in chosen}
             if plan.tag not in pending:  # not one of the store's plans: on its own
                 chosen = [select(self.con, plan, where)]
-                read_needed(self.con, chosen, self.intake.files, self.events)
+                read_needed(self.con, chosen, self.intake.files, self.events, names=self.intake.names)
                 pending[plan.tag] = chosen[0]
         selected = pending.pop(plan.tag)
         if not pending:

@@ -69,6 +69,7 @@ def spill_findings(
     extra: Sequence[Outcome],
     directory: str,
     *,
+    input_names: Sequence[str],
     as_of: int,
     params: Mapping[tuple[str, str], Mapping[str, Any]],
     input_tz: str,
@@ -89,7 +90,14 @@ def spill_findings(
             spilled.add_run(0, sorted(map(finding_row, extra), key=_row_order))
         buffer: list[tuple[Any, ...]] = []
         for rows in _build_chunks(
-            con, chunked, evidence, files, as_of=as_of, params=params, input_tz=input_tz
+            con,
+            chunked,
+            evidence,
+            files,
+            input_names=input_names,
+            as_of=as_of,
+            params=params,
+            input_tz=input_tz,
         ):
             buffer.extend(rows)
             if len(buffer) >= size:
@@ -182,6 +190,7 @@ def _build_chunks(
     evidence: Spill,
     files: Mapping[int, str],
     *,
+    input_names: Sequence[str],
     as_of: int,
     params: Mapping[tuple[str, str], Mapping[str, Any]],
     input_tz: str,
@@ -202,7 +211,7 @@ def _build_chunks(
                     f'SELECT w, trig, eid FROM "{fp}" WHERE chunk__ = {int(gi)}'
                 ).fetchall():
                     counted[names[w]].setdefault(trig, []).append(eid)
-            events, texts = _chunk_events(con, evidence, gi, files)
+            events, texts = _chunk_events(con, evidence, gi, files, input_names)
             outcomes = build(
                 Selected(plan, columns, rows, counted, ""),
                 events,
@@ -217,13 +226,17 @@ def _build_chunks(
 
 
 def _chunk_events(
-    con: duckdb.DuckDBPyConnection, evidence: Spill, gi: int, files: Mapping[int, str]
+    con: duckdb.DuckDBPyConnection,
+    evidence: Spill,
+    gi: int,
+    files: Mapping[int, str],
+    input_names: Sequence[str],
 ) -> tuple[dict[str, Event], dict[str, str]]:
     """The events (records parsed) and their JSON texts, by id, that chunk ``gi`` needs."""
     events: dict[str, Event] = {}
     texts: dict[str, str] = {}
     for eid, ts, platform, seller_id, action, fi, line, text in evidence.read(gi):
-        events[eid] = read_event(eid, ts, platform, seller_id, action, text, files, fi, line)
+        events[eid] = read_event(eid, ts, platform, seller_id, action, text, files, fi, line, input_names)
         texts[eid] = text
     wanted = con.execute(f"SELECT count(*) FROM fneed WHERE gi = {int(gi)}").fetchone()
     if wanted is not None and wanted[0] != len(events):

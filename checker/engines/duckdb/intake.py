@@ -117,6 +117,8 @@ class IntakeResult:
     exotic_events: dict[str, Event] = field(default_factory=dict)  # not representable in DuckDB
     # the files DuckDB read line by line (by index), whose lines ``ev`` points at (see read_lines)
     files: dict[int, str] = field(default_factory=dict)
+    # every input's name by index (``ev.fi``), as the result shows it: an event's file
+    names: tuple[str, ...] = ()
 
 
 def _lines(path: str) -> exp.Expression:
@@ -592,6 +594,7 @@ def load_events(
         frozenset(exotic),
         exotic_events,
         files,
+        tuple(shown),
     )
 
 

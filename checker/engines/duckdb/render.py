@@ -62,10 +62,13 @@ def fetch_events(
     table: str,
     files: Mapping[int, str],
     cache: dict[str, Event] | None = None,
+    *,
+    names: Sequence[str],
 ) -> dict[str, Event]:
     """Events whose ids are in the one-column temporary table ``table``, as Python events
     (but the exotic ones DuckDB does not hold, which the intake keeps as Python events).
-    ``files`` are the intake's line-read files, whose lines hold the records ``ev`` points at.
+    ``files`` are the intake's line-read files, whose lines hold the records ``ev`` points at;
+    ``names`` every input's name by index, the file an event reports (as the reference engine's).
 
     With ``cache``, an event already built is reused (its record is not parsed again) and every
     event built is added: rules share evidence events, and one object serves all their findings."""
@@ -86,7 +89,7 @@ def fetch_events(
         con.execute("DROP TABLE ev_lines")
     for eid, ts, platform, seller_id, action, rec, fi, line in todo:
         text = rec if rec is not None else texts.get((fi, line))
-        known[eid] = read_event(eid, ts, platform, seller_id, action, text, files, fi, line)
+        known[eid] = read_event(eid, ts, platform, seller_id, action, text, files, fi, line, names)
     return {row[0]: known[row[0]] for row in rows}
 
 
@@ -100,14 +103,17 @@ def read_event(
     files: Mapping[int, str],
     fi: int | None,
     line: int | None,
+    names: Sequence[str],
 ) -> Event:
     """The event of an ``ev`` row, its record parsed from ``text`` (read again from file ``fi``,
-    ``line``); an error if that line no longer holds the event."""
+    ``line``; ``names[fi]`` is the file the event reports); an error if that line no longer holds
+    the event."""
     record = parse_record(text) if text is not None else None
     # a file read twice must still hold the event where the intake found it
     if not isinstance(record, dict) or record.get("event_id") != eid:
         raise input_changed(files, fi, line, eid)
-    return Event(eid, ts, platform, seller_id, action, record)
+    file = names[fi] if fi is not None and 0 <= fi < len(names) else ""
+    return Event(eid, ts, platform, seller_id, action, record, file, line or 0)
 
 
 def input_changed(files: Mapping[int, str], fi: int | None, line: int | None, eid: str) -> CheckerError:
@@ -265,6 +271,8 @@ def read_needed(
     selected: Sequence[Selected],
     files: Mapping[int, str],
     cache: dict[str, Event],
+    *,
+    names: Sequence[str],
 ) -> None:
     """Read the events every one of ``selected`` needs into ``cache``, in one pass over the
     event table, and drop their ``need`` tables."""
@@ -274,7 +282,7 @@ def read_needed(
     con.execute(f"CREATE OR REPLACE TEMP TABLE need_all AS SELECT DISTINCT eid FROM ({union})")
     for s in selected:
         con.execute(f'DROP TABLE "{s.need}"')
-    fetch_events(con, "need_all", files, cache)
+    fetch_events(con, "need_all", files, cache, names=names)
     con.execute("DROP TABLE need_all")
 
 

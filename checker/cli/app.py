@@ -25,6 +25,7 @@ from typing import IO
 
 from .._version import __version__
 from ..engines import ENGINES, EngineChoiceError
+from ..inputs.progress import Progress
 from ..language.errors import CheckerError
 from ..language.explain import explain
 from ..language.times import TimestampError
@@ -105,7 +106,11 @@ def _load_subcommand_modules() -> None:
 def _parser() -> argparse.ArgumentParser:
     _load_subcommand_modules()
     parser = ArgumentParser(
-        prog="checker", description="Check seller activity logs against versioned marketplace policies."
+        prog="checker",
+        description="Check seller activity logs against versioned marketplace policies.",
+        epilog="Exit 0: no failing violation; 1: failing violations (or a failing policy test); "
+        "2: usage, policy or input-file error; 3: records rejected under --strict. "
+        "'checker COMMAND --help' describes each command and its exit codes.",
     )
     parser.add_argument("--version", action="version", version=f"policy-checker {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=ArgumentParser)
@@ -119,8 +124,20 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _add_validate(sub: Subparsers) -> argparse.ArgumentParser:
-    p = sub.add_parser("validate", help="validate policy files (schema and semantics)")
-    p.add_argument("paths", nargs="*", default=["policies"], metavar="PATH")
+    p = sub.add_parser(
+        "validate",
+        help="validate policy files (schema and semantics)",
+        description="Check policy files against the policy schema, then semantically (expressions, "
+        "parameters, versions), and report every error at once as "
+        "file:line:column: message [code]. Exit 0: all valid; 2: any error.",
+    )
+    p.add_argument(
+        "paths",
+        nargs="*",
+        default=["policies"],
+        metavar="PATH",
+        help="policy files or directories (default: policies)",
+    )
     p.add_argument(
         "--engine",
         choices=tuple(ENGINES),
@@ -152,8 +169,20 @@ def _cmd_validate(args: argparse.Namespace, stdout: IO[str], stderr: IO[str]) ->
 
 
 def _add_test(sub: Subparsers) -> argparse.ArgumentParser:
-    p = sub.add_parser("test", help="run the policy tests (*.tests.yaml)")
-    p.add_argument("paths", nargs="*", default=["policies"], metavar="PATH")
+    p = sub.add_parser(
+        "test",
+        help="run the policy tests (*.tests.yaml)",
+        description="Run the policy tests (*.tests.yaml next to the policies): each case's events "
+        "must give exactly the expected outcomes, no more and no fewer. Exit 0: all pass; "
+        "1: a case fails; 2: a policy or test file is invalid.",
+    )
+    p.add_argument(
+        "paths",
+        nargs="*",
+        default=["policies"],
+        metavar="PATH",
+        help="policy and test files or directories (default: policies)",
+    )
     p.add_argument("-v", "--verbose", action="store_true", help="list passing cases too")
     return p
 
@@ -169,10 +198,21 @@ def _cmd_test(args: argparse.Namespace, stdout: IO[str], stderr: IO[str]) -> int
 
 
 def _add_explain(sub: Subparsers) -> argparse.ArgumentParser:
-    p = sub.add_parser("explain", help="describe a rule in plain words")
-    p.add_argument("rule_id")
-    p.add_argument("--policies", action="append", metavar="DIR")
-    p.add_argument("--lang", choices=("en", "zh"), default="en")
+    p = sub.add_parser(
+        "explain",
+        help="describe a rule in plain words",
+        description="Describe a rule in plain words: what it requires, the sentence of the "
+        "platform's rules it comes from, and every version with its effective window, trigger, "
+        "conditions and parameters. Exit 0: described; 2: unknown rule or invalid policies.",
+    )
+    p.add_argument("rule_id", metavar="RULE_ID", help="the rule's id, e.g. aliexpress.affiliate.early-exit")
+    p.add_argument(
+        "--policies",
+        action="append",
+        metavar="DIR",
+        help="policy files or directories; may be repeated (default: policies)",
+    )
+    p.add_argument("--lang", choices=("en", "zh"), default="en", help="language of the text (default en)")
     return p
 
 
@@ -191,9 +231,17 @@ def _cmd_explain(args: argparse.Namespace, stdout: IO[str], stderr: IO[str]) -> 
 
 
 def _add_generate(sub: Subparsers) -> argparse.ArgumentParser:
-    p = sub.add_parser("generate", help="write a realistic sample export with ground truth")
+    p = sub.add_parser(
+        "generate",
+        help="write a realistic sample export with ground truth",
+        description="Write a synthetic export of all five sources with injected violations "
+        "(events.jsonl), the outcome every rule must give each event (truth.jsonl) and a "
+        "manifest. The same arguments always give the same files. A progress line is drawn "
+        "on standard error when it is a terminal. Exit 0: written; 2: a bad argument or a "
+        "file that cannot be written.",
+    )
     p.add_argument("--events", type=int, default=5000, help="about how many events (default 5000)")
-    p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--seed", type=int, default=1, help="random seed (default 1)")
     p.add_argument(
         "--violation-rate",
         type=float,
@@ -208,7 +256,22 @@ def _add_generate(sub: Subparsers) -> argparse.ArgumentParser:
         metavar="DIR",
         help="writes events.jsonl, truth.jsonl and manifest.json here",
     )
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress line on standard error")
     return p
+
+
+class _GenerateProgress(Progress):
+    """The progress bar, counting events made out of those asked for."""
+
+    def draw(self, done_bytes: int, records: int) -> None:
+        total = self.total or 1
+        filled = int(min(records / total, 1.0) * 24)
+        self.stream.write(
+            f"\r\x1b[Kgenerating [{'#' * filled}{'-' * (24 - filled)}] "
+            f"{min(records / total, 1.0):4.0%} {records:,} of {total:,} events"
+        )
+        self.stream.flush()
+        self.drawn = True
 
 
 @command("generate", _add_generate)
@@ -217,13 +280,19 @@ def _cmd_generate(args: argparse.Namespace, stdout: IO[str], stderr: IO[str]) ->
 
     if args.events < 1 or not 0.0 <= args.violation_rate <= 1.0:
         raise UsageError("checker generate: --events must be at least 1 and --violation-rate in [0, 1]")
-    summary = generate(
-        args.out,
-        events=args.events,
-        seed=args.seed,
-        violation_rate=args.violation_rate,
-        shuffle=not args.no_shuffle,
-    )
+    progress = _GenerateProgress.for_terminal(stderr, quiet=args.quiet)
+    progress.begin(args.events)
+    try:
+        summary = generate(
+            args.out,
+            events=args.events,
+            seed=args.seed,
+            violation_rate=args.violation_rate,
+            shuffle=not args.no_shuffle,
+            on_progress=lambda made, _: progress.advance(made, made),
+        )
+    finally:
+        progress.end()
     print(
         f"wrote {summary.events} events and {summary.truth_lines} truth lines to "
         f"{summary.out_dir}; as of {summary.as_of}",

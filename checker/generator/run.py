@@ -120,6 +120,7 @@ def generate(
     seed: int = 1,
     violation_rate: float = 0.2,
     shuffle: bool = True,
+    on_progress: Callable[[int, int], None] | None = None,
 ) -> GenerationSummary:
     """Write ``events.jsonl``, ``truth.jsonl`` and ``manifest.json`` into ``out_dir``.
 
@@ -127,6 +128,10 @@ def generate(
     scenario with a violation injected with probability ``violation_rate``. The same
     arguments always give byte-identical files. With ``shuffle``, events are shuffled
     within batches of :data:`BATCH_EVENTS`; memory does not grow with ``events``.
+
+    ``on_progress(made, events)``, when given, is called as events are made (about
+    every 0.5% of ``events``, at least every 1,000 events) and once when all are
+    written; ``made`` may end a few above ``events``. It does not change the output.
     """
     if events < 1:
         raise ValueError(f"events must be at least 1, got {events}")
@@ -140,6 +145,8 @@ def generate(
     judged_by = {family[0]: family[2] for family in _FAMILIES}
     cum_weights = list(accumulate(family[1] for family in _FAMILIES))
     scenarios = judged = violating = 0
+    step = max(1000, events // 200)
+    next_report = step
 
     with (out / "events.jsonl").open("w", encoding="utf-8", newline="\n") as sink, _TruthWriter(out) as truth:
 
@@ -162,6 +169,9 @@ def generate(
             g.truth.clear()
             if len(g.batch) >= BATCH_EVENTS:
                 flush()
+            if on_progress is not None and g.made >= next_report:
+                on_progress(g.made, events)
+                next_report = g.made + step
         # The final event fixes the as-of time that pending outcomes were computed against.
         scenario_create_promotion(scenario_managed(g), AS_OF)
         flush()
@@ -178,6 +188,8 @@ def generate(
     (out / "manifest.json").write_text(
         json.dumps(manifest, ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
     )
+    if on_progress is not None:
+        on_progress(g.made, events)
     return GenerationSummary(out, g.made, truth.lines, scenarios, judged, violating, _as_of_text(), rules)
 
 

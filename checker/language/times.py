@@ -215,19 +215,37 @@ def _from_number(value: int | float | Decimal) -> int:
     return int(number * US_PER_SECOND)
 
 
+#: what :func:`parse_instant` accepts, as its error message says
+INSTANT_FORMS = (
+    "an RFC 3339 instant (2024-07-01T00:00:00+08:00, ...Z; without an offset: local time), "
+    "a date (2024-07-01: local midnight), or an integer epoch time "
+    "(seconds below 10^11, milliseconds below 10^14, else microseconds: 1719763200 is seconds, "
+    "1719763200000 milliseconds)"
+)
+_EPOCH_DIGITS = re.compile(r"-?[0-9]{1,18}")
+
+
 def parse_instant(value: str, tz: ZoneInfo, *, end_of_day: bool = False) -> int:
-    """Parse a user-given instant (``--as-of``, effective dates).
+    """Parse a user-given instant (``--as-of``, effective dates): :data:`INSTANT_FORMS`.
 
     A bare date means local midnight in ``tz`` (with ``end_of_day``, the
-    midnight that ends it).
+    midnight that ends it). A string of ASCII digits is an epoch time, told
+    apart by magnitude exactly as numeric timestamps in exports are: below
+    10^11 seconds, below 10^14 milliseconds, else microseconds (so
+    ``1719763200`` is 2024-06-30T16:00:00Z, and so is ``1719763200000``).
     """
-    if isinstance(value, str) and _DATE_ONLY.match(value.strip()):
+    text = value.strip() if isinstance(value, str) else value
+    if isinstance(text, str) and _DATE_ONLY.match(text):
         try:
-            d = date.fromisoformat(value.strip())
+            d = date.fromisoformat(text)
         except ValueError as exc:
             raise TimestampError(f"{value!r} is not a valid date: {exc}") from exc
         start = to_epoch_us(datetime(d.year, d.month, d.day, tzinfo=tz))
         return start + 86_400 * US_PER_SECOND if end_of_day else start
+    if isinstance(text, str) and _EPOCH_DIGITS.fullmatch(text):
+        return parse_timestamp(int(text), tz)
+    if isinstance(text, str) and not _ISO.match(text):
+        raise TimestampError(f"{value!r} is not an instant: use {INSTANT_FORMS}")
     return parse_timestamp(value, tz)
 
 

@@ -1,9 +1,12 @@
 """``junit``: JUnit XML for CI test-report views (GitLab, Jenkins, ...).
 
-One test case per rule id; one ``<failure>`` per violation that is neither
-baselined nor waived (those are listed in the case's ``<system-out>``, with
-the rule's other outcome counts). A rule with no such violation passes. The
-suite's ``failures`` counts failing test cases, as consumers expect.
+One test case per rule id; one ``<failure>`` per violation that fails the
+gate (new, at or above ``--fail-on``), one ``<skipped>`` per other violation
+with the reason as its message (``below --fail-on SEVERITY``, ``baselined``,
+``waived``); baselined and waived ones are also listed in the case's
+``<system-out>``, with the rule's outcome counts. A rule with a failure
+fails, one with only skipped violations is skipped, any other passes. The
+suite's ``failures`` and ``skipped`` count test cases, as consumers expect.
 
 Text from logs may hold characters XML 1.0 cannot carry at all (control
 characters): they are written as ``\\xNN`` so the report always parses.
@@ -18,7 +21,7 @@ from collections import defaultdict
 from ..results.gating import Status
 from ..results.outcomes import OUTCOME_ORDER, Outcome
 from ..results.result import CheckResult
-from .options import RenderOptions
+from .options import RenderOptions, gate_verdict
 
 _NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
@@ -52,7 +55,8 @@ def render_junit(result: CheckResult, options: RenderOptions) -> str:
         for kind in OUTCOME_ORDER:
             counts[row["rule_id"]][kind.value] += row[kind.value]
     rule_ids = sorted({p.id for p in result.policies})
-    failing_cases = sum(1 for r in rule_ids if any(gate.status(f) is Status.NEW for f in by_rule[r]))
+    failing_cases = sum(1 for r in rule_ids if any(gate.fails(f) for f in by_rule[r]))
+    skipped_cases = sum(1 for r in rule_ids if by_rule[r] and not any(gate.fails(f) for f in by_rule[r]))
     pack = f"{result.pack.name}@{result.pack.revision}"
 
     root = ET.Element(
@@ -70,7 +74,7 @@ def render_junit(result: CheckResult, options: RenderOptions) -> str:
         tests=str(len(rule_ids)),
         failures=str(failing_cases),
         errors="0",
-        skipped="0",
+        skipped=str(skipped_cases),
         time="0",
     )
     props = ET.SubElement(suite, "properties")
@@ -95,10 +99,16 @@ def render_junit(result: CheckResult, options: RenderOptions) -> str:
                 accepted.append(
                     f"{status.value}: {f.event_id} seller {f.seller_id} (fingerprint {f.fingerprint})"
                 )
-                continue
             message = f.message.get(options.lang) if f.message else f.rule_id
-            failure = ET.SubElement(case, "failure", message=xml_text(message), type=f.severity)
-            failure.text = xml_text(_failure_text(f, options.lang))
+            verdict = gate_verdict(f, gate)
+            if verdict is None:
+                failure = ET.SubElement(case, "failure", message=xml_text(message), type=f.severity)
+                failure.text = xml_text(_failure_text(f, options.lang))
+            else:
+                skipped = ET.SubElement(case, "skipped", message=xml_text(f"{verdict}: {message}"))
+                skipped.text = xml_text(
+                    f"does not fail the gate: {verdict}\n" + _failure_text(f, options.lang)
+                )
         summary = ", ".join(f"{n} {k}" for k, n in counts[rule_id].items())
         out = ET.SubElement(case, "system-out")
         out.text = xml_text("\n".join([f"outcomes: {summary}", *accepted]) + "\n")

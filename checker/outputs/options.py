@@ -11,9 +11,15 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
-from ..results.gating import Triage
+from ..language.policy import SEVERITIES
+from ..results.gating import Status, Triage
 from ..results.outcomes import Outcome
 from ..results.result import CheckResult, finding_dict
+
+#: GitHub code scanning refuses a SARIF run with more results than this
+SARIF_MAX_RESULTS = 25_000
+#: GitHub shows at most 10 annotations of each kind per step and 50 per job
+ANNOTATIONS_MAX = 50
 
 
 @dataclass(frozen=True)
@@ -21,7 +27,15 @@ class RenderOptions:
     """What a renderer may be asked for.
 
     ``triage`` classifies findings as new, baselined or waived (the default
-    triage calls every finding new and fails on any severity).
+    triage calls every finding new and fails on any severity); the CI formats
+    (``junit``, ``sarif``, ``github``) mark as failing only the findings it
+    fails (:func:`gate_verdict`).
+
+    ``sarif_max_results`` and ``annotations_max`` keep the SARIF and GitHub
+    outputs within what GitHub accepts (code scanning refuses more than 25,000
+    results per run; a job shows about 50 annotations): the most severe are
+    kept (:func:`gate_rank`) and the number left out is stated. ``None`` means
+    no limit.
     """
 
     all_outcomes: bool = False
@@ -29,6 +43,14 @@ class RenderOptions:
     color: bool = False
     triage: Triage = field(default_factory=Triage)
     command: tuple[str, ...] = ()  # the command line, for the report's provenance
+    sarif_max_results: int | None = SARIF_MAX_RESULTS
+    annotations_max: int | None = ANNOTATIONS_MAX
+
+    def __post_init__(self) -> None:
+        for name in ("sarif_max_results", "annotations_max"):
+            value = getattr(self, name)
+            if value is not None and value < 0:
+                raise ValueError(f"{name} must be at least 0 or None, got {value}")
 
 
 #: a renderer: the result and its options to text, or to text pieces when it streams
@@ -44,6 +66,23 @@ def finding_record(finding: Outcome, options: RenderOptions) -> dict[str, object
         if waiver is not None:
             doc["waiver"] = waiver.as_dict()
     return doc
+
+
+def gate_verdict(finding: Outcome, gate: Triage) -> str | None:
+    """None when ``finding`` fails the gate, else why it does not: ``baselined``,
+    ``waived`` or ``below --fail-on SEVERITY``. The CI formats show a failing
+    finding as a failure (JUnit ``<failure>``, SARIF ``error``, ``::error``) and
+    any other as passing with this reason (``<skipped>``, ``note``, ``::notice``)."""
+    status = gate.status(finding)
+    if status is not Status.NEW:
+        return status.value
+    return None if gate.fails(finding) else f"below --fail-on {gate.fail_on}"
+
+
+def gate_rank(finding: Outcome, gate: Triage) -> tuple[int, int]:
+    """A sort key putting failing findings first, then the most severe: sorted with it
+    (a stable sort), findings keep their order within a rank."""
+    return (0 if gate.fails(finding) else 1, -SEVERITIES.index(finding.severity))
 
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")

@@ -2,11 +2,19 @@
 
 * one reporting descriptor per rule id, with its title, description, help
   text quoting the source document, severity and default level;
-* one result per finding: ``level`` from the severity (critical and high:
-  error, medium: warning, low and info: note), the message, the input file
-  and line of the triggering event as its physical location, the seller and
-  the subject as logical locations, and the finding's fingerprint as a
-  partial fingerprint;
+* one result per finding: ``level`` from the gate (``error`` for a finding
+  that fails it, ``note`` for one below ``--fail-on``, baselined or waived,
+  with the reason in ``properties.gate``; the severity is in
+  ``properties.severity`` and the rule's default level), the message, the
+  input file and line of the triggering event as its physical location, the
+  seller and the subject as logical locations, and the finding's fingerprint
+  as a partial fingerprint;
+* results in gate order: failing findings first, then by severity, most
+  severe first, then in the result's order; at most
+  ``RenderOptions.sarif_max_results`` of them (GitHub code scanning refuses
+  a run with more than 25,000), the number left out in the run's
+  ``properties["policy-checker/omittedResults"]`` and, when any, a
+  ``results-omitted`` notification;
 * with a baseline, ``baselineState`` (``new`` or ``unchanged``); waived
   findings carry an accepted external suppression with the waiver's reason;
 * rejected input records and expired waivers as notifications.
@@ -16,6 +24,7 @@ Tests validate the output against the official OASIS schema.
 
 from __future__ import annotations
 
+import heapq
 import json
 import os
 from typing import Any
@@ -26,11 +35,15 @@ from ..language.policy import Policy
 from ..results.gating import Status
 from ..results.outcomes import Outcome
 from ..results.result import CheckResult
-from .options import RenderOptions
+from .options import RenderOptions, gate_rank, gate_verdict
 
 SARIF_SCHEMA = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
 FINGERPRINT_KEY = "policyCheckerFingerprint/v1"
+#: a rule's default level, from its severity (a result's level comes from the gate)
 LEVELS = {"critical": "error", "high": "error", "medium": "warning", "low": "note", "info": "note"}
+#: a result's level: a finding that fails the gate is an error, any other a note
+FAILING_LEVEL, PASSING_LEVEL = "error", "note"
+OMITTED_KEY = "policy-checker/omittedResults"
 MAX_NOTIFICATIONS = 1000
 
 
@@ -103,10 +116,11 @@ def _result(f: Outcome, index: int, options: RenderOptions) -> dict[str, Any]:
     if physical:
         location["physicalLocation"] = physical
     message = f.message.get(options.lang) if f.message else f.rule_id
+    verdict = gate_verdict(f, gate)
     out: dict[str, Any] = {
         "ruleId": f.rule_id,
         "ruleIndex": index,
-        "level": LEVELS[f.severity],
+        "level": FAILING_LEVEL if verdict is None else PASSING_LEVEL,
         "kind": "fail",
         "message": {"text": message},
         "locations": [location],
@@ -121,6 +135,7 @@ def _result(f: Outcome, index: int, options: RenderOptions) -> dict[str, Any]:
             "evidence": list(f.evidence),
             "message_zh": f.message.zh if f.message else "",
             "status": gate.status(f).value,
+            "gate": "fail" if verdict is None else verdict,
         },
     }
     if gate.baseline is not None:
@@ -172,6 +187,23 @@ def sarif_document(result: CheckResult, options: RenderOptions) -> dict[str, Any
                 },
             }
         )
+    findings = result.findings
+    limit = options.sarif_max_results
+    # gate order (failing first, most severe first), stable: the position breaks ties
+    ranked = ((gate_rank(f, options.triage), i, f) for i, f in enumerate(findings))
+    kept = sorted(ranked) if limit is None else heapq.nsmallest(limit, ranked)
+    omitted = len(findings) - len(kept)
+    if omitted:
+        notifications.append(
+            {
+                "level": "warning",
+                "descriptor": {"id": "results-omitted"},
+                "message": {
+                    "text": f"{omitted} of {len(findings)} results left out (at most {limit} per run; "
+                    "the least severe and non-failing go first); the JSON result lists every finding"
+                },
+            }
+        )
     configuration = []
     for w in options.triage.expired:
         note = {
@@ -217,9 +249,10 @@ def sarif_document(result: CheckResult, options: RenderOptions) -> dict[str, Any
                         "name": result.pack.name,
                         "revision": result.pack.revision,
                         "content_hash": result.pack.content_hash,
-                    }
+                    },
+                    OMITTED_KEY: omitted,
                 },
-                "results": [_result(f, index[f.rule_id], options) for f in result.findings],
+                "results": [_result(f, index[f.rule_id], options) for _, _, f in kept],
             }
         ],
     }

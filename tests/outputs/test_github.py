@@ -20,6 +20,9 @@ def test_annotations(scenario: tuple) -> None:
     assert "title=aliexpress.affiliate.early-exit (high)" in errors[0]
     assert "\\n::set-env name=A::b,c:%25" in errors[0]  # still one line: no command injected
     notices = [line for line in lines if line.startswith("::notice")]
-    assert any("taobao.affiliate.close-without-reason (low)" in n for n in notices)
+    below = [n for n in notices if "taobao.affiliate.close-without-reason (low)" in n]
+    assert len(below) == 1 and "::[below --fail-on medium] " in below[0]  # new, but below the gate
+    assert sum("::[baselined] " in n for n in notices) == 1  # x1
+    assert sum("::[waived] " in n for n in notices) == 1  # x2
     assert any("rejected input record [bad-json]" in line and "line=8" in line for line in lines)
     assert lines[-1].startswith("::notice title=policy-checker::4 violation(s): 2 new, 1 baselined, 1 waived")

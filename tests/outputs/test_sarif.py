@@ -36,7 +36,21 @@ def test_sarif_validates_and_carries_every_finding(scenario: tuple) -> None:
         assert rules[r["ruleIndex"]]["id"] == r["ruleId"]
         finding = next(f for f in result.findings if f.event_id == r["properties"]["event_id"])
         assert r["partialFingerprints"] == {"policyCheckerFingerprint/v1": finding.fingerprint}
-    assert by_event["c1"]["level"] == "note"  # low
+    # the gate decides the level: only x3 fails it (c1 is low, below --fail-on medium)
+    assert {e: r["level"] for e, r in by_event.items()} == {
+        "c1": "note",
+        "x1": "note",
+        "x2": "note",
+        "x3": "error",
+    }
+    assert {e: r["properties"]["gate"] for e, r in by_event.items()} == {
+        "c1": "below --fail-on medium",
+        "x1": "baselined",
+        "x2": "waived",
+        "x3": "fail",
+    }
+    assert [r["properties"]["event_id"] for r in run["results"]] == ["x3", "x1", "x2", "c1"]  # gate order
+    assert run["properties"]["policy-checker/omittedResults"] == 0
     x3 = by_event["x3"]
     assert x3["level"] == "error" and x3["baselineState"] == "new"
     assert x3["locations"][0]["physicalLocation"]["region"] == {"startLine": 6}

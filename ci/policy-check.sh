@@ -16,8 +16,13 @@
 #
 # Writes $OUT/report.sarif, report.xml (JUnit), report.json, findings.csv,
 # report.txt and rejects.jsonl; prints the text report and, on GitHub Actions,
-# annotations. Exit codes are checker check's: 0 pass, 1 violations, 2 error,
-# 3 rejected records under STRICT=1.
+# annotations. Exit codes are checker check's: 0 pass, 1 violations, 2 error
+# (also when no input record was accepted: nothing was judged), 3 rejected
+# records under STRICT=1.
+#
+# Those files of a previous run are removed first (and any temporary file a
+# killed run left beside them), so $OUT never mixes two runs: checker check
+# writes its reports all-or-nothing, and after an error there is none.
 set -eu
 
 CHECKER=${CHECKER:-checker}
@@ -30,6 +35,9 @@ if [ "$#" -eq 0 ]; then
   exit 2
 fi
 mkdir -p "$OUT"
+for name in report.sarif report.xml report.json findings.csv report.txt rejects.jsonl; do
+  rm -f "$OUT/$name" "$OUT/.$name."*.tmp
+done
 
 set -- "$@" --policies "$POLICIES" --fail-on "$FAIL_ON" --quiet \
   --rejects "$OUT/rejects.jsonl" \

@@ -4,25 +4,36 @@ Both read inputs the same way (formats, profiles, encodings: see
 :func:`add_input_options`). ``check`` writes one report per ``--format``, each
 to the ``-o FILE`` that follows it (or standard output), and gates: exit 1
 when a new finding at or above ``--fail-on`` remains after the baseline and
-the waivers, 3 under ``--strict`` when any record was rejected.
+the waivers, 3 under ``--strict`` when any record was rejected (or with
+``--max-reject-rate`` when more than that share was).
+
+Every file a run writes (reports, ``--rejects``, the baseline) is written
+all-or-nothing through :class:`checker.language.atomic.AtomicFiles`: each to a
+temporary file beside it, all renamed into place once every one is complete.
+A run that accepted no event judged nothing and exits 2 saying why
+(:func:`nothing_judged`), unless ``--allow-empty`` is given.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+from collections import Counter
 from datetime import date
 from typing import IO, Any
 
 from ..engines import DUCKDB_THRESHOLD_BYTES, ENGINES, EngineChoiceError, Inputs, RunOptions, run_engine
+from ..inputs.events import EventBatch
 from ..inputs.files import write_rejects
 from ..inputs.progress import Progress
 from ..inputs.readers import READERS
+from ..language.atomic import AtomicFiles
 from ..language.policy import SEVERITIES
 from ..language.times import DEFAULT_TIMEZONE
 from ..outputs import RENDERERS, RenderOptions, write_report
+from ..outputs.options import ANNOTATIONS_MAX, SARIF_MAX_RESULTS
 from ..results.baseline import load_baseline, write_baseline
-from ..results.gating import exit_code, triage
+from ..results.gating import Triage, exit_code, reject_rate, triage
 from ..results.result import CheckResult
 from ..results.waivers import load_waivers
 from .common import EXIT_ERROR, EXIT_OK, EXIT_STRICT, Subparsers, UsageError, load_or_report, parse_params
@@ -95,7 +106,13 @@ def add_input_options(p: argparse.ArgumentParser) -> None:
         default=DEFAULT_TIMEZONE,
         help=f"timezone of timestamps without an offset (default {DEFAULT_TIMEZONE})",
     )
-    p.add_argument("--as-of", metavar="T", help="judge as of this instant (default: latest event)")
+    p.add_argument(
+        "--as-of",
+        metavar="T",
+        help="judge as of this instant: RFC 3339, a date (local midnight), or epoch digits "
+        "(seconds below 10^11, else milliseconds or microseconds by magnitude) (default: the "
+        "latest event)",
+    )
     p.add_argument(
         "--param",
         action="append",
@@ -110,6 +127,18 @@ def add_input_options(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--strict", action="store_true", help="exit 3 when any record is rejected or conflicts")
     p.add_argument(
+        "--max-reject-rate",
+        type=parse_rate,
+        metavar="RATE",
+        help="exit 3 when more than this share of the records read was rejected "
+        "(0..1, or a percentage such as 5%%)",
+    )
+    p.add_argument(
+        "--allow-empty",
+        action="store_true",
+        help="accept a run in which no event was accepted (by default it exits 2: nothing was judged)",
+    )
+    p.add_argument(
         "-q", "--quiet", action="store_true", help="no progress bar and no warnings on standard error"
     )
 
@@ -121,7 +150,8 @@ def add_check_parser(sub: Subparsers) -> argparse.ArgumentParser:
         help="run policies over exported events",
         description="Run policies over exports. Exit 0: no failing violation; 1: "
         "violations at or above --fail-on that are neither baselined nor waived; "
-        "2: usage, policy or input-file error; 3: records rejected under --strict.",
+        "2: usage, policy, input-file or output error, or nothing judged (no event accepted: "
+        "see --allow-empty); 3: records rejected under --strict, or more than --max-reject-rate.",
     )
     add_input_options(p)
     p.add_argument(
@@ -161,14 +191,57 @@ def add_check_parser(sub: Subparsers) -> argparse.ArgumentParser:
         metavar="YYYY-MM-DD",
         help="the date waivers' expiry is judged on (default: today in --timezone)",
     )
+    p.add_argument(
+        "--sarif-max-results",
+        type=_limit,
+        default=SARIF_MAX_RESULTS,
+        metavar="N",
+        help="at most N SARIF results, failing and most severe first; the number left out is "
+        f"recorded in the run's properties (default {SARIF_MAX_RESULTS}, GitHub code scanning's limit)",
+    )
+    p.add_argument(
+        "--annotations-max",
+        type=_limit,
+        default=ANNOTATIONS_MAX,
+        metavar="N",
+        help="at most N GitHub annotations, failing and most severe first, then a notice saying "
+        f"how many were left out (default {ANNOTATIONS_MAX})",
+    )
     return p
+
+
+def _limit(text: str) -> int:
+    """A limit of a CI format: a whole number, 0 or more."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"{text!r}: expected a whole number, 0 or more")
+    return value
 
 
 def add_baseline_parser(sub: Subparsers) -> argparse.ArgumentParser:
     """Add ``baseline`` (with its action ``create``) to ``checker``'s subparsers."""
-    p = sub.add_parser("baseline", help="record the current findings as accepted (by fingerprint)")
-    actions = p.add_subparsers(dest="baseline_action", required=True, parser_class=type(p))
-    create = actions.add_parser("create", help="write a baseline of the findings of these inputs")
+    p = sub.add_parser(
+        "baseline",
+        help="record the current findings as accepted (by fingerprint)",
+        description="Record the findings of a run as accepted, by fingerprint: a later 'checker "
+        "check --baseline FILE' reports them as baselined and does not fail on them. Exit 0: "
+        "written; 2: usage, policy, input-file or output error, or nothing judged; 3: records "
+        "rejected under --strict, or more than --max-reject-rate.",
+    )
+    actions = p.add_subparsers(
+        dest="baseline_action", required=True, parser_class=type(p), help="create: write a baseline"
+    )
+    create = actions.add_parser(
+        "create",
+        help="write a baseline of the findings of these inputs",
+        description="Run the policies over the inputs as 'checker check' does and write every "
+        "finding's fingerprint to FILE (JSON). Exit 0: written; 2: usage, policy, input-file or "
+        "output error, or nothing judged (see --allow-empty); 3: records rejected under --strict, "
+        "or more than --max-reject-rate.",
+    )
     add_input_options(create)
     create.add_argument(
         "-o", "--output", required=True, metavar="FILE", help="the baseline file to write (JSON)"
@@ -233,9 +306,101 @@ def _inputs(args: argparse.Namespace) -> Inputs:
     )
 
 
+def parse_rate(text: str) -> float:
+    """``--max-reject-rate``: a share in [0, 1], or a percentage (``5%``)."""
+    try:
+        rate = float(text[:-1]) / 100 if text.endswith("%") else float(text)
+    except ValueError:
+        rate = -1.0
+    if not 0.0 <= rate <= 1.0:
+        raise argparse.ArgumentTypeError(f"{text!r}: expected a share in 0..1 or a percentage like 5%")
+    return rate
+
+
+#: how many rejected records the "nothing judged" message quotes
+SHOWN_REASONS = 5
+
+
+def nothing_judged(batch: EventBatch, *, command: str = "check") -> str | None:
+    """Why a run that accepted no event judged nothing (None when it accepted some).
+
+    Says what was read (inputs and record counts), the rejections per code, and the
+    first few reasons at ``file:line``.
+    """
+    totals = batch.totals()
+    if totals["accepted"]:
+        return None
+    files = [f"{s.file} [profile {s.profile}]" if s.profile else s.file for s in batch.inputs]
+    shown_files = ", ".join(files[:5]) + (f" and {len(files) - 5} more" if len(files) > 5 else "")
+    lines = [
+        f"checker {command}: error: nothing judged: no event accepted from {len(files)} input(s)"
+        f"{f' ({shown_files})' if files else ''} [nothing-judged]"
+    ]
+    if not totals["read"]:
+        lines.append("  no record was read: the inputs are empty")
+    else:
+        codes = Counter(r.code for r in batch.rejected)
+        by_code = ", ".join(
+            f"{code} {n}" for code, n in sorted(codes.items(), key=lambda kv: (-kv[1], kv[0]))
+        )
+        lines.append(
+            f"  {totals['read']} record(s) read, {totals['rejected']} rejected"
+            f"{f' ({by_code})' if by_code else ''}, {totals['duplicates']} duplicate(s)"
+        )
+        for r in batch.rejected[:SHOWN_REASONS]:
+            reason = r.reason if len(r.reason) <= 200 else r.reason[:197] + "..."
+            lines.append(f"  {r.file}:{r.line}: {reason} [{r.code}]")
+        if len(batch.rejected) > SHOWN_REASONS:
+            lines.append(
+                f"  ... and {len(batch.rejected) - SHOWN_REASONS} more (--rejects FILE keeps them all)"
+            )
+        if any(s.profile for s in batch.inputs):
+            lines.append("  check that the profile fits these files and their --encoding")
+    lines.append("  give --allow-empty to accept a run with nothing to judge")
+    return "\n".join(lines)
+
+
+def write_rejects_file(args: argparse.Namespace, batch: EventBatch, files: AtomicFiles) -> None:
+    """Write ``--rejects FILE`` (when given) as part of ``files``."""
+    if getattr(args, "rejects", None):
+        write_rejects(batch, files.open(args.rejects))
+
+
+def check_inputs(args: argparse.Namespace, result: CheckResult, stderr: IO[str], command: str) -> bool:
+    """Whether the run judged anything; when not (and without ``--allow-empty``), says why
+    on ``stderr`` and writes only ``--rejects``, which shows what was refused."""
+    if getattr(args, "allow_empty", False):
+        return True
+    message = nothing_judged(result.batch, command=command)
+    if message is None:
+        return True
+    print(message, file=stderr)
+    with AtomicFiles() as files:
+        write_rejects_file(args, result.batch, files)
+    return False
+
+
+def input_gate(args: argparse.Namespace, batch: EventBatch, stderr: IO[str]) -> bool:
+    """Whether the input accounting fails the run (exit 3): ``--strict`` and any rejection,
+    or more rejected than ``--max-reject-rate``; says why for the rate."""
+    if getattr(args, "strict", False) and batch.rejected:
+        return True
+    limit = getattr(args, "max_reject_rate", None)
+    rate = reject_rate(batch)
+    if limit is not None and rate > limit:
+        totals = batch.totals()
+        print(
+            f"checker: {totals['rejected']} of {totals['read']} record(s) rejected ({rate:.2%}), "
+            f"more than --max-reject-rate {limit:g} (exit 3)",
+            file=stderr,
+        )
+        return True
+    return False
+
+
 def run_check(args: argparse.Namespace, stderr: IO[str]) -> CheckResult | None:
     """Run the check the arguments describe on the engine they choose (the library's ``auto``
-    by default); None after printing the policies' problems."""
+    by default); None after printing the policies' problems. Writes no file."""
     policy_set = load_or_report(args.policies, stderr)
     if policy_set is None:
         return None
@@ -251,10 +416,7 @@ def run_check(args: argparse.Namespace, stderr: IO[str]) -> CheckResult | None:
     except EngineChoiceError as exc:
         raise UsageError(f"checker check: {exc}") from exc
     batch = result.batch
-    if args.rejects:
-        with open(args.rejects, "w", encoding="utf-8", newline="") as fh:
-            write_rejects(batch, fh)
-    if not args.quiet and batch.rejected:
+    if not args.quiet and batch.rejected and (batch.totals()["accepted"] or args.allow_empty):
         conflicts = sum(1 for r in batch.rejected if r.code == "conflict")
         print(
             f"warning: {len(batch.rejected)} input record(s) rejected"
@@ -272,23 +434,27 @@ def cmd_check(args: argparse.Namespace, stdout: IO[str], stderr: IO[str]) -> int
     waivers = load_waivers(args.waivers) if args.waivers else None
     today = parse_date(args.today) if args.today else None
     result = run_check(args, stderr)
-    if result is None:
+    if result is None or not check_inputs(args, result, stderr, "check"):
         return EXIT_ERROR
     gate = triage(result, baseline=baseline, waivers=waivers, fail_on=args.fail_on, today=today)
-    for fmt, out in targets:
-        color = out is None and fmt == "text" and stdout.isatty() and not os.environ.get("NO_COLOR")
-        options = RenderOptions(
-            all_outcomes=args.all_outcomes,
-            lang=args.lang,
-            color=color,
-            triage=gate,
-            command=("checker", *getattr(args, "argv", ())),
-        )
-        if out is None:
-            write_report(fmt, result, options, stdout)
-        else:
-            with open(out, "w", encoding="utf-8", newline="") as fh:
-                write_report(fmt, result, options, fh)
+    if not args.quiet:
+        warn_baseline(gate, stderr)
+    # every file of the run, all-or-nothing: each rendered to a temporary file, all renamed
+    # once all are complete (a failure writes none and says which)
+    with AtomicFiles() as files:
+        write_rejects_file(args, result.batch, files)
+        for fmt, out in targets:
+            color = out is None and fmt == "text" and stdout.isatty() and not os.environ.get("NO_COLOR")
+            options = RenderOptions(
+                all_outcomes=args.all_outcomes,
+                lang=args.lang,
+                color=color,
+                triage=gate,
+                command=("checker", *getattr(args, "argv", ())),
+                sarif_max_results=args.sarif_max_results,
+                annotations_max=args.annotations_max,
+            )
+            write_report(fmt, result, options, stdout if out is None else files.open(out))
     if not args.quiet:
         for w in gate.expired:
             print(
@@ -296,17 +462,27 @@ def cmd_check(args: argparse.Namespace, stdout: IO[str], stderr: IO[str]) -> int
                 f"{w.expires.isoformat()}; its findings count again",
                 file=stderr,
             )
-    return exit_code(result, gate, strict=args.strict)
+    if input_gate(args, result.batch, stderr):
+        return EXIT_STRICT
+    return exit_code(result, gate)
+
+
+def warn_baseline(gate: Triage, stderr: IO[str]) -> None:
+    """Print the baseline's mismatches with this run (another pack, rule versions not loaded)."""
+    for warning in gate.baseline_warnings:
+        print(f"warning: {warning}", file=stderr)
 
 
 def cmd_baseline(args: argparse.Namespace, stdout: IO[str], stderr: IO[str]) -> int:
     """Run ``checker baseline create``."""
     result = run_check(args, stderr)
-    if result is None:
+    if result is None or not check_inputs(args, result, stderr, "baseline create"):
         return EXIT_ERROR
-    count = write_baseline(result, args.output)
+    with AtomicFiles() as files:
+        write_rejects_file(args, result.batch, files)
+        count = write_baseline(result, files.open(args.output))
     print(f"{count} finding(s) recorded in {args.output}", file=stdout)
-    return EXIT_STRICT if args.strict and result.batch.rejected else EXIT_OK
+    return EXIT_STRICT if input_gate(args, result.batch, stderr) else EXIT_OK
 
 
 def parse_date(text: str) -> date:

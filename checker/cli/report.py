@@ -6,26 +6,51 @@ hands the JSON result to :mod:`checker.outputs.html` or :mod:`checker.outputs.ma
 the renderers ``checker check --format html|markdown`` uses too. The command
 line recorded in the report's provenance is rebuilt from the parsed
 arguments, so it does not depend on how the process was started.
+
+A ``--from-json`` file is validated against ``schemas/result.schema.json``
+(timestamps included) before anything is rendered: a file that is not a
+result exits 2 with each problem at ``file:line:column``. The report is
+written whole or not at all (:mod:`checker.language.atomic`), as are
+``--rejects``; a run over inputs that accepted no event exits 2 like
+``checker check`` does, unless ``--allow-empty``.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import re
+from datetime import datetime
 from pathlib import Path
 from typing import IO, Any
 
-from ..language.errors import CheckerError
+import jsonschema
+from jsonschema import Draft202012Validator
+
+from ..language.atomic import AtomicFiles
+from ..language.errors import CheckerError, Location, Problem
+from ..language.loader import display_path
 from ..language.policy import SEVERITIES
+from ..language.schema import load_schema
+from ..language.yamlsafe import json_path
 from ..outputs import RenderOptions
 from ..outputs.html import render_html_report
 from ..outputs.markdown import render_markdown_report
 from ..outputs.reportmodel import result_document
 from ..results.baseline import load_baseline
 from ..results.gating import triage
+from ..results.result import CheckResult
 from ..results.waivers import load_waivers
-from .check import add_input_options, parse_date, run_check
-from .common import EXIT_ERROR, EXIT_OK, EXIT_STRICT, Subparsers, UsageError
+from .check import (
+    add_input_options,
+    check_inputs,
+    input_gate,
+    parse_date,
+    run_check,
+    warn_baseline,
+    write_rejects_file,
+)
+from .common import EXIT_ERROR, EXIT_OK, EXIT_STRICT, Subparsers, UsageError, print_problems
 
 FORMATS = ("html", "markdown")
 
@@ -37,7 +62,9 @@ def add_parser(subparsers: Subparsers) -> argparse.ArgumentParser:
         help="write the audit report: one self-contained HTML file, or Markdown",
         description="Write the audit report over inputs (read as 'checker check' reads them), or "
         "over a saved JSON result (checker check --format json --all-outcomes). Exit 0 when "
-        "written; 2 on an error; 3 under --strict when records were rejected.",
+        "written; 2 on an error (also an invalid --from-json file, or nothing judged: no event "
+        "accepted, see --allow-empty); 3 under --strict when records were rejected, or more than "
+        "--max-reject-rate.",
     )
     add_input_options(p)
     # INPUT is required by the shared options; with --from-json there is none
@@ -96,15 +123,103 @@ def report_format(args: argparse.Namespace) -> str:
     return "html"
 
 
+_RFC3339 = re.compile(r"\d{4}-\d\d-\d\d[Tt ]\d\d:\d\d:\d\d(\.\d+)?([Zz]|[+-]\d\d:\d\d)")
+_FORMATS = jsonschema.FormatChecker()
+
+
+@_FORMATS.checks("date-time", raises=ValueError)
+def _date_time(value: object) -> bool:
+    """RFC 3339 with an offset (jsonschema checks ``date-time`` only with an optional package)."""
+    if not isinstance(value, str):
+        return True
+    if not _RFC3339.fullmatch(value):
+        return False
+    datetime.fromisoformat(value.replace("z", "Z"))  # a real date and time, or ValueError
+    return True
+
+
+#: at most this many schema problems are reported (a wrong file can have thousands)
+MAX_PROBLEMS = 20
+
+
+def validate_result(text: str, file: str) -> tuple[dict[str, Any] | None, list[Problem]]:
+    """A saved JSON result, or the problems that keep it from being one, each at
+    ``file:line:column`` (the first :data:`MAX_PROBLEMS` of them)."""
+    try:
+        doc = json.loads(text)
+    except json.JSONDecodeError as exc:
+        return None, [Problem(Location(file, exc.lineno, exc.colno), "bad-json", f"not JSON: {exc.msg}")]
+    if not isinstance(doc, dict):
+        return None, [
+            Problem(Location(file, 1, 1), "schema", "not a policy-checker JSON result: not an object")
+        ]
+    schema_validator = Draft202012Validator(load_schema("result"), format_checker=_FORMATS)
+    problems = []
+    for error in schema_validator.iter_errors(doc):
+        path = tuple(error.absolute_path)
+        line, col = json_position(text, path)
+        message = error.message if len(error.message) <= 200 else error.message[:197] + "..."
+        problems.append(
+            Problem(Location(file, line, col, json_path(path)), "schema", f"{json_path(path)}: {message}")
+        )
+        if len(problems) >= MAX_PROBLEMS:
+            break
+    return (None, sorted(problems)) if problems else (doc, [])
+
+
+_DECODER = json.JSONDecoder()
+_SPACE = re.compile(r"[ \t\n\r]*")
+
+
+def json_position(text: str, path: tuple[str | int, ...]) -> tuple[int, int]:
+    """The 1-based line and column where the value at ``path`` starts in the JSON ``text``
+    (of its nearest existing parent when the path is not there)."""
+    index = _SPACE.match(text, 0).end()  # type: ignore[union-attr]  # always matches
+    for step in path:
+        found = _child(text, index, step)
+        if found is None:
+            break
+        index = found
+    line = text.count("\n", 0, index) + 1
+    return line, index - (text.rfind("\n", 0, index) + 1) + 1
+
+
+def _child(text: str, index: int, step: str | int) -> int | None:
+    """Where the member ``step`` of the object or array starting at ``index`` starts."""
+    opening = text[index : index + 1]
+    if opening not in ("{", "["):
+        return None
+    i = _SPACE.match(text, index + 1).end()  # type: ignore[union-attr]
+    position = 0
+    while i < len(text) and text[i] not in "}]":
+        if opening == "{":
+            key, i = _DECODER.raw_decode(text, i)
+            i = _SPACE.match(text, i).end() + 1  # type: ignore[union-attr]  # past ':'
+            i = _SPACE.match(text, i).end()  # type: ignore[union-attr]
+            if key == step:
+                return i
+        elif position == step:
+            return i
+        _, i = _DECODER.raw_decode(text, i)
+        i = _SPACE.match(text, i).end()  # type: ignore[union-attr]
+        if text[i : i + 1] == ",":
+            i = _SPACE.match(text, i + 1).end()  # type: ignore[union-attr]
+        position += 1
+    return None
+
+
 def _from_json(path: str, stderr: IO[str]) -> dict[str, Any] | None:
-    doc = json.loads(Path(path).read_text("utf-8"))
-    if not (
-        isinstance(doc, dict)
-        and isinstance(doc.get("findings"), list)
-        and isinstance(doc.get("policies"), list)
-        and "schema_version" in doc
-    ):
-        print(f"{path}: not a policy-checker JSON result", file=stderr)
+    shown = display_path(Path(path))
+    raw = Path(path).read_bytes()
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        print_problems([Problem(Location(shown), "encoding", f"the result is not UTF-8: {exc}")], stderr)
+        return None
+    doc, problems = validate_result(text, shown)
+    if doc is None:
+        print_problems(problems, stderr)
+        print(f"checker report: error: {shown} is not a policy-checker JSON result", file=stderr)
         return None
     if "other_outcomes" not in doc:
         print(
@@ -115,16 +230,18 @@ def _from_json(path: str, stderr: IO[str]) -> dict[str, Any] | None:
     return doc
 
 
-def _checked(args: argparse.Namespace, stderr: IO[str]) -> dict[str, Any] | None:
+def _checked(args: argparse.Namespace, stderr: IO[str]) -> tuple[dict[str, Any], CheckResult] | None:
     """Run the check as ``checker check`` does, with its gate when one is asked for."""
     baseline = load_baseline(args.baseline) if args.baseline else None
     waivers = load_waivers(args.waivers) if args.waivers else None
     result = run_check(args, stderr)
-    if result is None:
+    if result is None or not check_inputs(args, result, stderr, "report"):
         return None
     today = parse_date(args.today) if args.today else None
     gate = triage(result, baseline=baseline, waivers=waivers, fail_on=args.fail_on, today=today)
-    return result_document(result, RenderOptions(triage=gate))
+    if not args.quiet:
+        warn_baseline(gate, stderr)
+    return result_document(result, RenderOptions(triage=gate)), result
 
 
 def cmd_report(args: argparse.Namespace, stdout: IO[str], stderr: IO[str]) -> int:
@@ -133,8 +250,13 @@ def cmd_report(args: argparse.Namespace, stdout: IO[str], stderr: IO[str]) -> in
     if bool(args.inputs) == bool(args.from_json):
         print("checker report: error: give INPUT files or --from-json FILE (one of them)", file=stderr)
         return EXIT_ERROR
+    result: CheckResult | None = None
     try:
-        doc = _from_json(args.from_json, stderr) if args.from_json else _checked(args, stderr)
+        if args.from_json:
+            doc = _from_json(args.from_json, stderr)
+        else:
+            checked = _checked(args, stderr)
+            doc, result = checked if checked is not None else (None, None)
         if doc is None:
             return EXIT_ERROR
         fmt = report_format(args)
@@ -150,14 +272,18 @@ def cmd_report(args: argparse.Namespace, stdout: IO[str], stderr: IO[str]) -> in
     except (OSError, ValueError) as exc:  # unreadable files, bad JSON, a bad --as-of
         print(f"checker report: error: {exc}", file=stderr)
         return EXIT_ERROR
-    if args.output:
-        target = Path(args.output)
-        target.parent.mkdir(parents=True, exist_ok=True)  # e.g. out/, which a fresh clone lacks
-        # bytes, not text mode: the file is byte-identical on every platform
-        target.write_bytes(text.encode("utf-8"))
-        if not args.quiet:
-            print(f"wrote {args.output} ({fmt}, {len(doc['findings'])} findings)", file=stderr)
-    else:
-        stdout.write(text)
+    # the report and --rejects, all-or-nothing; missing folders (out/ in a fresh clone) are made
+    with AtomicFiles() as files:
+        if result is not None:
+            write_rejects_file(args, result.batch, files)
+        if args.output:
+            # bytes, not text mode: the file is byte-identical on every platform
+            files.open(args.output, "wb").write(text.encode("utf-8"))
+        else:
+            stdout.write(text)
+    if args.output and not args.quiet:
+        print(f"wrote {args.output} ({fmt}, {len(doc['findings'])} findings)", file=stderr)
+    if result is not None:
+        return EXIT_STRICT if input_gate(args, result.batch, stderr) else EXIT_OK
     rejected = (doc.get("inputs") or {}).get("rejected") or []
     return EXIT_STRICT if args.strict and rejected else EXIT_OK

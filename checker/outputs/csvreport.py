@@ -4,12 +4,20 @@ UTF-8 with a byte order mark (without it Excel reads Chinese text as the
 local code page) and CRLF line ends. Any cell that starts with ``=``, ``+``,
 ``-``, ``@``, a tab or a carriage return is prefixed with ``'``: values come
 from logs, and Excel would run such a cell as a formula (CSV injection).
+
+Before that, control characters and bidirectional overrides are shown
+visibly: C0 controls other than tab, line feed and carriage return (so NUL and
+ESC), DEL and the C1 controls become ``\\xNN``, and the bidi embeddings,
+overrides and isolates (U+202A-U+202E, U+2066-U+2069) become ``\\uNNNN``. A
+log value can then neither hide or reorder what a reader sees in a cell
+(``Trojan Source``) nor carry terminal escapes or NULs into other tools.
 """
 
 from __future__ import annotations
 
 import csv
 import io
+import re
 
 from ..results.result import CheckResult
 from .options import RenderOptions
@@ -34,11 +42,20 @@ COLUMNS = (
     "waiver_expires",
 )
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+#: shown escaped: C0 controls but tab, LF and CR; DEL; C1; bidi embeddings, overrides, isolates
+_INVISIBLE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def _visible(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
 
 
 def neutralise(cell: object) -> str:
-    """A cell's text, made inert for spreadsheets."""
+    """A cell's text, made inert for spreadsheets: invisible controls shown escaped, and a
+    formula start prefixed with ``'``."""
     text = "" if cell is None else str(cell)
+    text = _INVISIBLE.sub(_visible, text)
     return "'" + text if text.startswith(_FORMULA_START) else text
 
 

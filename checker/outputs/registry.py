@@ -3,16 +3,19 @@
 Each renderer takes a :class:`~checker.outputs.options.CheckResult` and its
 :class:`~checker.outputs.options.RenderOptions` and returns text, or an
 iterable of text pieces when it streams (``json``, ``jsonl``);
-:func:`write_report` writes either. To add a format: a module in this folder
+:func:`write_report` writes either, to a stream or to a file (whole or not at
+all: :mod:`checker.language.atomic`). To add a format: a module in this folder
 with a ``render_<name>`` function, and one entry below.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import os
+from collections.abc import Iterable, Mapping
 from types import MappingProxyType
 from typing import IO
 
+from ..language.atomic import atomic_write
 from ..results.result import CheckResult
 from .csvreport import render_csv
 from .github import render_github
@@ -56,9 +59,24 @@ def render(name: str, result: CheckResult, options: RenderOptions) -> str:
     return out if isinstance(out, str) else "".join(out)
 
 
-def write_report(name: str, result: CheckResult, options: RenderOptions, stream: IO[str]) -> None:
-    """Write the ``name`` rendering of ``result`` to ``stream``, piece by piece when it streams."""
-    out = _renderer(name)(result, options)
+def write_report(
+    name: str, result: CheckResult, options: RenderOptions, stream: IO[str] | str | os.PathLike[str]
+) -> None:
+    """Write the ``name`` rendering of ``result`` to ``stream``, piece by piece when it streams.
+
+    Given a path instead of a stream, the report goes to a temporary file beside it that
+    replaces the path only once complete (missing folders are created); on any error the
+    path is left as it was.
+    """
+    if isinstance(stream, str | os.PathLike):
+        renderer = _renderer(name)
+        with atomic_write(stream, encoding="utf-8", newline="") as fh:
+            _write(renderer(result, options), fh)
+        return
+    _write(_renderer(name)(result, options), stream)
+
+
+def _write(out: str | Iterable[str], stream: IO[str]) -> None:
     if isinstance(out, str):
         stream.write(out)
         return

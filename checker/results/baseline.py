@@ -5,7 +5,10 @@
 reports findings whose fingerprint is in it as *baselined*, apart from new
 ones, and does not fail on them. A fingerprint names a rule, platform,
 seller and triggering event, so a finding stays baselined across runs, input
-orders and rule versions.
+orders and rule versions. The file also records the tool and the pack
+(name, revision, content hash) it was made with, which :class:`Baseline`
+keeps so that the gate can warn when it is applied to another pack
+(:func:`checker.results.gating.baseline_warnings`).
 """
 
 from __future__ import annotations
@@ -15,9 +18,10 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from .._version import __version__
+from ..language.atomic import atomic_write
 from ..language.errors import CheckerError, Location, Problem
 from ..language.loader import display_path
 from ..language.schema import validator
@@ -29,10 +33,12 @@ BASELINE_SCHEMA_VERSION = "1.0"
 
 @dataclass(frozen=True)
 class Baseline:
-    """Accepted findings by fingerprint, and the file they came from."""
+    """Accepted findings by fingerprint, the file they came from, and the pack they were made
+    with (``name``, ``revision``, ``content_hash``; None when the file does not say)."""
 
     file: str
     entries: Mapping[str, Mapping[str, Any]]
+    pack: Mapping[str, Any] | None = None
 
     def __contains__(self, fingerprint: object) -> bool:
         return fingerprint in self.entries
@@ -67,10 +73,17 @@ def baseline_document(result: CheckResult) -> dict[str, Any]:
     }
 
 
-def write_baseline(result: CheckResult, path: str | os.PathLike[str]) -> int:
-    """Write the baseline of ``result`` to ``path``; returns the number of findings recorded."""
+def write_baseline(result: CheckResult, path: str | os.PathLike[str] | IO[str]) -> int:
+    """Write the baseline of ``result`` to ``path`` (whole or not at all: through a temporary
+    file, :func:`checker.language.atomic.atomic_write`) or to a text stream; returns the
+    number of findings recorded."""
     doc = baseline_document(result)
-    Path(path).write_text(json.dumps(doc, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    text = json.dumps(doc, ensure_ascii=False, indent=2) + "\n"
+    if isinstance(path, str | os.PathLike):
+        with atomic_write(path, encoding="utf-8", newline="") as fh:
+            fh.write(text)
+    else:
+        path.write(text)
     return len(doc["findings"])
 
 
@@ -104,4 +117,4 @@ def load_baseline(path: str | os.PathLike[str]) -> Baseline:
     ]
     if problems:
         raise CheckerError(sorted(problems))
-    return Baseline(shown, {e["fingerprint"]: e for e in doc["findings"]})
+    return Baseline(shown, {e["fingerprint"]: e for e in doc["findings"]}, doc.get("pack"))

@@ -4,7 +4,13 @@ A :class:`Triage` classifies each finding of a result: *waived* when an
 active waiver covers it, else *baselined* when its fingerprint is in the
 baseline, else *new*. Only new findings at or above ``--fail-on`` fail a
 run. Renderers show the classification; :func:`exit_code` turns it, and the
-input accounting under ``--strict``, into the exit code.
+input accounting under ``--strict`` or a maximum :func:`reject_rate`, into
+the exit code.
+
+A baseline is applied by fingerprint whatever pack made it; when it was made
+with another pack (name, revision or content) or names rule versions this run
+does not load, :func:`baseline_warnings` says so (``Triage.baseline_warnings``):
+the findings it accepted were judged by other rules.
 """
 
 from __future__ import annotations
@@ -15,6 +21,7 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
+from ..inputs.events import EventBatch
 from ..language.policy import SEVERITIES
 from ..language.times import zone
 from .baseline import Baseline
@@ -46,6 +53,8 @@ class Triage:
     baseline: Baseline | None = None
     baseline_absent: tuple[str, ...] = ()  # baselined fingerprints no longer found
     waivers: Waivers | None = None
+    #: how the baseline does not match this run (another pack, rule versions not loaded)
+    baseline_warnings: tuple[str, ...] = ()
 
     @property
     def active(self) -> bool:
@@ -139,6 +148,7 @@ def triage(
     unused = tuple(w for w in listed if id(w) not in used and w not in expired)
     found = {f.fingerprint for f in result.findings}
     absent = tuple(sorted(fp for fp in (baseline.entries if baseline else {}) if fp not in found))
+    warnings = tuple(baseline_warnings(baseline, result)) if baseline is not None else ()
     return Triage(
         fail_on=fail_on,
         today=today,
@@ -149,13 +159,73 @@ def triage(
         baseline=baseline,
         baseline_absent=absent,
         waivers=waivers,
+        baseline_warnings=warnings,
     )
 
 
-def exit_code(result: CheckResult, gate: Triage, *, strict: bool = False) -> int:
-    """3 under ``strict`` when any record was rejected (conflicts included), else 1 when a
-    finding fails the gate, else 0. Input problems come first: with records missing, the
-    findings themselves are in doubt."""
+#: how many rule versions a baseline warning names before "and N more"
+_SHOWN_VERSIONS = 5
+
+
+def baseline_warnings(baseline: Baseline, result: CheckResult) -> list[str]:
+    """How ``baseline`` does not match the run of ``result``: made with another pack (name,
+    revision or content hash), or with entries naming rule versions the run did not load.
+    Not errors: fingerprints do not depend on rule versions, but what was accepted was
+    judged by other rules, so the baseline may hide or keep findings it should not."""
+    out: list[str] = []
+    pack = baseline.pack or {}
+    here = result.pack
+    made = f"{pack.get('name', '?')}@{pack.get('revision', '?')}"
+    if pack and (pack.get("name"), pack.get("revision")) != (here.name, here.revision):
+        out.append(
+            f"{baseline.file}: the baseline was made with pack {made}, this run loads "
+            f"{here.name}@{here.revision}; re-create it with 'checker baseline create' "
+            "once its findings are reviewed"
+        )
+    elif pack.get("content_hash") and pack.get("content_hash") != here.content_hash:
+        out.append(
+            f"{baseline.file}: the baseline was made with pack {made} of other content "
+            f"(hash {str(pack['content_hash'])[:12]}, this run's {here.content_hash[:12]}): "
+            "the policies changed without a new revision"
+        )
+    loaded = {(p.id, p.version) for p in result.policies}
+    ids = {p.id for p in result.policies}
+    unknown: dict[str, int] = {}
+    for entry in baseline.entries.values():
+        rule, version = entry.get("rule_id"), entry.get("rule_version")
+        if rule is None:  # not in a baseline file (the schema requires it); nothing to compare
+            continue
+        key = (rule, version) if version is not None else None
+        if (key is not None and key not in loaded) or (key is None and rule not in ids):
+            name = f"{rule}@{version}" if version is not None else str(rule)
+            unknown[name] = unknown.get(name, 0) + 1
+    if unknown:
+        names = sorted(unknown)
+        shown = ", ".join(f"{n} ({unknown[n]})" for n in names[:_SHOWN_VERSIONS])
+        more = f" and {len(names) - _SHOWN_VERSIONS} more" if len(names) > _SHOWN_VERSIONS else ""
+        out.append(
+            f"{baseline.file}: {sum(unknown.values())} baseline entr"
+            f"{'y names a rule version' if sum(unknown.values()) == 1 else 'ies name rule versions'} "
+            f"this run does not load: {shown}{more}"
+        )
+    return out
+
+
+def reject_rate(batch: EventBatch) -> float:
+    """The share of the records read that were rejected (0 when nothing was read)."""
+    totals = batch.totals()
+    return totals["rejected"] / totals["read"] if totals["read"] else 0.0
+
+
+def exit_code(
+    result: CheckResult, gate: Triage, *, strict: bool = False, max_reject_rate: float | None = None
+) -> int:
+    """3 under ``strict`` when any record was rejected (conflicts included), or when more
+    than ``max_reject_rate`` of the records read were, else 1 when a finding fails the
+    gate, else 0. Input problems come first: with records missing, the findings
+    themselves are in doubt."""
     if strict and result.batch.rejected:
+        return EXIT_STRICT
+    if max_reject_rate is not None and reject_rate(result.batch) > max_reject_rate:
         return EXIT_STRICT
     return EXIT_VIOLATIONS if any(gate.fails(f) for f in result.findings) else EXIT_OK

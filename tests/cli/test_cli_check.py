@@ -176,7 +176,11 @@ def test_a_profile_that_does_not_fit_stops_with_its_location(tmp_path: Path) -> 
         "--profile",
         str(ROOT / "profiles" / "aliexpress-affiliate.yaml"),
     )
-    assert code == 0  # JSON records without those keys: each is rejected, none silently kept
+    # JSON records without those keys: each is rejected, none silently kept, and a run that
+    # judged nothing is an error that says why
+    assert code == 2 and "nothing judged" in err and "[nothing-judged]" in err
+    assert "367 rejected (missing-field 367)" in err and "[profile aliexpress-affiliate]" in err
+    assert "kuaishou.canonical.jsonl:1: column" in err and "profile fits" in err
     bad = tmp_path / "x.csv"
     bad.write_text("a,b\n1,2\n", "utf-8")
     code, _, err = _cli("check", str(bad), "--policies", str(POLICIES), "--profile", str(PROFILE))

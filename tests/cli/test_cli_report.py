@@ -153,8 +153,11 @@ def test_warnings_for_partial_results_and_rejected_records(tmp_path: Path) -> No
     assert code == 0 and "saved without --all-outcomes" in stderr
     export = tmp_path / "bad.jsonl"
     export.write_text('{"not": "an event"}\nnot json\n', "utf-8")
-    code, stdout, stderr = _report(str(export), "--policies", str(POLICIES))
+    code, stdout, stderr = _report(str(export), "--policies", str(POLICIES), "--allow-empty")
     assert code == 0 and "2 input record(s) rejected" in stderr and "Rejected records (2)" in stdout
+    # without --allow-empty, a run that accepted no event judged nothing: exit 2, no report
+    code, stdout, stderr = _report(str(export), "--policies", str(POLICIES))
+    assert (code, stdout) == (2, "") and "nothing judged" in stderr and "[nothing-judged]" in stderr
 
 
 @pytest.mark.parametrize(
@@ -165,7 +168,7 @@ def test_warnings_for_partial_results_and_rejected_records(tmp_path: Path) -> No
         (("missing.jsonl", "--policies", "{policies}"), {}, "missing.jsonl: no such input file"),
         (("--from-json", "missing.json"), {}, "No such file"),
         (("--from-json", "{bad}"), {}, "not a policy-checker JSON result"),
-        (("--from-json", "{json}"), {}, "checker report: error: Expecting property name"),
+        (("--from-json", "{json}"), {}, "broken.json:1:2: not JSON: Expecting property name"),
         (("{export}", "--policies", "{policies}", "--param", "nodot"), {}, "expected RULE.NAME=VALUE"),
         (("{export}", "--policies", "{policies}", "--as-of", "yesterday"), {}, "checker report: error:"),
         (

@@ -43,6 +43,7 @@ from .reportmodel import (
     build_model,
     result_document,
     status_of,
+    version_line,
     visible,
 )
 from .svgchart import bar_svg, weekly_chart_svg
@@ -92,7 +93,7 @@ def table_data(model: ReportModel) -> dict[str, Any]:
         key = (str(f["rule_id"]), str(f["rule_version"]))
         if key not in rules:
             rules[key] = len(rule_rows)
-            rule_rows.append([key[0], key[1], str(f["severity"]), model.rule_title(key[0])])
+            rule_rows.append([key[0], key[1], str(f["severity"]), model.rule_title(*key)])
         refs = []
         for event in f.get("evidence_events", []):
             event_id = str(event.get("event_id"))
@@ -287,7 +288,12 @@ def _tally_table(
     rows = []
     for t in tallies:
         label = f"<code>{h(t.key)}</code>" if mono else h(t.key)
-        if t.label != t.key:
+        if t.versions:  # a rule: each version that found violations, with its own title
+            label += "".join(
+                f'<br><span class="note rule-version">{h(version_line(v, len(t.versions) > 1, w))}</span>'
+                for v in t.versions
+            )
+        elif t.label != t.key:
             label += f'<br><span class="note">{h(t.label)}</span>'
         button = (
             f'<button type="button" class="link" data-filter-key="{filter_key}" '

@@ -24,9 +24,11 @@ from .reportmodel import (
     SEVERITY_ORDER,
     Generated,
     ReportModel,
+    Tally,
     build_model,
     result_document,
     status_of,
+    version_line,
     visible,
 )
 
@@ -96,6 +98,12 @@ def _scope(m: ReportModel, w: Mapping[str, str]) -> list[str]:
     return out
 
 
+def _versions(tally: Tally, w: Mapping[str, str]) -> str:
+    """The versions of a rule that found violations, each with its own title."""
+    counted = len(tally.versions) > 1
+    return "; ".join(text(version_line(v, counted, w)) for v in tally.versions) or text(tally.label)
+
+
 def _summary(m: ReportModel, w: Mapping[str, str]) -> list[str]:
     out = [f"## {w['summary']}", "", f"**{m.violations}** {w['violations'].lower()}", ""]
     out += _table([w["severity"], w["violations"]], ([w[s], str(n)] for s, n in m.by_severity), [1])
@@ -103,7 +111,7 @@ def _summary(m: ReportModel, w: Mapping[str, str]) -> list[str]:
     out += [f"### {w['by_rule']}", ""]
     out += _table(
         [w["rule"], w["violations"], w["severity"]],
-        ([f"{code(t.key)} {text(t.label)}", str(t.total), _severity_line(t.counts, w)] for t in m.by_rule),
+        ([f"{code(t.key)} {_versions(t, w)}", str(t.total), _severity_line(t.counts, w)] for t in m.by_rule),
         [1],
     )
     out += [f"### {w['by_platform']}", ""]

@@ -125,12 +125,24 @@ class Week:
 
 
 @dataclass(frozen=True)
+class VersionTally:
+    """One version of a rule that found violations: its version, its title and how many."""
+
+    version: str
+    title: str
+    total: int
+
+
+@dataclass(frozen=True)
 class Tally:
     """A key (a rule, a platform, a seller) and its violations by severity."""
 
     key: str
     label: str
     counts: tuple[int, ...]  # in SEVERITY_ORDER
+    # by rule: every version with violations, oldest first, each with its own title (a rule's
+    # older version keeps judging triggers before its successor takes effect)
+    versions: tuple[VersionTally, ...] = ()
 
     @property
     def total(self) -> int:
@@ -180,10 +192,20 @@ class ReportModel:
             return str(finding["message_zh"])
         return str(finding.get("message", ""))
 
-    def rule_title(self, rule_id: str) -> str:
-        """The title of a rule in the report's language (its latest version's)."""
+    def rule_title(self, rule_id: str, version: str | None = None) -> str:
+        """The title of a rule in the report's language: of ``version`` when given and listed,
+        else of the rule's latest version."""
         titles = {r.id: r.title for r in self.rules}
+        if version is not None:
+            titles.update({r.id: r.title for r in self.rules if r.id == rule_id and r.version == version})
         return titles.get(rule_id, rule_id)
+
+
+def version_line(version: VersionTally, counted: bool, words: Mapping[str, str]) -> str:
+    """A version of a rule as the per-rule table names it: ``v1.0.0: Title``, or with its
+    violations, ``v1.0.0 (3): Title``, when ``counted`` (several versions found some)."""
+    template = words["version_count_title"] if counted else words["version_title"]
+    return template.format(version=version.version, n=version.total, title=version.title)
 
 
 def status_of(finding: Mapping[str, Any]) -> str:
@@ -217,6 +239,26 @@ def _tallies(rows: Iterable[tuple[str, str]], labels: Mapping[str, str] | None =
         for key, c in counter.items()
     ]
     return sorted(tallies, key=lambda t: (-t.total, t.key))
+
+
+def _rule_tallies(findings: Sequence[Mapping[str, Any]], rules: Sequence[RuleView]) -> list[Tally]:
+    """Violations by rule, each naming the versions that found them with their own titles.
+
+    The label is the title of the newest version with violations (so a rule whose every
+    violation came from an older version is not shown under its successor's title).
+    """
+    titles = {(r.id, r.version): r.title for r in rules}
+    order = {(r.id, r.version): i for i, r in enumerate(rules)}  # policies: sorted by id, version
+    per_version: dict[str, Counter[str]] = {}
+    for f in findings:
+        per_version.setdefault(str(f.get("rule_id")), Counter())[str(f.get("rule_version"))] += 1
+    tallies = []
+    for t in _tallies((str(f.get("rule_id")), str(f.get("severity"))) for f in findings):
+        counted = per_version[t.key]
+        fired = sorted(counted, key=lambda v: (order.get((t.key, v), len(order)), v))
+        versions = tuple(VersionTally(v, titles.get((t.key, v), t.key), counted[v]) for v in fired)
+        tallies.append(Tally(t.key, versions[-1].title, t.counts, versions))
+    return tallies
 
 
 def _weeks(findings: Sequence[Mapping[str, Any]], tz_name: str) -> tuple[Week, ...]:
@@ -317,9 +359,6 @@ def build_model(
     others = doc.get("other_outcomes")
     rules = _rule_views(doc, lang)
     event_times = _event_times(findings, tz_name)
-    titles: dict[str, str] = {}
-    for r in rules:  # the last version listed (policies are sorted by id, version) names the rule
-        titles[r.id] = r.title
     rule_platform = {r.id: r.platform for r in rules}
     judged_platforms = {rule_platform[r.id] for r in rules if r.triggers}
     platforms = tuple(sorted(judged_platforms | {str(f.get("platform")) for f in findings}))
@@ -359,7 +398,7 @@ def build_model(
         violations=int(summary.get("violations", len(findings))),
         by_severity=tuple((s, by_severity[s]) for s in SEVERITY_ORDER),
         by_outcome=tuple((k, int((summary.get("by_outcome") or {}).get(k, 0))) for k in OUTCOMES),
-        by_rule=tuple(_tallies(((str(f.get("rule_id")), str(f.get("severity"))) for f in findings), titles)),
+        by_rule=tuple(_rule_tallies(findings, rules)),
         by_platform=tuple(_tallies((str(f.get("platform")), str(f.get("severity"))) for f in findings)),
         top_sellers=tuple(
             _tallies((str(f.get("seller_id")), str(f.get("severity"))) for f in findings)[:TOP_SELLERS]

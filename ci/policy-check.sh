@@ -5,8 +5,11 @@
 #
 # Settings (environment variables, all optional):
 #   CHECKER        the checker command            (default: checker)
-#   POLICIES       policy directory               (default: policies)
-#   PROFILES       field-mapping profiles, space-separated [PATTERN=]FILE entries
+#   POLICIES       policy directory               (default: ./policies if it exists, else the
+#                  pack installed with the checker: `checker pack list`)
+#   PROFILES       field-mapping profiles, space-separated [PATTERN=]FILE entries; a FILE that
+#                  does not exist is taken from the profiles installed with the checker by
+#                  name, e.g. kuaishou-distribution.yaml (`checker pack path profiles`)
 #   OUT            directory for the reports      (default: policy-reports)
 #   FAIL_ON        lowest severity that fails     (default: info, any violation)
 #   BASELINE       baseline file (if it exists, findings in it do not fail)
@@ -26,7 +29,7 @@
 set -eu
 
 CHECKER=${CHECKER:-checker}
-POLICIES=${POLICIES:-policies}
+POLICIES=${POLICIES:-}
 OUT=${OUT:-policy-reports}
 FAIL_ON=${FAIL_ON:-info}
 
@@ -39,14 +42,21 @@ for name in report.sarif report.xml report.json findings.csv report.txt rejects.
   rm -f "$OUT/$name" "$OUT/.$name."*.tmp
 done
 
-set -- "$@" --policies "$POLICIES" --fail-on "$FAIL_ON" --quiet \
+set -- "$@" --fail-on "$FAIL_ON" --quiet \
   --rejects "$OUT/rejects.jsonl" \
   --format sarif -o "$OUT/report.sarif" \
   --format junit -o "$OUT/report.xml" \
   --format json -o "$OUT/report.json" \
   --format csv -o "$OUT/findings.csv" \
   --format text -o "$OUT/report.txt"
+if [ -n "$POLICIES" ]; then
+  set -- "$@" --policies "$POLICIES"
+fi
 for profile in ${PROFILES:-}; do
+  case "$profile" in *=*) pattern="${profile%=*}=" file="${profile##*=}" ;; *) pattern="" file="$profile" ;; esac
+  if [ ! -e "$file" ] && bundled=$("$CHECKER" pack path profiles 2>/dev/null) && [ -f "$bundled/${file##*/}" ]; then
+    profile="$pattern$bundled/${file##*/}"
+  fi
   set -- "$@" --profile "$profile"
 done
 if [ -n "${BASELINE:-}" ] && [ -f "$BASELINE" ]; then

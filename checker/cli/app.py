@@ -83,6 +83,7 @@ SUBCOMMAND_MODULES: tuple[tuple[str, str, str, str], ...] = (
     ("check", "checker.cli.check", "add_check_parser", "cmd_check"),
     ("baseline", "checker.cli.check", "add_baseline_parser", "cmd_baseline"),
     ("report", "checker.cli.report", "add_parser", "cmd_report"),
+    ("pack", "checker.cli.pack", "add_parser", "cmd_pack"),
 )
 
 
@@ -134,9 +135,9 @@ def _add_validate(sub: Subparsers) -> argparse.ArgumentParser:
     p.add_argument(
         "paths",
         nargs="*",
-        default=["policies"],
+        default=None,
         metavar="PATH",
-        help="policy files or directories (default: policies)",
+        help="policy files or directories (default: ./policies, else the bundled pack)",
     )
     p.add_argument(
         "--engine",
@@ -179,9 +180,9 @@ def _add_test(sub: Subparsers) -> argparse.ArgumentParser:
     p.add_argument(
         "paths",
         nargs="*",
-        default=["policies"],
+        default=None,
         metavar="PATH",
-        help="policy and test files or directories (default: policies)",
+        help="policy and test files or directories (default: ./policies, else the bundled pack)",
     )
     p.add_argument("-v", "--verbose", action="store_true", help="list passing cases too")
     return p

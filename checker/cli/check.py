@@ -401,7 +401,7 @@ def input_gate(args: argparse.Namespace, batch: EventBatch, stderr: IO[str]) -> 
 def run_check(args: argparse.Namespace, stderr: IO[str]) -> CheckResult | None:
     """Run the check the arguments describe on the engine they choose (the library's ``auto``
     by default); None after printing the policies' problems. Writes no file."""
-    policy_set = load_or_report(args.policies, stderr)
+    policy_set = load_or_report(args.policies, stderr, quiet=args.quiet)
     if policy_set is None:
         return None
     options = RunOptions(

@@ -27,6 +27,14 @@ from .yamlsafe import load_yaml
 
 MANIFEST_NAME = "pack.yaml"
 TESTS_SUFFIX = ".tests.yaml"
+#: package data the wheel carries: ``policies/`` (the pack), ``profiles/``, ``ci/policy-check.sh``
+#: (symlinks to the repository's top-level copies in a checkout)
+DATA_DIR = Path(__file__).resolve().parent.parent / "data"
+
+
+def bundled_pack_path() -> Path:
+    """The policy pack installed with the package (the repository's ``policies/``)."""
+    return DATA_DIR / "policies"
 
 
 @dataclass(frozen=True)
@@ -120,12 +128,13 @@ def _manifest(paths: Sequence[str | os.PathLike[str]]) -> tuple[str, str, list[P
 
 def load_policies(paths: Sequence[str | os.PathLike[str]]) -> PolicySet:
     """Load every policy under ``paths`` (files or directories); collect every problem."""
-    files = policy_files(paths)
     policies: list[Policy] = []
     problems: list[Problem] = []
+    missing = {Path(raw) for raw in paths if not Path(raw).exists()}
     for raw in paths:
-        if not Path(raw).exists():
+        if Path(raw) in missing:
             problems.append(Problem(Location(str(raw)), "io", "no such file or directory"))
+    files = [path for path in policy_files(paths) if path not in missing]  # reported once, above
     if not files and not problems:
         problems.append(
             Problem(Location(", ".join(str(p) for p in paths)), "io", "no policy files (*.yaml) found")

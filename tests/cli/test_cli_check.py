@@ -211,7 +211,7 @@ def test_progress_bar_only_on_a_terminal() -> None:
 def test_subcommands_come_from_one_registry() -> None:
     assert _cli("check", "--policies")[0] == 2  # builds the parser, loading the subcommand modules
     assert {"check", "baseline", "validate", "test", "explain", "generate"} <= set(COMMANDS)
-    assert [name for name, *_ in SUBCOMMAND_MODULES] == ["check", "baseline", "report"]
+    assert [name for name, *_ in SUBCOMMAND_MODULES] == ["check", "baseline", "report", "pack"]
 
 
 @pytest.mark.skipif(shutil.which("sh") is None, reason="needs a POSIX shell")

@@ -21,6 +21,10 @@ EXIT_CODES = {
     "test": (0, 1, 2),
     "explain": (0, 2),
     "generate": (0, 2),
+    "pack": (0, 2),
+    "pack list": (0, 2),
+    "pack copy": (0, 2),
+    "pack path": (0, 2),
 }
 # commands whose help is known to lack a description or exit codes (strict xfail: emptied once
 # they have them)

@@ -1,0 +1,1 @@
+../../../ci/policy-check.sh

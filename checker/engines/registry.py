@@ -90,31 +90,45 @@ def choose_engine(
     inputs: Inputs | Sequence[str | os.PathLike[str]],
     options: RunOptions | None = None,
     *,
+    policies: PolicySet | None = None,
     threshold: int = DUCKDB_THRESHOLD_BYTES,
 ) -> str:
     """The engine ``auto`` runs: ``duckdb`` for plain inputs (canonical events in files) of at
-    least ``threshold`` bytes when its extra is installed and no part count was asked for,
-    else ``python``.
+    least ``threshold`` bytes when its extra is installed, no part count was asked for and
+    every one of ``policies`` (when given) compiles to SQL; else ``python``.
 
     The reference engine starts at once and wins on small inputs; DuckDB has a fixed start-up
-    cost, then decides events about three times as fast (BENCHMARKS.md).
+    cost, then decides events about three times as fast (BENCHMARKS.md). A policy DuckDB cannot
+    run would make it refuse the whole check, so ``auto`` runs such a set on the reference
+    engine, which runs every valid policy.
     """
     inputs = inputs if isinstance(inputs, Inputs) else Inputs.of(inputs)
     options = options or RunOptions()
     if not inputs.plain or options.parts is not None or ENGINES["duckdb"].missing():
         return "python"
     size = input_size(inputs.paths)
-    return "duckdb" if size is not None and size >= threshold else "python"
+    if size is None or size < threshold:
+        return "python"
+    if policies is not None:
+        duckdb = ENGINES["duckdb"].load()
+        if any(duckdb.unsupported(p) for p in policies.policies if p.status != "disabled"):
+            return "python"
+    return "duckdb"
 
 
-def get_engine(name: str, inputs: Inputs | None = None, options: RunOptions | None = None) -> Engine:
-    """The engine called ``name`` (``auto``: :func:`choose_engine` of ``inputs``), checked to
-    be installed and to accept ``inputs`` and ``options``; :class:`EngineChoiceError` says
-    why not."""
+def get_engine(
+    name: str,
+    inputs: Inputs | None = None,
+    options: RunOptions | None = None,
+    policies: PolicySet | None = None,
+) -> Engine:
+    """The engine called ``name`` (``auto``: :func:`choose_engine` of ``inputs`` and
+    ``policies``), checked to be installed and to accept ``inputs`` and ``options``;
+    :class:`EngineChoiceError` says why not."""
     inputs = inputs or Inputs()
     options = options or RunOptions()
     if name == "auto":
-        name = choose_engine(inputs, options)
+        name = choose_engine(inputs, options, policies=policies)
     if name not in ENGINES:
         raise EngineChoiceError(f"no engine {name!r}: expected auto or one of {', '.join(ENGINES)}")
     engine = ENGINES[name].load()
@@ -130,4 +144,4 @@ def run_engine(
     """Judge ``policies`` over ``inputs`` on the engine called ``engine`` (or ``auto``)."""
     if policies.problems:
         raise CheckerError(policies.problems)
-    return get_engine(engine, inputs, options).check(policies, inputs, options)
+    return get_engine(engine, inputs, options, policies).check(policies, inputs, options)

@@ -11,6 +11,7 @@ from checker.engines import choose_engine
 from checker.engines.duckdb import check_duckdb, unsupported
 from checker.engines.duckdb.compile import compile_policy
 from checker.language.errors import CheckerError
+from tests.conftest import ROOT
 
 POLICY = """\
 id: demo.rule
@@ -94,3 +95,15 @@ def test_choose_engine_by_size(tmp_path: Path) -> None:
     assert choose_engine([small]) == "python"
     assert choose_engine([small], threshold=1) == "duckdb"
     assert choose_engine([tmp_path / "missing.jsonl"]) == "python"
+
+
+def test_auto_runs_a_policy_duckdb_cannot_compile_on_the_reference_engine(tmp_path: Path) -> None:
+    """``auto`` would pick DuckDB by size; one policy it cannot compile sends the whole check to
+    the reference engine instead of refusing it."""
+    policy_set = _policy(tmp_path, "length(trigger.data.items) > `2`")
+    path = tmp_path / "e.jsonl"
+    path.write_text("{}\n", encoding="utf-8")
+    assert choose_engine([path], threshold=1) == "duckdb"
+    assert choose_engine([path], threshold=1, policies=policy_set) == "python"
+    catalogue = checker.load_policies([ROOT / "policies"])
+    assert choose_engine([path], threshold=1, policies=catalogue) == "duckdb"

@@ -25,6 +25,7 @@ from ..language.errors import Location, Problem
 from ..language.expressions import EventView
 from ..language.schema import validate_record
 from ..language.times import DEFAULT_TIMEZONE, TimestampError, parse_timestamp, zone
+from .readers import MAX_DEPTH, too_deep, value_problem
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,7 +161,18 @@ def content_digest(record: dict[str, Any], text: str = "") -> bytes:
         except TypeError:
             pass
     canonical = json.dumps(record, sort_keys=True, ensure_ascii=False, default=str)
-    return hashlib.blake2b(canonical.encode(), digest_size=16).digest()
+    return hashlib.blake2b(canonical.encode("utf-8", "surrogatepass"), digest_size=16).digest()
+
+
+def _needs_value_check(stats: InputStats, text: str) -> bool:
+    """Whether a record must be walked for non-finite numbers and depth
+    (:func:`checker.inputs.readers.value_problem`). A JSON record read without a profile was
+    parsed from ``text`` by a reader that refuses both, and whose text shows either (``NaN``,
+    ``Infinity``, many brackets): only those are walked. Others (CSV cells, profile
+    conversions, Parquet values, in-memory records) always are."""
+    if stats.profile is None and stats.format in ("jsonl", "json"):
+        return "NaN" in text or "Infinity" in text or text.count("[") + text.count("{") > MAX_DEPTH
+    return True
 
 
 class Intake:
@@ -204,6 +216,11 @@ class Intake:
     def add(self, stats: InputStats, line: int, record: Any, text: str) -> None:
         """Validate one parsed record and account for it."""
         stats.read += 1
+        if _needs_value_check(stats, text):
+            problem = value_problem(record)
+            if problem is not None:
+                self._reject(stats, line, *problem, text)
+                return
         if not _fast_valid(record):
             problems = validate_record(record, "event", stats.file, line)
             if problems:
@@ -213,7 +230,7 @@ class Intake:
         try:
             epoch = parse_timestamp(record["timestamp"], self.tz)
         except TimestampError as exc:
-            self._reject(stats, line, "bad-timestamp", f"$.timestamp: {exc}", text)
+            self._reject(stats, line, exc.code, f"$.timestamp: {exc}", text)
             return
         event_id = record["event_id"]
         digest = content_digest(record, text)
@@ -311,5 +328,10 @@ def events_from_records(
     intake = Intake(timezone)
     stats = intake.open(source)
     for index, record in enumerate(records, start=1):
-        intake.add(stats, index, record, json.dumps(record, ensure_ascii=False, default=str))
+        try:
+            text = json.dumps(record, ensure_ascii=False, default=str)
+        except (RecursionError, ValueError):  # nested too deep to write: rejected as such
+            intake.reject(stats, index, *(value_problem(record) or too_deep()), "")
+            continue
+        intake.add(stats, index, record, text)
     return intake.finish()

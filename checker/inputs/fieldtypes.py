@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo
 
 from ..language.durations import to_epoch_us
 from ..language.times import DEFAULT_TIMEZONE, TimestampError, format_timestamp, parse_timestamp, zone
+from .readers import MAX_DEPTH, NonFiniteNumber, json_depth, parse_strict
 
 TRUE_TEXTS = ("true", "yes", "y", "1", "t", "是")
 FALSE_TEXTS = ("false", "no", "n", "0", "f", "否")
@@ -134,8 +135,12 @@ def to_json(value: Any, conv: Conversion) -> Any:
     """A JSON value given as text (a cell holding ``{"a": 1}``)."""
     if not isinstance(value, str):
         return value
+    if json_depth(value) > MAX_DEPTH:
+        raise ConversionError(f"JSON nested more than {MAX_DEPTH} levels deep (the limit for a record)")
     try:
-        return json.loads(value)
+        return parse_strict(value)
+    except NonFiniteNumber as exc:
+        raise ConversionError(str(exc)) from exc
     except json.JSONDecodeError as exc:
         raise ConversionError(f"{value!r} is not JSON: {exc.msg}") from exc
 

@@ -24,6 +24,7 @@ import csv
 import gzip
 import io
 import json
+import math
 import re
 import shutil
 import tempfile
@@ -41,6 +42,13 @@ from ..language.errors import CheckerError, Location, Problem
 from .jsonarray import NotAnArray, split_array
 
 CHUNK = 1 << 16
+#: the largest record read: a JSON Lines or CSV line, a JSON array element or a Parquet row's JSON
+#: text, in UTF-8 bytes without its line ending. A longer one is rejected (``record-too-large``)
+#: without being parsed.
+MAX_RECORD_BYTES = 16 << 20
+#: the deepest nesting of arrays and objects in a record (the record object itself is level 1):
+#: real exports stay below 10. A deeper one is rejected (``too-deep``) without being parsed.
+MAX_DEPTH = 64
 GZIP_MAGIC = b"\x1f\x8b"
 PARQUET_MAGIC = b"PAR1"
 _UTF8_BOM = codecs.BOM_UTF8
@@ -233,10 +241,173 @@ def _strip_newline(text: str) -> str:
     return text.rstrip("\r\n")
 
 
+class NonFiniteNumber(ValueError):
+    """A JSON text holds NaN, Infinity or a number too large for a double: not JSON."""
+
+
+def _no_constant(name: str) -> Any:
+    raise NonFiniteNumber(f"{name} is not a JSON number (JSON has no NaN or Infinity)")
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if math.isinf(value):
+        shown = text if len(text) <= 40 else text[:40] + "..."
+        raise NonFiniteNumber(f"{shown} is too large for a number (it would be infinite)")
+    return value
+
+
+#: a JSON string (possibly unterminated) or a bracket: what the depth scan steps over and counts
+_JSON_TOKENS = re.compile(r'"(?:[^"\\]|\\.)*"?|[\[\]{}]', re.S)
+
+
+def json_depth(text: str, limit: int = MAX_DEPTH) -> int:
+    """The deepest nesting of arrays and objects in JSON ``text`` (brackets inside strings do
+    not count) when it is at most ``limit``, else a number above ``limit``. Cheap for usual
+    texts: only one with more than ``limit`` opening brackets is scanned."""
+    brackets = text.count("[") + text.count("{")
+    if brackets <= limit:
+        return 0 if brackets == 0 else 1  # at most limit: the exact value does not matter here
+    depth = 0
+    for m in _JSON_TOKENS.finditer(text):
+        char = m.group()
+        if char == "[" or char == "{":
+            depth += 1
+            if depth > limit:
+                return depth
+        elif char == "]" or char == "}":
+            depth = max(depth - 1, 0)
+    return 0
+
+
+def too_deep() -> tuple[str, str]:
+    """The rejection of a record nested deeper than :data:`MAX_DEPTH`."""
+    return (
+        "too-deep",
+        f"arrays and objects nested more than {MAX_DEPTH} levels deep (the limit for a record)",
+    )
+
+
+def too_large(size: int) -> tuple[str, str]:
+    """The rejection of a record of ``size`` bytes (over :data:`MAX_RECORD_BYTES`)."""
+    return (
+        "record-too-large",
+        f"the record is {size} bytes long, over the limit of {MAX_RECORD_BYTES} bytes "
+        f"({MAX_RECORD_BYTES >> 20} MiB); it was not parsed",
+    )
+
+
+def text_problem(text: str) -> tuple[str, str] | None:
+    """Why a record's JSON ``text`` is refused before it is parsed (too large, too deep), or None."""
+    if len(text) * 4 > MAX_RECORD_BYTES:
+        size = len(text.encode("utf-8", "surrogateescape"))
+        if size > MAX_RECORD_BYTES:
+            return too_large(size)
+    if json_depth(text) > MAX_DEPTH:
+        return too_deep()
+    return None
+
+
+def value_problem(value: Any) -> tuple[str, str] | None:
+    """Why a parsed record is refused: arrays and objects nested more than :data:`MAX_DEPTH`
+    levels deep, or a number that is not finite (NaN, infinities); None when neither."""
+    stack: list[tuple[Any, int, str]] = [(value, 1, "$")]
+    while stack:
+        item, depth, path = stack.pop()
+        if isinstance(item, dict):
+            if depth > MAX_DEPTH:
+                return too_deep()
+            stack.extend((v, depth + 1, f"{path}.{k}") for k, v in reversed(item.items()))
+        elif isinstance(item, list | tuple):
+            if depth > MAX_DEPTH:
+                return too_deep()
+            stack.extend((v, depth + 1, f"{path}[{i}]") for i, v in reversed(list(enumerate(item))))
+        elif isinstance(item, float | Decimal) and not math.isfinite(item):
+            return (
+                "non-finite-number",
+                f"{path}: {item} is not a finite number (JSON has no NaN or Infinity)",
+            )
+    return None
+
+
+def parse_strict(text: str) -> Any:
+    """The value of one record's JSON text: ``json.JSONDecodeError`` when it is not JSON,
+    :class:`NonFiniteNumber` when it holds NaN, Infinity or a number beyond a double's range.
+    The caller checks :func:`text_problem` first (size and depth)."""
+    try:
+        return orjson.loads(text)
+    except orjson.JSONDecodeError:
+        # the json module explains the error, and reads integers past 64 bits, which orjson
+        # refuses; NaN, Infinity and numbers that overflow a double are not JSON
+        return json.loads(text, parse_constant=_no_constant, parse_float=_finite_float)
+
+
+def parse_record(text: str) -> tuple[Any, tuple[str, str] | None]:
+    """A record's JSON text parsed strictly, or None and why it is rejected (``bad-json``,
+    ``non-finite-number``, ``record-too-large``, ``too-deep``)."""
+    problem = text_problem(text)
+    if problem is not None:
+        return None, problem
+    try:
+        return parse_strict(text), None
+    except NonFiniteNumber as exc:
+        return None, ("non-finite-number", str(exc))
+    except json.JSONDecodeError as exc:
+        return None, ("bad-json", f"not JSON: {exc.msg} at column {exc.colno}")
+    except RecursionError:  # not expected below MAX_DEPTH; never an internal error
+        return None, too_deep()
+
+
+class _LongLine(bytes):
+    """The first kilobyte of a line longer than :data:`MAX_RECORD_BYTES`; ``size`` is its length."""
+
+    size: int
+
+
+def _long_line(start: bytes, size: int) -> _LongLine:
+    line = _LongLine(start[:1024])
+    line.size = size
+    return line
+
+
+def limited_lines(stream: IO[bytes]) -> Iterator[bytes]:
+    """The lines of ``stream`` (with their ``\\n``), never holding more than the record limit:
+    a longer line comes as a :class:`_LongLine` (its start), the rest of it read and dropped."""
+    limit = MAX_RECORD_BYTES + 2  # the line ending ("\\r\\n") is not part of the record
+    while True:
+        raw = stream.readline(limit)
+        if not raw:
+            return
+        if raw.endswith(b"\n") or len(raw) < limit:  # the whole line
+            size = len(raw.rstrip(b"\r\n"))
+            yield raw if size <= MAX_RECORD_BYTES else _long_line(raw, size)
+            continue
+        start, size, last = raw, len(raw), b""
+        while not last.endswith(b"\n"):
+            last = stream.readline(CHUNK)
+            if not last:
+                break
+            size += len(last)
+        yield _long_line(start, size - (len(last) - len(last.rstrip(b"\r\n"))))
+
+
+def _shorten(text: str) -> str:
+    """The start of a long rejected text (a record over the size limit is not kept whole)."""
+    return text if len(text) <= 1024 else text[:1024] + f"... ({len(text)} characters)"
+
+
+def _long_text(raw: bytes, encoding: str) -> str:
+    assert isinstance(raw, _LongLine)
+    return decode(bytes(raw), encoding)[0] + f"... ({raw.size} bytes)"
+
+
 @reader("jsonl")
 def read_jsonl(stream: IO[bytes], options: ReadOptions, display: str) -> Iterator[RawRecord]:
     """JSON Lines: one JSON value per line; blank lines are skipped."""
-    for number, raw in enumerate(stream, start=1):
+    for number, raw in enumerate(limited_lines(stream), start=1):
+        if isinstance(raw, _LongLine):
+            yield RawRecord(number, None, _long_text(raw, options.encoding), too_large(raw.size))
+            continue
         if not raw.strip():
             continue
         text, bad = decode(raw, options.encoding)
@@ -244,23 +415,14 @@ def read_jsonl(stream: IO[bytes], options: ReadOptions, display: str) -> Iterato
         if bad:
             yield RawRecord(number, None, text, ("encoding", bad))
             continue
-        try:
-            value = parse_json_line(text)
-        except json.JSONDecodeError as exc:
-            yield RawRecord(number, None, text, ("bad-json", f"not JSON: {exc.msg} at column {exc.colno}"))
-            continue
-        yield RawRecord(number, value, text)
+        value, problem = parse_record(text)
+        yield RawRecord(number, value, text, problem)
 
 
 def parse_json_line(text: str) -> Any:
     """The value of one JSON Lines line, as :func:`read_jsonl` reads it (``json.JSONDecodeError``
-    when it is not JSON)."""
-    try:
-        return orjson.loads(text)
-    except orjson.JSONDecodeError:
-        # the json module explains the error, and reads what orjson refuses
-        # but JSON Lines exports hold (NaN, integers past 64 bits)
-        return json.loads(text)
+    when it is not JSON, :class:`NonFiniteNumber` when it holds NaN or Infinity)."""
+    return parse_strict(text)
 
 
 @reader("json")
@@ -281,8 +443,14 @@ def read_json_array(stream: IO[bytes], options: ReadOptions, display: str) -> It
             elif bad:
                 yield RawRecord(element.line, None, text, ("encoding", bad))
             else:
+                problem = text_problem(text)
+                if problem is not None:
+                    yield RawRecord(element.line, None, _shorten(text), problem)
+                    continue
                 try:
-                    yield RawRecord(element.line, json.loads(text), text)
+                    yield RawRecord(element.line, parse_strict(text), text)
+                except NonFiniteNumber as exc:
+                    yield RawRecord(element.line, None, text, ("non-finite-number", str(exc)))
                 except json.JSONDecodeError as exc:
                     yield RawRecord(
                         element.line,
@@ -315,7 +483,7 @@ class _Lines:
     """
 
     def __init__(self, stream: IO[bytes], encoding: str) -> None:
-        self.numbered = enumerate(stream, start=1)
+        self.numbered = enumerate(limited_lines(stream), start=1)
         self.encoding = encoding
         self.pending: deque[tuple[int, bytes]] = deque()
         self.current: list[tuple[int, bytes, str, str | None]] = []
@@ -328,9 +496,16 @@ class _Lines:
             number, raw = self.pending.popleft()
         else:
             number, raw = next(self.numbered)  # StopIteration ends the csv reader's input
+        if isinstance(raw, _LongLine):  # a line over the record limit: its row is rejected
+            self.current.append((number, raw, _long_text(raw, self.encoding), None))
+            return "\n"
         text, bad = decode(raw, self.encoding)
         self.current.append((number, raw, text, bad))
         return text
+
+    def long_line(self) -> _LongLine | None:
+        """The first line of the current record that is over the record limit, if any."""
+        return next((raw for _, raw, _, _ in self.current if isinstance(raw, _LongLine)), None)
 
     def push_back_all_but_first(self) -> None:
         for number, raw, _, _ in reversed(self.current[1:]):
@@ -361,6 +536,14 @@ def _read_delimited(
             return
         first = lines.current[0][0]
         text = _strip_newline("".join(t for _, _, t, _ in lines.current))
+        long = lines.long_line()
+        if long is not None:
+            if header is None:
+                raise _file_error(
+                    display, "record-too-large", "the header row is over the record limit", first
+                )
+            yield RawRecord(first, None, _shorten(text), too_large(long.size))
+            continue
         if error is None and not any(cell.strip() for cell in row) and len(lines.current) == 1:
             continue  # a blank line
         if header is None:
@@ -384,6 +567,10 @@ def _read_delimited(
         bad = next((b for _, _, _, b in lines.current if b), None)
         if bad:
             yield RawRecord(first, None, text, ("encoding", bad))
+            continue
+        deep = next((cell for cell in row if json_depth(cell) > MAX_DEPTH), None)
+        if deep is not None:  # a cell holding JSON nested too deep to read: the record would be
+            yield RawRecord(first, None, _shorten(text), too_deep())
             continue
         yield RawRecord(first, dict(zip(header, row, strict=True)), text)
 
@@ -434,10 +621,24 @@ def read_parquet(stream: IO[bytes], options: ReadOptions, display: str) -> Itera
             for batch in parquet.iter_batches(batch_size=4096):
                 for row in batch.to_pylist():
                     number += 1
-                    record = {k: _plain(v) for k, v in row.items()}
-                    yield RawRecord(number, record, json.dumps(record, ensure_ascii=False))
+                    yield parquet_row(number, {k: _plain(v) for k, v in row.items()})
         except (pyarrow.lib.ArrowException, OSError) as exc:
             raise _file_error(display, "unreadable-file", f"not a readable Parquet file: {exc}") from exc
+
+
+def parquet_row(number: int, record: dict[str, Any]) -> RawRecord:
+    """Row ``number`` of a Parquet file as read: its record, or why it is rejected (a NaN or
+    infinite double: ``non-finite-number``; too deep; its JSON text over the record limit)."""
+    problem = value_problem(record)
+    if problem is not None and problem[0] == "too-deep":
+        return RawRecord(number, None, repr(record)[:1024], problem)
+    text = json.dumps(record, ensure_ascii=False)
+    if problem is None and len(text) * 4 > MAX_RECORD_BYTES:
+        size = len(text.encode("utf-8", "surrogateescape"))
+        if size > MAX_RECORD_BYTES:
+            problem = too_large(size)
+            text = _shorten(text)
+    return RawRecord(number, None if problem else record, text, problem)
 
 
 def _plain(value: Any) -> Any:

@@ -33,6 +33,12 @@ _DURATION = re.compile(
 )
 
 
+#: the longest duration a rule may use: 100 years, counted as 366-day years and 30.5-day months.
+#: Longer ones (``P99999999999999D``) are refused where they are written (a policy, ``--param``):
+#: added to an instant of the years 1900 to 8999 they would leave every calendar both engines hold.
+MAX_DURATION_DAYS = 100 * 366
+
+
 class DurationError(ValueError):
     """A string is not an ISO 8601 duration this checker understands."""
 
@@ -80,11 +86,27 @@ def parse_duration(text: object) -> Duration:
         raise DurationError(f"{text!r} is not an ISO 8601 duration (examples: P15D, PT72H, P3M, P1DT12H)")
     parts = {k: v for k, v in m.groupdict().items() if v is not None}
     secs = Decimal(parts.pop("seconds", "0").replace(",", "."))
-    return Duration(
-        text=text,
-        microseconds=int(secs * US_PER_SECOND),
-        **{k: int(v) for k, v in parts.items()},
+    if any(len(v) > 12 for v in parts.values()) or len(str(int(secs))) > 12:
+        raise DurationError(
+            f"{_shown(text)} is longer than {MAX_DURATION_DAYS // 366} years (the longest a rule may use)"
+        )
+    units = {k: int(v) for k, v in parts.items()}
+    days = (
+        units.get("years", 0) * 366
+        + units.get("months", 0) * Decimal("30.5")
+        + units.get("weeks", 0) * 7
+        + units.get("days", 0)
+        + (units.get("hours", 0) * 3600 + units.get("minutes", 0) * 60 + secs) / 86_400
     )
+    if days > MAX_DURATION_DAYS:
+        raise DurationError(
+            f"{_shown(text)} is longer than {MAX_DURATION_DAYS // 366} years (the longest a rule may use)"
+        )
+    return Duration(text=text, microseconds=int(secs * US_PER_SECOND), **units)
+
+
+def _shown(text: str) -> str:
+    return repr(text) if len(text) <= 40 else repr(text[:40] + "...")
 
 
 def add_months(dt: datetime, months: int) -> datetime:

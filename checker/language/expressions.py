@@ -33,6 +33,8 @@ policies say what missing data means with ``inconclusive_if``.
 
 from __future__ import annotations
 
+import math
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -255,8 +257,27 @@ class Expression:
 
 def compile_expression(text: str) -> Expression | ExpressionError:
     """Compile ``text``; on failure return where and why, with a caret line."""
+    deep = _too_deep(text)
+    if deep is not None:
+        return ExpressionError(
+            f"invalid JMESPath expression: nested more than {MAX_EXPRESSION_DEPTH} levels deep",
+            deep,
+            f"{text}\n{' ' * deep}^",
+        )
     try:
         compiled = jmespath.compile(text)
+        if _non_finite_literal(compiled.parsed):
+            return ExpressionError(
+                "invalid JMESPath expression: a literal holds NaN or an infinity, which JSON cannot hold",
+                0,
+                text,
+            )
+        if _ast_depth(compiled.parsed) > MAX_EXPRESSION_DEPTH:
+            return ExpressionError(
+                f"invalid JMESPath expression: nested more than {MAX_EXPRESSION_DEPTH} levels deep", 0, text
+            )
+    except RecursionError:  # not expected within the limit: an error, never a crash
+        return ExpressionError("invalid JMESPath expression: nested too deep to read", 0, text)
     except jexc.ParseError as exc:
         offset = exc.lex_position if isinstance(exc.lex_position, int) else 0
         kind = type(exc).__name__.replace("Error", "").lower()
@@ -267,6 +288,56 @@ def compile_expression(text: str) -> Expression | ExpressionError:
     except jexc.JMESPathError as exc:
         return ExpressionError(f"invalid JMESPath expression: {exc}", 0, text)
     return Expression(text, compiled, _pure_path(compiled.parsed), compile_node(compiled.parsed))
+
+
+#: the deepest nesting of brackets, parentheses and braces, and of the syntax tree (a chain
+#: ``a.b.c`` is as deep as it is long), of a JMESPath expression: policies stay far below
+MAX_EXPRESSION_DEPTH = 64
+_BRACKETS = re.compile(r"""'(?:[^'\\]|\\.)*'?|`(?:[^`\\]|\\.)*`?|"(?:[^"\\]|\\.)*"?|[\[\](){}]""", re.S)
+
+
+def _too_deep(text: str) -> int | None:
+    """The offset of the bracket that nests ``text`` past :data:`MAX_EXPRESSION_DEPTH`, or None."""
+    if text.count("(") + text.count("[") + text.count("{") <= MAX_EXPRESSION_DEPTH:
+        return None
+    depth = 0
+    for m in _BRACKETS.finditer(text):
+        char = m.group()
+        if char in "([{":
+            depth += 1
+            if depth > MAX_EXPRESSION_DEPTH:
+                return m.start()
+        elif char in ")]}":
+            depth = max(depth - 1, 0)
+    return None
+
+
+def _ast_depth(ast: dict[str, Any]) -> int:
+    """The depth of a parsed expression's tree, walked without recursion."""
+    deepest = 0
+    stack: list[tuple[Any, int]] = [(ast, 1)]
+    while stack:
+        node, depth = stack.pop()
+        deepest = max(deepest, depth)
+        if depth > MAX_EXPRESSION_DEPTH:
+            break
+        if isinstance(node, dict):
+            stack.extend((child, depth + 1) for child in node.get("children", ()) if isinstance(child, dict))
+    return deepest
+
+
+def _non_finite_literal(ast: dict[str, Any]) -> bool:
+    """Whether a literal of the expression holds NaN or an infinity (jmespath reads `NaN`)."""
+    stack: list[Any] = [ast]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, float) and not math.isfinite(node):
+            return True
+        if isinstance(node, dict):
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
+    return False
 
 
 def _pure_path(ast: dict[str, Any]) -> tuple[str, ...] | None:

@@ -15,6 +15,7 @@ functions or ASOF joins as well as run by :mod:`checker.engines.reference.engine
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
@@ -349,11 +350,13 @@ def parameter_problem(param: Parameter, value: Any) -> str | None:
             )
         return None
     ok = {
-        "number": isinstance(value, int | float) and not isinstance(value, bool),
+        "number": isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value),
         "integer": isinstance(value, int) and not isinstance(value, bool),
         "string": isinstance(value, str),
         "boolean": isinstance(value, bool),
     }[kind]
+    if not ok and isinstance(value, float) and not math.isfinite(value):
+        return f"parameter {param.name} must be a finite {kind}, got {value!r} (JSON results cannot hold it)"
     return None if ok else f"parameter {param.name} must be a {kind}, got {value!r}"
 
 

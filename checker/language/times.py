@@ -34,7 +34,17 @@ _ISO = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}(?::\d{2}(?:[.,]\d{1,9})?)
 
 
 class TimestampError(ValueError):
-    """A value is not a timestamp in any accepted form."""
+    """A value is not a timestamp in any accepted form; ``code`` is the rejection code of a
+    record whose timestamp it is (``timestamp-out-of-range`` for an instant outside the years
+    1900 to 8999, else ``bad-timestamp``)."""
+
+    code = "bad-timestamp"
+
+
+def _out_of_range(value: object) -> TimestampError:
+    error = TimestampError(f"{value!r} is outside the years 1900 to 8999")
+    error.code = "timestamp-out-of-range"
+    return error
 
 
 @lru_cache(maxsize=64)
@@ -62,7 +72,7 @@ def parse_timestamp(value: object, tz: ZoneInfo) -> int:
     if instant is None:
         instant = _parse(value, tz)
     if not EARLIEST <= instant < LATEST:
-        raise TimestampError(f"{value!r} is outside the years 1900 to 8999")
+        raise _out_of_range(value)
     return instant
 
 

@@ -13,6 +13,7 @@ policy schema wants strings, and the checker parses them with its own rules.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -32,6 +33,9 @@ _PLAIN_TAGS = {
     _STR,
 }
 _TIMESTAMP = "tag:yaml.org,2002:timestamp"
+#: the deepest nesting of mappings and sequences in a policy, waiver, profile or test file: the
+#: shipped files stay below 10; deeper is a ``too-deep`` error at the node that goes past it
+MAX_YAML_DEPTH = 64
 
 
 @dataclass(frozen=True)
@@ -79,13 +83,31 @@ def json_path(path: Path) -> str:
 class _NoAliasLoader(yaml.SafeLoader):
     """A safe loader whose composer refuses anchors' aliases."""
 
+    depth = 0
+
     def compose_node(self, parent: Node | None, index: Any) -> Node | None:
         if self.check_event(yaml.AliasEvent):
             event = self.peek_event()  # type: ignore[no-untyped-call]  # unannotated in types-PyYAML
             raise yaml.composer.ComposerError(
                 None, None, "aliases (*name) are not allowed in policy files", event.start_mark
             )
-        return super().compose_node(parent, index)
+        if self.depth >= MAX_YAML_DEPTH and not self.check_event(yaml.ScalarEvent):
+            event = self.peek_event()  # type: ignore[no-untyped-call]  # unannotated in types-PyYAML
+            raise _TooDeep(
+                None,
+                None,
+                f"mappings and lists nested more than {MAX_YAML_DEPTH} levels deep",
+                event.start_mark,
+            )
+        self.depth += 1
+        try:
+            return super().compose_node(parent, index)
+        finally:
+            self.depth -= 1
+
+
+class _TooDeep(yaml.composer.ComposerError):
+    """A YAML document nested deeper than :data:`MAX_YAML_DEPTH`."""
 
 
 def load_yaml(text: str, file: str) -> tuple[Document | None, list[Problem]]:
@@ -97,10 +119,14 @@ def load_yaml(text: str, file: str) -> tuple[Document | None, list[Problem]]:
         mark = exc.problem_mark or exc.context_mark
         line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
         code = "unsafe-yaml" if "alias" in str(exc.problem) else "yaml-syntax"
+        if isinstance(exc, _TooDeep):
+            code = "too-deep"
         message = " ".join(str(x) for x in (exc.context, exc.problem) if x)
         return None, [Problem(Location(file, line, col), code, message)]
     except yaml.YAMLError as exc:
         return None, [Problem(Location(file, 1, 1), "yaml-syntax", str(exc))]
+    except RecursionError:  # not expected within MAX_YAML_DEPTH: still a located error, not a crash
+        return None, [Problem(Location(file, 1, 1), "too-deep", "the document is nested too deep to read")]
     finally:
         loader.dispose()
     if node is None:
@@ -138,7 +164,17 @@ def _build(
         if node.tag not in _PLAIN_TAGS:
             problems.append(_unsafe(node, file, path, f"the tag {node.tag!r} is not allowed"))
             return None
-        return constructor.construct_object(node, deep=True)
+        value = constructor.construct_object(node, deep=True)
+        if isinstance(value, float) and not math.isfinite(value):
+            problems.append(
+                Problem(
+                    Location(file, *_mark(node), json_path(path)),
+                    "non-finite-number",
+                    f"{node.value} is not a finite number: JSON results cannot hold NaN or infinities",
+                )
+            )
+            return None
+        return value
     if isinstance(node, SequenceNode):
         if node.tag != "tag:yaml.org,2002:seq":
             problems.append(_unsafe(node, file, path, f"the tag {node.tag!r} is not allowed"))

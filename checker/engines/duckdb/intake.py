@@ -56,8 +56,9 @@ from sqlglot import exp
 
 from ...inputs.events import Event, InputStats, Intake, Rejected
 from ...inputs.files import STDIN, expand, read_file, settings_for
-from ...inputs.readers import ReadOptions, format_for, read_jsonl
+from ...inputs.readers import MAX_DEPTH, ReadOptions, format_for, parquet_row, read_jsonl
 from ...language.errors import CheckerError, Location, Problem
+from ...language.times import EARLIEST, LATEST
 from .sqlbuild import and_, case, col, fn, lit, sql, tmpl
 from .timesql import Zone, epoch_of_int, parse_stages, zone_table
 
@@ -68,6 +69,12 @@ _VISIBLE = "[!-~]"
 #: DuckDB function hashing a fast line's text: it only tells texts apart (equal hashes are checked
 #: on the texts), so a fast non-cryptographic one does; tests put a weak one in to force collisions
 _TEXT_HASH = "hash"
+#: the longest line (bytes) SQL decides; longer ones (up to the record limit, and a Parquet row's
+#: JSON text, which Python writes with spaces) are decided by Python
+_FAST_MAX_BYTES = 1 << 20
+#: a number that might not fit a double (a three-digit exponent, 300 digits in a row): Python
+#: decides, and rejects one that overflows (non-finite-number)
+_BIG_NUMBER = "[0-9][eE][+-]?[0-9]{3}|[0-9]{300}"
 
 
 def json_path(path: Sequence[str]) -> str:
@@ -231,6 +238,15 @@ def _classify(
     once = [tmpl("NOT regexp_matches({x}, {p})", x=text, p=lit(twice))]
     fast = and_(
         tmpl("starts_with({x}, '{') AND suffix({x}, '}')", x=text),
+        # the limits (checker.inputs.readers): a line SQL decides is far below the size limit,
+        # has no more brackets than the depth limit allows, and no number that may overflow
+        tmpl("strlen({x}) <= {n}", x=text, n=lit(_FAST_MAX_BYTES)),
+        tmpl(
+            "strlen({x}) - strlen(replace(replace({x}, '[', ''), '{', '')) <= {d}",
+            x=text,
+            d=lit(MAX_DEPTH),
+        ),
+        tmpl("NOT regexp_matches({x}, {p})", x=text, p=lit(_BIG_NUMBER)),
         col("j").is_(exp.null()).not_(),
         tmpl("NOT regexp_matches({x}, ',\\s*[\\]}]')", x=text),
         tmpl("NOT contains({x}, 'NaN') AND NOT contains({x}, 'Infinity')", x=text),
@@ -261,7 +277,10 @@ def _classify(
         (tmpl("{t} IN ('BIGINT', 'UBIGINT')", t=t("ts")), epoch_of_int(ts_int)),
         (tmpl("{t} = 'VARCHAR'", t=t("ts")), col("p_epoch")),
     )
-    add([("fast", fn("coalesce", fast, exp.false())), ("ep", epoch)])
+    add([("fast0", fast), ("ep", epoch)])
+    # an instant outside the years Python accepts (1900 to 8999) is Python's to reject
+    in_years = tmpl("{e} >= {lo} AND {e} < {hi}", e=col("ep"), lo=lit(EARLIEST), hi=lit(LATEST))
+    add([("fast", fn("coalesce", and_(col("fast0"), in_years), exp.false()))])
     # the same list json_extract(text, fields) gives (_extract), taken from the one parse
     fx = (
         tmpl("list_slice(j, {a}, {b})", a=lit(len(paths) + 1), b=lit(len(paths) + len(fields)))
@@ -477,8 +496,10 @@ def load_events(
 
     def record_calls(fi: int, line: int, text: str) -> list[tuple[int, int, str, tuple[Any, ...]]]:
         if fi in parquet:  # the row's record as the reader gives it, with the text it writes for it
-            record = json.loads(text)
-            return [(fi, line, "add", (record, json.dumps(record, ensure_ascii=False)))]
+            row = parquet_row(line, json.loads(text))  # to_json writes NaN and Infinity, as read here
+            if row.error is not None:
+                return [(fi, line, "reject", (*row.error, row.text))]
+            return [(fi, line, "add", (row.value, row.text))]
         return [(fi, *c) for c in _line_calls(line, text.encode("utf-8", "surrogateescape"), shown[fi])]
 
     for fi, line, text in con.execute("SELECT fi, line, text FROM classified WHERE NOT fast").fetchall():

@@ -82,15 +82,17 @@ def test_whole_catalogue_over_all_cases(catalogue: checker.PolicySet, tmp_path: 
 
 
 def test_rules_judged_by_the_reference_engine(catalogue: checker.PolicySet, tmp_path: Path) -> None:
-    """Events DuckDB cannot hold (NaN) send their rules to the reference engine,
-    whose violations are one more run of the spill."""
+    """Events DuckDB cannot hold (a lone surrogate; NaN is now rejected at intake) send their
+    rules to the reference engine, whose violations are one more run of the spill."""
     generate(tmp_path / "g", events=3000, seed=3, violation_rate=0.5)
     lines = (tmp_path / "g" / "events.jsonl").read_text("utf-8").splitlines()
     out = []
     for i, line in enumerate(lines):
         record = json.loads(line)
         if i % 50 == 0 and isinstance(record.get("data"), dict):
-            record["data"]["odd"] = float("nan")
+            record["data"]["odd"] = "\ud800"  # written as an escape (ensure_ascii)
+            out.append(json.dumps(record))
+            continue
         out.append(json.dumps(record, ensure_ascii=False))
     path = tmp_path / "events.jsonl"
     path.write_text("\n".join(out) + "\n", encoding="utf-8")

@@ -211,7 +211,7 @@ def _add_explain(sub: Subparsers) -> argparse.ArgumentParser:
         "--policies",
         action="append",
         metavar="DIR",
-        help="policy files or directories; may be repeated (default: policies)",
+        help="policy files or directories; may be repeated (default: ./policies, else the bundled pack)",
     )
     p.add_argument("--lang", choices=("en", "zh"), default="en", help="language of the text (default en)")
     return p

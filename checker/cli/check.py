@@ -64,7 +64,10 @@ def add_input_options(p: argparse.ArgumentParser) -> None:
         "arrays, CSV, TSV or Parquet, optionally gzip-compressed",
     )
     p.add_argument(
-        "--policies", action="append", metavar="DIR", help="policy files or directories (default: ./policies)"
+        "--policies",
+        action="append",
+        metavar="DIR",
+        help="policy files or directories (default: ./policies, else the bundled pack)",
     )
     p.add_argument(
         "--engine",
@@ -112,6 +115,13 @@ def add_input_options(p: argparse.ArgumentParser) -> None:
         help="judge as of this instant: RFC 3339, a date (local midnight), or epoch digits "
         "(seconds below 10^11, else milliseconds or microseconds by magnitude) (default: the "
         "latest event)",
+    )
+    p.add_argument(
+        "--now",
+        metavar="T",
+        help="the run's present, in the forms --as-of takes (default: the wall clock, read once): "
+        "a record stamped more than a day after it is rejected as future-timestamp; give the "
+        "result's inputs.now to reproduce a run",
     )
     p.add_argument(
         "--param",
@@ -406,6 +416,7 @@ def run_check(args: argparse.Namespace, stderr: IO[str]) -> CheckResult | None:
         return None
     options = RunOptions(
         as_of=args.as_of,
+        now=args.now,
         params=parse_params(args.param),
         timezone=args.timezone,
         parts=getattr(args, "parts", None),

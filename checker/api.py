@@ -32,6 +32,7 @@ def check(
     parts: int | None = None,
     work_dir: str | None = None,
     progress: Progress | None = None,
+    now: int | str | None = None,
 ) -> CheckResult:
     """Run ``policies`` over ``events`` and return every outcome.
 
@@ -49,6 +50,9 @@ def check(
     sets the parameter in every version that declares it (and must be valid for
     each of them). ``parts`` (python engine) judges input files in that many
     parts on disk under ``work_dir`` (0: in memory; default: by input size).
+    ``now`` (an instant string, or epoch microseconds; default: the wall clock, read once) is
+    the run's present: records read from paths that are stamped more than a day after it are
+    rejected as ``future-timestamp`` (an :class:`EventBatch` was decided when it was read).
     An engine that cannot run these inputs raises
     :class:`~checker.engines.EngineChoiceError` saying why.
     """
@@ -57,6 +61,12 @@ def check(
         raise CheckerError(policy_set.problems)
     inputs = Inputs.of(events, profiles=profiles, encoding=encoding, input_format=input_format, stdin=stdin)
     options = RunOptions(
-        as_of=as_of, params=params, timezone=timezone, parts=parts, work_dir=work_dir, progress=progress
+        as_of=as_of,
+        params=params,
+        timezone=timezone,
+        parts=parts,
+        work_dir=work_dir,
+        progress=progress,
+        now=now,
     )
     return run_engine(policy_set, inputs, options, engine)

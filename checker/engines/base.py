@@ -91,7 +91,10 @@ class RunOptions:
     """How a run judges: as of when (an instant string, epoch microseconds, or None for the
     latest event), with which parameter overrides (by rule id), in which timezone for
     offset-less timestamps, and, for the reference engine, in how many parts on disk (None: by
-    the input's size; 0: all in memory) under which directory. ``progress`` reports reading."""
+    the input's size; 0: all in memory) under which directory. ``progress`` reports reading.
+    ``now`` is the run's present (an instant string, epoch microseconds, or None for the wall
+    clock, read once): records stamped more than a day after it are rejected as
+    ``future-timestamp``."""
 
     as_of: int | str | None = None
     params: ParamOverrides | None = None
@@ -99,6 +102,7 @@ class RunOptions:
     parts: int | None = None
     work_dir: str | None = None
     progress: Progress | None = field(default=None, compare=False)
+    now: int | str | None = None
 
 
 class Engine(Protocol):

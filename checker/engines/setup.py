@@ -18,7 +18,7 @@ from typing import Any
 
 from ..language.errors import CheckerError, Location, Problem
 from ..language.policy import Policy, parameter_problem
-from ..language.times import format_timestamp, parse_instant, zone
+from ..language.times import format_timestamp, parse_instant, wall_clock_now, zone
 
 #: Resolved parameter values by (rule id, version): each version is judged with its own.
 ResolvedParams = dict[tuple[str, str], dict[str, Any]]
@@ -92,6 +92,15 @@ def as_of_instant(as_of: int | str | None, timezone: str) -> int | None:
     """The as-of time asked for, in epoch microseconds: an instant string (offset-less read in
     ``timezone``), epoch microseconds as given, or None for "the latest event"."""
     return parse_instant(as_of, zone(timezone)) if isinstance(as_of, str) else as_of
+
+
+def now_instant(now: int | str | None, timezone: str) -> int:
+    """The run's "now" in epoch microseconds, read once per run: an instant string (as
+    ``--as-of`` takes it), epoch microseconds as given, or None for the wall clock. Records
+    stamped more than a day after it are rejected (``future-timestamp``)."""
+    if now is None:
+        return wall_clock_now()
+    return parse_instant(now, zone(timezone)) if isinstance(now, str) else now
 
 
 def as_of_used(asked: int | None, latest: int | None) -> int:

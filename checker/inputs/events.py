@@ -24,7 +24,15 @@ import orjson
 from ..language.errors import Location, Problem
 from ..language.expressions import EventView
 from ..language.schema import validate_record
-from ..language.times import DEFAULT_TIMEZONE, TimestampError, parse_timestamp, zone
+from ..language.times import (
+    DEFAULT_TIMEZONE,
+    TimestampError,
+    future_error,
+    future_limit,
+    parse_timestamp,
+    wall_clock_now,
+    zone,
+)
 from .readers import MAX_DEPTH, too_deep, value_problem
 
 
@@ -101,6 +109,8 @@ class EventBatch:
     latest: int | None  # the latest accepted event instant: the default as-of time
     # the instants of every accepted event (kept or not), sorted: counts "after as-of"
     epochs: array[int] = field(default_factory=lambda: array("q"), compare=False, repr=False)
+    # the run's "now" (epoch microseconds): events later than a day after it were rejected
+    now: int | None = field(default=None, compare=False)
 
     def accepted_after(self, instant: int) -> int:
         """How many accepted events (kept in memory or not) are later than ``instant``."""
@@ -180,11 +190,21 @@ class Intake:
 
     ``keep`` lets a caller hold only the events some rule reads (their
     actions): others are still validated, de-duplicated and counted, but not
-    kept in memory.
+    kept in memory. ``now`` (epoch microseconds; default: the wall clock, read once here) is
+    the run's present: a record stamped more than :data:`~checker.language.times.FUTURE_TOLERANCE`
+    after it is rejected as ``future-timestamp``.
     """
 
-    def __init__(self, timezone: str = DEFAULT_TIMEZONE, keep: Callable[[str], bool] | None = None) -> None:
+    def __init__(
+        self,
+        timezone: str = DEFAULT_TIMEZONE,
+        keep: Callable[[str], bool] | None = None,
+        *,
+        now: int | None = None,
+    ) -> None:
         self.timezone = timezone
+        self.now = wall_clock_now() if now is None else now
+        self.limit = future_limit(self.now)
         self.tz = zone(timezone)
         self.keep = keep
         self.events: dict[str, Event] = {}
@@ -231,6 +251,10 @@ class Intake:
             epoch = parse_timestamp(record["timestamp"], self.tz)
         except TimestampError as exc:
             self._reject(stats, line, exc.code, f"$.timestamp: {exc}", text)
+            return
+        if epoch > self.limit:
+            future = future_error(record["timestamp"], epoch, self.now, self.tz)
+            self._reject(stats, line, future.code, f"$.timestamp: {future}", text)
             return
         event_id = record["event_id"]
         digest = content_digest(record, text)
@@ -318,14 +342,20 @@ class Intake:
             +self.actions,
             latest,
             epochs,
+            self.now,
         )
 
 
 def events_from_records(
-    records: Iterable[Any], *, source: str = "<records>", timezone: str = DEFAULT_TIMEZONE
+    records: Iterable[Any],
+    *,
+    source: str = "<records>",
+    timezone: str = DEFAULT_TIMEZONE,
+    now: int | None = None,
 ) -> EventBatch:
-    """Build an :class:`EventBatch` from in-memory records (dicts), e.g. in a Python job."""
-    intake = Intake(timezone)
+    """Build an :class:`EventBatch` from in-memory records (dicts), e.g. in a Python job.
+    ``now`` (epoch microseconds, default the wall clock) is the run's present: see :class:`Intake`."""
+    intake = Intake(timezone, now=now)
     stats = intake.open(source)
     for index, record in enumerate(records, start=1):
         try:

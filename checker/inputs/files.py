@@ -314,6 +314,7 @@ def read_events(
     input_format: str | None = None,
     stdin: IO[bytes] | None = None,
     progress: Progress | None = None,
+    now: int | None = None,
 ) -> EventBatch:
     """Read exports into an :class:`EventBatch`, accounting for every record.
 
@@ -326,9 +327,11 @@ def read_events(
     override what profiles and file names say. ``keep`` selects the actions
     whose events are held in memory (all by default). ``progress`` is a
     :class:`checker.inputs.progress.Progress`. Problems with a file as a whole
-    raise :class:`~checker.language.errors.CheckerError`.
+    raise :class:`~checker.language.errors.CheckerError`. ``now`` (epoch microseconds, default
+    the wall clock) is the run's present: a record stamped more than a day after it is rejected
+    as ``future-timestamp``.
     """
     settings = settings_for(timezone, profiles, encoding=encoding, format=input_format)
-    intake = Intake(timezone, keep)
+    intake = Intake(timezone, keep, now=now)
     read_inputs(intake, paths, settings, stdin=stdin, progress=progress)
     return intake.finish()

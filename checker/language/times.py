@@ -18,6 +18,7 @@ Accepted forms (``events.md``):
 from __future__ import annotations
 
 import re
+import time
 from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
@@ -39,6 +40,35 @@ class TimestampError(ValueError):
     1900 to 8999, else ``bad-timestamp``)."""
 
     code = "bad-timestamp"
+
+
+#: How far past the run's wall-clock "now" an event may be stamped: clock skew and time zones
+#: never make a real record later than this. Anything later cannot have happened yet.
+FUTURE_TOLERANCE = 86_400 * US_PER_SECOND  # 1 day
+
+
+def wall_clock_now() -> int:
+    """The wall-clock instant in epoch microseconds: a run's "now" when none is given."""
+    return time.time_ns() // 1000
+
+
+def future_limit(now: int) -> int:
+    """The latest event instant a run with this ``now`` accepts (inclusive): ``now`` plus
+    :data:`FUTURE_TOLERANCE`."""
+    return now + FUTURE_TOLERANCE
+
+
+def future_error(value: object, instant: int, now: int, tz: ZoneInfo) -> TimestampError:
+    """The rejection of a timestamp later than :func:`future_limit` of ``now``: code
+    ``future-timestamp``. An epoch number is read by magnitude and never re-read in another
+    unit, so a millisecond count below 10^11 (before 1973) lands here as seconds."""
+    error = TimestampError(
+        f"{value!r} is {format_timestamp(instant, tz)}, more than a day after the run's now "
+        f"{format_timestamp(now, tz)}: no event can have happened yet "
+        "(an epoch number below 10^11 is read as seconds; a profile's epoch_ms or epoch_us says otherwise)"
+    )
+    error.code = "future-timestamp"
+    return error
 
 
 def _out_of_range(value: object) -> TimestampError:

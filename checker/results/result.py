@@ -140,7 +140,20 @@ class CheckResult:
             },
             "outcomes": self.counts(),
         }
+        now = self.now_text
+        if now is not None:
+            doc["inputs"]["now"] = now
         return doc
+
+    @property
+    def now_text(self) -> str | None:
+        """The run's "now" as RFC 3339 text in the input timezone when it rejected a record
+        (``future-timestamp``), else None: only then does the wall clock change the result, and
+        ``--now`` with this value reproduces it."""
+        now = self.batch.now
+        if now is None or not any(r.code == "future-timestamp" for r in self.batch.rejected):
+            return None
+        return format_timestamp(now, zone(self.batch.timezone))
 
 
 def finding_dict(o: Outcome) -> dict[str, Any]:

@@ -40,7 +40,7 @@ from ...results.outcomes import Kind, Outcome
 from ...results.result import CheckResult
 from ..base import Inputs, RunOptions
 from ..reference.engine import evaluate
-from ..setup import as_of_instant, as_of_used, by_rule, nearest_version, resolve_params, runnable
+from ..setup import as_of_instant, as_of_used, by_rule, nearest_version, now_instant, resolve_params, runnable
 from ..spill import SpilledFindings
 from .compile import Plan, compile_policy
 from .findings import spill_findings
@@ -119,9 +119,10 @@ def check_duckdb(
     as_of: int | str | None = None,
     params: Mapping[str, Mapping[str, Any]] | None = None,
     timezone: str = DEFAULT_TIMEZONE,
+    now: int | str | None = None,
 ) -> CheckResult:
     """Run ``policy_set`` over JSON Lines ``paths`` on DuckDB; the same outcomes as
-    :func:`checker.api.check`."""
+    :func:`checker.api.check` (``now``: the run's present, default the wall clock)."""
     if policy_set.problems:
         raise CheckerError(policy_set.problems)
     reported = resolve_params(policy_set.policies, params)  # bad overrides fail first
@@ -141,7 +142,8 @@ def check_duckdb(
     for statement in macro_texts(tuple(dict.fromkeys(zones))):
         con.execute(statement)
     read = list(dict.fromkeys(x for plan in plans.values() for x in plan.paths.paths))
-    intake = load_events(con, paths, timezone, read_keys(list(plans.values())), read)
+    now_us = now_instant(now, timezone)
+    intake = load_events(con, paths, timezone, read_keys(list(plans.values())), read, now=now_us)
     used_as_of = as_of_used(as_of_instant(as_of, timezone), intake.latest)
     con.execute("SET VARIABLE ck_as_of = CAST(? AS BIGINT)", [int(used_as_of)])
     run = DuckdbRun(con, intake, used_as_of, resolved, params or {}, timezone, read)
@@ -155,6 +157,7 @@ def check_duckdb(
         timezone,
         intake.actions,
         intake.latest,
+        now=now_us,
         count_after=lambda t: int(_scalar(con, "SELECT count(*) FROM ev WHERE ts > ?", [t])),
     )
     return SqlCheckResult(used_as_of, run.store, policy_set.policies, policy_set.pack, batch, reported)
@@ -183,7 +186,12 @@ class DuckdbEngine:
     def check(self, policies: PolicySet, inputs: Inputs, options: RunOptions) -> CheckResult:
         """Judge on DuckDB (see :func:`check_duckdb`)."""
         return check_duckdb(
-            policies, inputs.paths, as_of=options.as_of, params=options.params, timezone=options.timezone
+            policies,
+            inputs.paths,
+            as_of=options.as_of,
+            params=options.params,
+            timezone=options.timezone,
+            now=options.now,
         )
 
 

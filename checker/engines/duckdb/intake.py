@@ -58,7 +58,7 @@ from ...inputs.events import Event, InputStats, Intake, Rejected
 from ...inputs.files import STDIN, expand, read_file, settings_for
 from ...inputs.readers import MAX_DEPTH, ReadOptions, format_for, parquet_row, read_jsonl
 from ...language.errors import CheckerError, Location, Problem
-from ...language.times import EARLIEST, LATEST
+from ...language.times import EARLIEST, LATEST, future_limit, wall_clock_now
 from .sqlbuild import and_, case, col, fn, lit, sql, tmpl
 from .timesql import Zone, epoch_of_int, parse_stages, zone_table
 
@@ -160,7 +160,12 @@ def _re2_escape(text: str) -> str:
 
 
 def _classify(
-    source: exp.Expression, z: Zone, read_keys: Sequence[str], fields: Sequence[tuple[str, ...]] = ()
+    source: exp.Expression,
+    z: Zone,
+    read_keys: Sequence[str],
+    fields: Sequence[tuple[str, ...]] = (),
+    *,
+    limit: int = LATEST,
 ) -> exp.Expression:
     """The query that reads each line's fields and decides whether it is on the fast path:
     one row per row of ``source`` (``fi``, ``text``), in its order, an empty line's too (not fast,
@@ -172,7 +177,8 @@ def _classify(
     gigabytes): ``fx``, the ``fields`` rules read (as :func:`_extract` reads them, in the same
     single parse), and ``h``, a 64-bit hash of the text that only ever *separates* two texts
     (equal hashes are confirmed on the texts themselves, see :func:`load_events`). A line off
-    the fast path keeps its text, for Python.
+    the fast path keeps its text, for Python. ``limit`` is the latest instant the run accepts
+    (:func:`checker.language.times.future_limit`): a later one is Python's to reject.
     """
     paths = [
         "$.event_id",
@@ -278,8 +284,15 @@ def _classify(
         (tmpl("{t} = 'VARCHAR'", t=t("ts")), col("p_epoch")),
     )
     add([("fast0", fast), ("ep", epoch)])
-    # an instant outside the years Python accepts (1900 to 8999) is Python's to reject
-    in_years = tmpl("{e} >= {lo} AND {e} < {hi}", e=col("ep"), lo=lit(EARLIEST), hi=lit(LATEST))
+    # an instant outside the years Python accepts (1900 to 8999), or later than a day after the
+    # run's now (future-timestamp), is Python's to reject
+    in_years = tmpl(
+        "{e} >= {lo} AND {e} < {hi} AND {e} <= {lim}",
+        e=col("ep"),
+        lo=lit(EARLIEST),
+        hi=lit(LATEST),
+        lim=lit(limit),
+    )
     add([("fast", fn("coalesce", and_(col("fast0"), in_years), exp.false()))])
     # the same list json_extract(text, fields) gives (_extract), taken from the one parse
     fx = (
@@ -332,12 +345,12 @@ def _line_calls(number: int, raw: bytes, display: str) -> list[tuple[int, str, t
     return rec.calls
 
 
-def _accepted_id(call: tuple[int, str, tuple[Any, ...]], timezone: str) -> str | None:
+def _accepted_id(call: tuple[int, str, tuple[Any, ...]], timezone: str, now: int) -> str | None:
     """The event_id a record would be accepted under (valid, readable time), else None."""
     line, kind, args = call
     if kind != "add":
         return None
-    probe = Intake(timezone)
+    probe = Intake(timezone, now=now)
     stats = probe.open("")
     probe.add(stats, line, *args)
     return next(iter(probe.events), None) if stats.accepted else None
@@ -418,6 +431,8 @@ def load_events(
     timezone: str,
     read_keys: Sequence[str],
     fields: Sequence[tuple[str, ...]] = (),
+    *,
+    now: int | None = None,
 ) -> IntakeResult:
     """Read ``paths`` into the temporary table ``ev`` and account for every record.
 
@@ -426,8 +441,11 @@ def load_events(
     CSV, TSV, Parquet, odd bytes) by the project's readers, whose records are
     then decided with the rest. ``read_keys`` are the object keys some rule
     reads below the top level: a line giving one of them twice is left to Python.
-    ``fields`` are the JSON paths rules read: extracted once here, as ``ev.fx``.
+    ``fields`` are the JSON paths rules read: extracted once here, as ``ev.fx``. ``now`` is the
+    run's present (default: the wall clock, read once here): see :class:`checker.inputs.events.Intake`.
     """
+    now = wall_clock_now() if now is None else now
+    limit = future_limit(now)
     z = zone_table(timezone)
     extract = _extract(fields)
     shown = expand(paths)
@@ -447,7 +465,10 @@ def load_events(
     empty = tmpl("SELECT CAST(0 AS INTEGER) AS fi, CAST('' AS VARCHAR) AS text WHERE false")
     con.execute(
         sql(
-            tmpl("CREATE OR REPLACE TEMP TABLE classified_rows AS {q}", q=_classify(empty, z, nested, fields))
+            tmpl(
+                "CREATE OR REPLACE TEMP TABLE classified_rows AS {q}",
+                q=_classify(empty, z, nested, fields, limit=limit),
+            )
         )
     )
     # the line numbers rest on it (connect() sets it too): rows are stored in the order they are read
@@ -467,7 +488,7 @@ def load_events(
                 sql(
                     tmpl(
                         "INSERT INTO classified_rows SELECT * FROM ({q})",
-                        q=_classify(lines, z, nested, fields),
+                        q=_classify(lines, z, nested, fields, limit=limit),
                     )
                 )
             )
@@ -517,7 +538,7 @@ def load_events(
     py_ids = {
         eid
         for _, line, kind, args in calls
-        if (eid := _accepted_id((line, kind, args), timezone)) is not None
+        if (eid := _accepted_id((line, kind, args), timezone, now)) is not None
     }
     # the ids Python accepts a version of
     con.execute("CREATE OR REPLACE TEMP TABLE py_ids (eid VARCHAR)")
@@ -553,7 +574,7 @@ def load_events(
             calls.extend(record_calls(fi, line, texts[(fi, line)]))
     calls.sort(key=lambda c: (c[0], c[1]))
 
-    intake = Intake(timezone)
+    intake = Intake(timezone, now=now)
     stats = []
     for fi, path in enumerate(shown):
         fmt, profile, sha = formats.get(fi, ("parquet" if fi in parquet else "jsonl", None, scans[fi].sha256))

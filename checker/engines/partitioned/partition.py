@@ -55,7 +55,7 @@ from ...results.outcomes import Kind, Outcome
 from ...results.result import OutcomeStore, StoredCheckResult
 from ..base import EngineChoiceError, Inputs, RunOptions
 from ..reference.engine import EVALUATION_ERRORS, evaluate, key_function, paused_gc
-from ..setup import ParamOverrides, as_of_instant, as_of_used, resolve_params
+from ..setup import ParamOverrides, as_of_instant, as_of_used, now_instant, resolve_params
 from ..spill import Spill, SpilledFindings, event_row, finding_row, row_event
 
 #: input bytes per part: judging a part of JSON Lines this size takes about 500-600 MB (BENCHMARKS.md)
@@ -201,6 +201,7 @@ def check_partitioned(
     stdin: IO[bytes] | None = None,
     progress: Progress | None = None,
     directory: str | None = None,
+    now: int | str | None = None,
 ) -> StoredCheckResult:
     """Run ``policy_set`` over ``paths`` as :func:`checker.api.check` does, holding one part
     of the input in memory at a time; the same findings, counts, evidence and JSON.
@@ -213,7 +214,13 @@ def check_partitioned(
     """
     inputs = Inputs.of(paths, profiles=profiles, encoding=encoding, input_format=input_format, stdin=stdin)
     options = RunOptions(
-        as_of=as_of, params=params, timezone=timezone, parts=parts, work_dir=directory, progress=progress
+        as_of=as_of,
+        params=params,
+        timezone=timezone,
+        parts=parts,
+        work_dir=directory,
+        progress=progress,
+        now=now,
     )
     return check_parts(policy_set, inputs, options)
 
@@ -266,7 +273,7 @@ def _run(
     groups = _groups(policy_set.policies)
     resolve_params([p for g in groups for p in g.policies], params)  # bad overrides fail first
     wanted = frozenset().union(*(g.actions for g in groups))
-    intake = Intake(timezone, keep=wanted.__contains__)
+    intake = Intake(timezone, keep=wanted.__contains__, now=now_instant(options.now, timezone))
     with paused_gc():
         # pass 1: read, route by event id
         ids = Spill(work, "ids", n)

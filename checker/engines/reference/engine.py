@@ -44,7 +44,7 @@ from ...language.policy import Policy
 from ...results.outcomes import Outcome
 from ...results.result import CheckResult
 from ..base import Inputs, RunOptions
-from ..setup import as_of_instant, as_of_used, by_rule, resolve_params, runnable
+from ..setup import as_of_instant, as_of_used, by_rule, now_instant, resolve_params, runnable
 from .eventindex import Key, key_function
 from .judge import EVALUATION_ERRORS, ReferenceRun, build_outcome, render_template
 from .lookups import LOOKUPS, Lookup, lookup, truthy
@@ -125,6 +125,7 @@ def check_in_memory(policy_set: PolicySet, inputs: Inputs, options: RunOptions) 
                 input_format=inputs.input_format,
                 stdin=inputs.stdin,
                 progress=options.progress,
+                now=now_instant(options.now, options.timezone),
             )
     asked = as_of_instant(options.as_of, batch.timezone)
     used, outcomes = evaluate(policy_set.policies, batch, as_of=asked, params=options.params)

@@ -11,12 +11,13 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from ..inputs.files import input_bytes
 from ..language.errors import Problem
 from ..language.loader import PolicySet
 from ..language.policy import Policy
 from ..results.result import CheckResult
 from .base import Inputs, RunOptions
-from .partitioned.partition import PARTITION_FROM_BYTES, check_parts, input_bytes, part_count
+from .partitioned.partition import BATCH_NOT_PARTITIONED, PARTITION_FROM_BYTES, check_parts, part_count
 from .reference.engine import check_in_memory
 
 
@@ -40,7 +41,7 @@ class PythonEngine:
         if options.parts is not None and options.parts < 0:
             return f"--parts {options.parts}: expected 0 or more"
         if options.parts and inputs.batch is not None:
-            return "--parts partitions input files; events already in memory are judged in memory"
+            return BATCH_NOT_PARTITIONED
         return None
 
     def unsupported(self, policy: Policy, params: dict[str, object] | None = None) -> list[Problem]:

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import cast
 
-from ..inputs.files import STDIN, expand
+from ..inputs.files import input_bytes
 from ..language.errors import CheckerError
 from ..language.loader import PolicySet
 from ..results.result import CheckResult
@@ -78,12 +78,9 @@ def input_size(paths: Sequence[str | os.PathLike[str]]) -> int | None:
     """The total size in bytes of the files ``paths`` name, or None when it cannot be known
     (standard input, or inputs that do not exist, which the check itself reports)."""
     try:
-        files = expand(paths)
+        return input_bytes(paths)
     except CheckerError:
         return None
-    if STDIN in files:
-        return None
-    return sum(os.path.getsize(f) for f in files)
 
 
 def choose_engine(

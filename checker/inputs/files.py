@@ -163,6 +163,15 @@ def expand(inputs: Sequence[str | os.PathLike[str]]) -> list[str]:
     return sorted(found)
 
 
+def input_bytes(paths: Sequence[str | os.PathLike[str]]) -> int | None:
+    """The size of the expanded inputs on disk (compressed files counted as written), or None
+    when one is standard input (size unknown); raises :class:`CheckerError` as :func:`expand`."""
+    files = expand(paths)
+    if STDIN in files:
+        return None
+    return sum(os.path.getsize(f) for f in files)
+
+
 def choose_profile(display: str, settings: InputSettings) -> Profile | None:
     """The profile that reads ``display``, or None (canonical events)."""
     base = os.path.basename(display)

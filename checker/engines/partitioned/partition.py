@@ -43,7 +43,7 @@ from dataclasses import dataclass
 from typing import IO, Any
 
 from ...inputs.events import Event, EventBatch, InputStats, Intake
-from ...inputs.files import STDIN, ProfileChoice, expand, read_inputs, settings_for
+from ...inputs.files import ProfileChoice, input_bytes, read_inputs, settings_for
 from ...inputs.progress import Progress
 from ...inputs.readers import parse_json_line
 from ...language.errors import CheckerError, Location, Problem
@@ -63,15 +63,6 @@ PART_BYTES = 32 * 1024 * 1024
 #: inputs from this size on are partitioned by ``checker check --engine python`` (BENCHMARKS.md)
 PARTITION_FROM_BYTES = 64 * 1024 * 1024
 _MAX_PARTS = 512  # a merge of findings reads one file per part at once
-
-
-def input_bytes(paths: Sequence[str | os.PathLike[str]]) -> int | None:
-    """The size of the expanded inputs on disk (compressed files counted as written), or None
-    when one is standard input (size unknown)."""
-    files = expand(paths)
-    if STDIN in files:
-        return None
-    return sum(os.path.getsize(f) for f in files)
 
 
 def part_count(size: int | None) -> int:
@@ -187,6 +178,10 @@ def _groups(policies: Sequence[Policy]) -> list[_Group]:
     ]
 
 
+#: why a batch already in memory is not judged in parts
+BATCH_NOT_PARTITIONED = "--parts partitions input files; events already in memory are judged in memory"
+
+
 def check_partitioned(
     policy_set: PolicySet,
     paths: Sequence[str | os.PathLike[str]],
@@ -229,9 +224,7 @@ def check_parts(policy_set: PolicySet, inputs: Inputs, options: RunOptions) -> S
     """The partitioned run of the reference engine over ``inputs`` (files: a batch in memory has
     nothing to partition); ``options.parts`` parts (default: by the input's size)."""
     if inputs.batch is not None:
-        raise EngineChoiceError(
-            "--parts partitions input files; events already in memory are judged in memory"
-        )
+        raise EngineChoiceError(BATCH_NOT_PARTITIONED)
     paths = inputs.paths
     parts, params, directory = options.parts, options.params, options.work_dir
     if policy_set.problems:
@@ -389,6 +382,5 @@ __all__ = [
     "PART_BYTES",
     "PartitionedOutcomes",
     "check_partitioned",
-    "input_bytes",
     "part_count",
 ]

@@ -62,7 +62,7 @@ ENGINES: Mapping[str, EngineEntry] = MappingProxyType(
         "duckdb": EngineEntry(
             "duckdb",
             "checker.engines.duckdb",
-            "policies compiled to SQL on embedded DuckDB: canonical JSON Lines and Parquet files",
+            "policies compiled to SQL on embedded DuckDB: every input form, fastest on JSON Lines, Parquet",
             requires=("duckdb", "sqlglot"),
             extra="duckdb",
         ),

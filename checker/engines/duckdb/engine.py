@@ -27,11 +27,12 @@ import weakref
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from functools import lru_cache
-from typing import Any
+from typing import IO, Any
 
 import duckdb
 
 from ...inputs.events import Event, EventBatch
+from ...inputs.files import ProfileChoice, settings_for
 from ...language.errors import CheckerError, Location, Problem
 from ...language.loader import PolicySet
 from ...language.policy import Policy
@@ -120,9 +121,15 @@ def check_duckdb(
     params: Mapping[str, Mapping[str, Any]] | None = None,
     timezone: str = DEFAULT_TIMEZONE,
     now: int | str | None = None,
+    profiles: ProfileChoice | Sequence[ProfileChoice] | None = None,
+    encoding: str | None = None,
+    input_format: str | None = None,
+    stdin: IO[bytes] | None = None,
 ) -> CheckResult:
-    """Run ``policy_set`` over JSON Lines ``paths`` on DuckDB; the same outcomes as
-    :func:`checker.api.check` (``now``: the run's present, default the wall clock)."""
+    """Run ``policy_set`` over the inputs ``paths`` on DuckDB; the same outcomes as
+    :func:`checker.api.check`, which takes the same arguments (``now``: the run's present,
+    default the wall clock; ``profiles``, ``encoding``, ``input_format``: how files are read;
+    ``stdin``: what ``-`` reads, default the process's standard input)."""
     if policy_set.problems:
         raise CheckerError(policy_set.problems)
     reported = resolve_params(policy_set.policies, params)  # bad overrides fail first
@@ -143,7 +150,17 @@ def check_duckdb(
         con.execute(statement)
     read = list(dict.fromkeys(x for plan in plans.values() for x in plan.paths.paths))
     now_us = now_instant(now, timezone)
-    intake = load_events(con, paths, timezone, read_keys(list(plans.values())), read, now=now_us)
+    settings = settings_for(timezone, profiles, encoding=encoding, format=input_format)
+    intake = load_events(
+        con,
+        paths,
+        timezone,
+        read_keys(list(plans.values())),
+        read,
+        now=now_us,
+        settings=settings,
+        stdin=stdin,
+    )
     used_as_of = as_of_used(as_of_instant(as_of, timezone), intake.latest)
     con.execute("SET VARIABLE ck_as_of = CAST(? AS BIGINT)", [int(used_as_of)])
     run = DuckdbRun(con, intake, used_as_of, resolved, params or {}, timezone, read)
@@ -169,14 +186,12 @@ class DuckdbEngine:
     name = "duckdb"
 
     def refuses(self, inputs: Inputs, options: RunOptions) -> str | None:
-        """Part counts (DuckDB spills by itself) and anything but canonical events in files."""
+        """Part counts (DuckDB spills by itself) and events already read into memory; every
+        input the reference engine reads (formats, profiles, encodings, standard input) it reads."""
         if options.parts is not None:
             return "--parts is for --engine python (DuckDB spills to disk by itself)"
-        if not inputs.plain:
-            return (
-                "--engine duckdb reads canonical events in files: no --profile, --encoding, "
-                "--input-format, standard input or events already in memory (use --engine python)"
-            )
+        if inputs.in_memory:
+            return "--engine duckdb reads input files: events already in memory run on --engine python"
         return None
 
     def unsupported(self, policy: Policy, params: dict[str, Any] | None = None) -> list[Problem]:
@@ -192,6 +207,10 @@ class DuckdbEngine:
             params=options.params,
             timezone=options.timezone,
             now=options.now,
+            profiles=inputs.profiles,
+            encoding=inputs.encoding,
+            input_format=inputs.input_format,
+            stdin=inputs.stdin,
         )
 
 

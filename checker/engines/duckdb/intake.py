@@ -49,13 +49,13 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import duckdb
 from sqlglot import exp
 
 from ...inputs.events import Event, InputStats, Intake, Rejected
-from ...inputs.files import STDIN, expand, read_file, settings_for
+from ...inputs.files import STDIN, InputSettings, choose_profile, expand, read_file, settings_for
 from ...inputs.readers import MAX_DEPTH, ReadOptions, format_for, parquet_row, read_jsonl
 from ...language.errors import CheckerError, Location, Problem
 from ...language.times import EARLIEST, LATEST, future_limit, wall_clock_now
@@ -356,6 +356,17 @@ def _accepted_id(call: tuple[int, str, tuple[Any, ...]], timezone: str, now: int
     return next(iter(probe.events), None) if stats.accepted else None
 
 
+def _canonical(display: str, settings: InputSettings) -> bool:
+    """Whether ``display`` is read as canonical events with no override (profile, encoding,
+    format): only such a file may be read by DuckDB itself."""
+    return (
+        display != STDIN
+        and settings.encoding is None
+        and settings.format is None
+        and choose_profile(display, settings) is None
+    )
+
+
 def _duck_format(con: duckdb.DuckDBPyConnection, display: str, scan: _FileScan) -> str | None:
     """The format of ``display`` when DuckDB can read it record for record as Python does
     (``jsonl`` line for line, ``parquet`` row for row), else None."""
@@ -433,6 +444,8 @@ def load_events(
     fields: Sequence[tuple[str, ...]] = (),
     *,
     now: int | None = None,
+    settings: InputSettings | None = None,
+    stdin: IO[bytes] | None = None,
 ) -> IntakeResult:
     """Read ``paths`` into the temporary table ``ev`` and account for every record.
 
@@ -443,14 +456,21 @@ def load_events(
     reads below the top level: a line giving one of them twice is left to Python.
     ``fields`` are the JSON paths rules read: extracted once here, as ``ev.fx``. ``now`` is the
     run's present (default: the wall clock, read once here): see :class:`checker.inputs.events.Intake`.
+    ``settings`` carry the run's profiles, encoding and format (default: canonical events, UTF-8,
+    format by name): a file read through a profile or an override, and standard input (``-``, read
+    from ``stdin`` or the process's), go to the project's readers like any other non-plain input.
     """
     now = wall_clock_now() if now is None else now
+    settings = settings or settings_for(timezone)
     limit = future_limit(now)
     z = zone_table(timezone)
     extract = _extract(fields)
     shown = expand(paths)
     scans = [_FileScan(Path(p)) for p in shown]
-    threads = [threading.Thread(target=s.run, daemon=True) for s in scans]
+    # standard input is read once, by the project's reader (which hashes it as it reads)
+    threads = [
+        threading.Thread(target=s.run, daemon=True) for s, p in zip(scans, shown, strict=True) if p != STDIN
+    ]
     for t in threads:
         t.start()
     for t in threads:
@@ -476,7 +496,7 @@ def load_events(
     duck_files: list[int] = []
     parquet: set[int] = set()
     for fi, path in enumerate(shown):
-        fmt = _duck_format(con, path, scans[fi])
+        fmt = _duck_format(con, path, scans[fi]) if _canonical(path, settings) else None
         if fmt is None:
             continue
         # classified as read, on every thread (a row_number() would run the whole pass on one),
@@ -526,12 +546,11 @@ def load_events(
     for fi, line, text in con.execute("SELECT fi, line, text FROM classified WHERE NOT fast").fetchall():
         calls.extend(record_calls(fi, line, text))
     formats: dict[int, tuple[str, str | None, str]] = {}
-    settings = settings_for(timezone)
     for fi, path in enumerate(shown):
         if fi in duck_files:
             continue
         rec = _Recorder()
-        read_file(rec, path, None, settings)
+        read_file(rec, path, choose_profile(path, settings), settings, stdin=stdin)
         assert rec.stats is not None
         formats[fi] = (rec.stats.format, rec.stats.profile, rec.stats.sha256)
         calls.extend((fi, *c) for c in rec.calls)

@@ -75,6 +75,8 @@ _FAST_MAX_BYTES = 1 << 20
 #: a number that might not fit a double (a three-digit exponent, 300 digits in a row): Python
 #: decides, and rejects one that overflows (non-finite-number)
 _BIG_NUMBER = "[0-9][eE][+-]?[0-9]{3}|[0-9]{300}"
+#: a trailing comma before a closing bracket, which DuckDB's JSON reader tolerates and Python's does not
+_TRAILING_COMMA = ",\\s*[\\]}]"
 
 
 def json_path(path: Sequence[str]) -> str:
@@ -241,7 +243,9 @@ def _classify(
     twice = "|".join(
         [*(f'"{_re2_escape(k)}"\\s*:.*"{_re2_escape(k)}"\\s*:' for k in keys), '\\\\[^"]*"\\s*:']
     )
-    once = [tmpl("NOT regexp_matches({x}, {p})", x=text, p=lit(twice))]
+    # every pattern that sends a line to Python, as one regular expression: RE2 then scans each
+    # line once instead of once per pattern (at a million lines, 1.6 s instead of 3.5 s)
+    awkward = "|".join([twice, _TRAILING_COMMA, _BIG_NUMBER])
     fast = and_(
         tmpl("starts_with({x}, '{') AND suffix({x}, '}')", x=text),
         # the limits (checker.inputs.readers): a line SQL decides is far below the size limit,
@@ -252,11 +256,9 @@ def _classify(
             x=text,
             d=lit(MAX_DEPTH),
         ),
-        tmpl("NOT regexp_matches({x}, {p})", x=text, p=lit(_BIG_NUMBER)),
         col("j").is_(exp.null()).not_(),
-        tmpl("NOT regexp_matches({x}, ',\\s*[\\]}]')", x=text),
+        tmpl("NOT regexp_matches({x}, {p})", x=text, p=lit(awkward)),
         tmpl("NOT contains({x}, 'NaN') AND NOT contains({x}, 'Infinity')", x=text),
-        *once,
         visible("eid"),
         visible("pf"),
         visible("sel"),

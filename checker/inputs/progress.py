@@ -74,6 +74,27 @@ class Progress:
         self.stream.flush()
         self.drawn = True
 
+    def stage(self, label: str, share: float | None = None, detail: str = "") -> None:
+        """Report a step other than reading files (``judging``, ``writing``...): ``share`` done
+        of it (0 to 1, None when unknown) and a short ``detail``; drawn on the same line, with the
+        same delay and rate limit as reading."""
+        if not self.enabled:
+            return
+        now = self.clock()
+        if not self.started:
+            self.started = self.last = now
+        if now - self.started < self.delay or (now - self.last < self.interval and share != 1.0):
+            return
+        self.last = now
+        if share is None:
+            bar = ""
+        else:
+            filled = int(min(max(share, 0.0), 1.0) * _WIDTH)
+            bar = f"[{'#' * filled}{'-' * (_WIDTH - filled)}] {min(max(share, 0.0), 1.0):4.0%} "
+        self.stream.write(f"\r\x1b[K{label} {bar}{detail}".rstrip())
+        self.stream.flush()
+        self.drawn = True
+
     def end(self) -> None:
         """Reading is over: erase the line if one was drawn."""
         if self.drawn:

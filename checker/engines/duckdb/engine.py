@@ -33,6 +33,7 @@ import duckdb
 
 from ...inputs.events import Event, EventBatch
 from ...inputs.files import ProfileChoice, settings_for
+from ...inputs.progress import Progress
 from ...language.errors import CheckerError, Location, Problem
 from ...language.loader import PolicySet
 from ...language.policy import Policy
@@ -125,11 +126,13 @@ def check_duckdb(
     encoding: str | None = None,
     input_format: str | None = None,
     stdin: IO[bytes] | None = None,
+    progress: Progress | None = None,
 ) -> CheckResult:
     """Run ``policy_set`` over the inputs ``paths`` on DuckDB; the same outcomes as
     :func:`checker.api.check`, which takes the same arguments (``now``: the run's present,
     default the wall clock; ``profiles``, ``encoding``, ``input_format``: how files are read;
-    ``stdin``: what ``-`` reads, default the process's standard input)."""
+    ``stdin``: what ``-`` reads, default the process's standard input; ``progress``: a bar that
+    shows reading and judging)."""
     if policy_set.problems:
         raise CheckerError(policy_set.problems)
     reported = resolve_params(policy_set.policies, params)  # bad overrides fail first
@@ -160,13 +163,19 @@ def check_duckdb(
         now=now_us,
         settings=settings,
         stdin=stdin,
+        progress=progress,
     )
     used_as_of = as_of_used(as_of_instant(as_of, timezone), intake.latest)
     con.execute("SET VARIABLE ck_as_of = CAST(? AS BIGINT)", [int(used_as_of)])
     run = DuckdbRun(con, intake, used_as_of, resolved, params or {}, timezone, read)
-    for versions in by_rule(active).values():
+    rules = list(by_rule(active).values())
+    for done, versions in enumerate(rules):
+        if progress is not None:
+            progress.stage("judging", done / len(rules), f"rule {done + 1} of {len(rules)}: {versions[0].id}")
         run.rule(versions, [plans[id(p)] for p in versions])
     run.finish()
+    if progress is not None:
+        progress.end()
     batch = SqlEventBatch(
         (),
         intake.inputs,
@@ -211,6 +220,7 @@ class DuckdbEngine:
             encoding=inputs.encoding,
             input_format=inputs.input_format,
             stdin=inputs.stdin,
+            progress=options.progress,
         )
 
 

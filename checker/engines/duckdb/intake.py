@@ -46,7 +46,8 @@ import re
 import tempfile
 import threading
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
@@ -56,11 +57,13 @@ from sqlglot import exp
 
 from ...inputs.events import Event, InputStats, Intake, Rejected
 from ...inputs.files import STDIN, InputSettings, choose_profile, expand, read_file, settings_for
+from ...inputs.progress import Progress
 from ...inputs.readers import MAX_DEPTH, ReadOptions, format_for, parquet_row, read_jsonl
 from ...language.errors import CheckerError, Location, Problem
 from ...language.times import EARLIEST, LATEST, future_limit, wall_clock_now
 from .sqlbuild import and_, case, col, fn, lit, sql, tmpl
 from .timesql import Zone, epoch_of_int, parse_stages, zone_table
+from .watch import QueryWatch, track_progress
 
 TOP_KEYS = ("event_id", "timestamp", "platform", "seller_id", "action", "subject", "actor", "data")
 _BAD_BYTES = (b"\r", b"\x00", b"\x01")
@@ -328,10 +331,14 @@ class _Recorder:
         self.stats = InputStats(file, sha256=sha256, format=format, profile=profile)
         return self.stats
 
+    # ``read`` counts the records handed over, for the progress bar only: the account is the
+    # Intake's that replays them
     def reject(self, stats: InputStats, line: int, code: str, reason: str, text: str) -> None:
+        stats.read += 1
         self.calls.append((line, "reject", (code, reason, text)))
 
     def add(self, stats: InputStats, line: int, record: Any, text: str) -> None:
+        stats.read += 1
         self.calls.append((line, "add", (record, text)))
 
 
@@ -356,6 +363,17 @@ def _accepted_id(call: tuple[int, str, tuple[Any, ...]], timezone: str, now: int
     stats = probe.open("")
     probe.add(stats, line, *args)
     return next(iter(probe.events), None) if stats.accepted else None
+
+
+@contextmanager
+def _watch(con: duckdb.DuckDBPyConnection, progress: Progress | None, size: int) -> Iterator[None]:
+    """Move ``progress`` through a file of ``size`` bytes while DuckDB reads it in one statement."""
+    if progress is None or not progress.enabled:
+        yield
+        return
+    track_progress(con)
+    with QueryWatch(con, lambda share: progress.advance(int(share * size), 0)):
+        yield
 
 
 def _canonical(display: str, settings: InputSettings) -> bool:
@@ -448,6 +466,7 @@ def load_events(
     now: int | None = None,
     settings: InputSettings | None = None,
     stdin: IO[bytes] | None = None,
+    progress: Progress | None = None,
 ) -> IntakeResult:
     """Read ``paths`` into the temporary table ``ev`` and account for every record.
 
@@ -461,6 +480,7 @@ def load_events(
     ``settings`` carry the run's profiles, encoding and format (default: canonical events, UTF-8,
     format by name): a file read through a profile or an override, and standard input (``-``, read
     from ``stdin`` or the process's), go to the project's readers like any other non-plain input.
+    ``progress`` shows the bytes read (DuckDB's estimate within a file it reads itself).
     """
     now = wall_clock_now() if now is None else now
     settings = settings or settings_for(timezone)
@@ -480,6 +500,8 @@ def load_events(
     for scan in scans:
         if scan.error is not None:
             raise CheckerError([Problem(Location(os.fspath(scan.path)), "unreadable-file", str(scan.error))])
+    if progress is not None:
+        progress.begin(None if STDIN in shown else sum(os.path.getsize(p) for p in shown))
 
     keys = list(dict.fromkeys([*TOP_KEYS, *read_keys]))
     nested = [k for k in keys if k not in TOP_KEYS]
@@ -505,18 +527,22 @@ def load_events(
         # one row per line, in the file's order: the line number is the row's place (see below);
         # no table holds a fast line's text
         lines = tmpl("SELECT CAST({fi} AS INTEGER) AS fi, text FROM ({r})", fi=lit(fi), r=_lines(path))
+        size = os.path.getsize(path)
         try:
-            con.execute(
-                sql(
-                    tmpl(
-                        "INSERT INTO classified_rows SELECT * FROM ({q})",
-                        q=_classify(lines, z, nested, fields, limit=limit),
+            with _watch(con, progress, size):
+                inserted = con.execute(
+                    sql(
+                        tmpl(
+                            "INSERT INTO classified_rows SELECT * FROM ({q})",
+                            q=_classify(lines, z, nested, fields, limit=limit),
+                        )
                     )
-                )
-            )
+                ).fetchone()
         except duckdb.Error:  # not readable line for line as Python reads it: Python reads it
             con.execute("DELETE FROM classified_rows WHERE fi = ?", [fi])
             continue
+        if progress is not None:
+            progress.advance(size, inserted[0] if inserted else 0, done=True)
         if fmt == "parquet":
             parquet.add(fi)
         duck_files.append(fi)
@@ -552,7 +578,7 @@ def load_events(
         if fi in duck_files:
             continue
         rec = _Recorder()
-        read_file(rec, path, choose_profile(path, settings), settings, stdin=stdin)
+        read_file(rec, path, choose_profile(path, settings), settings, stdin=stdin, progress=progress)
         assert rec.stats is not None
         formats[fi] = (rec.stats.format, rec.stats.profile, rec.stats.sha256)
         calls.extend((fi, *c) for c in rec.calls)

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import IO
 
 from .engines import Inputs, RunOptions, run_engine
 from .engines.setup import ParamOverrides
 from .inputs.events import EventBatch
 from .inputs.files import ProfileChoice
+from .inputs.profiles import Profile, RunDeclarations, load_profile, run_declarations
 from .inputs.progress import Progress
 from .language.errors import CheckerError
 from .language.loader import PolicySet, load_policies
@@ -24,7 +26,7 @@ def check(
     engine: str = "python",
     as_of: int | str | None = None,
     params: ParamOverrides | None = None,
-    timezone: str = DEFAULT_TIMEZONE,
+    timezone: str | None = None,
     profiles: ProfileChoice | Sequence[ProfileChoice] | None = None,
     encoding: str | None = None,
     input_format: str | None = None,
@@ -41,6 +43,13 @@ def check(
     or input paths (files, directories, globs, ``-``), read keeping only the
     events the policies read, with ``profiles``, ``encoding`` and
     ``input_format`` as :func:`checker.read_events` takes them.
+
+    ``timezone`` is the zone of offset-less timestamps, of ``as_of`` and ``now`` given as text,
+    and of the result; by default the one the profiles declare (several profiles declaring
+    different zones raise :class:`CheckerError`: pass ``timezone``), else ``Asia/Shanghai``.
+    Subject words a profile declares (``subject_words``) go into the result; with an
+    :class:`EventBatch`, pass the ``profiles`` it was read with for them (the batch keeps the
+    timezone it was read in).
 
     ``engine`` is a name in :data:`checker.ENGINES` or ``"auto"`` (DuckDB for
     large plain inputs when installed: :func:`checker.engines.choose_engine`);
@@ -59,14 +68,54 @@ def check(
     policy_set = policies if isinstance(policies, PolicySet) else load_policies(policies)
     if policy_set.problems:
         raise CheckerError(policy_set.problems)
-    inputs = Inputs.of(events, profiles=profiles, encoding=encoding, input_format=input_format, stdin=stdin)
+    inputs, declared = prepare_inputs(
+        Inputs.of(events, encoding=encoding, input_format=input_format, stdin=stdin), profiles, timezone
+    )
     options = RunOptions(
         as_of=as_of,
         params=params,
-        timezone=timezone,
+        timezone=declared.timezone,
         parts=parts,
         work_dir=work_dir,
         progress=progress,
         now=now,
     )
-    return run_engine(policy_set, inputs, options, engine)
+    return with_declarations(run_engine(policy_set, inputs, options, engine), declared)
+
+
+def prepare_inputs(
+    inputs: Inputs,
+    profiles: ProfileChoice | Sequence[ProfileChoice] | None,
+    timezone: str | None,
+) -> tuple[Inputs, RunDeclarations]:
+    """``inputs`` read with ``profiles``, loaded here once (a profile with problems raises
+    :class:`CheckerError`), and what the profiles declare for the run
+    (:func:`checker.inputs.profiles.run_declarations`): its timezone, unless ``timezone`` is
+    given, and its subject words. An in-memory batch keeps its own timezone."""
+    if profiles is None:
+        items: list[ProfileChoice] = []
+    elif isinstance(profiles, Profile | str | os.PathLike | tuple):
+        items = [profiles]
+    else:
+        items = list(profiles)
+    loaded: list[ProfileChoice] = []
+    read_with: list[Profile] = []
+    for item in items:
+        pattern, given = item if isinstance(item, tuple) else (None, item)
+        profile = given if isinstance(given, Profile) else load_profile(given)
+        loaded.append(profile if pattern is None else (pattern, profile))
+        read_with.append(profile)
+    declared = run_declarations(
+        read_with,
+        inputs.batch.timezone if inputs.batch is not None else timezone,
+        DEFAULT_TIMEZONE,
+    )
+    return (inputs if inputs.batch is not None else replace(inputs, profiles=loaded)), declared
+
+
+def with_declarations(result: CheckResult, declared: RunDeclarations) -> CheckResult:
+    """``result`` carrying the subject words its profiles declared (outside the engines, so
+    every engine's result gets them the same way)."""
+    if declared.subject_words is None:
+        return result
+    return replace(result, subject_words=declared.subject_words)

@@ -39,6 +39,7 @@ from .common import (
     Subparsers,
     UsageError,
     load_or_report,
+    load_packs_or_report,
     parse_params,
     print_problems,
 )
@@ -151,21 +152,21 @@ def _add_validate(sub: Subparsers) -> argparse.ArgumentParser:
 
 @command("validate", _add_validate)
 def _cmd_validate(args: argparse.Namespace, stdout: IO[str], stderr: IO[str]) -> int:
-    policy_set = load_or_report(args.paths, stderr)
-    if policy_set is None:
+    # each folder named is its own pack: alternative folders for the same rule ids validate together
+    packs = load_packs_or_report(args.paths, stderr)
+    if packs is None:
         return EXIT_ERROR
     try:
         engine = ENGINES[args.engine].load()  # an optional extra is imported only when asked for
     except EngineChoiceError as exc:
         raise UsageError(f"checker validate: {exc}") from exc
-    problems = [problem for p in policy_set.policies for problem in engine.unsupported(p)]
+    problems = [problem for s in packs for p in s.policies for problem in engine.unsupported(p)]
     if problems:
         print_problems(problems, stderr)
         return EXIT_ERROR
-    print(
-        f"{len(policy_set.policies)} policies valid (pack {policy_set.pack.name}@{policy_set.pack.revision})",
-        file=stdout,
-    )
+    for policy_set in packs:
+        pack = policy_set.pack
+        print(f"{len(policy_set.policies)} policies valid (pack {pack.name}@{pack.revision})", file=stdout)
     return EXIT_OK
 
 

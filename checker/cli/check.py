@@ -22,9 +22,11 @@ from collections import Counter
 from datetime import date
 from typing import IO, Any
 
+from ..api import prepare_inputs, with_declarations
 from ..engines import DUCKDB_THRESHOLD_BYTES, ENGINES, EngineChoiceError, Inputs, RunOptions, run_engine
 from ..inputs.events import EventBatch
 from ..inputs.files import write_rejects
+from ..inputs.profiles import RunDeclarations
 from ..inputs.progress import Progress
 from ..inputs.readers import READERS
 from ..language.atomic import AtomicFiles
@@ -32,11 +34,20 @@ from ..language.policy import SEVERITIES
 from ..language.times import DEFAULT_TIMEZONE
 from ..outputs import RENDERERS, RenderOptions, write_report
 from ..outputs.options import ANNOTATIONS_MAX, SARIF_MAX_RESULTS
-from ..results.baseline import load_baseline, write_baseline
+from ..results.baseline import Baseline, load_baseline, write_baseline
 from ..results.gating import Triage, exit_code, reject_rate, triage
 from ..results.result import CheckResult
-from ..results.waivers import load_waivers
-from .common import EXIT_ERROR, EXIT_OK, EXIT_STRICT, Subparsers, UsageError, load_or_report, parse_params
+from ..results.waivers import Waivers, load_waivers
+from .common import (
+    EXIT_ERROR,
+    EXIT_OK,
+    EXIT_STRICT,
+    StageProgress,
+    Subparsers,
+    UsageError,
+    load_or_report,
+    parse_params,
+)
 
 
 class _Sequence(argparse.Action):
@@ -106,8 +117,9 @@ def add_input_options(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument(
         "--timezone",
-        default=DEFAULT_TIMEZONE,
-        help=f"timezone of timestamps without an offset (default {DEFAULT_TIMEZONE})",
+        metavar="TZ",
+        help="IANA timezone of timestamps without an offset, of --as-of and --now, and of the "
+        f"result (default: the one the profiles declare, else {DEFAULT_TIMEZONE})",
     )
     p.add_argument(
         "--as-of",
@@ -306,14 +318,15 @@ def _profiles(specs: list[str]) -> list[Any]:
     return out
 
 
-def _inputs(args: argparse.Namespace) -> Inputs:
-    return Inputs.of(
+def _inputs(args: argparse.Namespace) -> tuple[Inputs, RunDeclarations]:
+    """The inputs, their profiles loaded, and what the profiles declare (timezone, words)."""
+    inputs = Inputs.of(
         args.inputs,
-        profiles=_profiles(args.profile),
         encoding=args.encoding,
         input_format=args.input_format,
         stdin=getattr(args, "stdin", None),
     )
+    return prepare_inputs(inputs, _profiles(args.profile), args.timezone)
 
 
 def parse_rate(text: str) -> float:
@@ -408,22 +421,28 @@ def input_gate(args: argparse.Namespace, batch: EventBatch, stderr: IO[str]) -> 
     return False
 
 
-def run_check(args: argparse.Namespace, stderr: IO[str]) -> CheckResult | None:
+def run_check(
+    args: argparse.Namespace, stderr: IO[str], progress: Progress | None = None
+) -> CheckResult | None:
     """Run the check the arguments describe on the engine they choose (the library's ``auto``
-    by default); None after printing the policies' problems. Writes no file."""
+    by default); None after printing the policies' problems. Writes no file. ``progress``
+    (default: a bar on a terminal) reports the reading."""
     policy_set = load_or_report(args.policies, stderr, quiet=args.quiet)
     if policy_set is None:
         return None
+    inputs, declared = _inputs(args)
     options = RunOptions(
         as_of=args.as_of,
         now=args.now,
         params=parse_params(args.param),
-        timezone=args.timezone,
+        timezone=declared.timezone,
         parts=getattr(args, "parts", None),
-        progress=Progress.for_terminal(stderr, quiet=args.quiet),
+        progress=progress or Progress.for_terminal(stderr, quiet=args.quiet),
     )
     try:
-        result = run_engine(policy_set, _inputs(args), options, getattr(args, "engine", "auto"))
+        result = with_declarations(
+            run_engine(policy_set, inputs, options, getattr(args, "engine", "auto")), declared
+        )
     except EngineChoiceError as exc:
         raise UsageError(f"checker check: {exc}") from exc
     batch = result.batch
@@ -444,15 +463,37 @@ def cmd_check(args: argparse.Namespace, stdout: IO[str], stderr: IO[str]) -> int
     baseline = load_baseline(args.baseline) if args.baseline else None
     waivers = load_waivers(args.waivers) if args.waivers else None
     today = parse_date(args.today) if args.today else None
-    result = run_check(args, stderr)
+    # reading (a bar), judging, then writing each output (at export scale writing the findings
+    # takes as long as judging): one line on a terminal, erased before anything else is printed
+    progress = StageProgress.for_command(stderr, "check", quiet=args.quiet)
+    stdout, stderr = progress.guard(stdout), progress.guard(stderr)
+    try:
+        return _check_and_write(args, stdout, stderr, progress, targets, baseline, waivers, today)
+    finally:
+        progress.finish()
+
+
+def _check_and_write(
+    args: argparse.Namespace,
+    stdout: IO[str],
+    stderr: IO[str],
+    progress: StageProgress,
+    targets: list[tuple[str, str | None]],
+    baseline: Baseline | None,
+    waivers: Waivers | None,
+    today: date | None,
+) -> int:
+    """The body of :func:`cmd_check`: run, gate and write every output, naming each stage."""
+    result = run_check(args, stderr, progress)
     if result is None or not check_inputs(args, result, stderr, "check"):
         return EXIT_ERROR
     gate = triage(result, baseline=baseline, waivers=waivers, fail_on=args.fail_on, today=today)
     if not args.quiet:
         warn_baseline(gate, stderr)
     # every file of the run, all-or-nothing: each rendered to a temporary file, all renamed
-    # once all are complete (a failure writes none and says which)
-    with AtomicFiles() as files:
+    # once all are complete (a failure writes none and says which, opened yet or not)
+    planned = [*([args.rejects] if getattr(args, "rejects", None) else []), *(o for _, o in targets if o)]
+    with AtomicFiles(planned) as files:
         write_rejects_file(args, result.batch, files)
         for fmt, out in targets:
             color = out is None and fmt == "text" and stdout.isatty() and not os.environ.get("NO_COLOR")
@@ -465,6 +506,7 @@ def cmd_check(args: argparse.Namespace, stdout: IO[str], stderr: IO[str]) -> int
                 sarif_max_results=args.sarif_max_results,
                 annotations_max=args.annotations_max,
             )
+            progress.step(f"writing the {fmt} report{f' to {out}' if out else ''}")
             write_report(fmt, result, options, stdout if out is None else files.open(out))
     if not args.quiet:
         for w in gate.expired:
@@ -486,12 +528,20 @@ def warn_baseline(gate: Triage, stderr: IO[str]) -> None:
 
 def cmd_baseline(args: argparse.Namespace, stdout: IO[str], stderr: IO[str]) -> int:
     """Run ``checker baseline create``."""
-    result = run_check(args, stderr)
-    if result is None or not check_inputs(args, result, stderr, "baseline create"):
-        return EXIT_ERROR
-    with AtomicFiles() as files:
-        write_rejects_file(args, result.batch, files)
-        count = write_baseline(result, files.open(args.output))
+    # a line naming the stage on a terminal; anything written to stdout or stderr erases it first
+    progress = StageProgress.for_command(stderr, "baseline create", quiet=args.quiet)
+    stdout, stderr = progress.guard(stdout), progress.guard(stderr)
+    try:
+        progress.step("reading the inputs")
+        result = run_check(args, stderr, progress)
+        if result is None or not check_inputs(args, result, stderr, "baseline create"):
+            return EXIT_ERROR
+        progress.step(f"writing {len(result.findings):,} fingerprint(s) to {args.output}")
+        with AtomicFiles([*([args.rejects] if getattr(args, "rejects", None) else []), args.output]) as files:
+            write_rejects_file(args, result.batch, files)
+            count = write_baseline(result, files.open(args.output))
+    finally:
+        progress.finish()
     print(f"{count} finding(s) recorded in {args.output}", file=stdout)
     return EXIT_STRICT if input_gate(args, result.batch, stderr) else EXIT_OK
 

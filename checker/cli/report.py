@@ -50,7 +50,7 @@ from .check import (
     warn_baseline,
     write_rejects_file,
 )
-from .common import EXIT_ERROR, EXIT_OK, EXIT_STRICT, Subparsers, UsageError, print_problems
+from .common import EXIT_ERROR, EXIT_OK, EXIT_STRICT, StageProgress, Subparsers, UsageError, print_problems
 
 FORMATS = ("html", "markdown")
 
@@ -230,11 +230,14 @@ def _from_json(path: str, stderr: IO[str]) -> dict[str, Any] | None:
     return doc
 
 
-def _checked(args: argparse.Namespace, stderr: IO[str]) -> tuple[dict[str, Any], CheckResult] | None:
+def _checked(
+    args: argparse.Namespace, stderr: IO[str], progress: StageProgress
+) -> tuple[dict[str, Any], CheckResult] | None:
     """Run the check as ``checker check`` does, with its gate when one is asked for."""
     baseline = load_baseline(args.baseline) if args.baseline else None
     waivers = load_waivers(args.waivers) if args.waivers else None
-    result = run_check(args, stderr)
+    progress.step("reading the inputs")
+    result = run_check(args, stderr, progress)
     if result is None or not check_inputs(args, result, stderr, "report"):
         return None
     today = parse_date(args.today) if args.today else None
@@ -247,20 +250,32 @@ def _checked(args: argparse.Namespace, stderr: IO[str]) -> tuple[dict[str, Any],
 def cmd_report(args: argparse.Namespace, stdout: IO[str], stderr: IO[str]) -> int:
     """Run ``checker report``: 0 when the report was written, 2 on an error, 3 under
     ``--strict`` when records were rejected."""
+    # a line naming the stage (reading, judging, rendering, writing) on a terminal, since each
+    # can take long; anything else written to stdout or stderr first erases it
+    progress = StageProgress.for_command(stderr, "report", quiet=args.quiet)
+    try:
+        return _report(args, progress.guard(stdout), progress.guard(stderr), progress)
+    finally:
+        progress.finish()
+
+
+def _report(args: argparse.Namespace, stdout: IO[str], stderr: IO[str], progress: StageProgress) -> int:
     if bool(args.inputs) == bool(args.from_json):
         print("checker report: error: give INPUT files or --from-json FILE (one of them)", file=stderr)
         return EXIT_ERROR
     result: CheckResult | None = None
     try:
         if args.from_json:
+            progress.step(f"reading {args.from_json}")
             doc = _from_json(args.from_json, stderr)
         else:
-            checked = _checked(args, stderr)
+            checked = _checked(args, stderr, progress)
             doc, result = checked if checked is not None else (None, None)
         if doc is None:
             return EXIT_ERROR
         fmt = report_format(args)
         render = render_html_report if fmt == "html" else render_markdown_report
+        progress.step(f"rendering the {fmt} report of {len(doc['findings']):,} finding(s)")
         text = render(doc, lang=args.lang, command=command_line(args))
     except CheckerError as exc:
         for problem in exc.problems:
@@ -272,6 +287,7 @@ def cmd_report(args: argparse.Namespace, stdout: IO[str], stderr: IO[str]) -> in
     except (OSError, ValueError) as exc:  # unreadable files, bad JSON, a bad --as-of
         print(f"checker report: error: {exc}", file=stderr)
         return EXIT_ERROR
+    progress.step(f"writing {args.output or 'the report'}")
     # the report and --rejects, all-or-nothing; missing folders (out/ in a fresh clone) are made
     with AtomicFiles() as files:
         if result is not None:

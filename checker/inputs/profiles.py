@@ -15,6 +15,13 @@ semantics: timezones, formats, map targets, JMESPath), every problem at
 Without a profile, CSV and TSV rows are read by :func:`canonical_from_flat`:
 the header names canonical fields, dotted for nested ones (``subject.id``,
 ``data.commission_amount``).
+
+A profile also declares what the run needs to know about its log: the timezone
+of its offset-less times (the run's timezone when ``--timezone`` is not given:
+:func:`run_declarations`) and the words its reports use for the subject of
+``seller_id`` (:class:`SubjectWords`: a patient, a case). ``unmapped: {slug:
+PREFIX}`` derives a value from free text (:func:`slug`) instead of a map entry
+per value.
 """
 
 from __future__ import annotations
@@ -24,7 +31,8 @@ import hashlib
 import json
 import os
 import re
-from collections.abc import Mapping
+import unicodedata
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -34,7 +42,7 @@ from jmespath.exceptions import JMESPathError
 
 from ..language.configfiles import read_document
 from ..language.errors import CheckerError, Location, Problem
-from ..language.times import TimestampError, zone
+from ..language.times import DEFAULT_TIMEZONE, TimestampError, zone
 from ..language.yamlsafe import Document
 from .fieldtypes import CONVERTERS, FALSE_TEXTS, TRUE_TEXTS, Conversion, ConversionError, format_problem
 from .readers import READERS, normalise_encoding
@@ -44,6 +52,71 @@ _ACTION = re.compile(r"^[a-z0-9_]+(?:\.[a-z0-9_]+)+$")
 _PLATFORM = re.compile(r"^[a-z][a-z0-9_-]*$")
 _MISSING = object()
 _SOURCES = ("column", "path", "constant", "hash")
+_PREFIX = re.compile(r"^[a-z0-9_]+(?:\.[a-z0-9_]+)*$")
+_NOT_ALNUM = re.compile(r"[^a-z0-9]+")
+
+
+def slug(text: str) -> str:
+    """The name :func:`unmapped: {slug: PREFIX} <ValueSpec.value>` derives from free text, or
+    ``""`` when nothing of it survives.
+
+    NFKC-normalised (full-width ``ＥＲ`` is ``ER``, the ligature ``ﬁ`` is ``fi``) and case-folded
+    (``ß`` is ``ss``), then decomposed with its combining marks dropped (``é`` is ``e``); every
+    run of characters other than ASCII letters and digits becomes one ``_``, and ``_`` at
+    either end is dropped: ``"ER Triage"`` -> ``er_triage``, ``"Leucocytes (lab)"`` ->
+    ``leucocytes_lab``, ``"分诊"`` -> ``""``.
+    """
+    folded = unicodedata.normalize("NFKC", text).casefold()
+    bare = "".join(c for c in unicodedata.normalize("NFKD", folded) if not unicodedata.combining(c))
+    return _NOT_ALNUM.sub("_", bare).strip("_")
+
+
+@dataclass(frozen=True)
+class SubjectWords:
+    """What the reports call the subject of ``seller_id`` (default: a seller), in each language.
+
+    A profile declares them (``subject_words: {en: {singular: patient, plural: patients}, zh:
+    {singular: 患者}}``); the JSON result carries them (``subject_words``), so a report
+    rendered from a saved result uses the same words.
+    """
+
+    en_singular: str = "seller"
+    en_plural: str = "sellers"
+    zh_singular: str = "商家"
+    zh_plural: str = "商家"
+
+    def singular(self, lang: str) -> str:
+        """The word for one, in ``lang`` (``en`` or ``zh``)."""
+        return self.zh_singular if lang == "zh" else self.en_singular
+
+    def plural(self, lang: str) -> str:
+        """The word for several, in ``lang`` (``en`` or ``zh``)."""
+        return self.zh_plural if lang == "zh" else self.en_plural
+
+    def to_dict(self) -> dict[str, dict[str, str]]:
+        """The words as the profile and the JSON result write them."""
+        return {
+            "en": {"singular": self.en_singular, "plural": self.en_plural},
+            "zh": {"singular": self.zh_singular, "plural": self.zh_plural},
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any] | None) -> SubjectWords:
+        """The words of a profile's or a result's ``subject_words`` (the defaults when absent);
+        a Chinese plural defaults to the singular, which Chinese does not inflect."""
+        if not data:
+            return cls()
+        en, zh = data.get("en") or {}, data.get("zh") or {}
+        return cls(
+            en_singular=str(en.get("singular", cls.en_singular)),
+            en_plural=str(en.get("plural", cls.en_plural)),
+            zh_singular=str(zh.get("singular", cls.zh_singular)),
+            zh_plural=str(zh.get("plural", zh.get("singular", cls.zh_plural))),
+        )
+
+
+#: the words every report uses unless a profile declares others
+DEFAULT_SUBJECT_WORDS = SubjectWords()
 
 
 class MappingError(ValueError):
@@ -68,8 +141,8 @@ class ValueSpec:
     type: str = "string"
     conversion: Conversion = field(default_factory=Conversion)
     value_map: Mapping[str, Any] | None = None
-    unmapped: str = "reject"  # reject | keep | constant
-    unmapped_value: Any = None
+    unmapped: str = "reject"  # reject | keep | constant | slug
+    unmapped_value: Any = None  # the constant, or the slug's prefix
     default: Any = _MISSING
     required: bool = False
 
@@ -113,14 +186,23 @@ class ValueSpec:
                 raise MappingError("missing-field", f"{self.where} ({self.target}) is empty or absent")
             return _MISSING
         value = raw
-        if self.value_map is not None:
+        if self.value_map is not None or self.unmapped == "slug":
             key = _text(raw)
-            if key in self.value_map:
+            if self.value_map is not None and key in self.value_map:
                 value = self.value_map[key]
             elif self.unmapped == "constant":
                 value = self.unmapped_value
+            elif self.unmapped == "slug":
+                derived = slug(key)
+                if not derived:
+                    raise MappingError(
+                        "empty-slug",
+                        f"{self.where} ({self.target}): {key!r} has no ASCII letter or digit to "
+                        f"derive a name from (unmapped: slug); map it in the profile's 'map'",
+                    )
+                value = f"{self.unmapped_value}.{derived}"
             elif self.unmapped == "reject":
-                known = ", ".join(list(self.value_map)[:12])
+                known = ", ".join(list(self.value_map or ())[:12])
                 raise MappingError(
                     "unmapped-value",
                     f"{self.where} ({self.target}): {key!r} is not in the profile's map (known: {known})",
@@ -155,6 +237,10 @@ class Profile:
     delimiter: str | None = None
     timezone: str | None = None
     unmapped_columns: str = "ignore"
+    subject_words: SubjectWords | None = None
+    # where the profile declares its timezone and subject words, for errors about them
+    timezone_at: Location | None = None
+    subject_words_at: Location | None = None
 
     def matches(self, display: str) -> bool:
         """Whether the input named ``display`` is one this profile says it reads."""
@@ -266,6 +352,9 @@ def build_profile(doc: Document, sha256: str = "") -> tuple[Profile | None, list
         delimiter=input_.get("delimiter"),
         timezone=tz_name,
         unmapped_columns=data.get("unmapped_columns", "ignore"),
+        subject_words=SubjectWords.from_dict(data["subject_words"]) if "subject_words" in data else None,
+        timezone_at=doc.location(("timezone",), key=True) if tz_name else None,
+        subject_words_at=doc.location(("subject_words",), key=True) if "subject_words" in data else None,
     ), []
 
 
@@ -350,7 +439,19 @@ def _value(
             problems.append(Problem(loc((*path, "constant")), "profile", problem))
     unmapped: str | dict[str, Any] = spec.get("unmapped", "reject")
     unmapped_value = None
-    if isinstance(unmapped, dict):
+    if isinstance(unmapped, dict) and "slug" in unmapped:
+        unmapped_value = unmapped["slug"]
+        unmapped = "slug"
+        if not _PREFIX.match(unmapped_value):
+            problems.append(
+                Problem(
+                    loc((*path, "unmapped", "slug")),
+                    "profile",
+                    f"{target}: slug prefix {unmapped_value!r} must be dotted lower case "
+                    "(letters, digits, _), like hospital or service_desk.ticket",
+                )
+            )
+    elif isinstance(unmapped, dict):
         unmapped_value = unmapped["constant"]
         unmapped = "constant"
         problem = _target_problem(target, unmapped_value)
@@ -386,6 +487,59 @@ def _target_problem(target: str, value: Any) -> str | None:
     if target == "platform" and not (isinstance(value, str) and _PLATFORM.match(value)):
         return f"{value!r} is not a platform name (lower case, like kuaishou)"
     return None
+
+
+@dataclass(frozen=True)
+class RunDeclarations:
+    """What a run takes from its profiles: its timezone and its subject words."""
+
+    timezone: str
+    subject_words: SubjectWords | None = None
+
+
+def run_declarations(
+    profiles: Sequence[Profile], timezone: str | None = None, default_timezone: str = DEFAULT_TIMEZONE
+) -> RunDeclarations:
+    """The run's timezone and subject words, given the profiles it reads with.
+
+    The timezone is ``timezone`` when one is asked for (``--timezone``, ``timezone=``), else the
+    one every profile that declares a timezone declares, else ``default_timezone``. The subject
+    words are those every profile that declares some declares, else None (the defaults).
+    Profiles that declare different ones raise :class:`CheckerError` at each declaration: the
+    run cannot show one log's times in two zones, nor its subjects under two names (give
+    ``--timezone``, or the same words in each profile).
+    """
+    problems: list[Problem] = []
+    zones = {p.timezone for p in profiles if p.timezone}
+    if timezone is None and len(zones) > 1:
+        problems += [
+            Problem(
+                p.timezone_at or Location(p.file),
+                "timezone-conflict",
+                f"profile {p.name} declares timezone {p.timezone}, another profile of this run "
+                f"declares {', '.join(sorted(zones - {p.timezone}))}; give --timezone (timezone= "
+                "in Python) to say which the run's times are shown in",
+            )
+            for p in profiles
+            if p.timezone
+        ]
+    words = {p.subject_words for p in profiles if p.subject_words is not None}
+    if len(words) > 1:
+        problems += [
+            Problem(
+                p.subject_words_at or Location(p.file),
+                "subject-words-conflict",
+                f"profile {p.name} calls the subject {p.subject_words.en_singular!r}, another "
+                "profile of this run uses other words; declare the same subject_words in each "
+                "profile of one run, or in one of them",
+            )
+            for p in profiles
+            if p.subject_words is not None
+        ]
+    if problems:
+        raise CheckerError(sorted(problems))
+    chosen = timezone or (next(iter(zones)) if zones else default_timezone)
+    return RunDeclarations(chosen, next(iter(words)) if words else None)
 
 
 def for_timezone(profile: Profile, run_timezone: str) -> Profile:

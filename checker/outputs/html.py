@@ -87,7 +87,7 @@ def table_data(model: ReportModel) -> dict[str, Any]:
     events: dict[str, int] = {}
     event_rows: list[Any] = []
     rows = []
-    words = labels(model.lang)
+    words = labels(model.lang, model.words)
     tz = zone(model.timezone)
     for f in findings:
         key = (str(f["rule_id"]), str(f["rule_version"]))
@@ -634,7 +634,7 @@ def _provenance(m: ReportModel, w: Mapping[str, str]) -> str:
 
 def render_model(model: ReportModel, *, compress_above: int = COMPRESS_ABOVE) -> str:
     """The HTML page of a report model."""
-    w = labels(model.lang)
+    w = labels(model.lang, model.words)
     style, script = _asset("report.css"), _asset("report.js")
     data = table_data(model)
     attrs, payload = embed_json(data, compress_above)

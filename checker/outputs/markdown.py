@@ -296,7 +296,7 @@ def _provenance(m: ReportModel, w: Mapping[str, str]) -> list[str]:
 
 def render_model(model: ReportModel) -> str:
     """The Markdown text of a report model."""
-    w = labels(model.lang)
+    w = labels(model.lang, model.words)
     head = [
         f"# {w['title']}",
         "",

@@ -2,10 +2,17 @@
 
 Rule titles and finding messages come from the policies; these are only the
 report's own headings and captions. Every key exists in both languages (a
-test checks it).
+test checks it). What the subject of ``seller_id`` is called comes from the
+run (a profile's ``subject_words``: a patient, a case), so the captions that
+name it hold ``{seller}``, ``{sellers}`` (``{Seller}``, ``{Sellers}``
+capitalised), which :func:`labels` fills in.
 """
 
 from __future__ import annotations
+
+import re
+
+from ..inputs.profiles import DEFAULT_SUBJECT_WORDS, SubjectWords
 
 LABELS: dict[str, dict[str, str]] = {
     "en": {
@@ -26,12 +33,12 @@ LABELS: dict[str, dict[str, str]] = {
         "from_sde": "from SOURCE_DATE_EPOCH",
         "from_clock": "from the clock",
         "platforms": "Platforms",
-        "sellers": "Sellers judged",
-        "sellers_with_findings": "Sellers with violations",
+        "sellers": "{Sellers} judged",
+        "sellers_with_findings": "{Sellers} with violations",
         "span": "Time span of the events judged",
         "timezone": "Timezone",
         "incomplete": (
-            "This result was saved without all outcomes: sellers and time span count only the findings."
+            "This result was saved without all outcomes: {sellers} and time span count only the findings."
         ),
         "violations": "Violations",
         "total": "Total",
@@ -39,14 +46,14 @@ LABELS: dict[str, dict[str, str]] = {
         "by_outcome": "Outcomes",
         "by_rule": "Violations by rule",
         "by_platform": "Violations by platform",
-        "top_sellers": "Sellers with the most violations",
+        "top_sellers": "{Sellers} with the most violations",
         "rule": "Rule",
         "version": "Version",
         "version_title": "v{version}: {title}",
         "version_count_title": "v{version} ({n}): {title}",
         "severity": "Severity",
         "platform": "Platform",
-        "seller": "Seller",
+        "seller": "{Seller}",
         "time": "Time",
         "event": "Event",
         "subject": "Subject",
@@ -89,7 +96,7 @@ LABELS: dict[str, dict[str, str]] = {
         "info": "Info",
         "all": "All",
         "search": "Search",
-        "search_hint": "seller, event, subject, message…",
+        "search_hint": "{seller}, event, subject, message…",
         "page_size": "Rows per page",
         "previous": "Previous",
         "next": "Next",
@@ -159,25 +166,25 @@ LABELS: dict[str, dict[str, str]] = {
         "from_sde": "取自 SOURCE_DATE_EPOCH",
         "from_clock": "取自系统时钟",
         "platforms": "平台",
-        "sellers": "涉及商家",
-        "sellers_with_findings": "有违规的商家",
+        "sellers": "涉及{sellers}",
+        "sellers_with_findings": "有违规的{sellers}",
         "span": "所判定事件的时间范围",
         "timezone": "时区",
-        "incomplete": "该结果保存时未包含全部判定结果：商家数与时间范围仅按违规统计。",
+        "incomplete": "该结果保存时未包含全部判定结果：{sellers}数与时间范围仅按违规统计。",
         "violations": "违规",
         "total": "合计",
         "by_severity": "按严重程度",
         "by_outcome": "判定结果",
         "by_rule": "按规则",
         "by_platform": "按平台",
-        "top_sellers": "违规最多的商家",
+        "top_sellers": "违规最多的{sellers}",
         "rule": "规则",
         "version": "版本",
         "version_title": "v{version}：{title}",
         "version_count_title": "v{version}（{n} 条）：{title}",
         "severity": "严重程度",
         "platform": "平台",
-        "seller": "商家",
+        "seller": "{seller}",
         "time": "时间",
         "event": "事件",
         "subject": "对象",
@@ -220,7 +227,7 @@ LABELS: dict[str, dict[str, str]] = {
         "info": "提示",
         "all": "全部",
         "search": "搜索",
-        "search_hint": "商家、事件、对象、说明……",
+        "search_hint": "{seller}、事件、对象、说明……",
         "page_size": "每页行数",
         "previous": "上一页",
         "next": "下一页",
@@ -267,6 +274,14 @@ LABELS: dict[str, dict[str, str]] = {
 }
 
 
-def labels(lang: str) -> dict[str, str]:
-    """The report's fixed words in ``lang`` (``en`` or ``zh``)."""
-    return LABELS[lang]
+#: the placeholders of the subject words (other placeholders, ``{n}``..., are filled later)
+_SUBJECT = re.compile(r"\{(seller|sellers|Seller|Sellers)\}")
+
+
+def labels(lang: str, words: SubjectWords | None = None) -> dict[str, str]:
+    """The report's fixed words in ``lang`` (``en`` or ``zh``), the subject called by ``words``
+    (default: seller, sellers, 商家)."""
+    chosen = words or DEFAULT_SUBJECT_WORDS
+    fill = {"seller": chosen.singular(lang), "sellers": chosen.plural(lang)}
+    fill |= {k.capitalize(): v[:1].upper() + v[1:] for k, v in fill.items()}
+    return {key: _SUBJECT.sub(lambda m: fill[m.group(1)], text) for key, text in LABELS[lang].items()}

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+from ..inputs.profiles import DEFAULT_SUBJECT_WORDS, SubjectWords
 from ..language.errors import CheckerError, Location, Problem
 from ..language.times import TimestampError, format_timestamp, parse_timestamp, zone
 from ..results.result import CheckResult
@@ -185,6 +186,8 @@ class ReportModel:
     statuses: tuple[tuple[str, int], ...]
     waivers: tuple[tuple[Mapping[str, Any], int], ...]
     gating: Mapping[str, Any] | None
+    # what the report calls the subject of seller_id (the result's subject_words, else a seller)
+    words: SubjectWords = DEFAULT_SUBJECT_WORDS
 
     def message(self, finding: Mapping[str, Any]) -> str:
         """A finding's message in the report's language (from the policy's templates)."""
@@ -408,6 +411,7 @@ def build_model(
         statuses=tuple((k, by_status[k]) for k in STATUSES) if gated else (),
         waivers=tuple(waivers[k] for k in sorted(waivers)),
         gating=doc.get("gating") if isinstance(doc.get("gating"), Mapping) else None,
+        words=SubjectWords.from_dict(doc.get("subject_words")),
     )
 
 

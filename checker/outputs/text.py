@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ..inputs.profiles import DEFAULT_SUBJECT_WORDS
 from ..results.gating import Status, Triage
 from ..results.outcomes import OUTCOME_ORDER, Kind, Outcome
 from ..results.result import CheckResult
@@ -18,13 +19,15 @@ def render_text(result: CheckResult, options: RenderOptions) -> str:
         return f"\x1b[{code}m{text}\x1b[0m" if options.color else text
 
     gate = options.triage
+    # the subject of seller_id as the run's profile calls it ("patient=C"); seller by default
+    who = (result.subject_words or DEFAULT_SUBJECT_WORDS).en_singular.replace(" ", "_")
     lines: list[str] = []
     for f in result.findings:
         message = f.message.get(options.lang) if f.message else ""
         subject = f"{f.subject.get('type')}:{f.subject.get('id')}" if f.subject else "-"
         lines.append(
             f"{paint(f.severity.upper(), _SEVERITY_COLOR[f.severity])} {f.rule_id} "
-            f"v{f.rule_version}  seller={safe_terminal(f.seller_id)} "
+            f"v{f.rule_version}  {safe_terminal(who)}={safe_terminal(f.seller_id)} "
             f"subject={safe_terminal(subject)} event={safe_terminal(f.event_id)} at {f.timestamp}"
             f"{_status_tag(gate, f)}"
         )

@@ -10,6 +10,7 @@ from typing import Any, overload
 
 from .._version import __version__
 from ..inputs.events import EventBatch
+from ..inputs.profiles import SubjectWords
 from ..language.loader import Pack
 from ..language.policy import SEVERITIES, Policy
 from ..language.times import format_timestamp, zone
@@ -30,6 +31,9 @@ class CheckResult:
     #: each policy version's parameter values, by (rule id, version):
     #: :func:`checker.engines.reference.engine.resolve_params`
     params: dict[tuple[str, str], dict[str, Any]]
+    #: what the reports call the subject of seller_id, when a profile of the run declares it
+    #: (set by :func:`checker.check` and the command line after the engine ran)
+    subject_words: SubjectWords | None = None
 
     @property
     def findings(self) -> Sequence[Outcome]:
@@ -92,6 +96,7 @@ class CheckResult:
             "tool": {"name": "policy-checker", "version": __version__},
             "as_of": self.as_of_text,
             "timezone": self.batch.timezone,
+            **({"subject_words": self.subject_words.to_dict()} if self.subject_words is not None else {}),
             "pack": {
                 "name": self.pack.name,
                 "revision": self.pack.revision,

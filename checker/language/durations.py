@@ -12,6 +12,13 @@ differs is the function that consumes them:
   months and years first (clamping the day to the month's last day, so
   31 January + 1 month is 29 February in 2024), then days as calendar days,
   then the time part as elapsed time.
+
+The grammar (:data:`_DURATION`) takes whole years, months, weeks, days, hours
+and minutes, and seconds with up to six decimals after ``.`` or ``,``
+(``PT0.5S``, ``PT0.000001S``): a microsecond is the finest instant, so a
+seventh decimal would be a length no instant can hold. Fractions of the other
+units (``PT1.5H``) and negative durations are refused. ``docs/policy-language.md``
+("Durations") is the user's account of all this; keep the two in step.
 """
 
 from __future__ import annotations

@@ -5,7 +5,7 @@ from __future__ import annotations
 import textwrap
 from collections.abc import Sequence
 
-from .kinds import LOOKUP_KINDS, VALUE_KIND
+from .kinds import ANCHOR_KEYS, LOOKUP_KINDS, VALUE_KIND
 from .policy import Binding, Policy
 
 
@@ -19,10 +19,11 @@ def _binding_words(b: Binding) -> str:
         words += f" (of {b.of.text})"
     if b.where is not None:
         words += f" where {b.where.text}"
+    # the anchors' words are declared with their keys (checker.language.kinds.ANCHOR_KEYS)
     if b.after is not None:
-        words += f", strictly after {b.after.text}"
+        words += f", {ANCHOR_KEYS['at_or_after' if b.after_inclusive else 'after'].words} {b.after.text}"
     if b.before is not None:
-        words += f", strictly before {b.before.text}"
+        words += f", {ANCHOR_KEYS['at_or_before' if b.before_inclusive else 'before'].words} {b.before.text}"
     return words + ", among the trigger's correlated events"
 
 

@@ -24,6 +24,8 @@ registered functions:
 ``is_blank(s)``              true for null or a string of only whitespace
 ``format_time(t)``           RFC 3339 text of ``t`` in the rule's timezone
 ``format_elapsed(us)``       ``15d 0h 0m 1s``
+``describe(x)``              what a value is, for reasons: ``"2" (a string)``,
+                             ``[] (a list)``, ``nothing (missing or null)``
 ===========================  ====================================================
 
 Every function returns ``null`` when a time argument is ``null`` or cannot
@@ -33,6 +35,7 @@ policies say what missing data means with ``inconclusive_if``.
 
 from __future__ import annotations
 
+import json
 import math
 import re
 from collections.abc import Callable, Iterator
@@ -145,9 +148,38 @@ class _TimeFunctions(functions.Functions):
         t = self.instant(value)
         return None if t is None else format_timestamp(t, self.rule_tz)
 
+    @functions.signature({"types": []})
+    def _func_describe(self, value: Any) -> str:
+        return describe_value(value)
+
     @functions.signature({"types": ["number", "null"]})
     def _func_format_elapsed(self, value: int | None) -> str | None:
         return None if value is None else format_elapsed(int(value))
+
+
+#: the longest JSON text :func:`describe_value` shows of a value before cutting it
+DESCRIBE_MAX = 60
+
+#: the words :func:`describe_value` gives each JSON type (bool before int: a bool is an int)
+_KIND_WORDS: tuple[tuple[type | tuple[type, ...], str], ...] = (
+    (str, "a string"),
+    (bool, "a boolean"),
+    ((int, float), "a number"),
+    (list, "a list"),
+    (dict, "an object"),
+)
+
+
+def describe_value(value: Any) -> str:
+    """A value as a reason shows what a field held: its JSON text (cut at
+    :data:`DESCRIBE_MAX` characters) and its type, or ``nothing (missing or null)``."""
+    if value is None:
+        return "nothing (missing or null)"
+    text = json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(", ", ": "))
+    if len(text) > DESCRIBE_MAX:
+        text = text[: DESCRIBE_MAX - 1] + "…"
+    word = next((w for t, w in _KIND_WORDS if isinstance(value, t)), "a value")
+    return f"{text} ({word})"
 
 
 #: Names and arities of the functions every expression may call.
@@ -155,6 +187,28 @@ FUNCTION_ARITY: dict[str, int] = {
     name[len("_func_") :]: len(getattr(_TimeFunctions, name).signature)
     for name in dir(_TimeFunctions)
     if name.startswith("_func_")
+}
+
+#: The declared types of the registered functions, ``name: ((argument, ...), result)``, which
+#: :mod:`checker.language.typecheck` checks every call against before a run. Arguments:
+#: ``instant`` (an event, a timestamp text or an epoch number), ``duration`` (an ISO 8601
+#: duration text: a literal or a parameter of type duration), ``number``, ``any``. Results are
+#: JMESPath types, null included when an argument is null or unreadable. A registered function
+#: needs an entry (``tests/language/test_typecheck.py`` fails without one).
+FUNCTION_TYPES: dict[str, tuple[tuple[str, ...], str]] = {
+    "time": (("instant",), "number"),
+    "elapsed": (("instant", "instant"), "number"),
+    "duration": (("duration",), "number"),
+    "plus": (("instant", "duration"), "number"),
+    "minus": (("instant", "duration"), "number"),
+    "add_calendar": (("instant", "duration"), "number"),
+    "sub_calendar": (("instant", "duration"), "number"),
+    "local_date": (("instant",), "string"),
+    "calendar_days": (("instant", "instant"), "number"),
+    "is_blank": (("any",), "boolean"),
+    "format_time": (("instant",), "string"),
+    "format_elapsed": (("number",), "string"),
+    "describe": (("any",), "string"),
 }
 
 

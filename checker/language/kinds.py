@@ -15,6 +15,12 @@ about a lookup kind lives in its :class:`LookupKind` entry of
 * its plain words for ``checker explain``;
 * what its value is, and whether it folds every matching event of its window.
 
+Every kind takes the same window keys (:data:`WINDOW_KEYS`): ``where`` and the
+anchors of :data:`ANCHOR_KEYS`, strict (``after``, ``before``) or inclusive
+(``at_or_after``, ``at_or_before``), at most one per end of the window (the
+generated schema refuses two, and :mod:`checker.language.schema` reports it at
+the second key).
+
 Engines map kind names to their own code in one table each
 (:data:`checker.engines.reference.lookups.LOOKUPS`,
 :data:`checker.engines.duckdb.lookups.SQL_LOOKUPS`); a kind an engine has no
@@ -37,8 +43,67 @@ from typing import Any, Literal
 #: the type of a lookup's value, as expressions see it
 ValueType = Literal["event", "boolean", "integer", "number"]
 
-#: the keys every lookup allows besides its own: the events' condition and the window's two anchors
-WINDOW_KEYS = ("where", "after", "before")
+#: which end of a lookup's window an anchor bounds
+End = Literal["lower", "upper"]
+
+
+@dataclass(frozen=True)
+class AnchorKey:
+    """One key bounding a lookup's window by an anchor (an event or an instant)."""
+
+    #: the key in a binding (``after: trigger``)
+    key: str
+    #: the end of the window it bounds: ``lower`` (events after it) or ``upper`` (events before it)
+    end: End
+    #: whether an event at the anchor's own instant is in the window
+    inclusive: bool
+    #: how ``checker explain`` and the language reference say it ("strictly after trigger")
+    words: str
+
+
+# "before" and "after" are strict: the catalogue's convention (an event at the same instant as
+# the trigger is neither before nor after it). The inclusive forms are for logs whose rules count
+# from the anchor itself ("within 1 hour of triage", the triage instant included); instants are
+# whole microseconds, so an engine may read ``at_or_after t`` as ``after t - 1`` exactly.
+_ANCHORS = (
+    AnchorKey("after", "lower", inclusive=False, words="strictly after"),
+    AnchorKey("at_or_after", "lower", inclusive=True, words="at or after"),
+    AnchorKey("before", "upper", inclusive=False, words="strictly before"),
+    AnchorKey("at_or_before", "upper", inclusive=True, words="at or before"),
+)
+#: every anchor key by name, lower end first (read-only); a binding gives at most one per end
+ANCHOR_KEYS: Mapping[str, AnchorKey] = MappingProxyType({a.key: a for a in _ANCHORS})
+
+#: the keys every lookup allows besides its own: the events' condition and the window's anchors
+WINDOW_KEYS = ("where", *ANCHOR_KEYS)
+
+
+def anchor_of(spec: Mapping[str, Any], end: End) -> AnchorKey | None:
+    """The anchor key a binding's ``spec`` bounds ``end`` of its window with, or None (unbounded).
+    The schema allows at most one per end; of a spec with two, the strict one."""
+    return next((a for a in ANCHOR_KEYS.values() if a.end == end and a.key in spec), None)
+
+
+def _exclusive_anchors(keys: Sequence[str]) -> list[dict[str, Any]]:
+    """Schema rules refusing a binding that bounds one end of its window twice (``after`` and
+    ``at_or_after``); the schema's error explainer shows a rule's ``description`` as its message."""
+    rules = []
+    for end in ("lower", "upper"):
+        pair = [a for a in ANCHOR_KEYS.values() if a.end == end and a.key in keys]
+        if len(pair) < 2:
+            continue
+        strict, inclusive = (next(a for a in pair if a.inclusive is flag) for flag in (False, True))
+        rules.append(
+            {
+                "description": (
+                    f"give either '{strict.key}' ({strict.words} its anchor) or '{inclusive.key}' "
+                    f"({inclusive.words} it), not both: they bound the same end of the window"
+                ),
+                "not": {"required": [strict.key, inclusive.key]},
+            }
+        )
+    return rules
+
 
 _ACTIONS = {"$ref": "#/$defs/actions"}
 _EXPRESSION = {"$ref": "#/$defs/expression"}
@@ -69,12 +134,16 @@ class LookupKind:
         the kind's key (actions) and its required keys, and no key it does not know."""
         properties: dict[str, Any] = {self.name: dict(_ACTIONS)}
         properties.update({key: dict(_EXPRESSION) for key in (*self.requires, *self.options)})
-        return {
+        schema: dict[str, Any] = {
             "type": "object",
             "additionalProperties": False,
             "required": [self.name, *self.requires],
             "properties": properties,
         }
+        exclusive = _exclusive_anchors(self.options)
+        if exclusive:
+            schema["allOf"] = exclusive
+        return schema
 
 
 # The order is the order of the schema's ``oneOf``, which error messages list the kinds in

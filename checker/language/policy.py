@@ -35,7 +35,8 @@ from .expressions import (
     root_fields,
 )
 from .kinds import LOOKUP_KINDS as LOOKUP_KINDS  # re-exported: the lookup kinds by name
-from .kinds import VALUE_KIND
+from .kinds import VALUE_KIND, anchor_of
+from .reads import FieldRead, SourceKind, expand
 from .times import TimestampError, parse_instant, zone
 from .yamlsafe import Document, Path
 
@@ -103,9 +104,11 @@ class Binding:
 
     ``kind`` is a lookup (one of :data:`checker.language.kinds.LOOKUP_KINDS`:
     ``last``, ``first``, ``count``, ``exists``, ``sum``) over the correlated
-    events with one of ``actions`` that match ``where`` and lie strictly after
-    ``after`` and strictly before ``before`` (anchors: expressions giving an
-    event or an instant); or ``value``, an expression over the bindings before it.
+    events with one of ``actions`` that match ``where`` and lie after ``after``
+    and before ``before`` (anchors: expressions giving an event or an instant),
+    strictly unless ``after_inclusive`` / ``before_inclusive`` (the policy wrote
+    ``at_or_after`` / ``at_or_before``, :data:`checker.language.kinds.ANCHOR_KEYS`);
+    or ``value``, an expression over the bindings before it.
     """
 
     name: str
@@ -116,6 +119,9 @@ class Binding:
     before: Expression | None = None
     of: Expression | None = None
     value: Expression | None = None
+    #: an event at the anchor's own instant is in the window (``at_or_after``, ``at_or_before``)
+    after_inclusive: bool = False
+    before_inclusive: bool = False
 
 
 @dataclass(frozen=True)
@@ -158,6 +164,9 @@ class Policy:
     raw: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
     # where each top-level key stands in the file, for problems found across files
     positions: Mapping[str, tuple[int, int]] = field(default_factory=dict, compare=False, repr=False)
+    #: the data fields the rule declares it reads (``reads``); already compiled into ``trigger``,
+    #: ``bindings`` and the first ``inconclusive_if`` conditions (:mod:`checker.language.reads`)
+    reads: tuple[FieldRead, ...] = ()
 
     def location(self, key: str) -> Location:
         """The location of a top-level key's value (or of the file's start)."""
@@ -400,18 +409,23 @@ def build_policy(doc: Document, sha256: str = "") -> tuple[Policy | None, list[P
         if kind == VALUE_KIND:
             bindings.append(Binding(name, kind, value=b.expression((*path, "value"), names, params)))
         else:
+            lower, upper = anchor_of(spec, "lower"), anchor_of(spec, "upper")
             bindings.append(
                 Binding(
                     name,
                     kind,
                     _actions(spec[kind]),
                     where=b.event_expression((*path, "where"), params) if "where" in spec else None,
-                    after=b.expression((*path, "after"), names, params) if "after" in spec else None,
-                    before=b.expression((*path, "before"), names, params) if "before" in spec else None,
+                    after=b.expression((*path, lower.key), names, params) if lower else None,
+                    before=b.expression((*path, upper.key), names, params) if upper else None,
                     of=b.event_expression((*path, "of"), params) if "of" in spec else None,
+                    after_inclusive=lower is not None and lower.inclusive,
+                    before_inclusive=upper is not None and upper.inclusive,
                 )
             )
         names.add(name)
+
+    declared, trigger, bindings, unknown = _reads(b, data, trigger, bindings, names, params)
 
     def conditions(key: str) -> tuple[Condition, ...]:
         return tuple(
@@ -421,7 +435,7 @@ def build_policy(doc: Document, sha256: str = "") -> tuple[Policy | None, list[P
             for i in range(len(data.get(key) or ()))
         )
 
-    inconclusive = conditions("inconclusive_if")
+    inconclusive = unknown + conditions("inconclusive_if")
     pending = conditions("pending_if")
     violation = b.expression(("violation_if",), names, params)
     messages = (b.template(("message", "en"), names, params), b.template(("message", "zh"), names, params))
@@ -459,4 +473,72 @@ def build_policy(doc: Document, sha256: str = "") -> tuple[Policy | None, list[P
         sha256=sha256,
         raw=data,
         positions={key: doc.values[(key,)] for key in data if (key,) in doc.values},
+        reads=declared,
     ), []
+
+
+def _reads(
+    b: _Builder,
+    data: Mapping[str, Any],
+    trigger: Trigger,
+    bindings: list[Binding],
+    names: set[str],
+    params: Mapping[str, Any],
+) -> tuple[tuple[FieldRead, ...], Trigger, list[Binding], tuple[Condition, ...]]:
+    """The ``reads`` block checked and compiled (:mod:`checker.language.reads`): the declared
+    fields, the trigger and bindings with its checks, and its conditions (tried first)."""
+    declared: list[FieldRead] = []
+    sources: dict[str, SourceKind] = {"trigger": "event"}
+    for binding in bindings:
+        kind = LOOKUP_KINDS.get(binding.kind)
+        sources[binding.name] = "window" if kind is not None and kind.value_type != "event" else "event"
+    for source, fields in (data.get("reads") or {}).items():
+        if source not in sources:
+            b.error(
+                ("reads", source),
+                "unknown-name",
+                f"{source!r} is not the trigger or a binding under let "
+                f"(reads may name: {', '.join(sources)})",
+            )
+            continue
+        for path, spec in fields.items():
+            where: Path = ("reads", source, path)
+            spec = {"type": spec} if isinstance(spec, str) else spec
+            when = None
+            if "when" in spec:  # checked as what it reads: the trigger's fields, or the context
+                if source == "trigger":
+                    when = b.event_expression((*where, "when"), params).text
+                else:
+                    when = b.expression((*where, "when"), names, params).text
+            absent = spec.get("absent", "unknown") == "allowed"
+            declared.append(FieldRead(source, path, spec["type"], absent, when))
+    if not declared:
+        return (), trigger, bindings, ()
+    expansion = expand(tuple(declared), sources, trigger.where.text if trigger.where else None)
+
+    def compiled(text: str) -> Expression:
+        expr = compile_expression(text)
+        assert isinstance(expr, Expression), f"generated from valid parts: {text}"
+        return expr
+
+    if expansion.trigger_where is not None:
+        trigger = Trigger(trigger.actions, compiled(expansion.trigger_where))
+    out: list[Binding] = []
+    for binding in bindings:
+        out.append(binding)
+        for window in expansion.windows:
+            if window.source == binding.name:  # the same actions and window, the first unknown
+                out.append(
+                    replace(binding, name=window.name, kind="first", where=compiled(window.where), of=None)
+                )
+    conditions = tuple(
+        Condition(
+            compiled(check.when),
+            Template(
+                "".join(f"{{{{ {t} }}}}" if is_expr else t for t, is_expr in check.reason),
+                tuple(compiled(t) if is_expr else t for t, is_expr in check.reason),
+            ),
+        )
+        for check in expansion.checks
+    )
+    return tuple(declared), trigger, out, conditions

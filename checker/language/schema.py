@@ -67,6 +67,18 @@ def _explain(doc: Document, error: ValidationError) -> list[Problem]:
         return _explain_one_of(doc, error, path)
     if error.validator == "required":
         return [Problem(doc.location(path), "schema", f"{_where(path)}{error.message}")]
+    if error.validator == "not" and "description" in _schema(error):
+        # a rule refusing keys given together (a window's ``after`` and ``at_or_after``): its
+        # description says what to change; the location is the last of those keys
+        refused = error.validator_value
+        keys = (
+            [k for k in refused.get("required", []) if isinstance(k, str)]
+            if isinstance(refused, dict)
+            else []
+        )
+        at = (*path, keys[-1]) if keys and isinstance(error.instance, dict) else path
+        message = f"{_where(path)}{_schema(error)['description']}"
+        return [Problem(doc.location(at, key=at != path), "conflicting-keys", message)]
     return [Problem(doc.location(path), "schema", f"{_where(path)}{_short(error)}")]
 
 
@@ -90,7 +102,8 @@ def _explain_one_of(doc: Document, error: ValidationError, path: Path) -> list[P
             return out
         kinds = [b.get("required", ["?"])[0] for b in options if b.get("required")]
         if len(meant) > 1:
-            found = ", ".join(kinds[i] for i in meant)
+            # ``meant`` indexes every branch, ``kinds`` only those with a required key
+            found = ", ".join(options[i]["required"][0] for i in meant)
             return [
                 Problem(
                     doc.location(path),

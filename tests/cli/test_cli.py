@@ -200,7 +200,7 @@ def test_validate_and_test_the_shipped_pack() -> None:
 def test_explain_names_source_and_versions() -> None:
     code, out, _ = _cli("explain", "juhuasuan.late-deposit", "--policies", str(POLICIES))
     assert code == 0
-    assert "004_b9b53200fc8ee122.txt" in out and "Version 1.0.0" in out
+    assert "004_b9b53200fc8ee122.txt" in out and "Version 1.1.0" in out
     code, _, err = _cli("explain", "no.such.rule", "--policies", str(POLICIES))
     assert code == 2 and "known rules" in err
 

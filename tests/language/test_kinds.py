@@ -96,5 +96,11 @@ def test_a_kind_added_to_the_registry_gets_a_schema_branch(monkeypatch: pytest.M
     monkeypatch.setitem(kinds._REGISTRY, "median", median)
     branch: dict[str, Any] = binding_schema()["oneOf"][-2]  # the last lookup, before ``value``
     assert branch["required"] == ["median", "of"]
-    assert list(branch["properties"]) == ["median", "of", "where", "after", "before"]
+    assert list(branch["properties"]) == ["median", "of", *kinds.WINDOW_KEYS]
+    assert kinds.WINDOW_KEYS == ("where", "after", "at_or_after", "before", "at_or_before")
+    # each end of its window bounded once: a strict or an inclusive anchor, not both
+    assert [rule["not"] for rule in branch["allOf"]] == [
+        {"required": ["after", "at_or_after"]},
+        {"required": ["before", "at_or_before"]},
+    ]
     assert branch["additionalProperties"] is False

@@ -33,8 +33,8 @@ from sqlglot import exp
 from ...language.expressions import Expression
 from ...language.kinds import VALUE_KIND
 from ...language.policy import Binding, Policy
-from .jmes import BIG, Paths, Scope, UnsupportedConstruct, compile_ast, params_val
-from .lookups import EVENT_PARTS, Lookup, sql_lookup
+from .jmes import BIG, RAW, Paths, Scope, UnsupportedConstruct, compile_ast, compile_condition, params_val
+from .lookups import EVENT_PARTS, Lookup, sql_lookup, strict_bounds
 from .sqlbuild import and_, case, col, fn, lit, or_, sql, tmpl
 from .timesql import Zone, zone_table
 from .values import EventCols, Val, hard_of, truthy
@@ -63,10 +63,25 @@ class Plan:
         """Name of the rule's event table."""
         return f"base_{self.tag}"
 
+    def _pick(self, path: tuple[str, ...], paths: list[tuple[str, ...]]) -> exp.Expression:
+        """The entry of ``fx`` for ``path``: read from ``ev.fx`` (the paths extracted at intake, in
+        the order of ``paths``), or derived from such an entry (Paths.derive)."""
+        expression = self.paths.derived.get(path)
+        if expression is None:
+            return fn("list_extract", col("fx"), lit(paths.index(path) + 1))
+        raw = self._pick(path[1:], paths)
+
+        def put(node: exp.Expression) -> exp.Expression:
+            if isinstance(node, exp.Column) and not node.table and node.name == RAW:
+                return raw.copy()
+            return node
+
+        return expression.copy().transform(put)
+
     def base_sql(self, paths: list[tuple[str, ...]]) -> str:
         """The statement creating the rule's event table, given the paths extracted at intake
         (``ev.fx``, in the order of ``paths``)."""
-        picks = [fn("list_extract", col("fx"), lit(paths.index(x) + 1)) for x in self.paths.paths]
+        picks = [self._pick(x, paths) for x in self.paths.paths]
         source = fn("list_value", *picks) if picks else exp.cast(fn("list_value"), "JSON[]")
 
         def put(node: exp.Expression) -> exp.Expression:
@@ -104,6 +119,11 @@ def _where(policy: Policy, what: str) -> str:
 
 def _compile(expr: Expression, scope: Scope) -> Val:
     return compile_ast(expr.ast, scope)
+
+
+def _condition(expr: Expression, scope: Scope) -> Val:
+    """An expression used only for its truth (see :func:`~checker.engines.duckdb.jmes.compile_condition`)."""
+    return compile_condition(expr.ast, scope)
 
 
 def _canonical_key(v: Val) -> tuple[exp.Expression, exp.Expression | None]:
@@ -174,7 +194,7 @@ class _Builder:
         trig_parts = [tmpl("action IN {a}", a=exp.Tuple(expressions=[lit(a) for a in p.trigger.actions]))]
         trig_hard: list[exp.Expression] = []
         if p.trigger.where is not None:
-            w = _compile(p.trigger.where, self.event_scope("on.where"))
+            w = _condition(p.trigger.where, self.event_scope("on.where"))
             trig_parts.append(truthy(w))
             if w.hard is not None:
                 trig_hard.append(and_(trig_parts[0], w.hard))
@@ -235,7 +255,7 @@ class _Builder:
         conds = [tmpl("action IN {a}", a=exp.Tuple(expressions=[lit(a) for a in b.actions]))]
         hard: list[exp.Expression] = []
         if b.where is not None:
-            w = _compile(b.where, self.event_scope(f"let.{b.name}.where"))
+            w = _condition(b.where, self.event_scope(f"let.{b.name}.where"))
             if w.hard is not None:
                 hard.append(and_(conds[0], w.hard))
             conds.append(truthy(w))
@@ -251,8 +271,7 @@ class _Builder:
             .from_(self.p_base())
             .where(and_(*[fn("coalesce", c, exp.false()) for c in conds]))
         )
-        group = ", ".join(f"k{j + 1}" for j in range(len(keys)))
-        tables = [(table, cand), (reduced, hooks.reduce(table, group))]
+        tables = [(table, cand), (reduced, hooks.reduce(table, [f"k{j + 1}" for j in range(len(keys))]))]
         return Lookup(b, table, reduced), tables, hard
 
     def p_base(self) -> exp.Expression:
@@ -307,11 +326,8 @@ class _Builder:
             after = _anchor(b.after, scope) if b.after is not None else None
             before = _anchor(b.before, scope) if b.before is not None else None
             defined = and_(*[x.sql.is_(exp.null()).not_() for x in (after, before) if x is not None])
-            cols = [
-                (f"{b.name}__lo", after.sql if after else exp.cast(exp.null(), "BIGINT")),
-                (f"{b.name}__hi", before.sql if before else exp.cast(exp.null(), "BIGINT")),
-                (f"{b.name}__def", defined),
-            ]
+            lo, hi = strict_bounds(b, after.sql if after else None, before.sql if before else None)
+            cols = [(f"{b.name}__lo", lo), (f"{b.name}__hi", hi), (f"{b.name}__def", defined)]
             h = hard_of(*(x for x in (after, before) if x is not None))
             if h is not None:
                 cols.append((f"{b.name}__ah", fn("coalesce", h, exp.false())))
@@ -363,7 +379,7 @@ class _Builder:
     def _cond(
         self, expr: Expression, names: Mapping[str, Val], what: str, hards: list[exp.Expression]
     ) -> Val:
-        v = _compile(expr, self.names_scope(names, what))
+        v = _condition(expr, self.names_scope(names, what))
         if v.hard is not None:
             hards.append(v.hard)
         return v

@@ -30,6 +30,7 @@ from functools import lru_cache
 from typing import IO, Any
 
 import duckdb
+from sqlglot import exp
 
 from ...inputs.events import Event, EventBatch
 from ...inputs.files import ProfileChoice, settings_for
@@ -50,7 +51,7 @@ from .intake import IntakeResult, load_events
 from .jmes import UnsupportedConstruct
 from .render import Selected, build, fetch_events, ids_table, not_applicable, read_needed, select
 from .results import SqlCheckResult, SqlEventBatch, SqlOutcomeStore
-from .sqlbuild import sql
+from .sqlbuild import and_, col, lit, sql, table, tmpl, union_all
 from .timesql import Zone, macros, zone_table
 
 #: DuckDB settings: bounded memory, spilling to a temporary directory
@@ -86,7 +87,7 @@ def read_keys(plans: Sequence[Plan]) -> list[str]:
     """The object keys below the top level that some rule reads (for the intake's fast path)."""
     keys: set[str] = {"type", "id"}
     for plan in plans:
-        for path in plan.paths.paths:
+        for path in plan.paths.read():
             keys.update(path[1:])
     return sorted(keys)
 
@@ -151,7 +152,7 @@ def check_duckdb(
     zones = [zone_table(timezone)] + [z for plan in plans.values() for z in plan.zones]
     for statement in macro_texts(tuple(dict.fromkeys(zones))):
         con.execute(statement)
-    read = list(dict.fromkeys(x for plan in plans.values() for x in plan.paths.paths))
+    read = list(dict.fromkeys(x for plan in plans.values() for x in plan.paths.read()))
     now_us = now_instant(now, timezone)
     settings = settings_for(timezone, profiles, encoding=encoding, format=input_format)
     intake = load_events(
@@ -165,6 +166,8 @@ def check_duckdb(
         stdin=stdin,
         progress=progress,
     )
+    if progress is not None:
+        progress.end()  # reading is over
     used_as_of = as_of_used(as_of_instant(as_of, timezone), intake.latest)
     con.execute("SET VARIABLE ck_as_of = CAST(? AS BIGINT)", [int(used_as_of)])
     run = DuckdbRun(con, intake, used_as_of, resolved, params or {}, timezone, read)
@@ -264,7 +267,10 @@ class DuckdbRun:
             return
         for plan in plans:
             self.con.execute(plan.base_sql(self.paths))
-        if any(_scalar(self.con, f'SELECT bool_or(kh) FROM "{plan.base_table}"') for plan in plans):
+        if any(
+            _scalar(self.con, sql(tmpl("SELECT bool_or(kh) FROM {t}", t=table(plan.base_table))))
+            for plan in plans
+        ):
             self.python_rule(versions, None)
             return
         if len(plans) > 1:
@@ -282,30 +288,59 @@ class DuckdbRun:
 
     def _select_versions(self, plans: list[Plan]) -> None:
         """With several versions, each trigger is judged by the first one in effect."""
-        union = " UNION ALL ".join(
-            f'SELECT eid, {i} AS v, tw AND eff AS ok FROM "{plan.base_table}" WHERE tw'
-            for i, plan in enumerate(plans)
+        union = union_all(
+            *(
+                tmpl(
+                    "SELECT eid, {i} AS v, tw AND eff AS ok FROM {t} WHERE tw",
+                    i=lit(i),
+                    t=table(plan.base_table),
+                )
+                for i, plan in enumerate(plans)
+            )
         )
         self.con.execute(
-            "CREATE OR REPLACE TEMP TABLE sel AS SELECT eid, min(v) FILTER (WHERE ok) AS chosen "
-            f"FROM ({union}) GROUP BY eid"
+            sql(
+                tmpl(
+                    "CREATE OR REPLACE TEMP TABLE sel AS SELECT eid, min(v) FILTER (WHERE ok) AS chosen "
+                    "FROM ({u}) GROUP BY eid",
+                    u=union,
+                )
+            )
         )
         for i, plan in enumerate(plans):
             self.con.execute(
-                f'UPDATE "{plan.base_table}" SET trig = coalesce(eid IN '
-                f"(SELECT eid FROM sel WHERE chosen = {int(i)}), false)"
+                sql(
+                    tmpl(
+                        "UPDATE {t} SET trig = "
+                        "coalesce(eid IN (SELECT eid FROM sel WHERE chosen = {i}), false)",
+                        t=table(plan.base_table),
+                        i=lit(i),
+                    )
+                )
             )
 
     def _not_applicable(self, plans: list[Plan]) -> None:
         """Note the rule's triggers that no version's effective window holds; their outcomes are
         built by :meth:`finish`, with the events of every rule read in one pass."""
-        union = " UNION ALL ".join(
-            f'SELECT eid, {i} AS v, tw, tw AND eff AS ok, th FROM "{plan.base_table}" WHERE tw OR th'
-            for i, plan in enumerate(plans)
+        union = union_all(
+            *(
+                tmpl(
+                    "SELECT eid, {i} AS v, tw, tw AND eff AS ok, th FROM {t} WHERE tw OR th",
+                    i=lit(i),
+                    t=table(plan.base_table),
+                )
+                for i, plan in enumerate(plans)
+            )
         )
         self.con.execute(
-            f"CREATE OR REPLACE TEMP TABLE na_ids AS SELECT eid, list(v ORDER BY v) FILTER (WHERE tw) AS vs "
-            f"FROM ({union}) GROUP BY eid HAVING NOT bool_or(ok) AND NOT bool_or(th)"
+            sql(
+                tmpl(
+                    "CREATE OR REPLACE TEMP TABLE na_ids AS "
+                    "SELECT eid, list(v ORDER BY v) FILTER (WHERE tw) AS vs FROM ({u}) "
+                    "GROUP BY eid HAVING NOT bool_or(ok) AND NOT bool_or(th)",
+                    u=union,
+                )
+            )
         )
         rows = self.con.execute("SELECT eid, vs FROM na_ids").fetchall()
         if rows:
@@ -331,7 +366,9 @@ class DuckdbRun:
     def _hard(self, plans: list[Plan]) -> dict[int, list[str]]:
         hard: dict[int, list[str]] = {}
         for i, plan in enumerate(plans):
-            rows = self.con.execute(f'SELECT eid FROM "dec_{plan.tag}" WHERE hard').fetchall()
+            rows = self.con.execute(
+                sql(tmpl("SELECT eid FROM {t} WHERE hard", t=table(f"dec_{plan.tag}")))
+            ).fetchall()
             if rows:
                 hard[i] = [r[0] for r in rows]
         return hard
@@ -355,11 +392,28 @@ class DuckdbRun:
             ids_table(self.con, "hard_ids", sorted(only))
             parts = []
             for plan in plans:
-                keys = " AND ".join(f'b."k{j + 1}" = h."k{j + 1}"' for j in range(plan.keys)) or "true"
-                hard_rows = f'SELECT * FROM "{plan.base_table}" x SEMI JOIN hard_ids USING (eid)'
-                parts.append(f'SELECT b.eid FROM "{plan.base_table}" b SEMI JOIN ({hard_rows}) h ON {keys}')
-            union = " UNION ALL ".join(parts)
-            self.con.execute(f"CREATE OR REPLACE TEMP TABLE py_ids AS SELECT DISTINCT eid FROM ({union})")
+                same_key = and_(
+                    *(
+                        exp.EQ(this=col(f"k{j + 1}", "b"), expression=col(f"k{j + 1}", "h"))
+                        for j in range(plan.keys)
+                    )
+                )
+                parts.append(
+                    tmpl(
+                        "SELECT b.eid FROM {t} AS b SEMI JOIN "
+                        "(SELECT * FROM {t} AS x SEMI JOIN hard_ids USING (eid)) AS h ON {k}",
+                        t=table(plan.base_table),
+                        k=same_key if plan.keys else exp.true(),
+                    )
+                )
+            self.con.execute(
+                sql(
+                    tmpl(
+                        "CREATE OR REPLACE TEMP TABLE py_ids AS SELECT DISTINCT eid FROM ({u})",
+                        u=union_all(*parts),
+                    )
+                )
+            )
         events = fetch_events(self.con, "py_ids", self.intake.files, names=self.intake.names)
         exotic = [e for e in self.intake.exotic_events.values() if (e.platform, e.action) in set(reads)]
         for e in exotic:

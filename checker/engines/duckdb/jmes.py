@@ -13,7 +13,7 @@ with other semantics than the reference engine's.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from sqlglot import exp
@@ -40,11 +40,28 @@ class UnsupportedConstruct(Exception):
         self.where = where
 
 
+#: the first key of a *derived* entry of ``fx``: not read from the record but computed from the
+#: entry of the path that follows, once, when the rule's events are selected (Plan.base_sql)
+DERIVED = "\x00"
+#: the derived entries of an instant read from a field: its epoch microseconds, and whether the
+#: reference engine must decide it (a form SQL does not parse exactly)
+INSTANT, INSTANT_HARD = DERIVED + "instant", DERIVED + "instant-hard"
+#: the column that stands for the field's own entry in a derived entry's expression
+RAW = "__raw__"
+
+
 @dataclass
 class Paths:
-    """The JSON paths a rule reads from events, each given an index in the ``fx`` list."""
+    """The JSON paths a rule reads from events, each given an index in the ``fx`` list.
+
+    Besides the paths read from the record, ``fx`` holds *derived* entries (first key
+    :data:`DERIVED`), each an expression over one path's entry (:data:`RAW`) in ``derived``:
+    such an entry is computed once per event where the rule's events are selected, so that a
+    costly expression (parsing a timestamp: DuckDB binds its macros anew at every call, tenths of
+    a second each) is written once per rule rather than in every condition and statement."""
 
     paths: list[tuple[str, ...]] = field(default_factory=list)
+    derived: dict[tuple[str, ...], exp.Expression] = field(default_factory=dict)
 
     def index(self, path: tuple[str, ...]) -> int:
         """1-based position of ``path`` (added when new)."""
@@ -54,6 +71,18 @@ class Paths:
         if path not in self.paths:
             self.paths.append(path)
         return self.paths.index(path) + 1
+
+    def derive(self, name: str, path: tuple[str, ...], expression: exp.Expression) -> int:
+        """1-based position of the entry ``name`` derived from ``path``'s entry by ``expression``
+        (over the column :data:`RAW`; a JSON value), added when new."""
+        self.index(path)
+        key = (name, *path)
+        self.derived.setdefault(key, expression)
+        return self.index(key)
+
+    def read(self) -> list[tuple[str, ...]]:
+        """The paths read from records (the entries that are not derived)."""
+        return [p for p in self.paths if not p[0].startswith(DERIVED)]
 
 
 @dataclass
@@ -79,7 +108,7 @@ def event_field(ev: EventCols, path: tuple[str, ...], paths: Paths) -> Val:
             path[0]
         ]
         return Val("str", typed)
-    return Val("json", fn("list_extract", ev.fx, lit(paths.index(path))))
+    return Val("json", fn("list_extract", ev.fx, lit(paths.index(path))), origin=(ev, path))
 
 
 def json_field(v: Val, path: tuple[str, ...]) -> Val:
@@ -133,7 +162,23 @@ def instant(v: Val, scope: Scope) -> Val:
     if v.kind in ("float", "sum"):
         # a float epoch goes through Decimal(str(x)) in Python: leave it there
         return Val("int", exp.null(), hard=or_(*(h for h in (v.hard, v.sql.is_(exp.null()).not_()) if h)))
-    # json: dispatch on the JSON type per row
+    if v.origin is not None:
+        # parsed once per event where the rule's events are selected (Paths.derive), read here
+        ev, path = v.origin
+        raw = Val("json", exp.column(RAW))
+        parsed = _json_instant(raw, scope)
+        epoch = scope.paths.derive(INSTANT, path, fn("to_json", parsed.sql))
+        flag = scope.paths.derive(
+            INSTANT_HARD, path, fn("to_json", fn("coalesce", parsed.hard or exp.false(), exp.false()))
+        )
+        value = tmpl("try_cast(list_extract({fx}, {i}) AS BIGINT)", fx=ev.fx, i=lit(epoch))
+        hard = tmpl("coalesce(try_cast(list_extract({fx}, {i}) AS BOOLEAN), false)", fx=ev.fx, i=lit(flag))
+        return Val("int", value, hard=hard_of(v, Val("int", hard=hard)))
+    return _json_instant(v, scope)
+
+
+def _json_instant(v: Val, scope: Scope) -> Val:
+    """The instant a JSON value names: a timestamp text or an epoch integer, per row; else null."""
     t = fn("json_type", v.sql)
     text = tmpl("{j} ->> '$'", j=v.sql)
     p = parse_text(text, scope.input_tz)
@@ -219,6 +264,13 @@ def compile_ast(ast: dict[str, Any], scope: Scope) -> Val:
         a, b = (compile_ast(c, scope) for c in ast["children"])
         ta = truthy(a)
         cond = ta if kind == "or_expression" else ta.not_()
+        if kind == "or_expression" and a.kind == b.kind == "bool":
+            # ``a || b`` of booleans is ``b`` unless ``a`` is true: exactly SQL's ``coalesce(a,
+            # false) OR b`` (null when ``a`` is not true and ``b`` is null), with each side written
+            # once. ``choose`` writes ``a`` twice, so chains of ``||`` (a trigger's declared reads
+            # add two to its ``where``, checker.language.reads) grew exponentially and DuckDB spent
+            # seconds binding each statement
+            return Val("bool", or_(ta, b.sql), hard=hard_of(a, b))
         try:
             if "truth" in (a.kind, b.kind):
                 raise TypeError("truth")
@@ -229,7 +281,42 @@ def compile_ast(ast: dict[str, Any], scope: Scope) -> Val:
             return Val("truth", both, hard=hard_of(a, b))
     if kind == "function_expression":
         return _function(ast["value"], ast["children"], scope)
+    if kind == "pipe":
+        # ``trigger | (data.x != 'y')``: an event expression read on one event of the context
+        # (how a trigger's declared read is guarded by its ``when``, checker.language.reads)
+        left = compile_ast(ast["children"][0], scope)
+        if left.kind != "event" or left.event is None:
+            raise UnsupportedConstruct("JMESPath pipe whose left side is not an event", scope.where)
+        inner = replace(scope, names=None, event=left.event)
+        return compile_ast(ast["children"][1], inner).with_hard(left.hard)
     raise UnsupportedConstruct(f"JMESPath {kind.replace('_', ' ')}", scope.where)
+
+
+def compile_condition(ast: dict[str, Any], scope: Scope) -> Val:
+    """Compile a JMESPath expression whose value only matters as true or false (a ``where``, a
+    ``when``, ``violation_if``): a ``truth`` value.
+
+    There ``a || b``, ``a && b`` and ``!a`` are exactly SQL's OR, AND and NOT of their operands'
+    truthiness, each operand written once. As values (:func:`compile_ast`) they are CASE
+    expressions that write their left operand twice, so a chain of them grows exponentially;
+    DuckDB spends seconds binding such statements (a trigger's declared reads add two clauses to
+    its ``where``, checker.language.reads)."""
+    kind = ast["type"]
+    if kind in ("and_expression", "or_expression"):
+        a, b = (compile_condition(c, scope) for c in ast["children"])
+        joined = or_(a.sql, b.sql) if kind == "or_expression" else and_(a.sql, b.sql)
+        return Val("truth", joined, hard=hard_of(a, b))
+    if kind == "not_expression":
+        v = compile_condition(ast["children"][0], scope)
+        return Val("truth", v.sql.not_(), hard=v.hard)
+    if kind == "pipe":
+        left = compile_ast(ast["children"][0], scope)
+        if left.kind != "event" or left.event is None:
+            raise UnsupportedConstruct("JMESPath pipe whose left side is not an event", scope.where)
+        inner = replace(scope, names=None, event=left.event)
+        return compile_condition(ast["children"][1], inner).with_hard(left.hard)
+    v = compile_ast(ast, scope)
+    return Val("truth", truthy(v), hard=v.hard)
 
 
 def _path(chain: list[str], scope: Scope) -> Val:

@@ -15,6 +15,9 @@ back (:mod:`.render`) differs by kind in a few places, each a method of
   :meth:`~SqlLookup.rebuild`: which events an outcome reads back (the one event
   bound, or every event of the window) and the value rebuilt in Python from them.
 
+:func:`strict_bounds` gives every kind the window's ends as strict bounds, whichever
+anchor keys (strict or inclusive) the binding used.
+
 :data:`SQL_LOOKUPS` maps each lookup kind of the language
 (:data:`checker.language.kinds.LOOKUP_KINDS`) to its hooks. :func:`sql_lookup`
 finds them; a kind with none raises :class:`UnsupportedConstruct` naming it, so
@@ -37,6 +40,7 @@ from ...language.expressions import EventView, Expression
 from ...language.policy import Binding
 from .jmes import BIG, UnsupportedConstruct
 from .sqlbuild import and_, case, col, fn, lit, or_, tmpl
+from .sqlbuild import table as sql_table
 from .values import EventCols, Val, num_parts
 
 #: an event's columns in the rule's tables, and the suffixes of a bound event's columns
@@ -72,9 +76,9 @@ class SqlLookup(ABC):
         return [], []
 
     @abstractmethod
-    def reduce(self, table: str, group: str) -> exp.Expression:
+    def reduce(self, table: str, keys: Sequence[str]) -> exp.Expression:
         """The query reducing the candidate table ``table`` to what the join reads, one row per
-        (correlation key, instant); ``group`` lists the key columns (``k1, k2``)."""
+        (correlation key, instant); ``keys`` are the key columns (``k1``, ``k2``)."""
 
     @abstractmethod
     def join(self, left: exp.Subquery, lk: Lookup, nkeys: int) -> exp.Expression:
@@ -103,6 +107,19 @@ class SqlLookup(ABC):
         window is defined and the events the lookup read (the bound event, if any; or the window's)."""
 
 
+def strict_bounds(
+    b: Binding, after: exp.Expression | None, before: exp.Expression | None
+) -> tuple[exp.Expression, exp.Expression]:
+    """The window's ends as the strict bounds every hook reads (``<name>__lo``, ``__hi``; a NULL
+    for an end without an anchor), from its anchors' instants ``after`` and ``before``. An inclusive
+    anchor (``at_or_after``, ``at_or_before``) is the strict bound one microsecond beyond it,
+    exactly, since instants are whole microseconds; a NULL anchor stays NULL (the window undefined)."""
+    null = exp.cast(exp.null(), "BIGINT")
+    lo = null if after is None else (tmpl("{a} - 1", a=after) if b.after_inclusive else after)
+    hi = null if before is None else (tmpl("{a} + 1", a=before) if b.before_inclusive else before)
+    return lo, hi
+
+
 def _keys_equal(left: str, right: str, nkeys: int) -> list[exp.Expression]:
     """``left.k1 = right.k1 AND ...``: same correlation key."""
     return [tmpl("{a} = {b}", a=col(f"k{j + 1}", left), b=col(f"k{j + 1}", right)) for j in range(nkeys)]
@@ -122,13 +139,20 @@ class _OneEvent(SqlLookup):
     def __init__(self, latest: bool) -> None:
         self.latest = latest
 
-    def reduce(self, table: str, group: str) -> exp.Expression:
+    def reduce(self, table: str, keys: Sequence[str]) -> exp.Expression:
         pick, pick_by = ("max", "arg_max") if self.latest else ("min", "arg_min")
-        return tmpl(
-            f"SELECT {group}, ts, {pick}(eid) AS eid, {pick_by}(action, eid) AS action, "
-            f"{pick_by}(platform, eid) AS platform, {pick_by}(seller_id, eid) AS seller_id, "
-            f"{pick_by}(fx, eid) AS fx FROM {{t}} GROUP BY {group}, ts",
-            t=exp.to_table(table),
+        grouping = [col(k) for k in (*keys, "ts")]
+        return (
+            exp.select(
+                *grouping,
+                exp.alias_(fn(pick, col("eid")), "eid"),
+                *(
+                    exp.alias_(fn(pick_by, col(c), col("eid")), c)
+                    for c in ("action", "platform", "seller_id", "fx")
+                ),
+            )
+            .from_(sql_table(table))
+            .group_by(*(g.copy() for g in grouping))
         )
 
     def join(self, left: exp.Subquery, lk: Lookup, nkeys: int) -> exp.Expression:
@@ -211,11 +235,16 @@ class _Count(_Window):
     """``count``: the reduced table holds a running count per key at each instant, and two ASOF
     joins read it at the window's two ends."""
 
-    def reduce(self, table: str, group: str) -> exp.Expression:
-        return tmpl(
-            f"SELECT {group}, ts, sum(count(*)) OVER (PARTITION BY {group} ORDER BY ts) AS cum "
-            f"FROM {{t}} GROUP BY {group}, ts",
-            t=exp.to_table(table),
+    def reduce(self, table: str, keys: Sequence[str]) -> exp.Expression:
+        running = exp.Window(
+            this=fn("sum", fn("count", exp.Star())),
+            partition_by=[col(k) for k in keys],
+            order=exp.Order(expressions=[exp.Ordered(this=col("ts"))]),
+        )
+        return (
+            exp.select(*(col(k) for k in keys), col("ts"), exp.alias_(running, "cum"))
+            .from_(sql_table(table))
+            .group_by(*(col(k) for k in (*keys, "ts")))
         )
 
     def join(self, left: exp.Subquery, lk: Lookup, nkeys: int) -> exp.Expression:
@@ -283,7 +312,7 @@ class _Sum(_Window):
         hs = [h for h in (v.hard, parts.hard, and_(parts.isnum, exact.not_())) if h is not None]
         return extra, [and_(in_actions, or_(*hs))]
 
-    def reduce(self, table: str, group: str) -> exp.Expression:
+    def reduce(self, table: str, keys: Sequence[str]) -> exp.Expression:
         # a sum is folded in order over its window (see join): nothing to reduce
         return exp.select("*").from_(exp.to_table(table)).where(exp.false())
 
@@ -374,4 +403,4 @@ def sql_lookup(kind: str, where: str = "") -> SqlLookup:
         raise UnsupportedConstruct(f"lookup kind {kind!r}", where) from None
 
 
-__all__ = ["EVENT_PARTS", "SQL_LOOKUPS", "Lookup", "SqlLookup", "sql_lookup"]
+__all__ = ["EVENT_PARTS", "SQL_LOOKUPS", "Lookup", "SqlLookup", "sql_lookup", "strict_bounds"]

@@ -20,6 +20,7 @@ from ...inputs.events import EventBatch
 from ...language.policy import Policy
 from ...results.outcomes import Kind, Outcome
 from ...results.result import OutcomeStore, StoredCheckResult
+from .sqlbuild import sql, table, tmpl
 
 if TYPE_CHECKING:
     import duckdb
@@ -80,9 +81,11 @@ class SqlOutcomeStore(OutcomeStore):
             tally: Counter[tuple[str, str, str]] = Counter()
             for _, plans in self.rules:
                 for plan in plans:
-                    rows = self.run.con.execute(
-                        f'SELECT kind, count(*) FROM "dec_{plan.tag}" WHERE NOT hard GROUP BY kind'
-                    ).fetchall()
+                    query = tmpl(
+                        "SELECT kind, count(*) FROM {t} WHERE NOT hard GROUP BY kind",
+                        t=table(f"dec_{plan.tag}"),
+                    )
+                    rows = self.run.con.execute(sql(query)).fetchall()
                     for kind, n in rows:
                         tally[(plan.policy.id, plan.policy.version, kind)] += n
             for o in self.extra:

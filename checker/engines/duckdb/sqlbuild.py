@@ -139,3 +139,16 @@ def case(*whens: tuple[exp.Expression, exp.Expression], default: exp.Expression 
 def sql(tree: exp.Expression) -> str:
     """The tree as DuckDB SQL text."""
     return tree.sql(dialect=DIALECT)
+
+
+def table(name: str) -> exp.Table:
+    """A table by name (quoted as the dialect needs)."""
+    return exp.Table(this=exp.to_identifier(name, quoted=True))
+
+
+def union_all(*queries: exp.Expression) -> exp.Expression:
+    """``q1 UNION ALL q2 ...`` (one query: itself)."""
+    out = queries[0]
+    for q in queries[1:]:
+        out = node(exp.union(out, q, distinct=False))
+    return out

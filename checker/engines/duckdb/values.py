@@ -67,11 +67,23 @@ class Val:
     # for ``sum``: exact integer total, float total, and whether a float was added
     fsql: exp.Expression | None = None
     is_float: exp.Expression | None = None
+    # for a field read straight from an event's record: the event and the path, so that an
+    # instant read from it can use the one parsed when the rule's events were selected
+    # (checker.engines.duckdb.jmes.instant) instead of parsing the text again in each statement
+    origin: tuple[EventCols, tuple[str, ...]] | None = None
 
     def with_hard(self, *extra: exp.Expression | None) -> Val:
         """The value with more rows marked hard."""
         parts = [h for h in (self.hard, *extra) if h is not None]
-        return Val(self.kind, self.sql, self.event, or_(*parts) if parts else None, self.fsql, self.is_float)
+        return Val(
+            self.kind,
+            self.sql,
+            self.event,
+            or_(*parts) if parts else None,
+            self.fsql,
+            self.is_float,
+            self.origin,
+        )
 
 
 def hard_of(*vals: Val) -> exp.Expression | None:

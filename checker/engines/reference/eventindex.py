@@ -34,7 +34,8 @@ class Series:
     epochs: list[int]
 
     def window(self, after: int | None, before: int | None) -> tuple[int, int]:
-        """Index range of the events strictly after ``after`` and strictly before ``before``."""
+        """Index range of the events strictly after ``after`` and strictly before ``before`` (an
+        inclusive anchor arrives here as the strict bound one microsecond beyond it)."""
         lo = 0 if after is None else bisect.bisect_right(self.epochs, after)
         hi = len(self.epochs) if before is None else bisect.bisect_left(self.epochs, before)
         return lo, hi

@@ -4,7 +4,8 @@ A registry, so a new window computation is one function: :func:`lookup`
 registers the evaluator of a lookup kind (one of
 :data:`checker.language.kinds.LOOKUP_KINDS`) in :data:`LOOKUPS`, and
 :func:`evaluator`, which :class:`checker.engines.reference.plan.RulePlan` calls
-once per binding, finds it, or fails naming a kind that has none. Each
+once per binding, finds it, or fails naming a kind that has none; :func:`windowed`
+turns a binding's inclusive anchors into the strict bounds every evaluator takes. Each
 evaluator reads the trigger's group through a :class:`LookupContext` (the
 judging context, :class:`checker.engines.reference.judge.Context`, is one)
 between two anchors and returns the value with the events it used.
@@ -81,6 +82,22 @@ def evaluator(kind: str) -> Lookup:
             f"the reference engine has no evaluator for lookup kind {kind!r}: "
             f"register one with @lookup({kind!r}) in {__name__}"
         ) from None
+
+
+def windowed(find: Lookup, b: Binding) -> Lookup:
+    """``find`` reading binding ``b``'s window. Evaluators take strict bounds; an inclusive anchor
+    (``at_or_after``, ``at_or_before``) is the strict bound one microsecond beyond it, exactly,
+    since instants are whole microseconds: ``at_or_after t`` is ``after t - 1``."""
+    if not (b.after_inclusive or b.before_inclusive):
+        return find
+    down, up = int(b.after_inclusive), int(b.before_inclusive)
+
+    def inclusive(
+        ctx: LookupContext, b: Binding, after: int | None, before: int | None
+    ) -> tuple[Any, list[Event]]:
+        return find(ctx, b, None if after is None else after - down, None if before is None else before + up)
+
+    return inclusive
 
 
 @lookup("last")

@@ -19,7 +19,7 @@ from ...language.expressions import EventView, Expression, instant_function
 from ...language.kinds import VALUE_KIND
 from ...language.policy import Binding, Policy, Template
 from ...results.outcomes import Kind
-from .lookups import Lookup, evaluator
+from .lookups import Lookup, evaluator, windowed
 
 _Part = str | Callable[[Any], Any]
 
@@ -63,7 +63,8 @@ class RulePlan:
                         None,
                         self._bind(b.after, tz, input_tz),
                         self._bind(b.before, tz, input_tz),
-                        evaluator(b.kind),  # an error naming a kind without an evaluator
+                        # an error naming a kind without an evaluator; inclusive anchors made strict
+                        windowed(evaluator(b.kind), b),
                         b,
                     )
                 )

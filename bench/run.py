@@ -10,10 +10,14 @@ kept under ``out/bench/`` and reused), then runs, each as its own process:
 * ``python -m checker check FILE --engine python -q --format json -o ...`` (the
   reference engine; from 64 MiB of input it judges the file in parts on disk);
 * the same with ``--engine duckdb``;
+* ``--engine duckdb`` over the same events as canonical CSV and as a GB18030 CSV with Chinese
+  headers read through a profile (``bench/exports.py`` writes both beside the JSON Lines file);
 
 and prints wall time, events per second, peak RSS (``wait4`` of that child)
-and the ratio to the floor; then checks that both engines wrote the same
-JSON result, byte for byte. Nothing here is a test: speed is measured, never asserted.
+and the ratios to the floor and to the typed read; then checks that both engines wrote the same
+JSON result, byte for byte, and that the CSV and GB18030 runs found the same findings (rule,
+version, event, outcome) as the JSON Lines run. Nothing here is a test: speed is measured, never
+asserted.
 
     python bench/run.py --events 1000000 10000000
 """
@@ -28,6 +32,9 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
+
+from exports import write_exports
 
 ROOT = Path(__file__).resolve().parent.parent
 FLOOR = (
@@ -147,6 +154,38 @@ def dataset(n: int, seed: int, base: Path) -> Path:
     return path
 
 
+def _findings(result: Path) -> list[tuple[Any, ...]]:
+    """What a JSON result found, without where (file names and line numbers differ by form)."""
+    document = json.loads(result.read_text(encoding="utf-8"))
+    return sorted(
+        (f["rule_id"], f.get("rule_version", f.get("version")), f["event_id"], f.get("outcome"))
+        for f in document["findings"]
+    )
+
+
+def _row(
+    rows: list[dict[str, Any]], lines: int, what: str, seconds: float, rss: float, **refs: float
+) -> None:
+    rows.append({"events": lines, "what": what, "seconds": seconds, "rss_mib": rss, **refs})
+    ratios = "  ".join(f"x{seconds / v:.1f} {k}" for k, v in refs.items())
+    print(
+        f"{lines:>10} events  {what:<44} {seconds:8.2f}s  {lines / seconds:>10,.0f} ev/s"
+        f"  {rss:6.0f} MiB  {ratios}"
+    )
+
+
+def _check(
+    args: argparse.Namespace, inputs: list[str], engine: str, result: Path
+) -> tuple[float, float, str | None]:
+    """One ``checker check`` run as its own process: wall seconds, peak RSS, and why it failed."""
+    result.unlink(missing_ok=True)
+    argv = [sys.executable, "-m", "checker", "check", *inputs, "--engine", engine, "-q", "--format", "json"]
+    wall, rss, code, text = measure([*argv, "-o", str(result)], args.timeout, args.memory_cap_gib)
+    if code not in (0, 1) or "Traceback" in text or not result.exists():
+        return wall, rss, f"failed ({code}) after {wall:.0f}s: {text[-600:]}"
+    return wall, rss, None
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -155,6 +194,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--out", type=Path, default=ROOT / "out" / "bench")
     parser.add_argument("--engines", nargs="+", default=["python", "duckdb"], choices=["python", "duckdb"])
+    parser.add_argument(
+        "--forms",
+        nargs="*",
+        default=["csv", "gb18030"],
+        choices=["csv", "gb18030"],
+        help="the other input forms timed on --engine duckdb (none: only JSON Lines)",
+    )
     parser.add_argument("--timeout", type=float, default=3600)
     parser.add_argument(
         "--memory-cap-gib",
@@ -166,99 +212,64 @@ def main(argv: list[str] | None = None) -> int:
     args.out.mkdir(parents=True, exist_ok=True)
     info = machine()
     print("machine: " + ", ".join(f"{k}={v}" for k, v in info.items()), flush=True)
-    rows = []
+    rows: list[dict[str, Any]] = []
     for n in args.events:
         path = dataset(n, args.seed, args.out)
-        size = path.stat().st_size
         with open(path, "rb") as fh:
             lines = sum(1 for _ in fh)
         floor, floor_rss, _, _ = measure([sys.executable, "-c", FLOOR, str(path)], args.timeout)
-        rows.append(
-            {
-                "events": lines,
-                "bytes": size,
-                "what": "duckdb scan (floor)",
-                "seconds": floor,
-                "rss_mib": floor_rss,
-                "ratio": 1.0,
-            }
-        )
-        print(
-            f"{lines:>10} events  floor {floor:8.2f}s  {lines / floor:>12,.0f} ev/s  {floor_rss:8.0f} MiB",
-            flush=True,
-        )
+        _row(rows, lines, "duckdb scan (floor)", floor, floor_rss, floor=floor)
         typed, typed_rss, _, _ = measure([sys.executable, "-c", TYPED, str(path)], args.timeout)
-        rows.append(
-            {
-                "events": lines,
-                "bytes": size,
-                "what": "duckdb typed read of every field",
-                "seconds": typed,
-                "rss_mib": typed_rss,
-                "ratio": typed / floor,
-            }
-        )
-        print(
-            f"{lines:>10} events  typed {typed:8.2f}s  {lines / typed:>12,.0f} ev/s  {typed_rss:8.0f} MiB"
-            f"  x{typed / floor:.1f} the floor",
-            flush=True,
-        )
+        _row(rows, lines, "duckdb typed read of every field", typed, typed_rss, floor=floor, typed=typed)
         results = {}
         for engine in args.engines:
             result = args.out / f"result-{engine}-{n}.json"
-            result.unlink(missing_ok=True)
-            wall, rss, code, text = measure(
-                [
-                    sys.executable,
-                    "-m",
-                    "checker",
-                    "check",
-                    str(path),
-                    "--engine",
-                    engine,
-                    "-q",
-                    "--format",
-                    "json",
-                    "-o",
-                    str(result),
-                ],
-                args.timeout,
-                args.memory_cap_gib,
-            )
-            if code not in (0, 1) or "Traceback" in text or not result.exists():
-                print(f"  {engine}: failed ({code}) after {wall:.0f}s: {text[-600:]}", flush=True)
-                rows.append({"events": lines, "what": f"checker --engine {engine}", "failed": text[-600:]})
+            wall, rss, failed = _check(args, [str(path)], engine, result)
+            if failed:
+                print(f"  {engine}: {failed}", flush=True)
+                rows.append({"events": lines, "what": f"checker --engine {engine}", "failed": failed})
                 continue
-            results[engine] = result
-            rows.append(
-                {
-                    "events": lines,
-                    "bytes": size,
-                    "what": f"checker --engine {engine}",
-                    "seconds": wall,
-                    "rss_mib": rss,
-                    "ratio": wall / floor,
-                }
-            )
-            print(
-                f"{lines:>10} events  {engine:>6} {wall:8.2f}s  {lines / wall:>12,.0f} ev/s  {rss:8.0f} MiB"
-                f"  x{wall / floor:.1f} the floor",
-                flush=True,
-            )
+            results[engine] = (result, wall)
+            _row(rows, lines, f"checker --engine {engine}", wall, rss, floor=floor, typed=typed)
         if len(results) == 2:
-            same = _same_bytes(results["python"], results["duckdb"])
+            same = _same_bytes(results["python"][0], results["duckdb"][0])
             print(f"  byte-identical JSON results from both engines: {same}", flush=True)
             rows.append({"events": lines, "what": "identical results", "same": same})
+        if args.forms and "duckdb" in results:
+            csv_path, zh_path, profile = write_exports(path)
+            forms = {
+                "csv": ("canonical CSV", [str(csv_path)]),
+                "gb18030": ("GB18030 CSV via a profile", [str(zh_path), "--profile", str(profile)]),
+            }
+            jsonl_result, jsonl_wall = results["duckdb"]
+            for form in args.forms:
+                label, inputs = forms[form]
+                result = args.out / f"result-duckdb-{form}-{n}.json"
+                wall, rss, failed = _check(args, inputs, "duckdb", result)
+                if failed:
+                    print(f"  {form}: {failed}", flush=True)
+                    rows.append(
+                        {"events": lines, "what": f"checker --engine duckdb, {label}", "failed": failed}
+                    )
+                    continue
+                _row(
+                    rows, lines, f"checker --engine duckdb, {label}", wall, rss, typed=typed, jsonl=jsonl_wall
+                )
+                same = _findings(result) == _findings(jsonl_result)
+                print(f"  {label}: the same findings as the JSON Lines run: {same}", flush=True)
+                rows.append({"events": lines, "what": f"{form} findings as JSON Lines", "same": same})
     info["load_after"] = " ".join(f"{x:.2f}" for x in os.getloadavg())
     (args.out / "results.json").write_text(json.dumps({"machine": info, "rows": rows}, indent=2))
-    print("\n| events | run | seconds | events/s | peak RSS (MiB) | x floor |")
-    print("|---:|---|---:|---:|---:|---:|")
+    print("\n| events | run | seconds | events/s | peak RSS (MiB) | x typed read | x JSON Lines |")
+    print("|---:|---|---:|---:|---:|---:|---:|")
     for r in rows:
         if "seconds" in r:
             rate = r["events"] / r["seconds"]
+            typed_ratio = f"{r['seconds'] / r['typed']:.2f}" if "typed" in r else ""
+            jsonl_ratio = f"{r['seconds'] / r['jsonl']:.2f}" if "jsonl" in r else ""
             print(
                 f"| {r['events']:,} | {r['what']} | {r['seconds']:.2f} | {rate:,.0f} | "
-                f"{r['rss_mib']:.0f} | {r['ratio']:.2f} |"
+                f"{r['rss_mib']:.0f} | {typed_ratio} | {jsonl_ratio} |"
             )
     print(f"\nload average before/after: {info['load_before']} / {info['load_after']}")
     return 0

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from ..inputs.files import input_bytes
+from ..inputs.files import check_pins, input_bytes
 from ..language.errors import Problem
 from ..language.loader import PolicySet
 from ..language.policy import Policy
@@ -49,11 +49,16 @@ class PythonEngine:
         return []
 
     def check(self, policies: PolicySet, inputs: Inputs, options: RunOptions) -> CheckResult:
-        """Judge in memory, or in parts on disk (see :func:`parts_for`)."""
+        """Judge in memory, or in parts on disk (see :func:`parts_for`); an input file that
+        changed during the run is an ``input-changed`` error
+        (:func:`checker.inputs.files.check_pins`)."""
         parts = parts_for(inputs, options)
         if parts > 0:
             return check_parts(policies, inputs, replace(options, parts=parts))
-        return check_in_memory(policies, inputs, options)
+        result = check_in_memory(policies, inputs, options)
+        if inputs.batch is None:  # files read here: they must still hold the bytes judged
+            check_pins(result.batch.inputs)
+        return result
 
 
 ENGINE = PythonEngine()

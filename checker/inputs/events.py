@@ -2,9 +2,11 @@
 
 Every record read is accounted for: it becomes an event, is dropped as an
 exact duplicate (same ``event_id``, same content: overlapping exports), or is
-rejected with its file, line and reason. A conflict (same ``event_id``,
-different content) rejects every version of that id, because the export
-cannot say which is true, and that choice does not depend on input order.
+rejected with its file, line and reason. A conflict (two valid records with the
+same ``event_id`` and different content) rejects every version of that id,
+because the export cannot say which is true, and that choice does not depend on
+input order. An invalid record is rejected alone, for its own reason, before
+its id is looked at: it never makes a conflict with a valid one.
 ``read = accepted + duplicates + rejected`` holds for every file and in total.
 """
 
@@ -70,6 +72,19 @@ class Rejected:
         return Problem(Location(self.file, self.line, 0), self.code, self.reason)
 
 
+@dataclass(frozen=True)
+class FilePin:
+    """What a run read of one input file, to tell later whether the file still holds it: the
+    file's identity and times as it was opened, when it was last known to hold the bytes read,
+    and their SHA-256 (:func:`checker.inputs.files.verify_pin`)."""
+
+    path: str
+    identity: tuple[int, int, int, int, int]  # device, inode, size, mtime and ctime (ns)
+    # the wall clock just before the identity was read (as opened, or hashed again and equal)
+    known_ns: int
+    sha256: str
+
+
 @dataclass
 class InputStats:
     """Record counts of one input file; ``read == accepted + duplicates + rejected``."""
@@ -82,6 +97,9 @@ class InputStats:
     sha256: str = ""
     format: str = "jsonl"
     profile: str | None = None  # the name of the field-mapping profile that read it
+    # the file as read (None for standard input and records in memory): a run whose input changed
+    # while it ran fails with ``input-changed`` (:func:`checker.inputs.files.check_pins`)
+    pin: FilePin | None = field(default=None, compare=False, repr=False)
 
     def as_dict(self) -> dict[str, Any]:
         """The JSON form used in results."""
@@ -211,6 +229,11 @@ class Intake:
         # event_id -> (content digest, file, line, stats, action, epoch) of the accepted version
         self.digests: dict[str, tuple[bytes, str, int, InputStats, str, int]] = {}
         self.conflicted: dict[str, list[tuple[str, int, str, InputStats]]] = {}
+        # the text of each accepted record until its id is closed (flush): a conflict's first
+        # version is rejected with its own text, as every other reject is, whether the record was
+        # kept or not (``keep`` must change nothing a run reports, and the DuckDB engine keeps all).
+        # In memory that is about the input's size: PARTITION_FROM_BYTES at most by default
+        self._texts: dict[str, str] = {}
         self.rejected: list[Rejected] = []
         # conflicting versions seen since the last flush, with their texts (resolved by flush)
         self._conflicting: list[Rejected] = []
@@ -270,6 +293,7 @@ class Intake:
             return
         action = record["action"]
         self.digests[event_id] = (digest, stats.file, line, stats, action, epoch)
+        self._texts[event_id] = text
         stats.accepted += 1
         self.actions[action] += 1
         if self.keep is None or self.keep(action):
@@ -290,9 +314,9 @@ class Intake:
             first_digest, file, first_line, first_stats, action, _ = self.digests[event_id]
             first_stats.accepted -= 1
             first_stats.rejected += 1
-            old = self.events.pop(event_id, None)
+            self.events.pop(event_id, None)
             self.actions[action] -= 1
-            original = json.dumps(old.record, ensure_ascii=False) if old else ""
+            original = self._texts.pop(event_id, "")
             self._conflicting.append(Rejected(file, first_line, "conflict", "", original))
             versions.append((file, first_line, first_digest.hex(), first_stats))
         if any(v[2] == digest.hex() for v in versions):
@@ -327,6 +351,7 @@ class Intake:
         self._epochs.extend(v[5] for k, v in self.digests.items() if k not in self.conflicted)
         events = list(self.events.values())
         self.events, self.digests, self.conflicted, self._conflicting = {}, {}, {}, []
+        self._texts = {}
         return events
 
     def finish(self) -> EventBatch:

@@ -19,16 +19,25 @@ import glob
 import hashlib
 import json
 import os
+import stat
+import time
 import zlib
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any, Protocol
 
 from ..language.errors import CheckerError, Location, Problem
 from ..language.times import DEFAULT_TIMEZONE
-from .events import EventBatch, InputStats, Intake
-from .profiles import MappingError, Profile, canonical_from_flat, for_timezone, load_profile
+from .events import EventBatch, FilePin, InputStats, Intake
+from .profiles import (
+    MappingError,
+    Profile,
+    canonical_from_flat,
+    for_timezone,
+    load_profile,
+    run_declarations,
+)
 from .progress import Progress
 from .readers import CHUNK, READERS, Counted, Header, ReadOptions, format_for, normalise_encoding, open_stream
 
@@ -232,7 +241,13 @@ def read_file(
 
         raw: IO[bytes] = stdin if stdin is not None else sys.stdin.buffer
     else:
-        raw = open(display, "rb")  # noqa: SIM115 - closed below, after the hash is complete
+        try:
+            raw = open(display, "rb")  # noqa: SIM115 - closed below, after the hash is complete
+        except OSError as exc:  # gone, or unreadable, since the inputs were listed
+            raise CheckerError(
+                [Problem(Location(display), "unreadable-file", f"cannot open the input: {exc.strerror}")]
+            ) from exc
+    pinned = pin_identity(display, raw)
     hasher = hashlib.sha256()
     counted = Counted(raw, hasher)
     line = 0
@@ -273,8 +288,94 @@ def read_file(
         if display != STDIN:
             raw.close()
     stats.sha256 = hasher.hexdigest()
+    if pinned is not None:
+        # the SHA-256 is of the bytes read; the file must still hold them, or the provenance
+        # names bytes nobody judged (an export rewritten in place while it was read)
+        stats.pin = FilePin(display, *pinned, stats.sha256)
+        check_pins([stats], "while it was read")
     if progress is not None:
         progress.advance(counted.count, stats.read, done=True)
+
+
+#: how recent a file's last change may be, when it is opened, for its times alone not to prove
+#: it unchanged later: file systems keep times in ticks (milliseconds on Linux, 2 s on FAT) and a
+#: file server's clock may differ a little, so a write in the same tick as the last one before the
+#: read could leave every time and the size as they were; such a file is hashed again instead
+RACY_NS = 3_000_000_000
+
+
+def _identity(st: os.stat_result) -> tuple[int, int, int, int, int]:
+    return (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
+
+
+def pin_identity(display: str, raw: IO[bytes]) -> tuple[tuple[int, int, int, int, int], int] | None:
+    """The identity of a regular file just opened, and the wall clock just before it was read
+    (None for standard input, pipes and devices, which cannot change under a run)."""
+    if display == STDIN:
+        return None
+    now = time.time_ns()
+    st = os.fstat(raw.fileno())
+    return (_identity(st), now) if stat.S_ISREG(st.st_mode) else None
+
+
+def file_sha256(path: str) -> str:
+    """The SHA-256 of the bytes of ``path`` now."""
+    hasher = hashlib.sha256()
+    with open(path, "rb") as fh:
+        while chunk := fh.read(1 << 22):
+            hasher.update(chunk)
+    return hasher.hexdigest()
+
+
+def verify_pin(pin: FilePin) -> tuple[str | None, FilePin]:
+    """Why the file ``pin`` names no longer holds the bytes the run read (None: it does), and the
+    pin to keep.
+
+    The same identity (device, inode, size, modification and change times) proves it unchanged,
+    unless the file had changed within :data:`RACY_NS` of when it was last known to hold them;
+    otherwise (a touched, replaced or recent file) its bytes are hashed again, and only other bytes
+    count as a change. A file hashed again and found equal is known to hold them from then on, so
+    a later check of a file read long after it was written does not hash it again.
+    """
+    checked = time.time_ns()
+    try:
+        now = os.stat(pin.path)
+    except OSError as exc:
+        return f"it can no longer be read ({exc.strerror})", pin
+    identity = _identity(now)
+    recent = max(pin.identity[3], pin.identity[4]) >= pin.known_ns - RACY_NS
+    if identity == pin.identity and not recent:
+        return None, pin
+    if now.st_size != pin.identity[2]:
+        return f"its size went from {pin.identity[2]} to {now.st_size} bytes", pin
+    try:
+        sha = file_sha256(pin.path)
+    except OSError as exc:
+        return f"it can no longer be read ({exc.strerror})", pin
+    if sha != pin.sha256:
+        return f"its bytes now have the SHA-256 {sha}", pin
+    return None, FilePin(pin.path, identity, checked, pin.sha256)
+
+
+def check_pins(inputs: Iterable[InputStats], when: str = "during the check") -> None:
+    """Raise :class:`CheckerError` (``input-changed``, naming each file) when an input read with a
+    pin (:attr:`InputStats.pin`) no longer holds the bytes the run read and recorded."""
+    problems = []
+    for stats in inputs:
+        if stats.pin is None:
+            continue
+        why, stats.pin = verify_pin(stats.pin)
+        if why is not None:
+            problems.append(
+                Problem(
+                    Location(stats.file),
+                    "input-changed",
+                    f"the input changed {when}: {why}, but the run read bytes with the SHA-256 "
+                    f"{stats.sha256}; check a copy that nothing writes to while the check runs",
+                )
+            )
+    if problems:
+        raise CheckerError(problems)
 
 
 def _take(
@@ -316,7 +417,7 @@ def write_rejects(batch: EventBatch, stream: IO[str]) -> int:
 def read_events(
     paths: Sequence[str | os.PathLike[str]],
     *,
-    timezone: str = DEFAULT_TIMEZONE,
+    timezone: str | None = None,
     keep: Callable[[str], bool] | None = None,
     profiles: ProfileChoice | Sequence[ProfileChoice] | None = None,
     encoding: str | None = None,
@@ -338,8 +439,12 @@ def read_events(
     :class:`checker.inputs.progress.Progress`. Problems with a file as a whole
     raise :class:`~checker.language.errors.CheckerError`. ``now`` (epoch microseconds, default
     the wall clock) is the run's present: a record stamped more than a day after it is rejected
-    as ``future-timestamp``.
+    as ``future-timestamp``. ``timezone`` (of offset-less times and of the batch) defaults to the
+    one the profiles declare, else ``Asia/Shanghai`` (:func:`~.profiles.run_declarations`).
     """
+    if timezone is None:
+        declared = settings_for(DEFAULT_TIMEZONE, profiles).profiles
+        timezone = run_declarations([p for _, p in declared]).timezone
     settings = settings_for(timezone, profiles, encoding=encoding, format=input_format)
     intake = Intake(timezone, keep, now=now)
     read_inputs(intake, paths, settings, stdin=stdin, progress=progress)

@@ -2,8 +2,11 @@
 
 1. safe YAML with positions (:mod:`checker.language.yamlsafe`);
 2. JSON Schema, errors mapped to ``file:line:column`` (:mod:`checker.language.schema`);
+   and no line break YAML folds into a space between Chinese characters
+   (:mod:`checker.language.folding`);
 3. semantics on the built model (:func:`checker.language.policy.build_policy`):
-   expressions compile, durations parse, names and parameters exist;
+   expressions compile, durations parse, names and parameters exist; then types
+   (:mod:`checker.language.typecheck`): no value where it can never fit;
 4. across files: one (id, version) once, versions of an id in windows that
    do not overlap.
 
@@ -21,8 +24,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import Location, Problem
+from .folding import folded_cjk_spaces
 from .policy import Policy, build_policy
 from .schema import validate_document
+from .typecheck import check_policy_types
 from .yamlsafe import load_yaml
 
 MANIFEST_NAME = "pack.yaml"
@@ -105,10 +110,15 @@ def load_policy_file(path: Path) -> tuple[Policy | None, list[Problem]]:
         return None, problems
     if not isinstance(doc.data, dict):
         return None, [Problem(doc.location(()), "schema", "a policy file holds one mapping")]
-    problems = validate_document(doc, "policy")
+    # a line break folded into a space between Chinese characters is an error like any other:
+    # the text as written does not render as the author meant
+    problems = validate_document(doc, "policy") + folded_cjk_spaces(text, shown)
     if problems:
         return None, problems
-    return build_policy(doc, hashlib.sha256(raw).hexdigest())
+    policy, problems = build_policy(doc, hashlib.sha256(raw).hexdigest())
+    if policy is not None:  # types are inferred over expressions that compile and names that exist
+        problems = check_policy_types(doc)
+    return (None, problems) if problems else (policy, [])
 
 
 def _manifest(paths: Sequence[str | os.PathLike[str]]) -> tuple[str, str, list[Problem]]:
@@ -126,8 +136,11 @@ def _manifest(paths: Sequence[str | os.PathLike[str]]) -> tuple[str, str, list[P
     return "unnamed", "unversioned", []
 
 
-def load_policies(paths: Sequence[str | os.PathLike[str]]) -> PolicySet:
-    """Load every policy under ``paths`` (files or directories); collect every problem."""
+def load_policies(paths: str | os.PathLike[str] | Sequence[str | os.PathLike[str]]) -> PolicySet:
+    """Load every policy under ``paths`` (files or directories, or one of them); collect every
+    problem."""
+    if isinstance(paths, str | os.PathLike):  # one path, not a sequence of its characters
+        paths = [paths]
     policies: list[Policy] = []
     problems: list[Problem] = []
     missing = {Path(raw) for raw in paths if not Path(raw).exists()}

@@ -14,7 +14,9 @@ keeps so that the gate can warn when it is applied to another pack
 from __future__ import annotations
 
 import json
+import math
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,6 +31,13 @@ from ..language.yamlsafe import json_path
 from .result import CheckResult
 
 BASELINE_SCHEMA_VERSION = "1.0"
+#: the deepest nesting of arrays and objects a baseline may have (the file is level 1; a baseline
+#: written by the checker has 4): deeper is a ``too-deep`` error at the bracket that goes past it,
+#: before the JSON is parsed (a few thousand levels made the parser raise RecursionError)
+MAX_BASELINE_DEPTH = 64
+#: what the scan before parsing steps over or looks at: strings (brackets inside do not count),
+#: brackets, the constants Python's json reads but JSON has not, and numbers
+_TOKENS = re.compile(r'"(?:[^"\\]|\\.)*"?|[\[\]{}]|-?Infinity|NaN|-?[0-9][0-9.]*(?:[eE][+-]?[0-9]+)?')
 
 
 @dataclass(frozen=True)
@@ -91,7 +100,11 @@ def load_baseline(path: str | os.PathLike[str]) -> Baseline:
     """Read and validate a baseline file; raises :class:`CheckerError` with every problem."""
     shown = display_path(Path(path))
     try:
-        doc = json.loads(Path(path).read_text("utf-8-sig"))
+        text = Path(path).read_text("utf-8-sig")
+        problem = _unsafe_json(text, shown)
+        if problem is not None:
+            raise CheckerError([problem])
+        doc = json.loads(text)
     except OSError as exc:
         raise CheckerError(
             [Problem(Location(shown), "io", f"cannot read the baseline: {exc.strerror}")]
@@ -118,3 +131,48 @@ def load_baseline(path: str | os.PathLike[str]) -> Baseline:
     if problems:
         raise CheckerError(sorted(problems))
     return Baseline(shown, {e["fingerprint"]: e for e in doc["findings"]}, doc.get("pack"))
+
+
+def _unsafe_json(text: str, file: str) -> Problem | None:
+    """The first thing in a baseline's JSON ``text`` that parsing must not meet: nesting deeper
+    than :data:`MAX_BASELINE_DEPTH`, or a number that is not finite (``NaN``, ``Infinity``,
+    ``1e999``, which Python's json reads and JSON has not), located; None when there is none."""
+    depth = 0
+    for m in _TOKENS.finditer(text):
+        token = m.group()
+        if token in ("[", "{"):
+            depth += 1
+            if depth > MAX_BASELINE_DEPTH:
+                return _at(
+                    text,
+                    m.start(),
+                    file,
+                    "too-deep",
+                    f"arrays and objects nested more than {MAX_BASELINE_DEPTH} levels deep "
+                    "(the limit for a baseline; the checker writes 4)",
+                )
+        elif token in ("]", "}"):
+            depth = max(depth - 1, 0)
+        elif token[0] != '"' and (token.endswith(("Infinity", "NaN")) or not _finite(token)):
+            return _at(
+                text,
+                m.start(),
+                file,
+                "non-finite-number",
+                f"{token[:40]} is not a finite JSON number: recreate the baseline with "
+                "checker baseline create",
+            )
+    return None
+
+
+def _finite(number: str) -> bool:
+    try:
+        return math.isfinite(float(number))
+    except ValueError:  # not a number at all: the parser says where
+        return True
+
+
+def _at(text: str, offset: int, file: str, code: str, message: str) -> Problem:
+    line = text.count("\n", 0, offset) + 1
+    column = offset - (text.rfind("\n", 0, offset) + 1) + 1
+    return Problem(Location(file, line, column), code, message)

@@ -104,3 +104,13 @@ def test_a_billion_laughs_never_expands(tmp_path: Path) -> None:
     path.write_text(bomb, "utf-8")
     _, problems = load_policy_file(path)
     assert [p.code for p in problems] == ["unsafe-yaml"]
+
+
+def test_one_path_is_one_path_not_its_characters() -> None:
+    """``load_policies("policies")`` loads the folder, as ``load_policies(["policies"])`` does."""
+    from checker.language.loader import load_policies
+    from tests.conftest import ROOT
+
+    one, listed = load_policies(str(ROOT / "policies")), load_policies([ROOT / "policies"])
+    assert not one.problems and [p.id for p in one.policies] == [p.id for p in listed.policies]
+    assert len(one.policies) >= 15

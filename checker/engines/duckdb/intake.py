@@ -55,8 +55,17 @@ from typing import IO, Any
 import duckdb
 from sqlglot import exp
 
-from ...inputs.events import Event, InputStats, Intake, Rejected
-from ...inputs.files import STDIN, InputSettings, choose_profile, expand, read_file, settings_for
+from ...inputs.events import Event, FilePin, InputStats, Intake, Rejected
+from ...inputs.files import (
+    STDIN,
+    InputSettings,
+    check_pins,
+    choose_profile,
+    expand,
+    pin_identity,
+    read_file,
+    settings_for,
+)
 from ...inputs.progress import Progress
 from ...inputs.readers import MAX_DEPTH, ReadOptions, format_for, parquet_row, read_jsonl
 from ...language.errors import CheckerError, Location, Problem
@@ -98,11 +107,14 @@ class _FileScan:
     compressed: bool = False
     other_bom: bool = False
     error: BaseException | None = None
+    # the file's identity as opened, and when: DuckDB reads it after this hash (check_pins)
+    pinned: tuple[tuple[int, int, int, int, int], int] | None = None
 
     def run(self) -> None:
         try:
             hasher = hashlib.sha256()
             with open(self.path, "rb") as fh:
+                self.pinned = pin_identity(os.fspath(self.path), fh)
                 first = True
                 while chunk := fh.read(1 << 22):
                     if first:
@@ -527,7 +539,10 @@ def load_events(
         # one row per line, in the file's order: the line number is the row's place (see below);
         # no table holds a fast line's text
         lines = tmpl("SELECT CAST({fi} AS INTEGER) AS fi, text FROM ({r})", fi=lit(fi), r=_lines(path))
-        size = os.path.getsize(path)
+        # the size the scan found: the file may be gone by now (then DuckDB fails to read it, and
+        # the project's reader says it is unreadable)
+        pinned = scans[fi].pinned
+        size = pinned[0][2] if pinned is not None else 0
         try:
             with _watch(con, progress, size):
                 inserted = con.execute(
@@ -574,6 +589,7 @@ def load_events(
     for fi, line, text in con.execute("SELECT fi, line, text FROM classified WHERE NOT fast").fetchall():
         calls.extend(record_calls(fi, line, text))
     formats: dict[int, tuple[str, str | None, str]] = {}
+    pins: dict[int, FilePin | None] = {}  # of the files the project's readers read (read_file pins)
     for fi, path in enumerate(shown):
         if fi in duck_files:
             continue
@@ -581,6 +597,7 @@ def load_events(
         read_file(rec, path, choose_profile(path, settings), settings, stdin=stdin, progress=progress)
         assert rec.stats is not None
         formats[fi] = (rec.stats.format, rec.stats.profile, rec.stats.sha256)
+        pins[fi] = rec.stats.pin
         calls.extend((fi, *c) for c in rec.calls)
     py_ids = {
         eid
@@ -626,6 +643,10 @@ def load_events(
     for fi, path in enumerate(shown):
         fmt, profile, sha = formats.get(fi, ("parquet" if fi in parquet else "jsonl", None, scans[fi].sha256))
         stats.append(intake.open(path, sha256=sha, format=fmt, profile=profile))
+        if fi in formats:
+            stats[fi].pin = pins[fi]
+        elif (pinned := scans[fi].pinned) is not None:
+            stats[fi].pin = FilePin(path, *pinned, sha)
     for fi, line, kind, args in calls:
         if kind == "add":
             intake.add(stats[fi], line, *args)
@@ -675,6 +696,8 @@ def load_events(
         dict(con.execute("SELECT action, count(*) FROM ev GROUP BY action").fetchall())
     )
     latest = con.execute("SELECT max(ts) FROM ev").fetchone()
+    # the SHA-256s are of the bytes scanned before DuckDB read them: the files must still hold them
+    check_pins(stats)
     return IntakeResult(
         tuple(stats),
         py_batch.rejected,

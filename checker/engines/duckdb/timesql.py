@@ -27,7 +27,7 @@ from functools import lru_cache
 from sqlglot import exp
 
 from ...language.durations import US_PER_SECOND
-from ...language.times import zone
+from ...language.times import EARLIEST, LATEST, zone
 from .sqlbuild import and_, case, col, fn, lit, tmpl
 
 RANGE_LO = 0  # 1970-01-01
@@ -237,13 +237,21 @@ def _wall_and_offset(c: Mapping[str, exp.Expression]) -> dict[str, exp.Expressio
 def _finish(
     c: Mapping[str, exp.Expression], w: Mapping[str, exp.Expression], z: Zone
 ) -> dict[str, exp.Expression]:
-    valid = fn(
-        "coalesce", and_(w["ok"], tmpl("{t} <> '' OR {r}", t=c["tl"], r=in_range(w["wall"]))), exp.false()
-    )
     epoch = case(
         (tmpl("{t} = ''", t=c["tl"]), from_wall(w["wall"], z)),
         (tmpl("{t} = 'Z'", t=c["tl"]), w["wall"]),
         default=tmpl("{w} - {o}", w=w["wall"], o=w["off"]),
+    )
+    # an instant outside the years parse_timestamp accepts (1900 to 8999: "9999-12-31T23:59:59Z"
+    # is strict RFC 3339 with an offset, so no zone table stops it) is not SQL's to read
+    valid = fn(
+        "coalesce",
+        and_(
+            w["ok"],
+            tmpl("{t} <> '' OR {r}", t=c["tl"], r=in_range(w["wall"])),
+            tmpl("{e} >= {lo} AND {e} < {hi}", e=epoch, lo=lit(EARLIEST), hi=lit(LATEST)),
+        ),
+        exp.false(),
     )
     return {"fast": valid, "epoch": case((valid, epoch))}
 
@@ -279,11 +287,14 @@ def epoch_of_int(n: exp.Expression) -> exp.Expression:
 
 
 def _epoch_of_int_body(n: exp.Expression) -> exp.Expression:
-    return tmpl(
+    # null outside the years parse_timestamp accepts (1900 to 8999), where Python's time() is
+    # null too: -62135596800000 (year 1 in milliseconds) is no instant on either engine
+    us = tmpl(
         "CASE WHEN abs({n}) >= 100000000000000 THEN {n} "
         "WHEN abs({n}) >= 100000000000 THEN {n} * 1000 ELSE {n} * 1000000 END",
         n=n,
     )
+    return tmpl("CASE WHEN {u} >= {lo} AND {u} < {hi} THEN {u} END", u=us, lo=lit(EARLIEST), hi=lit(LATEST))
 
 
 def _macro(name: str, param: str, body: exp.Expression) -> exp.Expression:

@@ -43,7 +43,7 @@ from dataclasses import dataclass
 from typing import IO, Any
 
 from ...inputs.events import Event, EventBatch, InputStats, Intake
-from ...inputs.files import ProfileChoice, input_bytes, read_inputs, settings_for
+from ...inputs.files import ProfileChoice, check_pins, input_bytes, read_inputs, settings_for
 from ...inputs.progress import Progress
 from ...inputs.readers import parse_json_line
 from ...language.errors import CheckerError, Location, Problem
@@ -305,10 +305,14 @@ def _run(
         for spill in keyed:
             spill.close()
         batch = intake.finish()
+    # pass 1 hashed the bytes it read and the parts hold them; an input that changed since would
+    # leave a result whose SHA-256s name no file on disk: checked between the passes and at the end
+    check_pins(batch.inputs, "between the passes of the partitioned engine")
     used_as_of = as_of_used(as_of_instant(options.as_of, timezone), batch.latest)
     store = PartitionedOutcomes(groups, keyed, batch, used_as_of, params or {}, work)
     with paused_gc():
         store.judge()
+    check_pins(batch.inputs)
     return store, batch, used_as_of
 
 

@@ -182,12 +182,19 @@ def describe_value(value: Any) -> str:
     return f"{text} ({word})"
 
 
-#: Names and arities of the functions every expression may call.
+#: Names and arities of the functions every expression may call (for a variadic one, JMESPath's
+#: ``not_null`` and ``merge``, the fewest arguments it takes).
 FUNCTION_ARITY: dict[str, int] = {
     name[len("_func_") :]: len(getattr(_TimeFunctions, name).signature)
     for name in dir(_TimeFunctions)
     if name.startswith("_func_")
 }
+#: The functions that take any number of arguments from their arity on.
+VARIADIC = frozenset(
+    name[len("_func_") :]
+    for name in dir(_TimeFunctions)
+    if name.startswith("_func_") and any(a.get("variadic") for a in getattr(_TimeFunctions, name).signature)
+)
 
 #: The declared types of the registered functions, ``name: ((argument, ...), result)``, which
 #: :mod:`checker.language.typecheck` checks every call against before a run. Arguments:
@@ -505,7 +512,11 @@ def check_calls(expr: Expression) -> list[str]:
     messages: list[str] = []
     for name, args in function_calls(expr.ast):
         if name in FUNCTION_ARITY:
-            if len(args) != FUNCTION_ARITY[name]:
+            if name in VARIADIC and len(args) < FUNCTION_ARITY[name]:
+                messages.append(
+                    f"{name}() takes at least {FUNCTION_ARITY[name]} argument(s), {len(args)} given"
+                )
+            elif name not in VARIADIC and len(args) != FUNCTION_ARITY[name]:
                 messages.append(f"{name}() takes {FUNCTION_ARITY[name]} argument(s), {len(args)} given")
         elif name not in BUILTIN_FUNCTIONS:
             known = ", ".join(sorted(FUNCTION_ARITY))

@@ -69,9 +69,11 @@ ENGINES: Mapping[str, EngineEntry] = MappingProxyType(
     }
 )
 
-#: plain inputs from this many bytes on run on DuckDB under ``auto`` (BENCHMARKS.md: DuckDB's
-#: start-up of about two seconds pays off from about 58,000 generator events)
-DUCKDB_THRESHOLD_BYTES = 16 * 1024 * 1024
+#: plain inputs from this many bytes on run on DuckDB under ``auto`` (BENCHMARKS.md, measured again
+#: this round: at 100,000 generator events, 29 MB, the reference engine takes 3.7 s in memory and
+#: DuckDB 5.9 s; at 300,000, 87 MB, the reference works in parts on disk, 14.3 s, and DuckDB takes
+#: 13.1 s: the cross-over is where the reference engine leaves memory, 64 MiB)
+DUCKDB_THRESHOLD_BYTES = 64 * 1024 * 1024
 
 
 def input_size(paths: Sequence[str | os.PathLike[str]]) -> int | None:

@@ -31,7 +31,7 @@ import contextlib
 import os
 import stat
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from types import TracebackType
 from typing import IO, Any, Literal
@@ -87,17 +87,30 @@ class AtomicFiles:
     Use as a context manager: files opened with :meth:`open` are committed when the
     block ends normally and discarded (no target touched, no temporary file left)
     when it raises. A failure to write or commit raises :class:`OutputError`.
+    ``planned`` names the paths the caller will open, so that a failure before the last
+    of them is opened still lists all of them as not written.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, planned: Iterable[str | os.PathLike[str]] = ()) -> None:
         # (target, temporary or None when written directly, stream)
         self._files: list[tuple[Path, Path | None, IO[Any]]] = []
+        # the paths given to open(), and those the caller will open: a failure before the last
+        # is opened still names every output the run did not write
+        self._given: list[str] = []
+        self._planned = tuple(str(p) for p in planned)
         self._done = False
 
     @property
     def targets(self) -> tuple[str, ...]:
         """The targets opened so far, as given."""
         return tuple(str(target) for target, _, _ in self._files)
+
+    def _not_written(self, path: str | None = None, shown: str | None = None) -> tuple[str, ...]:
+        """The targets opened so far (and ``shown``, for ``path`` being opened), then the planned
+        ones not opened yet."""
+        names = [*self.targets, *([shown] if shown is not None else [])]
+        given = {*self._given, *([path] if path is not None else [])}
+        return (*names, *(p for p in dict.fromkeys(self._planned) if p not in given and p not in names))
 
     def open(
         self,
@@ -113,6 +126,7 @@ class AtomicFiles:
         target = Path(path)
         if mode not in ("w", "wb"):
             raise ValueError(f"mode must be 'w' or 'wb', not {mode!r}")
+        self._given.append(str(path))
         if target.is_symlink():
             target = Path(os.path.realpath(target))
         try:
@@ -128,8 +142,9 @@ class AtomicFiles:
                     newline=newline if mode == "w" else None,
                 )
             except OSError as exc:
+                not_written = self._not_written(str(path), str(path))
                 self.discard()
-                raise OutputError(str(path), exc, (*self.targets, str(path))) from exc
+                raise OutputError(str(path), exc, not_written) from exc
             self._files.append((target, None, direct))
             return direct
         try:
@@ -137,8 +152,9 @@ class AtomicFiles:
             parent.mkdir(parents=True, exist_ok=True)
             fd, tmp = tempfile.mkstemp(dir=parent, prefix=f".{target.name}.", suffix=".tmp")
         except OSError as exc:
+            not_written = self._not_written(str(path), str(target))
             self.discard()
-            raise OutputError(str(target), exc, (*self.targets, str(target))) from exc
+            raise OutputError(str(target), exc, not_written) from exc
         try:
             os.chmod(tmp, _file_mode())
             if mode == "wb":
@@ -163,9 +179,9 @@ class AtomicFiles:
                     os.fsync(stream.fileno())
                 stream.close()
             except OSError as exc:
-                targets = self.targets
+                not_written = self._not_written()
                 self.discard()
-                raise OutputError(str(target), exc, targets) from exc
+                raise OutputError(str(target), exc, not_written) from exc
         replaced: list[str] = []
         for i, (target, tmp, _) in enumerate(self._files):
             if tmp is None:
@@ -205,15 +221,15 @@ class AtomicFiles:
         if exc is None:
             self.commit()
             return
-        targets = self.targets
+        opened, not_written = self.targets, self._not_written()
         self.discard()
-        if not targets or isinstance(exc, OutputError):
+        if not not_written or isinstance(exc, OutputError):
             return
-        if isinstance(exc, OSError):
+        if isinstance(exc, OSError) and opened:
             # a write failed (full disk, I/O error); files are written one after another,
             # so the one that failed is the last opened
-            raise OutputError(targets[-1], exc, targets) from exc
-        exc.add_note(f"not written: {', '.join(targets)}")
+            raise OutputError(opened[-1], exc, not_written) from exc
+        exc.add_note(f"not written: {', '.join(not_written)}")
 
 
 @contextlib.contextmanager

@@ -112,7 +112,20 @@ class _TooDeep(yaml.composer.ComposerError):
 
 def load_yaml(text: str, file: str) -> tuple[Document | None, list[Problem]]:
     """Parse one YAML document; return it, or ``None`` and the problems found."""
-    loader = _NoAliasLoader(text)
+    try:
+        # the reader checks every character when it is made: a raw control character (NUL, ESC)
+        # fails here, before parsing starts
+        loader = _NoAliasLoader(text)
+    except yaml.reader.ReaderError as exc:
+        line = text.count("\n", 0, exc.position) + 1
+        col = exc.position - text.rfind("\n", 0, exc.position)
+        message = (
+            f"the character U+{exc.character:04X} cannot appear in YAML as it is; "
+            "write it escaped in a double-quoted string (\\u00XX) or remove it"
+            if isinstance(exc.character, int)
+            else str(exc)
+        )
+        return None, [Problem(Location(file, line, col), "yaml-syntax", message)]
     try:
         node = loader.get_single_node()
     except yaml.MarkedYAMLError as exc:

@@ -689,7 +689,7 @@ def load_events(
     con.execute("DROP VIEW classified")
     con.execute("DROP TABLE classified_starts")
     con.execute("DROP TABLE classified_rows")
-    exotic = _insert_python_events(con, py_batch.events, extract)
+    exotic = _insert_python_events(con, py_batch.events, extract, shown)
     exotic_events = {e.event_id: e for e in py_batch.events if _exotic(dict(e.record)) is None}
 
     actions: Counter[str] = Counter(
@@ -719,9 +719,11 @@ def _extract(fields: Sequence[tuple[str, ...]]) -> Any:
 
 
 def _insert_python_events(
-    con: duckdb.DuckDBPyConnection, events: Sequence[Event], extract: Any
+    con: duckdb.DuckDBPyConnection, events: Sequence[Event], extract: Any, names: Sequence[str]
 ) -> set[tuple[str, str]]:
-    """Add the events Python accepted to ``ev``; return (platform, action) of exotic ones."""
+    """Add the events Python accepted to ``ev``, with their record's text and where they were read
+    (``names``: the inputs by index); return (platform, action) of exotic ones."""
+    index = {name: fi for fi, name in enumerate(names)}
     exotic: set[tuple[str, str]] = set()
     if not events:
         return exotic
@@ -740,6 +742,10 @@ def _insert_python_events(
                         "action": e.action,
                         "rec": text,
                         "exotic": text is None,
+                        # where the record was read: the findings' evidence points there (SARIF
+                        # locations, annotations), as the reference engine's does
+                        "fi": index.get(e.file),
+                        "line": e.line or None,
                     },
                     ensure_ascii=True,
                 )
@@ -751,9 +757,10 @@ def _insert_python_events(
             sql(
                 tmpl(
                     "INSERT INTO ev SELECT eid, ts, platform, seller_id, action, rec, {fx}, exotic, "
-                    "NULL, NULL FROM read_json({p}, format = 'newline_delimited', "
+                    "fi, line FROM read_json({p}, format = 'newline_delimited', "
                     "columns = {eid: 'VARCHAR', ts: 'BIGINT', platform: 'VARCHAR', "
-                    "seller_id: 'VARCHAR', action: 'VARCHAR', rec: 'VARCHAR', exotic: 'BOOLEAN'})",
+                    "seller_id: 'VARCHAR', action: 'VARCHAR', rec: 'VARCHAR', exotic: 'BOOLEAN', "
+                    "fi: 'INTEGER', line: 'BIGINT'})",
                     p=lit(name),
                     fx=extract(col("rec")),
                 )

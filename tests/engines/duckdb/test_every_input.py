@@ -124,12 +124,16 @@ CASES: dict[str, Callable[[Path], dict[str, Any]]] = {
 }
 
 
-def _run(catalogue: checker.PolicySet, spec: dict[str, Any], engine: str) -> str:
+#: the formats compared: the JSON result, and those that point at the evidence's file and line
+FORMATS = ("json", "sarif", "github")
+
+
+def _run(catalogue: checker.PolicySet, spec: dict[str, Any], engine: str) -> dict[str, str]:
     kwargs = {k: v for k, v in spec.items() if k not in ("paths", "stdin")}
     if "stdin" in spec:
         kwargs["stdin"] = spec["stdin"]()
     result = checker.check(catalogue, spec["paths"], engine=engine, as_of=AS_OF, now=NOW, **kwargs)
-    return checker.render("json", result, checker.RenderOptions(all_outcomes=True))
+    return {f: checker.render(f, result, checker.RenderOptions(all_outcomes=True)) for f in FORMATS}
 
 
 @pytest.mark.parametrize("case", sorted(CASES))
@@ -139,7 +143,11 @@ def test_duckdb_reads_it_as_the_reference_does(
     spec = CASES[case](tmp_path)
     reference = _run(catalogue, spec, "python")
     assert _run(catalogue, spec, "duckdb") == reference
-    document = json.loads(reference)
+    results = json.loads(reference["sarif"])["runs"][0]["results"]
+    located = sum("physicalLocation" in r["locations"][0] for r in results)
+    # findings point at their file and line; standard input has no file to point at
+    assert 0 < located < len(results) if "stdin" in spec else located == len(results) > 0
+    document = json.loads(reference["json"])
     totals = document["inputs"]["totals"]
     assert totals["accepted"] > 0
     assert totals["read"] == totals["accepted"] + totals["duplicates"] + totals["rejected"]

@@ -288,16 +288,7 @@ class DuckdbRun:
 
     def _select_versions(self, plans: list[Plan]) -> None:
         """With several versions, each trigger is judged by the first one in effect."""
-        union = union_all(
-            *(
-                tmpl(
-                    "SELECT eid, {i} AS v, tw AND eff AS ok FROM {t} WHERE tw",
-                    i=lit(i),
-                    t=table(plan.base_table),
-                )
-                for i, plan in enumerate(plans)
-            )
-        )
+        union = _versions(plans, "SELECT eid, {i} AS v, tw AND eff AS ok FROM {t} WHERE tw")
         self.con.execute(
             sql(
                 tmpl(
@@ -322,16 +313,7 @@ class DuckdbRun:
     def _not_applicable(self, plans: list[Plan]) -> None:
         """Note the rule's triggers that no version's effective window holds; their outcomes are
         built by :meth:`finish`, with the events of every rule read in one pass."""
-        union = union_all(
-            *(
-                tmpl(
-                    "SELECT eid, {i} AS v, tw, tw AND eff AS ok, th FROM {t} WHERE tw OR th",
-                    i=lit(i),
-                    t=table(plan.base_table),
-                )
-                for i, plan in enumerate(plans)
-            )
-        )
+        union = _versions(plans, "SELECT eid, {i} AS v, tw, tw AND eff AS ok, th FROM {t} WHERE tw OR th")
         self.con.execute(
             sql(
                 tmpl(
@@ -476,6 +458,12 @@ class DuckdbRun:
             params=self.params[(plan.policy.id, plan.policy.version)],
             input_tz=self.timezone,
         )
+
+
+def _versions(plans: Sequence[Plan], query: str) -> exp.Expression:
+    """``query`` (holes ``{i}``: the version's place, ``{t}``: its event table) over each of a
+    rule's versions, as one UNION ALL."""
+    return union_all(*(tmpl(query, i=lit(i), t=table(plan.base_table)) for i, plan in enumerate(plans)))
 
 
 def _scalar(con: duckdb.DuckDBPyConnection, query: str, parameters: object = None) -> Any:

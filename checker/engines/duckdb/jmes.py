@@ -282,12 +282,7 @@ def compile_ast(ast: dict[str, Any], scope: Scope) -> Val:
     if kind == "function_expression":
         return _function(ast["value"], ast["children"], scope)
     if kind == "pipe":
-        # ``trigger | (data.x != 'y')``: an event expression read on one event of the context
-        # (how a trigger's declared read is guarded by its ``when``, checker.language.reads)
-        left = compile_ast(ast["children"][0], scope)
-        if left.kind != "event" or left.event is None:
-            raise UnsupportedConstruct("JMESPath pipe whose left side is not an event", scope.where)
-        inner = replace(scope, names=None, event=left.event)
+        left, inner = _pipe_scope(ast, scope)
         return compile_ast(ast["children"][1], inner).with_hard(left.hard)
     raise UnsupportedConstruct(f"JMESPath {kind.replace('_', ' ')}", scope.where)
 
@@ -310,13 +305,20 @@ def compile_condition(ast: dict[str, Any], scope: Scope) -> Val:
         v = compile_condition(ast["children"][0], scope)
         return Val("truth", v.sql.not_(), hard=v.hard)
     if kind == "pipe":
-        left = compile_ast(ast["children"][0], scope)
-        if left.kind != "event" or left.event is None:
-            raise UnsupportedConstruct("JMESPath pipe whose left side is not an event", scope.where)
-        inner = replace(scope, names=None, event=left.event)
+        left, inner = _pipe_scope(ast, scope)
         return compile_condition(ast["children"][1], inner).with_hard(left.hard)
     v = compile_ast(ast, scope)
     return Val("truth", truthy(v), hard=v.hard)
+
+
+def _pipe_scope(ast: dict[str, Any], scope: Scope) -> tuple[Val, Scope]:
+    """A pipe's left side and the scope its right side reads: ``trigger | (data.x != 'y')`` is an
+    event expression read on one event of the context (how a trigger's declared read is guarded
+    by its ``when``, checker.language.reads)."""
+    left = compile_ast(ast["children"][0], scope)
+    if left.kind != "event" or left.event is None:
+        raise UnsupportedConstruct("JMESPath pipe whose left side is not an event", scope.where)
+    return left, replace(scope, names=None, event=left.event)
 
 
 def _path(chain: list[str], scope: Scope) -> Val:

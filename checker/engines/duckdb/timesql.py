@@ -82,14 +82,41 @@ def zone_table(tz_name: str) -> Zone:
     return Zone(tz_name, initial, tuple(found))
 
 
+#: how many copies of its argument each zone macro's body holds (its CASE's branches), by name:
+#: DuckDB expands a macro by writing its argument into the body, so macros nested in each other's
+#: arguments multiply (see :func:`expansion`)
+_COPIES: dict[str, int] = {}
+
+
+def _zone_macro(kind: str, z: Zone, copies: int) -> str:
+    name = f"ck_{kind}_{zone_ident(z)}"
+    _COPIES[name] = copies
+    return name
+
+
+def expansion(tree: exp.Expression) -> int:
+    """How many times DuckDB's macro expansion writes the innermost argument of ``tree``: the
+    product of the copies of the zone macros nested in it. In a zone with daylight saving time a
+    macro holds some 250 copies (one CASE branch per change of offset from 1970 to 2100), so one
+    calendar shift (an offset of an offset) already writes 60,000 and nesting it exhausts memory."""
+
+    def walk(node: exp.Expression) -> int:
+        inner = max((walk(child) for child in node.iter_expressions()), default=1)
+        if isinstance(node, exp.Anonymous):
+            return inner * _COPIES.get(str(node.this).lower(), 1)
+        return inner
+
+    return walk(tree)
+
+
 def utc_offset(ts: exp.Expression, z: Zone) -> exp.Expression:
     """The UTC offset (us) in force at instant ``ts`` (a macro call when installed)."""
-    return fn(f"ck_uoff_{zone_ident(z)}", ts)
+    return fn(_zone_macro("uoff", z, len(z.transitions) + 1), ts)
 
 
 def wall_offset(wall: exp.Expression, z: Zone) -> exp.Expression:
     """The UTC offset (us) of a wall-clock time read with ``fold=0`` (a macro call)."""
-    return fn(f"ck_woff_{zone_ident(z)}", wall)
+    return fn(_zone_macro("woff", z, len(z.transitions) + 1), wall)
 
 
 def _utc_offset_body(ts: exp.Expression, z: Zone) -> exp.Expression:
@@ -260,8 +287,9 @@ def parse_text(s: exp.Expression, z: Zone) -> Parsed:
     """Parse an RFC 3339 text the way :func:`checker.language.times.parse_timestamp` does, for the
     strict form: ``YYYY-MM-DD[T ]HH:MM:SS[.ffffff][Z|+HH:MM]``, naive = wall time in ``z``.
     Both parts are calls of the zone's macros (see :func:`macros`)."""
-    ident = zone_ident(z)
-    return Parsed(epoch=fn(f"ck_tse_{ident}", s), fast=fn(f"ck_tsf_{ident}", s))
+    # their bodies read the wall offset three times
+    copies = 3 * (len(z.transitions) + 1)
+    return Parsed(epoch=fn(_zone_macro("tse", z, copies), s), fast=fn(_zone_macro("tsf", z, copies), s))
 
 
 def parse_stages(s: exp.Expression, z: Zone, prefix: str) -> Parsed:

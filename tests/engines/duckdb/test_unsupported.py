@@ -107,3 +107,34 @@ def test_auto_runs_a_policy_duckdb_cannot_compile_on_the_reference_engine(tmp_pa
     assert choose_engine([path], threshold=1, policies=policy_set) == "python"
     catalogue = checker.load_policies([ROOT / "policies"])
     assert choose_engine([path], threshold=1, policies=catalogue) == "duckdb"
+
+
+@pytest.mark.parametrize(
+    ("zone", "condition", "refused"),
+    [
+        # an offset of an offset in a zone with daylight saving time: some 68,000 copies
+        ("America/St_Johns", "!add_calendar(trigger, 'P1M')", True),
+        ("Europe/Amsterdam", "local_date(add_calendar(trigger, 'P1M')) == '2024-01-01'", True),
+        # a calendar shift of a calendar shift in Asia/Shanghai (13 offsets): 28,561 copies, which
+        # took DuckDB 256 s over the sample before this guard
+        ("Asia/Shanghai", "!add_calendar(add_calendar(trigger, 'P1M'), 'P1M')", True),
+        # one offset in a DST zone, or one shift in Asia/Shanghai (as the catalogue does), stay
+        ("America/St_Johns", "local_date(trigger) == '2024-01-01'", False),
+        ("Asia/Shanghai", "!add_calendar(trigger, 'P3M')", False),
+    ],
+)
+def test_macro_expansion_that_would_exhaust_the_machine_is_refused(
+    tmp_path: Path, zone: str, condition: str, refused: bool
+) -> None:
+    text = POLICY.format(condition=condition).replace("timezone: Asia/Shanghai", f"timezone: {zone}")
+    (tmp_path / "demo.yaml").write_text(text, encoding="utf-8")
+    policy_set = checker.load_policies([tmp_path / "demo.yaml"])
+    assert not policy_set.problems, policy_set.problems
+    problems = unsupported(policy_set.policies[0])
+    if refused:
+        assert len(problems) == 1 and "times over" in problems[0].message
+        big = tmp_path / "big.jsonl"  # auto would pick DuckDB for its size, and runs the reference
+        big.write_bytes(b"\n" * (64 * 1024 * 1024))
+        assert choose_engine([big], policies=policy_set) == "python"
+    else:
+        assert problems == []

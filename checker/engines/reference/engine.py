@@ -46,8 +46,9 @@ from ...results.result import CheckResult
 from ..base import Inputs, RunOptions
 from ..setup import as_of_instant, as_of_used, by_rule, now_instant, resolve_params, runnable
 from .eventindex import Key, key_function
-from .judge import EVALUATION_ERRORS, ReferenceRun, build_outcome, render_template
+from .judge import ReferenceRun, build_outcome, render_template
 from .lookups import LOOKUPS, Lookup, lookup, truthy
+from .plan import EVALUATION_ERRORS
 
 #: Outcome.sort_key as a C-level getter (the same tuple, no property call).
 _OUTCOME_ORDER = attrgetter("rule_id", "epoch", "event_id", "rule_version")

@@ -13,10 +13,9 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
+from functools import partial
 from typing import Any
 from zoneinfo import ZoneInfo
-
-from jmespath.exceptions import JMESPathError
 
 from ...inputs.events import Event, EventBatch
 from ...language.expressions import EventView
@@ -26,7 +25,7 @@ from ...results.outcomes import Kind, Outcome
 from ..setup import nearest_version, not_applicable_reason
 from .eventindex import EVENT_ORDER, EventIndex, Series
 from .lookups import truthy
-from .plan import RulePlan, render_parts, shown_text
+from .plan import EVALUATION_ERRORS, RulePlan, render_parts, shown_part
 
 _NO_GROUP: dict[str, Series | list[Event]] = {}  # never written: the group of a key with no events
 
@@ -125,7 +124,7 @@ def render_template(template: Template, values: Mapping[str, Any], policy: Polic
     tz = policy.tz
     return "".join(
         [
-            part if isinstance(part, str) else shown_text(part.evaluate(values, tz, input_tz))
+            part if isinstance(part, str) else shown_part(partial(part.evaluate, values, tz, input_tz))
             for part in template.parts
         ]
     )
@@ -270,10 +269,6 @@ def _evidence(used: Mapping[str, Event]) -> tuple[Event, ...]:
         a, b = used.values()
         return (a, b) if EVENT_ORDER(a) <= EVENT_ORDER(b) else (b, a)  # as a stable sort
     return tuple(sorted(used.values(), key=EVENT_ORDER))
-
-
-#: Errors an expression may raise on data it cannot work with.
-EVALUATION_ERRORS = (TypeError, ValueError, ArithmeticError, JMESPathError)
 
 
 def _index_key(policy: Policy) -> tuple[str, ...]:

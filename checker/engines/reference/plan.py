@@ -12,8 +12,11 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping, Sequence
+from functools import partial
 from typing import Any
 from zoneinfo import ZoneInfo
+
+from jmespath.exceptions import JMESPathError
 
 from ...language.expressions import EventView, Expression, instant_function
 from ...language.kinds import VALUE_KIND
@@ -95,14 +98,28 @@ class RulePlan:
         ]
 
 
+#: what a template part shows when its expression cannot be evaluated on the data (a function
+#: given a value of the wrong type): the same as null. A message or reason is presentation: the
+#: outcome was decided by the conditions, and a part that cannot be shown must not change it (or
+#: end the run)
+UNSHOWABLE = "?"
+
+#: Errors an expression may raise on data it cannot work with.
+EVALUATION_ERRORS = (TypeError, ValueError, ArithmeticError, JMESPathError)
+
+
+def shown_part(evaluate: Callable[[], Any]) -> str:
+    """The text of one template part: its value as :func:`shown_text` shows it, or
+    :data:`UNSHOWABLE` when evaluating it raises one of :data:`EVALUATION_ERRORS`."""
+    try:
+        return shown_text(evaluate())
+    except EVALUATION_ERRORS:
+        return UNSHOWABLE
+
+
 def render_parts(parts: Sequence[_Part], values: Mapping[str, Any]) -> str:
     """:func:`render_template` over a template's bound parts."""
-    return "".join(
-        [
-            part if part.__class__ is str else shown_text(part(values))  # type: ignore[operator]  # else a function
-            for part in parts
-        ]
-    )
+    return "".join([part if isinstance(part, str) else shown_part(partial(part, values)) for part in parts])
 
 
 def shown_text(value: Any) -> str:

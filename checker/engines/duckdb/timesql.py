@@ -109,6 +109,15 @@ def expansion(tree: exp.Expression) -> int:
     return walk(tree)
 
 
+def binding_cost(text: str) -> int:
+    """How many copies of macro arguments DuckDB writes binding the SQL ``text``: the zone macros'
+    calls, each weighed by its copies (:func:`expansion` weighs one nested call). In a zone with
+    daylight saving time a timestamp parse holds 783 copies, and DuckDB takes seconds to bind a
+    statement with a few of them."""
+    lowered = text.lower()
+    return sum(lowered.count(name + "(") * copies for name, copies in _COPIES.items())
+
+
 def utc_offset(ts: exp.Expression, z: Zone) -> exp.Expression:
     """The UTC offset (us) in force at instant ``ts`` (a macro call when installed)."""
     return fn(_zone_macro("uoff", z, len(z.transitions) + 1), ts)

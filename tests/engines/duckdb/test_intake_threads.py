@@ -79,15 +79,15 @@ def test_line_numbers_are_the_ones_python_counts(loaded: Loaded) -> None:
     assert {n for n, text in special.items() if text.startswith("{bad json")} < rejected
     assert {20, LINES - 2} < rejected
     assert [r.line for r in result.rejected if r.file.endswith("a.jsonl")] == [3]
-    # every event SQL accepted at the file and line Python read it from; the others Python decided
+    # every event at the file and line Python read it from, those Python decided included (their
+    # findings point there too)
     where = {
-        eid: (result.files[fi] if fi is not None else None, line)
+        eid: (result.names[fi] if fi is not None else None, line)
         for eid, fi, line in con.execute("SELECT eid, fi, line FROM ev").fetchall()
     }
+    assert where == {e.event_id: (e.file, e.line) for e in batch.events}
     python = {f"p{n}" for n, text in special.items() if text.startswith('{"event_id": "p')} | {"b1"}
-    assert where == {
-        e.event_id: (None, None) if e.event_id in python else (e.file, e.line) for e in batch.events
-    }
+    assert python < set(where)
     assert all(where[f"e{n}"] == (str(path), n) for n in range(2, LINES - 3) if n not in special and n != 20)
     assert where["e10"] == (str(path), 10)  # the first of two identical lines
     assert where["a4"][1] == 4

@@ -10,8 +10,8 @@ from typing import IO
 from .engines import Inputs, RunOptions, run_engine
 from .engines.setup import ParamOverrides
 from .inputs.events import EventBatch
-from .inputs.files import ProfileChoice
-from .inputs.profiles import Profile, RunDeclarations, load_profile, run_declarations
+from .inputs.files import ProfileChoice, loaded_profiles
+from .inputs.profiles import Profile, RunDeclarations, run_declarations
 from .inputs.progress import Progress
 from .language.errors import CheckerError
 from .language.loader import PolicySet, load_policies
@@ -92,17 +92,9 @@ def prepare_inputs(
     :class:`CheckerError`), and what the profiles declare for the run
     (:func:`checker.inputs.profiles.run_declarations`): its timezone, unless ``timezone`` is
     given, and its subject words. An in-memory batch keeps its own timezone."""
-    if profiles is None:
-        items: list[ProfileChoice] = []
-    elif isinstance(profiles, Profile | str | os.PathLike | tuple):
-        items = [profiles]
-    else:
-        items = list(profiles)
     loaded: list[ProfileChoice] = []
     read_with: list[Profile] = []
-    for item in items:
-        pattern, given = item if isinstance(item, tuple) else (None, item)
-        profile = given if isinstance(given, Profile) else load_profile(given)
+    for pattern, profile in loaded_profiles(profiles):
         loaded.append(profile if pattern is None else (pattern, profile))
         read_with.append(profile)
     declared = run_declarations(

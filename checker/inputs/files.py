@@ -76,6 +76,25 @@ class InputSettings:
     format: str | None = None
 
 
+def loaded_profiles(
+    profiles: ProfileChoice | Sequence[ProfileChoice] | None,
+) -> list[tuple[str | None, Profile]]:
+    """``(pattern or None, loaded profile)`` for each of ``profiles``: one profile (loaded or a
+    path), a ``(pattern, profile)`` pair, or a list of them; a profile with problems raises
+    :class:`CheckerError`."""
+    if profiles is None:
+        items: list[ProfileChoice] = []
+    elif isinstance(profiles, Profile | str | os.PathLike | tuple):
+        items = [profiles]
+    else:
+        items = list(profiles)
+    out: list[tuple[str | None, Profile]] = []
+    for item in items:
+        pattern, given = item if isinstance(item, tuple) else (None, item)
+        out.append((pattern, given if isinstance(given, Profile) else load_profile(given)))
+    return out
+
+
 def settings_for(
     timezone: str,
     profiles: ProfileChoice | Sequence[ProfileChoice] | None = None,
@@ -84,17 +103,7 @@ def settings_for(
     format: str | None = None,
 ) -> InputSettings:
     """:class:`InputSettings` from loaded profiles, profile paths or ``(pattern, profile)`` pairs."""
-    if profiles is None:
-        items: list[ProfileChoice] = []
-    elif isinstance(profiles, Profile | str | os.PathLike | tuple):
-        items = [profiles]
-    else:
-        items = list(profiles)
-    pairs: list[tuple[str | None, Profile]] = []
-    for item in items:
-        pattern, given = item if isinstance(item, tuple) else (None, item)
-        profile = given if isinstance(given, Profile) else load_profile(given)
-        pairs.append((pattern, for_timezone(profile, timezone)))
+    pairs = [(pattern, for_timezone(profile, timezone)) for pattern, profile in loaded_profiles(profiles)]
     if encoding is not None:
         try:
             encoding = normalise_encoding(encoding)

@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import duckdb
+from sqlglot import exp
 
 from ...inputs.events import Event
 from ...language.errors import CheckerError, Location, Problem
@@ -38,7 +39,7 @@ from ..spill import Spill, SpilledFindings, event_row, finding_row
 from .compile import Plan
 from .intake import line_reader
 from .render import Selected, bound_queries, build, input_changed, read_event, window_queries, windowed
-from .sqlbuild import lit, sql, tmpl
+from .sqlbuild import lit, sql, table, tmpl, union_all
 
 #: violation rows built into findings at a time: bounds the outcomes and parsed evidence records
 #: alive at once (each chunk becomes one sorted run on disk)
@@ -109,28 +110,36 @@ def spill_findings(
         for path in evidence.paths:
             if os.path.exists(path):
                 os.remove(path)
-        for table in ("fneed", *(f"{p}_{plan.tag}" for plan, _, _ in chunked.plans for p in ("fv", "fp"))):
-            con.execute(f'DROP TABLE IF EXISTS "{table}"')
+        for name in ("fneed", *(f"{p}_{plan.tag}" for plan, _, _ in chunked.plans for p in ("fv", "fp"))):
+            con.execute(sql(tmpl("DROP TABLE IF EXISTS {t}", t=table(name))))
     return spilled
 
 
 def _number(con: duckdb.DuckDBPyConnection, plans: Sequence[Plan], size: int) -> _Chunked:
     """Number the violation rows of ``plans`` into chunks and list what each chunk needs (``fneed``)."""
     chosen: list[tuple[Plan, int, int]] = []
-    needs: list[str] = []
+    needs: list[exp.Expression] = []
     first = 0
     for plan in plans:
         fv, fp = f"fv_{plan.tag}", f"fp_{plan.tag}"
         # which chunk a row falls in does not matter: every chunk is sorted before it is written
         con.execute(
-            f'CREATE OR REPLACE TEMP TABLE "{fv}" AS SELECT *, {int(first)} + '
-            f'(row_number() OVER () - 1) // {int(size)} AS chunk__ FROM "dec_{plan.tag}" '
-            "WHERE NOT hard AND kind = 'violation'"
+            sql(
+                tmpl(
+                    "CREATE OR REPLACE TEMP TABLE {fv} AS SELECT *, {first} + "
+                    "(row_number() OVER () - 1) // {size} AS chunk__ FROM {dec} "
+                    "WHERE NOT hard AND kind = 'violation'",
+                    fv=table(fv),
+                    first=lit(int(first)),
+                    size=lit(int(size)),
+                    dec=table(f"dec_{plan.tag}"),
+                )
+            )
         )
-        counted = con.execute(f'SELECT count(*) FROM "{fv}"').fetchone()
+        counted = con.execute(sql(tmpl("SELECT count(*) FROM {fv}", fv=table(fv)))).fetchone()
         n = int(counted[0]) if counted else 0
         if not n:
-            con.execute(f'DROP TABLE "{fv}"')
+            con.execute(sql(tmpl("DROP TABLE {fv}", fv=table(fv))))
             continue
         chunks = (n + size - 1) // size
         chosen.append((plan, first, chunks))
@@ -139,29 +148,42 @@ def _number(con: duckdb.DuckDBPyConnection, plans: Sequence[Plan], size: int) ->
         needs.extend(bound_queries(plan, fv, carry=("chunk__",)))
         windows = window_queries(plan, fv, carry=("chunk__",))
         if windows:
-            con.execute(f'CREATE OR REPLACE TEMP TABLE "{fp}" AS {" UNION ALL ".join(windows)}')
-            needs.append(f'SELECT chunk__, eid FROM "{fp}"')
+            con.execute(
+                sql(tmpl("CREATE OR REPLACE TEMP TABLE {fp} AS {u}", fp=table(fp), u=union_all(*windows)))
+            )
+            needs.append(tmpl("SELECT chunk__, eid FROM {fp}", fp=table(fp)))
     con.execute(
         "CREATE OR REPLACE TEMP TABLE fneed (gi BIGINT, eid VARCHAR, ts BIGINT, platform VARCHAR, "
         "seller_id VARCHAR, action VARCHAR, rec VARCHAR, fi INTEGER, line BIGINT)"
     )
     if needs:
         con.execute(
-            "INSERT INTO fneed SELECT n.chunk__, e.eid, e.ts, e.platform, e.seller_id, e.action, "
-            f"e.rec, e.fi, e.line FROM (SELECT DISTINCT * FROM ({' UNION ALL '.join(needs)})) n "
-            "JOIN ev e ON e.eid = n.eid WHERE NOT e.exotic"
+            sql(
+                tmpl(
+                    "INSERT INTO fneed SELECT n.chunk__, e.eid, e.ts, e.platform, e.seller_id, e.action, "
+                    "e.rec, e.fi, e.line FROM (SELECT DISTINCT * FROM ({u})) n "
+                    "JOIN ev e ON e.eid = n.eid WHERE NOT e.exotic",
+                    u=union_all(*needs),
+                )
+            )
         )
     return _Chunked(chosen)
 
 
 def _route_evidence(con: duckdb.DuckDBPyConnection, files: Mapping[int, str], evidence: Spill) -> None:
     """Put every needed event, with its JSON text, in the spill part of each chunk that needs it."""
-    columns = "n.gi, n.eid, n.ts, n.platform, n.seller_id, n.action, n.fi, n.line"
     # events the Python intake accepted carry their record's text in ``ev``
-    _stream(con.execute(f"SELECT {columns}, n.rec FROM fneed n WHERE n.rec IS NOT NULL"), evidence)
+    _stream(
+        con.execute(
+            "SELECT n.gi, n.eid, n.ts, n.platform, n.seller_id, n.action, n.fi, n.line, n.rec "
+            "FROM fneed n WHERE n.rec IS NOT NULL"
+        ),
+        evidence,
+    )
     for (fi,) in con.execute("SELECT DISTINCT fi FROM fneed WHERE rec IS NULL ORDER BY fi").fetchall():
         query = tmpl(
-            f"SELECT {columns}, l.text FROM ({{r}}) l JOIN "
+            "SELECT n.gi, n.eid, n.ts, n.platform, n.seller_id, n.action, n.fi, n.line, l.text "
+            "FROM ({r}) l JOIN "
             "(SELECT * FROM fneed WHERE rec IS NULL AND fi = {fi}) n ON l.line = n.line",
             r=line_reader(files[fi]),
             fi=lit(fi),
@@ -202,14 +224,23 @@ def _build_chunks(
         names = [lk.binding.name for lk in windowed(plan)]
         for gi in range(first, first + n):
             # literal chunk numbers (not parameters): filters on constants prune row groups
-            cur = con.execute(f'SELECT * EXCLUDE (chunk__) FROM "{fv}" WHERE chunk__ = {int(gi)}')
+            cur = con.execute(
+                sql(
+                    tmpl(
+                        "SELECT * EXCLUDE (chunk__) FROM {fv} WHERE chunk__ = {gi}",
+                        fv=table(fv),
+                        gi=lit(int(gi)),
+                    )
+                )
+            )
             columns = [d[0] for d in cur.description]
             rows = cur.fetchall()
             counted: dict[str, dict[str, list[str]]] = {name: {} for name in names}
             if names:
-                for w, trig, eid in con.execute(
-                    f'SELECT w, trig, eid FROM "{fp}" WHERE chunk__ = {int(gi)}'
-                ).fetchall():
+                query = tmpl(
+                    "SELECT w, trig, eid FROM {fp} WHERE chunk__ = {gi}", fp=table(fp), gi=lit(int(gi))
+                )
+                for w, trig, eid in con.execute(sql(query)).fetchall():
                     counted[names[w]].setdefault(trig, []).append(eid)
             events, texts = _chunk_events(con, evidence, gi, files, input_names)
             outcomes = build(
@@ -221,8 +252,8 @@ def _build_chunks(
             )
             event_rows = {eid: event_row(e, texts[eid]) for eid, e in events.items()}
             yield [finding_row(o, event_rows) for o in outcomes]
-        con.execute(f'DROP TABLE "{fv}"')
-        con.execute(f'DROP TABLE IF EXISTS "{fp}"')
+        con.execute(sql(tmpl("DROP TABLE {fv}", fv=table(fv))))
+        con.execute(sql(tmpl("DROP TABLE IF EXISTS {fp}", fp=table(fp))))
 
 
 def _chunk_events(
@@ -238,14 +269,15 @@ def _chunk_events(
     for eid, ts, platform, seller_id, action, fi, line, text in evidence.read(gi):
         events[eid] = read_event(eid, ts, platform, seller_id, action, text, files, fi, line, input_names)
         texts[eid] = text
-    wanted = con.execute(f"SELECT count(*) FROM fneed WHERE gi = {int(gi)}").fetchone()
+    wanted = con.execute(sql(tmpl("SELECT count(*) FROM fneed WHERE gi = {gi}", gi=lit(int(gi))))).fetchone()
     if wanted is not None and wanted[0] != len(events):
         # a needed line the file no longer has (it was shortened since intake)
-        missing = con.execute(
-            f"SELECT fi, line, eid FROM fneed WHERE gi = {int(gi)} AND NOT list_contains(?, eid) "
+        query = tmpl(
+            "SELECT fi, line, eid FROM fneed WHERE gi = {gi} AND NOT list_contains(?, eid) "
             "ORDER BY fi, line LIMIT 1",
-            [list(events)],
-        ).fetchone()
+            gi=lit(int(gi)),
+        )
+        missing = con.execute(sql(query), [list(events)]).fetchone()
         assert missing is not None  # fewer events read than needed: one needed line is missing
         fi, line, eid = missing
         raise input_changed(files, fi, line, eid)

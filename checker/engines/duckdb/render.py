@@ -26,6 +26,7 @@ from zoneinfo import ZoneInfo
 
 import duckdb
 import orjson
+from sqlglot import exp
 
 from ...inputs.events import Event
 from ...language.errors import CheckerError, Location, Problem
@@ -38,7 +39,10 @@ from ..reference.engine import build_outcome, render_template
 from ..setup import not_applicable_reason
 from .compile import Plan
 from .intake import read_lines
+from .jmes import BIG
 from .lookups import Lookup, sql_lookup
+from .sqlbuild import and_, col, lit, sql, tmpl, union_all
+from .sqlbuild import table as sql_table
 
 PASS_REASON = "no violation condition holds"
 
@@ -73,18 +77,22 @@ def fetch_events(
     With ``cache``, an event already built is reused (its record is not parsed again) and every
     event built is added: rules share evidence events, and one object serves all their findings."""
     known = cache if cache is not None else {}
-    rows = con.execute(
-        f"SELECT e.eid, e.ts, e.platform, e.seller_id, e.action, e.rec, e.fi, e.line FROM ev e "
-        f'SEMI JOIN "{table}" w ON e.eid = w.eid WHERE NOT e.exotic'
-    ).fetchall()
+    query = tmpl(
+        "SELECT e.eid, e.ts, e.platform, e.seller_id, e.action, e.rec, e.fi, e.line FROM ev e "
+        "SEMI JOIN {w} w ON e.eid = w.eid WHERE NOT e.exotic",
+        w=sql_table(table),
+    )
+    rows = con.execute(sql(query)).fetchall()
     todo = [row for row in rows if row[0] not in known]
     texts: dict[tuple[int, int], str] = {}
     if any(rec is None for *_, rec, _fi, _line in todo):
         # the records of lines read by DuckDB are not in ``ev``: read them again from their files
-        con.execute(
+        query = tmpl(
             "CREATE OR REPLACE TEMP TABLE ev_lines AS SELECT e.fi, e.line FROM ev e "
-            f'SEMI JOIN "{table}" w ON e.eid = w.eid WHERE NOT e.exotic AND e.rec IS NULL'
+            "SEMI JOIN {w} w ON e.eid = w.eid WHERE NOT e.exotic AND e.rec IS NULL",
+            w=sql_table(table),
         )
+        con.execute(sql(query))
         texts = read_lines(con, dict(files), "ev_lines")
         con.execute("DROP TABLE ev_lines")
     for eid, ts, platform, seller_id, action, rec, fi, line in todo:
@@ -191,13 +199,18 @@ class Selected:
 
 
 def select(con: duckdb.DuckDBPyConnection, plan: Plan, where: str) -> Selected:
-    """The decision rows of ``plan`` selected by ``where`` (fixed SQL text over the decision
-    table's columns), hard rows excluded, and the table of the events they need."""
+    """The decision rows of ``plan`` selected by ``where`` (a fixed SQL condition over the decision
+    table's columns, parsed into the statement's tree), hard rows excluded, and the table of the
+    events they need."""
     dec = f"dec_{plan.tag}"
     want = f"want_{plan.tag}"
-    con.execute(
-        f'CREATE OR REPLACE TEMP TABLE "{want}" AS SELECT * FROM "{dec}" WHERE NOT hard AND ({where})'
+    query = tmpl(
+        "CREATE OR REPLACE TEMP TABLE {want} AS SELECT * FROM {dec} WHERE NOT hard AND {where}",
+        want=sql_table(want),
+        dec=sql_table(dec),
+        where=tmpl(where),
     )
+    con.execute(sql(query))
     # every event to read: triggers, bound events, and the events counted or summed
     parts = bound_queries(plan, want)
     windows = window_queries(plan, want)
@@ -205,36 +218,48 @@ def select(con: duckdb.DuckDBPyConnection, plan: Plan, where: str) -> Selected:
     pairs = f"pairs_{plan.tag}"
     if windows:
         # the events in each counting window, joined once: read back here, and read as evidence
-        con.execute(f'CREATE OR REPLACE TEMP TABLE "{pairs}" AS {" UNION ALL ".join(windows)}')
+        con.execute(
+            sql(tmpl("CREATE OR REPLACE TEMP TABLE {p} AS {u}", p=sql_table(pairs), u=union_all(*windows)))
+        )
         names = [lk.binding.name for lk in windowed(plan)]
         for name in names:
             counted[name] = {}
-        for w, trig, eid in con.execute(f'SELECT w, trig, eid FROM "{pairs}"').fetchall():
+        for w, trig, eid in con.execute(
+            sql(tmpl("SELECT w, trig, eid FROM {p}", p=sql_table(pairs)))
+        ).fetchall():
             counted[names[w]].setdefault(trig, []).append(eid)
-        parts.append(f'SELECT eid FROM "{pairs}"')
+        parts.append(tmpl("SELECT eid FROM {p}", p=sql_table(pairs)))
     need = f"need_{plan.tag}"
-    union = " UNION ALL ".join(parts)
-    con.execute(f'CREATE OR REPLACE TEMP TABLE "{need}" AS SELECT DISTINCT eid FROM ({union})')
-    cur = con.execute(f'SELECT * FROM "{want}"')
+    query = tmpl(
+        "CREATE OR REPLACE TEMP TABLE {n} AS SELECT DISTINCT eid FROM ({u})",
+        n=sql_table(need),
+        u=union_all(*parts),
+    )
+    con.execute(sql(query))
+    cur = con.execute(sql(tmpl("SELECT * FROM {w}", w=sql_table(want))))
     columns = [d[0] for d in cur.description]
     rows = cur.fetchall()
-    con.execute(f'DROP TABLE "{want}"')
+    con.execute(sql(tmpl("DROP TABLE {w}", w=sql_table(want))))
     if windows:
-        con.execute(f'DROP TABLE "{pairs}"')
+        con.execute(sql(tmpl("DROP TABLE {p}", p=sql_table(pairs))))
     return Selected(plan, columns, rows, counted, need)
 
 
-def bound_queries(plan: Plan, want: str, carry: Sequence[str] = ()) -> list[str]:
+def bound_queries(plan: Plan, want: str, carry: Sequence[str] = ()) -> list[exp.Expression]:
     """Queries listing, as ``eid`` after the columns ``carry``, the events the outcomes of the rows
     of the table ``want`` (rows of ``plan``'s decision table) read besides those counted
     (:func:`window_queries`): their triggers, and the events their lookups bound."""
-    cols = "".join(f'"{c}", ' for c in carry)
-    parts = [f'SELECT {cols}eid FROM "{want}"']
+    parts: list[exp.Expression] = [
+        exp.select(*(col(c) for c in carry), exp.column("eid")).from_(sql_table(want))
+    ]
     for lk in plan.lookups:
         column = sql_lookup(lk.binding.kind).bound_column(lk.binding.name)
         if column is not None:
-            bound = f'"{column}"'
-            parts.append(f'SELECT {cols}{bound} AS eid FROM "{want}" WHERE {bound} IS NOT NULL')
+            parts.append(
+                exp.select(*(col(c) for c in carry), exp.alias_(col(column), "eid"))
+                .from_(sql_table(want))
+                .where(tmpl("{b} IS NOT NULL", b=col(column)))
+            )
     return parts
 
 
@@ -244,25 +269,31 @@ def windowed(plan: Plan) -> list[Lookup]:
     return [lk for lk in plan.lookups if sql_lookup(lk.binding.kind).reads_window]
 
 
-def window_queries(plan: Plan, want: str, carry: Sequence[str] = ()) -> list[str]:
+def window_queries(plan: Plan, want: str, carry: Sequence[str] = ()) -> list[exp.Expression]:
     """Queries joining each row of the table ``want`` (rows of ``plan``'s decision table) with the
     events in its counting windows: one per count or sum binding, numbered ``w`` in binding order,
     as (``w``, ``trig``, ``eid``) and the columns ``carry`` of the row."""
-    extra = "".join(f', w."{c}" AS "{c}"' for c in carry)
-    windows: list[str] = []
+    windows: list[exp.Expression] = []
     for lk in windowed(plan):
         name = lk.binding.name
-        on = " AND ".join(
-            [f'c."k{j + 1}" = w."k{j + 1}"' for j in range(plan.keys)]
-            + [
-                f'c.ts > coalesce(w."{name}__lo", -4611686018427387904)',
-                f'c.ts < coalesce(w."{name}__hi", 4611686018427387904)',
-            ]
+        on = and_(
+            *(tmpl("{c} = {w}", c=col(f"k{j + 1}", "c"), w=col(f"k{j + 1}", "w")) for j in range(plan.keys)),
+            tmpl("c.ts > coalesce({lo}, {m})", lo=col(f"{name}__lo", "w"), m=lit(-BIG)),
+            tmpl("c.ts < coalesce({hi}, {m})", hi=col(f"{name}__hi", "w"), m=lit(BIG)),
         )
-        windows.append(
-            f'SELECT {len(windows)} AS w, w.eid AS trig, c.eid AS eid{extra} FROM "{want}" w '
-            f'JOIN "{lk.table}" c ON {on} WHERE w."{name}__def"'
+        query = tmpl(
+            "SELECT {i} AS w, w.eid AS trig, c.eid AS eid FROM {want} w "
+            "JOIN {cand} c ON {on} WHERE {defined}",
+            i=lit(len(windows)),
+            want=sql_table(want),
+            cand=sql_table(lk.table),
+            on=on,
+            defined=col(f"{name}__def", "w"),
         )
+        if carry:
+            assert isinstance(query, exp.Select)
+            query = query.select(*(exp.alias_(col(c, "w"), c, quoted=True) for c in carry), copy=False)
+        windows.append(query)
     return windows
 
 
@@ -278,10 +309,10 @@ def read_needed(
     event table, and drop their ``need`` tables."""
     if not selected:
         return
-    union = " UNION ALL ".join(f'SELECT eid FROM "{s.need}"' for s in selected)
-    con.execute(f"CREATE OR REPLACE TEMP TABLE need_all AS SELECT DISTINCT eid FROM ({union})")
+    union = union_all(*(tmpl("SELECT eid FROM {t}", t=sql_table(s.need)) for s in selected))
+    con.execute(sql(tmpl("CREATE OR REPLACE TEMP TABLE need_all AS SELECT DISTINCT eid FROM ({u})", u=union)))
     for s in selected:
-        con.execute(f'DROP TABLE "{s.need}"')
+        con.execute(sql(tmpl("DROP TABLE {t}", t=sql_table(s.need))))
     fetch_events(con, "need_all", files, cache, names=names)
     con.execute("DROP TABLE need_all")
 
@@ -366,7 +397,7 @@ def not_applicable(policy: Policy, trigger: Event) -> Outcome:
 
 def ids_table(con: duckdb.DuckDBPyConnection, name: str, ids: Iterable[str]) -> None:
     """A one-column temporary table of event ids (for joins)."""
-    con.execute(f'CREATE OR REPLACE TEMP TABLE "{name}" (eid VARCHAR)')
+    con.execute(sql(tmpl("CREATE OR REPLACE TEMP TABLE {t} (eid VARCHAR)", t=sql_table(name))))
     batch = [[i] for i in ids]
     if batch:
-        con.executemany(f'INSERT INTO "{name}" VALUES (?)', batch)
+        con.executemany(sql(tmpl("INSERT INTO {t} VALUES (?)", t=sql_table(name))), batch)

@@ -146,8 +146,8 @@ def triage(
             statuses[f.fingerprint] = Status.NEW
     expired = tuple(w for w in listed if today is not None and not w.active(today))
     unused = tuple(w for w in listed if id(w) not in used and w not in expired)
-    found = {f.fingerprint for f in result.findings}
-    absent = tuple(sorted(fp for fp in (baseline.entries if baseline else {}) if fp not in found))
+    # every finding has its status: one pass over the findings, which a large run reads from disk
+    absent = tuple(sorted(fp for fp in (baseline.entries if baseline else {}) if fp not in statuses))
     warnings = tuple(baseline_warnings(baseline, result)) if baseline is not None else ()
     return Triage(
         fail_on=fail_on,

@@ -252,3 +252,13 @@ class StoredCheckResult(CheckResult):
     def tally(self) -> Counter[tuple[str, str, str]]:
         """Outcome counts per (rule id, version, kind), as the store counted them."""
         return self.store.tally()
+
+    def severity_counts(self) -> dict[str, int]:
+        """Violations by severity, from the store's counts: a finding's severity is its rule
+        version's (judge.outcome_of), and counting needs no pass over findings read from disk."""
+        severity = {(p.id, p.version): p.severity for p in self.policies}
+        tally: Counter[str] = Counter()
+        for (rule, version, kind), n in self.tally().items():
+            if kind == Kind.VIOLATION.value:
+                tally[severity[(rule, version)]] += n
+        return {s: tally[s] for s in SEVERITIES}

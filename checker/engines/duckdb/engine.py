@@ -467,10 +467,10 @@ class DuckdbRun:
 
 #: the most macro-argument copies a rule's statements may make DuckDB write while binding them
 #: (timesql.binding_cost): above it the rule is judged by the reference engine, with the same
-#: outcomes. The catalogue's rules cost at most 182 with offset-less timestamps read in
-#: Asia/Shanghai (the default), and 1,566 to 1,670 in America/New_York, where DuckDB took about
-#: 10 s a rule to bind them (44 s for the 700-event sample against 1.5 s)
-MAX_BINDING_COST = 1_000
+#: outcomes. The catalogue's rules cost at most 143 with offset-less timestamps read in
+#: Asia/Shanghai (the default), and 783 to 887 in America/New_York (878 in Europe/London), where
+#: DuckDB took 2 to 3 s a rule to bind them (11 s for the 700-event sample against 2 s)
+MAX_BINDING_COST = 400
 
 
 def _costly(plan: Plan, paths: list[tuple[str, ...]]) -> bool:

@@ -59,9 +59,9 @@ MAX_EXPANSION = 5_000
 #: the first key of a *derived* entry of ``fx``: not read from the record but computed from the
 #: entry of the path that follows, once, when the rule's events are selected (Plan.base_sql)
 DERIVED = "\x00"
-#: the derived entries of an instant read from a field: its epoch microseconds, and whether the
-#: reference engine must decide it (a form SQL does not parse exactly)
-INSTANT, INSTANT_HARD = DERIVED + "instant", DERIVED + "instant-hard"
+#: the derived entry of an instant read from a field: its epoch microseconds, or the JSON text
+#: "hard" where the reference engine must decide it (a form SQL does not parse exactly)
+INSTANT = DERIVED + "instant"
 #: the column that stands for the field's own entry in a derived entry's expression
 RAW = "__raw__"
 
@@ -179,18 +179,37 @@ def instant(v: Val, scope: Scope) -> Val:
         # a float epoch goes through Decimal(str(x)) in Python: leave it there
         return Val("int", exp.null(), hard=or_(*(h for h in (v.hard, v.sql.is_(exp.null()).not_()) if h)))
     if v.origin is not None:
-        # parsed once per event where the rule's events are selected (Paths.derive), read here
+        # parsed once per event where the rule's events are selected (Paths.derive), read here: one
+        # entry holds the instant, or the JSON text "hard" where Python must decide (one parse
+        # serves both; two entries parsed the text twice, the costliest part of four base tables)
         ev, path = v.origin
-        raw = Val("json", exp.column(RAW))
-        parsed = _json_instant(raw, scope)
-        epoch = scope.paths.derive(INSTANT, path, fn("to_json", parsed.sql))
-        flag = scope.paths.derive(
-            INSTANT_HARD, path, fn("to_json", fn("coalesce", parsed.hard or exp.false(), exp.false()))
+        entry = tmpl(
+            "list_extract({fx}, {i})",
+            fx=ev.fx,
+            i=lit(scope.paths.derive(INSTANT, path, _instant_entry(scope))),
         )
-        value = tmpl("try_cast(list_extract({fx}, {i}) AS BIGINT)", fx=ev.fx, i=lit(epoch))
-        hard = tmpl("coalesce(try_cast(list_extract({fx}, {i}) AS BOOLEAN), false)", fx=ev.fx, i=lit(flag))
+        value = tmpl("try_cast({e} AS BIGINT)", e=entry)
+        hard = tmpl("coalesce(CAST({e} AS VARCHAR) = {h}, false)", e=entry, h=lit('"hard"'))
         return Val("int", value, hard=hard_of(v, Val("int", hard=hard)))
     return _json_instant(v, scope)
+
+
+def _instant_entry(scope: Scope) -> exp.Expression:
+    """The derived entry of an instant read from the JSON value :data:`RAW`: as
+    :func:`_json_instant` reads it, the epoch as JSON, or the JSON text ``"hard"`` where it is
+    hard (for a text: exactly where the parse gives no instant), NULL where there is none."""
+    raw = exp.column(RAW)
+    t = fn("json_type", raw)
+    as_int = tmpl("try_cast(CAST({j} AS VARCHAR) AS BIGINT)", j=raw)
+    hard = fn("to_json", lit("hard"))
+    epoch = parse_text(tmpl("{j} ->> '$'", j=raw), scope.input_tz).epoch
+    return case(
+        (tmpl("{t} = 'VARCHAR'", t=t), fn("coalesce", fn("to_json", epoch), hard)),
+        (tmpl("{t} = 'DOUBLE'", t=t), hard),
+        (tmpl("{t} = 'UBIGINT' AND {i} IS NULL", t=t, i=as_int), hard),
+        (tmpl("{t} IN ('BIGINT', 'UBIGINT') AND abs({i}) >= 9000000000000000", t=t, i=as_int), hard),
+        (tmpl("{t} IN ('BIGINT', 'UBIGINT')", t=t), fn("to_json", epoch_of_int(as_int))),
+    )
 
 
 def _json_instant(v: Val, scope: Scope) -> Val:

@@ -20,6 +20,8 @@ version, event, outcome) as the JSON Lines run. Nothing here is a test: speed is
 asserted.
 
     python bench/run.py --events 1000000 10000000
+
+The reference engine runs only up to ``--reference-up-to`` events (default 2,000,000).
 """
 
 from __future__ import annotations
@@ -201,6 +203,12 @@ def main(argv: list[str] | None = None) -> int:
         choices=["csv", "gb18030"],
         help="the other input forms timed on --engine duckdb (none: only JSON Lines)",
     )
+    parser.add_argument(
+        "--reference-up-to",
+        type=int,
+        default=2_000_000,
+        help="run --engine python only at sizes up to this many events (it takes minutes beyond)",
+    )
     parser.add_argument("--timeout", type=float, default=3600)
     parser.add_argument(
         "--memory-cap-gib",
@@ -223,6 +231,8 @@ def main(argv: list[str] | None = None) -> int:
         _row(rows, lines, "duckdb typed read of every field", typed, typed_rss, floor=floor, typed=typed)
         results = {}
         for engine in args.engines:
+            if engine == "python" and n > args.reference_up_to:
+                continue
             result = args.out / f"result-{engine}-{n}.json"
             wall, rss, failed = _check(args, [str(path)], engine, result)
             if failed:

@@ -22,8 +22,15 @@ Every input line is either decided in SQL or handed to the Python intake
 * A file DuckDB's line reader cannot split exactly like Python (carriage
   returns, NUL or \\x01 bytes, invalid UTF-8, lines over 2 MB), a Parquet file
   with other column types, and every other input (gzip, JSON arrays, CSV,
-  TSV) is read whole by the project's readers (:func:`checker.inputs.files.read_file`);
-  its records join the others in file and line order.
+  TSV, a file read through a profile or an encoding, standard input) is read once, in a
+  stream, by the project's readers (:func:`checker.inputs.files.read_file`) and converted
+  (:mod:`checker.engines.duckdb.convert`) into a temporary JSON Lines file of canonical
+  records, each at its source line, which is then classified like any other: the same fast
+  path, with the source's line numbers. Rejects, and the few records whose JSON text would
+  not read back as the same value, go to Python as they are; a converted line off the fast
+  path is decided by Python with the text the reader read (kept beside it). A converted
+  input's events carry their record's text in ``ev`` (``rec``): the converted files are
+  removed at the end of the intake, also when it fails.
 
 The result is a temporary table ``ev`` of accepted events (one row per
 ``event_id``, with its file and line, read again by :func:`read_lines` when a
@@ -43,6 +50,7 @@ import io
 import json
 import os
 import re
+import shutil
 import tempfile
 import threading
 from collections import Counter
@@ -53,6 +61,7 @@ from pathlib import Path
 from typing import IO, Any
 
 import duckdb
+import orjson
 from sqlglot import exp
 
 from ...inputs.events import Event, FilePin, InputStats, Intake, Rejected
@@ -63,13 +72,13 @@ from ...inputs.files import (
     choose_profile,
     expand,
     pin_identity,
-    read_file,
     settings_for,
 )
 from ...inputs.progress import Progress
 from ...inputs.readers import MAX_DEPTH, ReadOptions, format_for, parquet_row, read_jsonl
 from ...language.errors import CheckerError, Location, Problem
 from ...language.times import EARLIEST, LATEST, future_limit, wall_clock_now
+from .convert import Converted, convert, convert_in_pieces
 from .sqlbuild import and_, case, col, fn, lit, sql, tmpl
 from .timesql import Zone, epoch_of_int, parse_stages, zone_table
 from .watch import QueryWatch, track_progress
@@ -139,7 +148,8 @@ class IntakeResult:
     latest: int | None
     exotic_actions: frozenset[tuple[str, str]] = field(default_factory=frozenset)  # (platform, action)
     exotic_events: dict[str, Event] = field(default_factory=dict)  # not representable in DuckDB
-    # the files DuckDB read line by line (by index), whose lines ``ev`` points at (see read_lines)
+    # the input files DuckDB read line by line (by index), whose lines ``ev`` points at (see
+    # read_lines); not the converted ones, whose events carry their text (``ev.rec``)
     files: dict[int, str] = field(default_factory=dict)
     # every input's name by index (``ev.fi``), as the result shows it: an event's file
     names: tuple[str, ...] = ()
@@ -183,6 +193,7 @@ def _classify(
     fields: Sequence[tuple[str, ...]] = (),
     *,
     limit: int = LATEST,
+    keep_text: bool = False,
 ) -> exp.Expression:
     """The query that reads each line's fields and decides whether it is on the fast path:
     one row per row of ``source`` (``fi``, ``text``), in its order, an empty line's too (not fast,
@@ -195,7 +206,9 @@ def _classify(
     single parse), and ``h``, a 64-bit hash of the text that only ever *separates* two texts
     (equal hashes are confirmed on the texts themselves, see :func:`load_events`). A line off
     the fast path keeps its text, for Python. ``limit`` is the latest instant the run accepts
-    (:func:`checker.language.times.future_limit`): a later one is Python's to reject.
+    (:func:`checker.language.times.future_limit`): a later one is Python's to reject. With
+    ``keep_text`` a fast line keeps its text too (a converted input's, which the event table
+    carries as the record's evidence: the converted file is gone after the intake).
     """
     paths = [
         "$.event_id",
@@ -318,7 +331,7 @@ def _classify(
         else exp.cast(fn("list_value"), "JSON[]")
     )
     return tmpl(
-        "SELECT fi, fast, CASE WHEN NOT fast THEN text END AS text, "
+        "SELECT fi, fast, CASE WHEN NOT fast OR {keep} THEN text END AS text, "
         "CASE WHEN fast THEN {h} END AS h, CASE WHEN fast THEN s_eid END AS eid, "
         "CASE WHEN fast THEN ep END AS ts, "
         "CASE WHEN fast THEN s_pf END AS platform, CASE WHEN fast THEN s_sel END AS seller_id, "
@@ -326,6 +339,7 @@ def _classify(
         q=layer,
         fx=fx,
         h=fn(_TEXT_HASH, col("text")),
+        keep=exp.Boolean(this=keep_text),
     )
 
 
@@ -483,10 +497,11 @@ def load_events(
     """Read ``paths`` into the temporary table ``ev`` and account for every record.
 
     Inputs are expanded and ordered as :func:`checker.inputs.files.expand` does. Plain
-    JSON Lines files are read by DuckDB; any other input (gzip, JSON arrays,
-    CSV, TSV, Parquet, odd bytes) by the project's readers, whose records are
-    then decided with the rest. ``read_keys`` are the object keys some rule
-    reads below the top level: a line giving one of them twice is left to Python.
+    JSON Lines files (and exact Parquet) are read by DuckDB; any other input (gzip, JSON
+    arrays, CSV, TSV, profiles, odd bytes) is converted once, in a stream, by the project's
+    readers into canonical JSON Lines numbered as the source, then decided with the rest.
+    ``read_keys`` are the object keys some rule reads below the top level: a line giving one of
+    them twice is left to Python.
     ``fields`` are the JSON paths rules read: extracted once here, as ``ev.fx``. ``now`` is the
     run's present (default: the wall clock, read once here): see :class:`checker.inputs.events.Intake`.
     ``settings`` carry the run's profiles, encoding and format (default: canonical events, UTF-8,
@@ -531,36 +546,90 @@ def load_events(
     con.execute("SET preserve_insertion_order = true")
     duck_files: list[int] = []
     parquet: set[int] = set()
-    for fi, path in enumerate(shown):
-        fmt = _duck_format(con, path, scans[fi]) if _canonical(path, settings) else None
-        if fmt is None:
-            continue
+    # the inputs DuckDB cannot read itself, each converted once (convert.py) into a temporary
+    # JSON Lines file whose line numbers are the source's; removed at the end of the intake
+    converted: dict[int, Converted] = {}
+    directory: list[str] = []
+
+    def classify(fi: int, source: str, size: int, watched: Progress | None, keep: bool) -> bool:
         # classified as read, on every thread (a row_number() would run the whole pass on one),
         # one row per line, in the file's order: the line number is the row's place (see below);
-        # no table holds a fast line's text
-        lines = tmpl("SELECT CAST({fi} AS INTEGER) AS fi, text FROM ({r})", fi=lit(fi), r=_lines(path))
-        # the size the scan found: the file may be gone by now (then DuckDB fails to read it, and
-        # the project's reader says it is unreadable)
-        pinned = scans[fi].pinned
-        size = pinned[0][2] if pinned is not None else 0
+        # no table holds a fast line's text (but a converted one's, with ``keep``: see _classify)
+        lines = tmpl("SELECT CAST({fi} AS INTEGER) AS fi, text FROM ({r})", fi=lit(fi), r=_lines(source))
         try:
-            with _watch(con, progress, size):
+            with _watch(con, watched, size):
                 inserted = con.execute(
                     sql(
                         tmpl(
                             "INSERT INTO classified_rows SELECT * FROM ({q})",
-                            q=_classify(lines, z, nested, fields, limit=limit),
+                            q=_classify(lines, z, nested, fields, limit=limit, keep_text=keep),
                         )
                     )
                 ).fetchone()
-        except duckdb.Error:  # not readable line for line as Python reads it: Python reads it
+        except duckdb.Error:  # not readable line for line as Python reads it
             con.execute("DELETE FROM classified_rows WHERE fi = ?", [fi])
-            continue
-        if progress is not None:
-            progress.advance(size, inserted[0] if inserted else 0, done=True)
-        if fmt == "parquet":
-            parquet.add(fi)
-        duck_files.append(fi)
+            return False
+        if watched is not None:
+            watched.advance(size, inserted[0] if inserted else 0, done=True)
+        return True
+
+    try:
+        for fi, path in enumerate(shown):
+            fmt = _duck_format(con, path, scans[fi]) if _canonical(path, settings) else None
+            # the size the scan found: the file may be gone by now (then DuckDB fails to read it,
+            # and the project's reader says it is unreadable)
+            pinned = scans[fi].pinned
+            size = pinned[0][2] if pinned is not None else 0
+            if fmt is not None and classify(fi, path, size, progress, False):
+                if fmt == "parquet":
+                    parquet.add(fi)
+                duck_files.append(fi)
+                continue
+            # any other input, or one DuckDB could not read line for line as Python reads it:
+            # the project's reader reads it once, into canonical JSON Lines DuckDB classifies
+            if not directory:
+                directory.append(tempfile.mkdtemp(prefix="checker-intake-", dir=_temp_directory(con)))
+            profile = choose_profile(path, settings)
+            conv = convert_in_pieces(path, profile, settings, directory[0], fi, progress=progress)
+            if conv is not None:  # read in pieces: the bytes are the ones the scan hashed and pinned
+                conv.stats.sha256 = scans[fi].sha256
+                if (pinned := scans[fi].pinned) is not None:
+                    conv.stats.pin = FilePin(path, *pinned, scans[fi].sha256)
+                    check_pins([conv.stats], "while it was read")  # as read_file checks its own
+            else:
+                conv = convert(path, profile, settings, directory[0], fi, stdin=stdin, progress=progress)
+            converted[fi] = conv
+            if not classify(fi, conv.path, 0, None, True):
+                raise CheckerError(
+                    [Problem(Location(path), "internal", "DuckDB could not read the converted input")]
+                )
+            duck_files.append(fi)
+        return _decide(con, shown, scans, duck_files, parquet, converted, timezone, now, extract)
+    finally:
+        # the converted inputs' records are in ``ev`` (``rec``) by now: their files go
+        if directory:
+            shutil.rmtree(directory[0], ignore_errors=True)
+
+
+def _temp_directory(con: duckdb.DuckDBPyConnection) -> str | None:
+    """DuckDB's spill directory (where the engine keeps its temporary data), if it has one."""
+    row = con.execute("SELECT current_setting('temp_directory')").fetchone()
+    where = str(row[0]) if row and row[0] else ""
+    return where if where and os.path.isdir(where) else None
+
+
+def _decide(
+    con: duckdb.DuckDBPyConnection,
+    shown: list[str],
+    scans: list[_FileScan],
+    duck_files: list[int],
+    parquet: set[int],
+    converted: dict[int, Converted],
+    timezone: str,
+    now: int,
+    extract: Any,
+) -> IntakeResult:
+    """Decide every classified line (SQL on the fast path, Python for the rest) into ``ev``."""
     # a file's rows are one run of rowids in line order: its line n is its first rowid + n - 1,
     # the number Python counts and line_reader gives. Empty lines go: Python skips them too
     con.execute(
@@ -573,41 +642,50 @@ def load_events(
         "FROM classified_rows c JOIN classified_starts s ON c.fi = s.fi "
         "WHERE c.fast OR c.text IS NOT NULL"
     )
-    files = {fi: shown[fi] for fi in duck_files}
+    # the files whose lines ev points at (a converted input's events carry their text instead)
+    files = {fi: shown[fi] for fi in duck_files if fi not in converted}
+    # every file classified line for line: a converted input's is its converted file
+    lines_at = {fi: converted[fi].path if fi in converted else shown[fi] for fi in duck_files}
+    sides = {fi: c.side for fi, c in converted.items()}
 
-    # records Python decides: lines off the fast path, and every record of the other files
+    # records Python decides: lines off the fast path, and those the converters kept as they are
     calls: list[tuple[int, int, str, tuple[Any, ...]]] = []
 
-    def record_calls(fi: int, line: int, text: str) -> list[tuple[int, int, str, tuple[Any, ...]]]:
-        if fi in parquet:  # the row's record as the reader gives it, with the text it writes for it
-            row = parquet_row(line, json.loads(text))  # to_json writes NaN and Infinity, as read here
-            if row.error is not None:
-                return [(fi, line, "reject", (*row.error, row.text))]
-            return [(fi, line, "add", (row.value, row.text))]
-        return [(fi, *c) for c in _line_calls(line, text.encode("utf-8", "surrogateescape"), shown[fi])]
+    def record_calls(rows: Sequence[tuple[int, int, str]]) -> list[tuple[int, int, str, tuple[Any, ...]]]:
+        # a converted line is the record; what the reader read is beside it, in the side file
+        texts = _side_texts(con, sides, [(fi, line) for fi, line, _ in rows if fi in sides])
+        out: list[tuple[int, int, str, tuple[Any, ...]]] = []
+        for fi, line, text in rows:
+            if fi in sides:
+                out.append((fi, line, "add", (orjson.loads(text), orjson.loads(texts[(fi, line)]))))
+            elif fi in parquet:  # the row's record as the reader gives it, with the text it writes
+                row = parquet_row(line, json.loads(text))  # to_json writes NaN and Infinity, as read here
+                if row.error is not None:
+                    out.append((fi, line, "reject", (*row.error, row.text)))
+                else:
+                    out.append((fi, line, "add", (row.value, row.text)))
+            else:
+                raw = text.encode("utf-8", "surrogateescape")
+                out.extend((fi, *c) for c in _line_calls(line, raw, shown[fi]))
+        return out
 
-    for fi, line, text in con.execute("SELECT fi, line, text FROM classified WHERE NOT fast").fetchall():
-        calls.extend(record_calls(fi, line, text))
+    calls.extend(record_calls(con.execute("SELECT fi, line, text FROM classified WHERE NOT fast").fetchall()))
     formats: dict[int, tuple[str, str | None, str]] = {}
     pins: dict[int, FilePin | None] = {}  # of the files the project's readers read (read_file pins)
-    for fi, path in enumerate(shown):
-        if fi in duck_files:
-            continue
-        rec = _Recorder()
-        read_file(rec, path, choose_profile(path, settings), settings, stdin=stdin, progress=progress)
-        assert rec.stats is not None
-        formats[fi] = (rec.stats.format, rec.stats.profile, rec.stats.sha256)
-        pins[fi] = rec.stats.pin
-        calls.extend((fi, *c) for c in rec.calls)
+    for fi, conv in converted.items():
+        formats[fi] = (conv.stats.format, conv.stats.profile, conv.stats.sha256)
+        pins[fi] = conv.stats.pin
+        calls.extend((fi, *c) for c in conv.calls)
     py_ids = {
         eid
         for _, line, kind, args in calls
         if (eid := _accepted_id((line, kind, args), timezone, now)) is not None
     }
-    # the ids Python accepts a version of
-    con.execute("CREATE OR REPLACE TEMP TABLE py_ids (eid VARCHAR)")
-    if py_ids:
-        con.executemany("INSERT INTO py_ids VALUES (?)", [[e] for e in sorted(py_ids)])
+    # the ids Python accepts a version of (one statement: a row at a time took minutes at 1M)
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE py_ids AS SELECT unnest(CAST(? AS VARCHAR[])) AS eid",
+        [sorted(py_ids)],
+    )
     # ids given by more than one fast line, each with its first line; ``texts`` is 2 when two of
     # its lines differ (different hashes: different texts), else 1 until the texts say (below)
     con.execute(
@@ -623,19 +701,17 @@ def load_events(
         "WHERE c.fast AND (c.eid IN (SELECT eid FROM py_ids) OR c.eid IN (SELECT eid FROM multi))"
     )
     reread = con.execute("SELECT fi, line, eid FROM reread").fetchall()
-    texts = read_lines(con, files, "reread") if reread else {}
+    texts = read_lines(con, lines_at, "reread") if reread else {}
     con.execute("DROP TABLE reread")
     versions: dict[str, set[str]] = {}
     for fi, line, eid in reread:
         versions.setdefault(eid, set()).add(texts[(fi, line)])
     differ = sorted(eid for eid, seen in versions.items() if len(seen) > 1)
     if differ:
-        con.execute("UPDATE multi SET texts = 2 WHERE list_contains(?, eid)", [differ])
+        con.execute("UPDATE multi SET texts = 2 WHERE eid IN (SELECT unnest(CAST(? AS VARCHAR[])))", [differ])
     # every version of an id that Python sees, or that has two different texts, goes to Python
     routed = py_ids.union(differ)
-    for fi, line, eid in reread:
-        if eid in routed:
-            calls.extend(record_calls(fi, line, texts[(fi, line)]))
+    calls.extend(record_calls([(fi, line, texts[(fi, line)]) for fi, line, eid in reread if eid in routed]))
     calls.sort(key=lambda c: (c[0], c[1]))
 
     intake = Intake(timezone, now=now)
@@ -660,15 +736,16 @@ def load_events(
         "FROM classified c LEFT JOIN multi m ON c.eid = m.eid "
         "WHERE c.fast AND c.eid NOT IN (SELECT eid FROM py_ids) AND coalesce(m.texts, 1) = 1"
     )
-    for fi, read, accepted in con.execute(
-        f"SELECT fi, count(*), count(*) FILTER (WHERE keep) FROM ({decided}) GROUP BY fi"
-    ).fetchall():
+    counts = tmpl("SELECT fi, count(*), count(*) FILTER (WHERE keep) FROM ({d}) GROUP BY fi", d=tmpl(decided))
+    for fi, read, accepted in con.execute(sql(counts)).fetchall():
         stats[fi].read += read
         stats[fi].accepted += accepted
         stats[fi].duplicates += read - accepted
     source = exp.Subquery(this=tmpl(decided), alias=exp.TableAlias(this=exp.to_identifier("d")))
     # the record's text stays out of the event table (at export scale it is most of its size and
-    # made it spill): a finding's evidence is read again from its file and line (read_lines)
+    # made it spill): a finding's evidence is read again from its file and line (read_lines); but
+    # a converted input's, whose converted file is removed at the end of the intake (``text`` is
+    # NULL on the other fast lines)
     kept = (
         exp.select(
             "eid",
@@ -676,7 +753,7 @@ def load_events(
             "platform",
             "seller_id",
             "action",
-            exp.alias_(exp.cast(exp.null(), "VARCHAR"), "rec"),
+            exp.alias_(exp.cast(col("text"), "VARCHAR"), "rec"),
             "fx",
             exp.alias_(exp.false(), "exotic"),
             "fi",
@@ -777,7 +854,8 @@ def read_lines(
     """The text of the lines listed in the temporary table ``table`` (``fi``, ``line``), read again
     by the very reader that numbered them at intake (so the same text): one pass per file."""
     out: dict[tuple[int, int], str] = {}
-    for (fi,) in con.execute(f'SELECT DISTINCT fi FROM "{table}" ORDER BY fi').fetchall():
+    listed = sql(tmpl("SELECT DISTINCT fi FROM {t} ORDER BY fi", t=exp.to_table(table)))
+    for (fi,) in con.execute(listed).fetchall():
         query = tmpl(
             "SELECT l.line, l.text FROM ({r}) l SEMI JOIN (SELECT line FROM {t} WHERE fi = {fi}) w "
             "ON l.line = w.line",
@@ -794,3 +872,21 @@ def read_lines(
         for line, text in rows:
             out[(fi, line)] = text
     return out
+
+
+def _side_texts(
+    con: duckdb.DuckDBPyConnection, sides: dict[int, str], wanted: Sequence[tuple[int, int]]
+) -> dict[tuple[int, int], str]:
+    """The lines ``wanted`` (input, line) of the converted inputs' side files (``sides``: each
+    converted input's original texts, a JSON string per line), one pass per file."""
+    if not wanted:
+        return {}
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE side_need AS "
+        "SELECT unnest(CAST(? AS INTEGER[])) AS fi, unnest(CAST(? AS BIGINT[])) AS line",
+        [[fi for fi, _ in wanted], [line for _, line in wanted]],
+    )
+    try:
+        return read_lines(con, sides, "side_need")
+    finally:
+        con.execute("DROP TABLE side_need")

@@ -81,18 +81,14 @@ def canonical_bytes(record: Any, text: str) -> bytes | None:
     return data
 
 
-class Converter:
-    """A record sink (:class:`checker.inputs.files.RecordSink`) that writes each record handed over
-    at its line of ``out`` and its text at the same line of ``side``; keeps the rest in ``calls``
-    (line, ``"add"`` or ``"reject"``, arguments), as :class:`checker.inputs.events.Intake` is called."""
+class Recorder:
+    """A record sink (:class:`checker.inputs.files.RecordSink`) that keeps every record handed
+    over in ``calls`` (line, ``"add"`` or ``"reject"``, arguments), as
+    :class:`checker.inputs.events.Intake` is called, to replay them in file and line order."""
 
-    def __init__(self, out: IO[bytes], side: IO[bytes], *, first: int = 1) -> None:
-        self.out = out
-        self.side = side
+    def __init__(self) -> None:
         self.stats: InputStats | None = None
         self.calls: list[Call] = []
-        self.written = 0  # converted records
-        self._next = first  # the line of the source the next line of ``out`` stands for
 
     def open(
         self, file: str, sha256: str = "", *, format: str = "jsonl", profile: str | None = None
@@ -105,6 +101,22 @@ class Converter:
     def reject(self, stats: InputStats, line: int, code: str, reason: str, text: str) -> None:
         stats.read += 1
         self.calls.append((line, "reject", (code, reason, text)))
+
+    def add(self, stats: InputStats, line: int, record: Any, text: str) -> None:
+        stats.read += 1
+        self.calls.append((line, "add", (record, text)))
+
+
+class Converter(Recorder):
+    """A :class:`Recorder` that writes each record handed over at its line of ``out`` and its text
+    at the same line of ``side``; keeps only the rest in ``calls``."""
+
+    def __init__(self, out: IO[bytes], side: IO[bytes], *, first: int = 1) -> None:
+        super().__init__()
+        self.out = out
+        self.side = side
+        self.written = 0  # converted records
+        self._next = first  # the line of the source the next line of ``out`` stands for
 
     def add(self, stats: InputStats, line: int, record: Any, text: str) -> None:
         stats.read += 1

@@ -78,7 +78,7 @@ from ...inputs.progress import Progress
 from ...inputs.readers import MAX_DEPTH, ReadOptions, format_for, parquet_row, read_jsonl
 from ...language.errors import CheckerError, Location, Problem
 from ...language.times import EARLIEST, LATEST, future_limit, wall_clock_now
-from .convert import Converted, convert, convert_in_pieces
+from .convert import Converted, Recorder, convert, convert_in_pieces
 from .sqlbuild import and_, case, col, fn, lit, sql, tmpl
 from .timesql import Zone, epoch_of_int, parse_stages, zone_table
 from .watch import QueryWatch, track_progress
@@ -343,34 +343,9 @@ def _classify(
     )
 
 
-class _Recorder:
-    """Stands in for an :class:`Intake` while the project's own reader reads a whole file:
-    remembers every record handed over, to replay them in file and line order."""
-
-    def __init__(self) -> None:
-        self.stats: InputStats | None = None
-        self.calls: list[tuple[int, str, tuple[Any, ...]]] = []
-
-    def open(
-        self, file: str, sha256: str = "", *, format: str = "jsonl", profile: str | None = None
-    ) -> InputStats:
-        self.stats = InputStats(file, sha256=sha256, format=format, profile=profile)
-        return self.stats
-
-    # ``read`` counts the records handed over, for the progress bar only: the account is the
-    # Intake's that replays them
-    def reject(self, stats: InputStats, line: int, code: str, reason: str, text: str) -> None:
-        stats.read += 1
-        self.calls.append((line, "reject", (code, reason, text)))
-
-    def add(self, stats: InputStats, line: int, record: Any, text: str) -> None:
-        stats.read += 1
-        self.calls.append((line, "add", (record, text)))
-
-
 def _line_calls(number: int, raw: bytes, display: str) -> list[tuple[int, str, tuple[Any, ...]]]:
     """What :func:`checker.inputs.readers.read_jsonl` hands the intake for one line of a plain file."""
-    rec = _Recorder()
+    rec = Recorder()
     stats = rec.open(display)
     for record in read_jsonl(io.BytesIO(raw), ReadOptions("utf-8"), display):
         if record.error is not None:

@@ -294,7 +294,9 @@ def _classify(
         fn("regexp_full_match", s("act"), lit(r"[a-z0-9_\-]*\.[a-z0-9_.\-]*")),
         fn("regexp_full_match", s("pf"), lit(r"[a-z][a-z0-9_.\-]*")),
         tmpl(
-            "({t} IN ('BIGINT', 'UBIGINT') AND abs({n}) < 9000000000000000) OR ({t} = 'VARCHAR' AND {f})",
+            # a range, not abs(): abs() of the least BIGINT overflows and fails the whole statement
+            "({t} IN ('BIGINT', 'UBIGINT') AND {n} > -9000000000000000 AND {n} < 9000000000000000) "
+            "OR ({t} = 'VARCHAR' AND {f})",
             t=t("ts"),
             n=ts_int,
             f=col("p_fast"),

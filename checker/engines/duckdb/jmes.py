@@ -207,7 +207,14 @@ def _instant_entry(scope: Scope) -> exp.Expression:
         (tmpl("{t} = 'VARCHAR'", t=t), fn("coalesce", fn("to_json", epoch), hard)),
         (tmpl("{t} = 'DOUBLE'", t=t), hard),
         (tmpl("{t} = 'UBIGINT' AND {i} IS NULL", t=t, i=as_int), hard),
-        (tmpl("{t} IN ('BIGINT', 'UBIGINT') AND abs({i}) >= 9000000000000000", t=t, i=as_int), hard),
+        (
+            tmpl(
+                "{t} IN ('BIGINT', 'UBIGINT') AND ({i} >= 9000000000000000 OR {i} <= -9000000000000000)",
+                t=t,
+                i=as_int,
+            ),
+            hard,
+        ),
         (tmpl("{t} IN ('BIGINT', 'UBIGINT')", t=t), fn("to_json", epoch_of_int(as_int))),
     )
 
@@ -225,7 +232,7 @@ def _json_instant(v: Val, scope: Scope) -> Val:
     hard = tmpl(
         "coalesce(({t} = 'VARCHAR' AND NOT {f}) OR {t} = 'DOUBLE' "
         "OR ({t} = 'UBIGINT' AND {i} IS NULL) "
-        "OR ({t} IN ('BIGINT', 'UBIGINT') AND abs({i}) >= 9000000000000000), false)",
+        "OR ({t} IN ('BIGINT', 'UBIGINT') AND ({i} >= 9000000000000000 OR {i} <= -9000000000000000)), false)",
         t=t,
         f=p.fast,
         i=as_int,

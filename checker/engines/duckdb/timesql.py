@@ -293,8 +293,8 @@ def _epoch_of_int_body(n: exp.Expression) -> exp.Expression:
     # null outside the years parse_timestamp accepts (1900 to 8999), where Python's time() is
     # null too: -62135596800000 (year 1 in milliseconds) is no instant on either engine
     us = tmpl(
-        "CASE WHEN abs({n}) >= 100000000000000 THEN {n} "
-        "WHEN abs({n}) >= 100000000000 THEN {n} * 1000 ELSE {n} * 1000000 END",
+        "CASE WHEN {n} >= 100000000000000 OR {n} <= -100000000000000 THEN {n} "
+        "WHEN {n} >= 100000000000 OR {n} <= -100000000000 THEN {n} * 1000 ELSE {n} * 1000000 END",
         n=n,
     )
     return tmpl("CASE WHEN {u} >= {lo} AND {u} < {hi} THEN {u} END", u=us, lo=lit(EARLIEST), hi=lit(LATEST))

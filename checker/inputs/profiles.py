@@ -44,7 +44,15 @@ from ..language.configfiles import read_document
 from ..language.errors import CheckerError, Location, Problem
 from ..language.times import DEFAULT_TIMEZONE, TimestampError, zone
 from ..language.yamlsafe import Document
-from .fieldtypes import CONVERTERS, FALSE_TEXTS, TRUE_TEXTS, Conversion, ConversionError, format_problem
+from .fieldtypes import (
+    CONVERTERS,
+    FALSE_TEXTS,
+    TRUE_TEXTS,
+    Conversion,
+    ConversionError,
+    format_problem,
+    to_string,
+)
 from .readers import READERS, normalise_encoding
 
 REQUIRED_FIELDS = ("event_id", "timestamp", "platform", "seller_id", "action")
@@ -180,11 +188,21 @@ class ValueSpec:
         """The converted value, ``_MISSING`` when absent and optional; raises MappingError."""
         raw = self.read(record)
         if raw is _MISSING:
-            if self.default is not _MISSING:
-                return self.default
-            if self.required:
-                raise MappingError("missing-field", f"{self.where} ({self.target}) is empty or absent")
-            return _MISSING
+            return self.absent()
+        return self.convert(raw)
+
+    def absent(self) -> Any:
+        """The value when the source is empty or absent: the default, else ``_MISSING`` when
+        optional; raises MappingError when required."""
+        if self.default is not _MISSING:
+            return self.default
+        if self.required:
+            raise MappingError("missing-field", f"{self.where} ({self.target}) is empty or absent")
+        return _MISSING
+
+    def convert(self, raw: Any) -> Any:
+        """The converted value of ``raw`` (as :meth:`read` returns it, not ``_MISSING``): mapped
+        through the value map, then converted to the type; raises MappingError."""
         value = raw
         if self.value_map is not None or self.unmapped == "slug":
             key = _text(raw)
@@ -241,6 +259,15 @@ class Profile:
     # where the profile declares its timezone and subject words, for errors about them
     timezone_at: Location | None = None
     subject_words_at: Location | None = None
+    # how :meth:`apply` reads each value (:func:`_step`) and the columns the values read, worked
+    # out once rather than per record
+    _plan: tuple[_Step, ...] = field(init=False, repr=False, compare=False)
+    _used: frozenset[str] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        # a frozen dataclass: set the derived fields as its own __init__ does
+        object.__setattr__(self, "_plan", tuple(_step(v) for v in self.values))
+        object.__setattr__(self, "_used", self.columns())
 
     def matches(self, display: str) -> bool:
         """Whether the input named ``display`` is one this profile says it reads."""
@@ -268,33 +295,68 @@ class Profile:
         ]
 
     def apply(self, record: Any) -> dict[str, Any]:
-        """The canonical event for one record; raises :class:`MappingError`."""
+        """The canonical event for one record; raises :class:`MappingError`.
+
+        Does what calling :meth:`ValueSpec.value` for each value in turn and putting what it
+        returns at its target does, in that order (the first problem is the one raised), but
+        reads a column itself: an export has far more columns than a record fills, and an empty
+        cell of an optional column without a default is skipped without a call.
+        """
         if not isinstance(record, dict):
             raise MappingError("invalid-event", f"a JSON {type(record).__name__} is not a record")
         out: dict[str, Any] = {}
-        for spec in self.values:
-            value = spec.value(record)
-            if value is not _MISSING:
-                _put(out, spec.target, value)
+        for spec, column, skip_empty, plain_text, head, rest in self._plan:
+            if column is None:
+                value = spec.value(record)
+            else:
+                raw = record.get(column)
+                # the test ValueSpec.read makes for an empty or absent value ("" first: most are)
+                if raw is None or raw == "" or (isinstance(raw, str) and not raw.strip()):
+                    if skip_empty:
+                        continue
+                    value = spec.absent()
+                elif plain_text and isinstance(raw, str):
+                    value = raw.strip()  # what convert does with text for a plain string
+                else:
+                    value = spec.convert(raw)
+            if value is _MISSING:
+                continue
+            if rest:
+                out.setdefault(head, {})[rest] = value
+            else:
+                out[head] = value
         subject = out.get("subject")
         if subject is not None and "id" not in subject:
             del out["subject"]  # a type alone (often a constant) names nothing: no subject
         elif subject is not None and "type" not in subject:
             raise MappingError("missing-field", "the subject has an id but no type")
         if self.unmapped_columns == "data":
-            used = self.columns()
+            used = self._used
             for key, value in record.items():
                 if key and key not in used and _text(value):
                     out.setdefault("data", {}).setdefault(key, value)
         return out
 
 
-def _put(out: dict[str, Any], target: str, value: Any) -> None:
-    head, _, rest = target.partition(".")
-    if rest:
-        out.setdefault(head, {})[rest] = value
-    else:
-        out[head] = value
+#: one value of :meth:`Profile.apply`: the spec; the column it reads when it reads one (else
+#: None: :meth:`ValueSpec.value` reads it); whether an empty cell is skipped (no default, not
+#: required); whether it is a plain string (no map: text is only stripped, ``to_string``); and
+#: its target split at the first dot (``subject.id`` -> ``subject``, ``id``)
+_Step = tuple[ValueSpec, str | None, bool, bool, str, str]
+
+
+def _step(spec: ValueSpec) -> _Step:
+    # ValueSpec.read takes a constant, then a hash, before a column
+    reads_column = spec.constant is _MISSING and not spec.hash_columns and spec.column is not None
+    skip_empty = spec.default is _MISSING and not spec.required
+    plain_text = (
+        spec.type == "string"
+        and CONVERTERS["string"] is to_string
+        and spec.value_map is None
+        and spec.unmapped != "slug"
+    )
+    head, _, rest = spec.target.partition(".")
+    return spec, spec.column if reads_column else None, skip_empty, plain_text, head, rest
 
 
 # --- loading -------------------------------------------------------------------------------
@@ -570,20 +632,22 @@ def canonical_from_flat(row: Mapping[str, str]) -> dict[str, Any]:
     """
     out: dict[str, Any] = {}
     for key, cell in row.items():
-        if not key or cell is None or not cell.strip():
+        if not cell:  # most cells of a wide export are empty
             continue
         text = cell.strip()
+        if not text or not key:
+            continue
+        kind, parents, leaf = _COLUMNS.get(key) or _column(key)
         value: Any = text
-        if key == "timestamp":
-            if re.fullmatch(r"-?\d+(?:\.\d+)?", text):
+        if kind == _TIMESTAMP:
+            if _EPOCH_NUMBER.fullmatch(text):
                 value = json.loads(text)
-        elif key not in _STRING_FIELDS and _JSON_LITERAL.match(text):
+        elif kind == _LITERAL and _JSON_LITERAL.match(text):
             try:
                 value = json.loads(text)
             except json.JSONDecodeError:
                 value = text
         node = out
-        *parents, leaf = key.split(".")
         for part in parents:
             child = node.setdefault(part, {})
             if not isinstance(child, dict):
@@ -591,3 +655,19 @@ def canonical_from_flat(row: Mapping[str, str]) -> dict[str, Any]:
             node = child
         node[leaf] = value
     return out
+
+
+_EPOCH_NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
+# how canonical_from_flat reads a column: a timestamp, text, or text that may be a JSON literal
+_TIMESTAMP, _TEXT, _LITERAL = "timestamp", "text", "literal"
+#: each column header seen, as (how its cells are read, the fields it nests under, its field):
+#: worked out once per header rather than once per cell
+_COLUMNS: dict[str, tuple[str, tuple[str, ...], str]] = {}
+
+
+def _column(key: str) -> tuple[str, tuple[str, ...], str]:
+    kind = _TIMESTAMP if key == "timestamp" else _TEXT if key in _STRING_FIELDS else _LITERAL
+    *parents, leaf = key.split(".")
+    if len(_COLUMNS) < 4096:  # headers are few; a bound all the same (a caller's own keys)
+        _COLUMNS[key] = (kind, tuple(parents), leaf)
+    return kind, tuple(parents), leaf

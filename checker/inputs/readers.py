@@ -532,11 +532,18 @@ def _read_delimited(
             return
         except csv.Error as exc:
             row, error = [], f"not a valid row: {exc}"
-        if not lines.current:
+        current = lines.current
+        if not current:
             return
-        first = lines.current[0][0]
-        text = _strip_newline("".join(t for _, _, t, _ in lines.current))
-        long = lines.long_line()
+        first = current[0][0]
+        if len(current) == 1:  # the usual row, on one line: no joining or searching
+            _, raw, line_text, bad = current[0]
+            text = _strip_newline(line_text)
+            long = raw if isinstance(raw, _LongLine) else None
+        else:
+            text = _strip_newline("".join(t for _, _, t, _ in current))
+            long = lines.long_line()
+            bad = next((b for _, _, _, b in current if b), None)
         if long is not None:
             if header is None:
                 raise _file_error(
@@ -564,12 +571,15 @@ def _read_delimited(
         if error is not None:
             yield RawRecord(first, None, text, ("bad-row", error))
             continue
-        bad = next((b for _, _, _, b in lines.current if b), None)
-        if bad:
+        if bad:  # the first line of the row with bytes not in the encoding
             yield RawRecord(first, None, text, ("encoding", bad))
             continue
-        deep = next((cell for cell in row if json_depth(cell) > MAX_DEPTH), None)
-        if deep is not None:  # a cell holding JSON nested too deep to read: the record would be
+        # a cell holding JSON nested too deep to read: the record would be. Only a cell with
+        # more than MAX_DEPTH opening brackets can be (json_depth), and a row's cells hold no
+        # bracket its text does not, so the text's count rules most rows out without a scan
+        if text.count("[") + text.count("{") > MAX_DEPTH and any(
+            json_depth(cell) > MAX_DEPTH for cell in row
+        ):
             yield RawRecord(first, None, _shorten(text), too_deep())
             continue
         yield RawRecord(first, dict(zip(header, row, strict=True)), text)

@@ -194,6 +194,21 @@ def instant(v: Val, scope: Scope) -> Val:
     return _json_instant(v, scope)
 
 
+def _number_hard(t: exp.Expression, as_int: exp.Expression) -> list[exp.Expression]:
+    """When a JSON number (type ``t``, read as BIGINT ``as_int``) names an instant Python must
+    decide: a double (Decimal arithmetic), an unsigned integer past BIGINT, or a magnitude the
+    epoch units leave to Python. A range, not abs(): abs() of the least BIGINT overflows."""
+    return [
+        tmpl("{t} = 'DOUBLE'", t=t),
+        tmpl("{t} = 'UBIGINT' AND {i} IS NULL", t=t, i=as_int),
+        tmpl(
+            "{t} IN ('BIGINT', 'UBIGINT') AND ({i} >= 9000000000000000 OR {i} <= -9000000000000000)",
+            t=t,
+            i=as_int,
+        ),
+    ]
+
+
 def _instant_entry(scope: Scope) -> exp.Expression:
     """The derived entry of an instant read from the JSON value :data:`RAW`: as
     :func:`_json_instant` reads it, the epoch as JSON, or the JSON text ``"hard"`` where it is
@@ -205,16 +220,7 @@ def _instant_entry(scope: Scope) -> exp.Expression:
     epoch = parse_text(tmpl("{j} ->> '$'", j=raw), scope.input_tz).epoch
     return case(
         (tmpl("{t} = 'VARCHAR'", t=t), fn("coalesce", fn("to_json", epoch), hard)),
-        (tmpl("{t} = 'DOUBLE'", t=t), hard),
-        (tmpl("{t} = 'UBIGINT' AND {i} IS NULL", t=t, i=as_int), hard),
-        (
-            tmpl(
-                "{t} IN ('BIGINT', 'UBIGINT') AND ({i} >= 9000000000000000 OR {i} <= -9000000000000000)",
-                t=t,
-                i=as_int,
-            ),
-            hard,
-        ),
+        *((when, hard) for when in _number_hard(t, as_int)),
         (tmpl("{t} IN ('BIGINT', 'UBIGINT')", t=t), fn("to_json", epoch_of_int(as_int))),
     )
 
@@ -229,14 +235,8 @@ def _json_instant(v: Val, scope: Scope) -> Val:
         (tmpl("{t} = 'VARCHAR'", t=t), p.epoch),
         (tmpl("{t} IN ('BIGINT', 'UBIGINT')", t=t), epoch_of_int(as_int)),
     )
-    hard = tmpl(
-        "coalesce(({t} = 'VARCHAR' AND NOT {f}) OR {t} = 'DOUBLE' "
-        "OR ({t} = 'UBIGINT' AND {i} IS NULL) "
-        "OR ({t} IN ('BIGINT', 'UBIGINT') AND ({i} >= 9000000000000000 OR {i} <= -9000000000000000)), false)",
-        t=t,
-        f=p.fast,
-        i=as_int,
-    )
+    text_hard = tmpl("{t} = 'VARCHAR' AND NOT {f}", t=t, f=p.fast)
+    hard = fn("coalesce", or_(text_hard, *_number_hard(t, as_int)), exp.false())
     return Val("int", value, hard=hard_of(v, Val("int", hard=hard)))
 
 

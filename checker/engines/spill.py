@@ -3,7 +3,8 @@
 A :class:`Spill` is *n* files of pickled batches; events and findings travel
 as plain tuples (rows), several times cheaper to pickle than the frozen
 dataclasses, with an event's record carried as its JSON line when it has one.
-:class:`SpilledFindings` is a finding sequence read back from sorted runs.
+:class:`SpilledOutcomes` is an outcome sequence (the findings, or the other outcomes) read back
+from sorted runs.
 """
 
 from __future__ import annotations
@@ -98,8 +99,8 @@ def row_event(row: tuple[Any, ...]) -> Event:
     return Event(event_id, epoch, platform, seller_id, action, record, file, line)
 
 
-def finding_row(o: Outcome, rows: Mapping[str, tuple[Any, ...]] | None = None) -> tuple[Any, ...]:
-    """A violation as a plain tuple. Its evidence events are taken from ``rows`` (by id) when
+def outcome_row(o: Outcome, rows: Mapping[str, tuple[Any, ...]] | None = None) -> tuple[Any, ...]:
+    """An outcome as a plain tuple. Its evidence events are taken from ``rows`` (by id) when
     given (rows that carry lines, not records), else written as they are."""
     message = o.message
     return (
@@ -117,11 +118,12 @@ def finding_row(o: Outcome, rows: Mapping[str, tuple[Any, ...]] | None = None) -
         message.zh if message else None,
         o.evidence,
         tuple(rows[e.event_id] if rows is not None else event_row(e) for e in o.evidence_events),
+        o.kind.value,
     )
 
 
-def row_finding(row: tuple[Any, ...]) -> Outcome:
-    """The violation of a row written by :func:`finding_row`."""
+def row_outcome(row: tuple[Any, ...]) -> Outcome:
+    """The outcome of a row written by :func:`outcome_row`."""
     (
         rule_id,
         version,
@@ -137,11 +139,12 @@ def row_finding(row: tuple[Any, ...]) -> Outcome:
         zh,
         evidence,
         events,
+        kind,
     ) = row
     return Outcome(
         rule_id,
         version,
-        Kind.VIOLATION,
+        Kind(kind),
         event_id,
         epoch,
         timestamp,
@@ -156,14 +159,20 @@ def row_finding(row: tuple[Any, ...]) -> Outcome:
     )
 
 
+def row_order(row: tuple[Any, ...]) -> tuple[Any, ...]:
+    """An :func:`outcome_row` row's place in result order (``Outcome.sort_key``)."""
+    return (row[0], row[3], row[2], row[1])
+
+
 _ORDER = attrgetter("rule_id", "epoch", "event_id", "rule_version")  # Outcome.sort_key
 
 
-class SpilledFindings(Sequence[Outcome]):
-    """Findings on disk in sorted runs, merged in result order each time they are iterated.
+class SpilledOutcomes(Sequence[Outcome]):
+    """Outcomes on disk in sorted runs (the findings, or the other outcomes of ``--all-outcomes``),
+    merged in result order each time they are iterated.
 
-    Memory holds one finding per run while a report is written, whatever
-    their number; each pass reads them again (a few microseconds a finding).
+    Memory holds one batch of outcomes per run while a report is written, whatever
+    their number; each pass reads them again (a few microseconds an outcome).
     Indexing builds them all: prefer iterating.
     """
 
@@ -173,7 +182,7 @@ class SpilledFindings(Sequence[Outcome]):
         self.size = 0  # not ``count``: that would hide Sequence.count
 
     def add_run(self, run: int, rows: list[tuple[Any, ...]]) -> None:
-        """Write one part's findings (already in result order)."""
+        """Write one part's outcomes (already in result order: see :func:`row_order`)."""
         self.spill.extend(run, rows)
         self.runs.append(run)
         self.size += len(rows)
@@ -183,8 +192,8 @@ class SpilledFindings(Sequence[Outcome]):
 
     def __iter__(self) -> Iterator[Outcome]:
         if len(self.runs) == 1:
-            return map(row_finding, self.spill.read(self.runs[0]))
-        return heapq.merge(*(map(row_finding, self.spill.read(r)) for r in self.runs), key=_ORDER)
+            return map(row_outcome, self.spill.read(self.runs[0]))
+        return heapq.merge(*(map(row_outcome, self.spill.read(r)) for r in self.runs), key=_ORDER)
 
     @overload
     def __getitem__(self, index: int) -> Outcome: ...
@@ -196,4 +205,4 @@ class SpilledFindings(Sequence[Outcome]):
         return tuple(self)[index]
 
 
-__all__ = ["Spill", "SpilledFindings", "event_row", "finding_row", "row_event", "row_finding"]
+__all__ = ["Spill", "SpilledOutcomes", "event_row", "outcome_row", "row_event", "row_order", "row_outcome"]

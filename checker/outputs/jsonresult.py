@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Iterator
 
-from ..results.outcomes import Kind
 from ..results.result import CheckResult, other_outcome_dict
 from .options import RenderOptions, finding_record
 
@@ -37,7 +36,7 @@ def render_json(result: CheckResult, options: RenderOptions) -> Iterator[str]:
     if options.all_outcomes:
         # the entries of CheckResult.to_dict(all_outcomes=True), one at a time
         yield ',"other_outcomes":['
-        yield from _stream(other_outcome_dict(o) for o in result.outcomes if o.kind is not Kind.VIOLATION)
+        yield from _stream(map(other_outcome_dict, result.other_outcomes()))
         yield "]"
     if options.triage.active:
         yield ',"gating":' + encode(options.triage.to_dict(findings))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ..inputs.profiles import DEFAULT_SUBJECT_WORDS
 from ..results.gating import Status, Triage
-from ..results.outcomes import OUTCOME_ORDER, Kind, Outcome
+from ..results.outcomes import OUTCOME_ORDER, Outcome
 from ..results.result import CheckResult
 from ..results.waivers import Waiver
 from .options import RenderOptions, safe_terminal
@@ -35,9 +35,7 @@ def render_text(result: CheckResult, options: RenderOptions) -> str:
         lines.append(f"    evidence: {safe_terminal(', '.join(f.evidence))}")
         lines.append(f"    fingerprint: {f.fingerprint}")
     if options.all_outcomes:
-        for o in result.outcomes:
-            if o.kind is Kind.VIOLATION:
-                continue
+        for o in result.other_outcomes():
             lines.append(
                 f"{o.kind.value.upper()} {o.rule_id} v{o.rule_version} "
                 f"event={safe_terminal(o.event_id)}: {safe_terminal(o.reason)}"

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import heapq
 from abc import ABC, abstractmethod
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, overload
 
@@ -39,6 +40,10 @@ class CheckResult:
     def findings(self) -> Sequence[Outcome]:
         """The violations, sorted by rule, time and event id."""
         return tuple(o for o in self.outcomes if o.kind is Kind.VIOLATION)
+
+    def other_outcomes(self) -> Iterable[Outcome]:
+        """Every outcome but the violations, in result order (what ``--all-outcomes`` adds)."""
+        return (o for o in self.outcomes if o.kind is not Kind.VIOLATION)
 
     @property
     def as_of_text(self) -> str:
@@ -83,9 +88,7 @@ class CheckResult:
         doc = self.head_dict()
         doc["findings"] = [finding_dict(o) for o in self.findings]
         if all_outcomes:
-            doc["other_outcomes"] = [
-                other_outcome_dict(o) for o in self.outcomes if o.kind is not Kind.VIOLATION
-            ]
+            doc["other_outcomes"] = [other_outcome_dict(o) for o in self.other_outcomes()]
         return doc
 
     def head_dict(self) -> dict[str, Any]:
@@ -201,9 +204,13 @@ class OutcomeStore(ABC, Sequence[Outcome]):
 
     At export scale most triggers pass, and holding millions of them as
     objects costs more than deciding them. A store counts outcomes, builds the
-    findings (violations) when first asked, and builds every outcome only when
-    something iterates it (for instance ``--all-outcomes``).
+    findings (violations) when first asked, and the other outcomes only when
+    something asks for them (``--all-outcomes``); both may be read from disk at each
+    pass, so iterating a store holds a bounded part of it. Indexing builds every
+    outcome at once: prefer iterating.
     """
+
+    _all: tuple[Outcome, ...] | None = None
 
     @abstractmethod
     def tally(self) -> Counter[tuple[str, str, str]]:
@@ -214,8 +221,14 @@ class OutcomeStore(ABC, Sequence[Outcome]):
         """The violations, in result order (a sequence that may read them from disk at each pass)."""
 
     @abstractmethod
+    def others(self) -> Sequence[Outcome]:
+        """Every outcome but the violations, in result order (may read them from disk at each pass)."""
+
     def materialised(self) -> tuple[Outcome, ...]:
-        """Every outcome, in result order."""
+        """Every outcome, in result order, held at once (built on first use, then kept)."""
+        if self._all is None:
+            self._all = tuple(self)
+        return self._all
 
     def __len__(self) -> int:
         return sum(self.tally().values())
@@ -230,7 +243,14 @@ class OutcomeStore(ABC, Sequence[Outcome]):
         return self.materialised()[index]
 
     def __iter__(self) -> Iterator[Outcome]:
-        return iter(self.materialised())
+        if self._all is not None:
+            return iter(self._all)
+        # result order is (rule, time, event, version) for every kind: the two streams interleave
+        return heapq.merge(self.findings(), self.others(), key=_sort_key)
+
+
+def _sort_key(o: Outcome) -> tuple[str, int, str, str]:
+    return o.sort_key
 
 
 @dataclass(frozen=True)
@@ -248,6 +268,10 @@ class StoredCheckResult(CheckResult):
     def findings(self) -> Sequence[Outcome]:
         """The violations, sorted by rule, time and event id."""
         return self.store.findings()
+
+    def other_outcomes(self) -> Iterable[Outcome]:
+        """Every outcome but the violations, in result order, as the store keeps them."""
+        return self.store.others()
 
     def tally(self) -> Counter[tuple[str, str, str]]:
         """Outcome counts per (rule id, version, kind), as the store counted them."""

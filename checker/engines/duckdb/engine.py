@@ -32,7 +32,7 @@ from typing import IO, Any
 import duckdb
 from sqlglot import exp
 
-from ...inputs.events import Event, EventBatch
+from ...inputs.events import EventBatch
 from ...inputs.files import ProfileChoice, settings_for
 from ...inputs.progress import Progress
 from ...language.errors import CheckerError, Location, Problem
@@ -44,12 +44,12 @@ from ...results.result import CheckResult
 from ..base import Inputs, RunOptions
 from ..reference.engine import evaluate
 from ..setup import as_of_instant, as_of_used, by_rule, nearest_version, now_instant, resolve_params, runnable
-from ..spill import SpilledFindings
+from ..spill import SpilledOutcomes
 from .compile import Plan, compile_policy
-from .findings import spill_findings
+from .findings import spill_outcomes
 from .intake import IntakeResult, load_events
 from .jmes import UnsupportedConstruct
-from .render import Selected, build, fetch_events, ids_table, not_applicable, read_needed, select
+from .render import fetch_events, ids_table, not_applicable
 from .results import SqlCheckResult, SqlEventBatch, SqlOutcomeStore
 from .sqlbuild import and_, col, lit, sql, table, tmpl, union_all
 from .timesql import Zone, binding_cost, macros, zone_table
@@ -256,11 +256,7 @@ class DuckdbRun:
         self.overrides = overrides  # the run's, by rule id (for the rules judged in Python)
         self.timezone = timezone
         self.store = SqlOutcomeStore(self)
-        # events read for outcomes, by id: rules share evidence, read and parsed once
-        self.events: dict[str, Event] = {}
         self.plans: list[Plan] = []  # the plans decided in SQL, in the store's order
-        # per selection (``where``): the rows of the plans not built yet, their events read
-        self._selected: dict[str, dict[str, Selected]] = {}
         # not-applicable triggers per rule (plans, [(eid, versions)]), built at the end (finish)
         self._na: list[tuple[list[Plan], list[tuple[str, list[int]]]]] = []
 
@@ -337,18 +333,33 @@ class DuckdbRun:
             self._na.append((plans, rows))
 
     def finish(self) -> None:
-        """Build the not-applicable outcomes noted rule by rule."""
+        """Settle the not-applicable triggers noted rule by rule: each is reported under its
+        nearest version, which its time alone decides. Their outcomes are built only when asked
+        for (:meth:`not_applicable_outcomes`, ``--all-outcomes``): that reads their records
+        again, a pass over every input file (17 s at ten million events), for outcomes no
+        finding, count or gate needs."""
         if not self._na:
             return
-        events = fetch_events(self.con, "na_all", self.intake.files, names=self.intake.names)
+        epochs = dict(
+            self.con.execute("SELECT n.eid, e.ts FROM na_all n JOIN ev e ON e.eid = n.eid").fetchall()
+        )
         self.con.execute("DROP TABLE na_all")
-        out = []
+        chosen = []
         for plans, rows in self._na:
             for eid, versions in rows:
                 triggered = [plans[v].policy for v in versions]
-                out.append(not_applicable(nearest_version(triggered, events[eid].epoch), events[eid]))
+                chosen.append((nearest_version(triggered, epochs[eid]), eid))
         self._na = []
-        self.store.add_outcomes(out)
+        self.store.add_not_applicable(chosen)
+
+    def not_applicable_outcomes(self, chosen: Sequence[tuple[Policy, str]]) -> list[Outcome]:
+        """The outcomes of not-applicable triggers (each id under the version :meth:`finish` chose)."""
+        if not chosen:
+            return []
+        ids_table(self.con, "na_all", sorted({eid for _, eid in chosen}))
+        events = fetch_events(self.con, "na_all", self.intake.files, names=self.intake.names)
+        self.con.execute("DROP TABLE na_all")
+        return [not_applicable(policy, events[eid]) for policy, eid in chosen]
 
     def _hard(self, plans: list[Plan]) -> dict[int, list[str]]:
         hard: dict[int, list[str]] = {}
@@ -415,18 +426,19 @@ class DuckdbRun:
             outcomes = [o for o in outcomes if o.event_id in only]
         self.store.add_outcomes(outcomes)
 
-    def spill_findings(self, extra: Sequence[Outcome]) -> SpilledFindings:
-        """The violations of every plan decided in SQL, plus ``extra`` (decided outside SQL), built
-        a chunk at a time into sorted runs on disk (:mod:`checker.engines.duckdb.findings`), removed with the
-        sequence."""
-        directory = tempfile.mkdtemp(prefix="findings-", dir=_spill_directory())
+    def spill_outcomes(self, extra: Sequence[Outcome], *, violations: bool) -> SpilledOutcomes:
+        """The violations (or, not ``violations``, every other outcome) of every plan decided in
+        SQL, plus ``extra`` (decided outside SQL, of the same kinds), built a chunk at a time into
+        sorted runs on disk (:mod:`checker.engines.duckdb.findings`), removed with the sequence."""
+        directory = tempfile.mkdtemp(prefix="findings-" if violations else "others-", dir=_spill_directory())
         try:
-            found = spill_findings(
+            found = spill_outcomes(
                 self.con,
                 self.plans,
                 self.intake.files,
                 extra,
                 directory,
+                violations=violations,
                 input_names=self.intake.names,
                 as_of=self.as_of,
                 params=self.params,
@@ -437,32 +449,6 @@ class DuckdbRun:
             raise
         weakref.finalize(found, shutil.rmtree, directory, True)
         return found
-
-    def materialise(self, plan: Plan, where: str) -> list[Outcome]:
-        """Outcomes of the decision rows selected by ``where`` (non-hard).
-
-        The store asks plan by plan; on the first plan of a selection the rows of every plan are
-        selected and all the events they need read in one pass over the event table, instead of
-        one pass per plan."""
-        pending = self._selected.get(where)
-        if pending is None or plan.tag not in pending:
-            chosen = [select(self.con, p, where) for p in self.plans]
-            read_needed(self.con, chosen, self.intake.files, self.events, names=self.intake.names)
-            pending = self._selected[where] = {s.plan.tag: s for s in chosen}
-            if plan.tag not in pending:  # not one of the store's plans: on its own
-                chosen = [select(self.con, plan, where)]
-                read_needed(self.con, chosen, self.intake.files, self.events, names=self.intake.names)
-                pending[plan.tag] = chosen[0]
-        selected = pending.pop(plan.tag)
-        if not pending:
-            del self._selected[where]
-        return build(
-            selected,
-            self.events,
-            as_of=self.as_of,
-            params=self.params[(plan.policy.id, plan.policy.version)],
-            input_tz=self.timezone,
-        )
 
 
 #: the most macro-argument copies a rule's statements may make DuckDB write while binding them

@@ -1,11 +1,12 @@
-"""The DuckDB engine's findings, built a chunk at a time and kept on disk.
+"""The DuckDB engine's findings (and, for ``--all-outcomes``, its other outcomes), built a chunk at
+a time and kept on disk.
 
 At export scale the violations and the parsed records of their evidence,
 all held at once as Python objects, were most of the DuckDB engine's memory
 (3.4 GB at ten million events, DuckDB itself being capped at 1 GB). Here no
 step holds more than one chunk of them:
 
-1. the non-hard violation rows of every plan are numbered into chunks of at
+1. the non-hard violation rows (or every other row) of every plan are numbered into chunks of at
    most :data:`FINDINGS_CHUNK` rows, across plans (``fv_<tag>``, column
    ``chunk__``); their counting windows are joined once (``fp_<tag>``); and
    the events every chunk needs are listed (``fneed``: chunk, id, and where
@@ -18,8 +19,8 @@ step holds more than one chunk of them:
 3. chunk by chunk, the evidence is parsed and checked (an input that changed
    since intake is an ``input-changed`` error), the outcomes are built by
    :func:`~checker.engines.duckdb.render.build` exactly as before, and written as
-   finding rows to one sorted run each (:class:`~checker.engines.spill.SpilledFindings`),
-   merged in result order whenever the findings are read.
+   outcome rows to one sorted run each (:class:`~checker.engines.spill.SpilledOutcomes`),
+   merged in result order whenever they are read.
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ from sqlglot import exp
 from ...inputs.events import Event
 from ...language.errors import CheckerError, Location, Problem
 from ...results.outcomes import Outcome
-from ..spill import Spill, SpilledFindings, event_row, finding_row
+from ..spill import Spill, SpilledOutcomes, event_row, outcome_row, row_order
 from .compile import Plan
 from .intake import line_reader
 from .render import Selected, bound_queries, build, input_changed, read_event, window_queries, windowed
@@ -63,32 +64,35 @@ class _Chunked:
         return sum(n for _, _, n in self.plans)
 
 
-def spill_findings(
+def spill_outcomes(
     con: duckdb.DuckDBPyConnection,
     plans: Sequence[Plan],
     files: Mapping[int, str],
     extra: Sequence[Outcome],
     directory: str,
     *,
+    violations: bool,
     input_names: Sequence[str],
     as_of: int,
     params: Mapping[tuple[str, str], Mapping[str, Any]],
     input_tz: str,
-) -> SpilledFindings:
-    """The violations of ``plans`` (non-hard rows of their decision tables) plus ``extra`` (decided
-    outside SQL), written to sorted runs under ``directory`` and merged in result order when read.
+) -> SpilledOutcomes:
+    """The violations of ``plans`` (non-hard rows of their decision tables), or with ``violations``
+    false every other outcome, plus ``extra`` (decided outside SQL, of the same kinds), written to
+    sorted runs under ``directory`` and merged in result order when read.
 
     ``files`` are the intake's line-read files (:attr:`~checker.engines.duckdb.intake.IntakeResult.files`).
     The tables made on the way are dropped; the caller owns ``directory``."""
     size = FINDINGS_CHUNK
-    chunked = _number(con, plans, size)
-    evidence = Spill(directory, "evidence", max(chunked.count, 1))
+    chunked = _number(con, plans, size, violations)
+    name = "findings" if violations else "others"
+    evidence = Spill(directory, f"{name}-evidence", max(chunked.count, 1))
     try:
         _route_evidence(con, files, evidence)
         # one run per chunk at most, and ``extra`` one more
-        spilled = SpilledFindings(Spill(directory, "findings", chunked.count + 1))
+        spilled = SpilledOutcomes(Spill(directory, name, chunked.count + 1))
         if extra:
-            spilled.add_run(0, sorted(map(finding_row, extra), key=_row_order))
+            spilled.add_run(0, sorted(map(outcome_row, extra), key=row_order))
         buffer: list[tuple[Any, ...]] = []
         for rows in _build_chunks(
             con,
@@ -102,10 +106,10 @@ def spill_findings(
         ):
             buffer.extend(rows)
             if len(buffer) >= size:
-                spilled.add_run(len(spilled.runs), sorted(buffer, key=_row_order))
+                spilled.add_run(len(spilled.runs), sorted(buffer, key=row_order))
                 buffer = []
         if buffer:
-            spilled.add_run(len(spilled.runs), sorted(buffer, key=_row_order))
+            spilled.add_run(len(spilled.runs), sorted(buffer, key=row_order))
     finally:
         for path in evidence.paths:
             if os.path.exists(path):
@@ -115,8 +119,9 @@ def spill_findings(
     return spilled
 
 
-def _number(con: duckdb.DuckDBPyConnection, plans: Sequence[Plan], size: int) -> _Chunked:
-    """Number the violation rows of ``plans`` into chunks and list what each chunk needs (``fneed``)."""
+def _number(con: duckdb.DuckDBPyConnection, plans: Sequence[Plan], size: int, violations: bool) -> _Chunked:
+    """Number the violation rows of ``plans`` (or, not ``violations``, the other rows) into chunks and
+    list what each chunk needs (``fneed``)."""
     chosen: list[tuple[Plan, int, int]] = []
     needs: list[exp.Expression] = []
     first = 0
@@ -128,7 +133,8 @@ def _number(con: duckdb.DuckDBPyConnection, plans: Sequence[Plan], size: int) ->
                 tmpl(
                     "CREATE OR REPLACE TEMP TABLE {fv} AS SELECT *, {first} + "
                     "(row_number() OVER () - 1) // {size} AS chunk__ FROM {dec} "
-                    "WHERE NOT hard AND kind = 'violation'",
+                    "WHERE NOT hard AND {chosen}",
+                    chosen=tmpl("kind = 'violation'" if violations else "kind <> 'violation'"),
                     fv=table(fv),
                     first=lit(int(first)),
                     size=lit(int(size)),
@@ -244,14 +250,14 @@ def _build_chunks(
                     counted[names[w]].setdefault(trig, []).append(eid)
             events, texts = _chunk_events(con, evidence, gi, files, input_names)
             outcomes = build(
-                Selected(plan, columns, rows, counted, ""),
+                Selected(plan, columns, rows, counted),
                 events,
                 as_of=as_of,
                 params=params[(plan.policy.id, plan.policy.version)],
                 input_tz=input_tz,
             )
             event_rows = {eid: event_row(e, texts[eid]) for eid, e in events.items()}
-            yield [finding_row(o, event_rows) for o in outcomes]
+            yield [outcome_row(o, event_rows) for o in outcomes]
         con.execute(sql(tmpl("DROP TABLE {fv}", fv=table(fv))))
         con.execute(sql(tmpl("DROP TABLE IF EXISTS {fp}", fp=table(fp))))
 
@@ -284,9 +290,4 @@ def _chunk_events(
     return events, texts
 
 
-def _row_order(row: tuple[Any, ...]) -> tuple[Any, ...]:
-    """A :func:`~checker.engines.spill.finding_row` row's place in result order (``Outcome.sort_key``)."""
-    return (row[0], row[3], row[2], row[1])
-
-
-__all__ = ["FINDINGS_CHUNK", "spill_findings"]
+__all__ = ["FINDINGS_CHUNK", "spill_outcomes"]

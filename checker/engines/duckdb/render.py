@@ -2,18 +2,16 @@
 reference engine renders them.
 
 SQL decides each trigger's outcome and which events it bound; this module
-reads those rows back for the outcomes a caller needs (findings at once,
-the rest on demand), rebuilds the decision context (the trigger, the bound
-events as :class:`~checker.language.expressions.EventView`, counts and sums, then each
+reads those rows back, a chunk at a time (:mod:`checker.engines.duckdb.findings`),
+rebuilds the decision context (the trigger, the bound events as
+:class:`~checker.language.expressions.EventView`, counts and sums, then each
 ``value`` binding evaluated by the same JMESPath code), and renders reasons
 and messages from the policy's templates exactly as :mod:`checker.engines.reference.engine` does.
 
-At export scale this is most of the Python work, so: the rows of every plan of a
-selection are chosen first and all their events read in one pass (:func:`select`,
-:func:`read_needed`); records are parsed as the project's reader parses them
-(orjson, then json) once per run; a record's text is read again from its file
-and line (the event table does not hold it); and a part shared by a message's
-two languages is evaluated once per decision.
+At export scale this is most of the Python work, so: records are parsed as the project's
+reader parses them (orjson, then json); a record's text is read again from its file and
+line (the event table does not hold it); and a part shared by a message's two languages is
+evaluated once per decision.
 """
 
 from __future__ import annotations
@@ -41,7 +39,7 @@ from .compile import Plan
 from .intake import read_lines
 from .jmes import BIG
 from .lookups import Lookup, sql_lookup
-from .sqlbuild import and_, col, lit, sql, tmpl, union_all
+from .sqlbuild import and_, col, lit, sql, tmpl
 from .sqlbuild import table as sql_table
 
 PASS_REASON = "no violation condition holds"
@@ -188,61 +186,13 @@ class _Templates:
 
 @dataclass
 class Selected:
-    """The decision rows of one plan chosen for outcomes, with what they need read: ``need`` is a
-    temporary table of the ids of their triggers, bound and counted events (dropped once read)."""
+    """The decision rows of one plan chosen for outcomes (``columns`` name their values), and the
+    events each trigger's counting windows hold (``counted``: by binding, then trigger id)."""
 
     plan: Plan
     columns: list[str]
     rows: list[tuple[Any, ...]]
     counted: dict[str, dict[str, list[str]]]
-    need: str
-
-
-def select(con: duckdb.DuckDBPyConnection, plan: Plan, where: str) -> Selected:
-    """The decision rows of ``plan`` selected by ``where`` (a fixed SQL condition over the decision
-    table's columns, parsed into the statement's tree), hard rows excluded, and the table of the
-    events they need."""
-    dec = f"dec_{plan.tag}"
-    want = f"want_{plan.tag}"
-    query = tmpl(
-        "CREATE OR REPLACE TEMP TABLE {want} AS SELECT * FROM {dec} WHERE NOT hard AND {where}",
-        want=sql_table(want),
-        dec=sql_table(dec),
-        where=tmpl(where),
-    )
-    con.execute(sql(query))
-    # every event to read: triggers, bound events, and the events counted or summed
-    parts = bound_queries(plan, want)
-    windows = window_queries(plan, want)
-    counted: dict[str, dict[str, list[str]]] = {}
-    pairs = f"pairs_{plan.tag}"
-    if windows:
-        # the events in each counting window, joined once: read back here, and read as evidence
-        con.execute(
-            sql(tmpl("CREATE OR REPLACE TEMP TABLE {p} AS {u}", p=sql_table(pairs), u=union_all(*windows)))
-        )
-        names = [lk.binding.name for lk in windowed(plan)]
-        for name in names:
-            counted[name] = {}
-        for w, trig, eid in con.execute(
-            sql(tmpl("SELECT w, trig, eid FROM {p}", p=sql_table(pairs)))
-        ).fetchall():
-            counted[names[w]].setdefault(trig, []).append(eid)
-        parts.append(tmpl("SELECT eid FROM {p}", p=sql_table(pairs)))
-    need = f"need_{plan.tag}"
-    query = tmpl(
-        "CREATE OR REPLACE TEMP TABLE {n} AS SELECT DISTINCT eid FROM ({u})",
-        n=sql_table(need),
-        u=union_all(*parts),
-    )
-    con.execute(sql(query))
-    cur = con.execute(sql(tmpl("SELECT * FROM {w}", w=sql_table(want))))
-    columns = [d[0] for d in cur.description]
-    rows = cur.fetchall()
-    con.execute(sql(tmpl("DROP TABLE {w}", w=sql_table(want))))
-    if windows:
-        con.execute(sql(tmpl("DROP TABLE {p}", p=sql_table(pairs))))
-    return Selected(plan, columns, rows, counted, need)
 
 
 def bound_queries(plan: Plan, want: str, carry: Sequence[str] = ()) -> list[exp.Expression]:
@@ -295,26 +245,6 @@ def window_queries(plan: Plan, want: str, carry: Sequence[str] = ()) -> list[exp
             query = query.select(*(exp.alias_(col(c, "w"), c, quoted=True) for c in carry), copy=False)
         windows.append(query)
     return windows
-
-
-def read_needed(
-    con: duckdb.DuckDBPyConnection,
-    selected: Sequence[Selected],
-    files: Mapping[int, str],
-    cache: dict[str, Event],
-    *,
-    names: Sequence[str],
-) -> None:
-    """Read the events every one of ``selected`` needs into ``cache``, in one pass over the
-    event table, and drop their ``need`` tables."""
-    if not selected:
-        return
-    union = union_all(*(tmpl("SELECT eid FROM {t}", t=sql_table(s.need)) for s in selected))
-    con.execute(sql(tmpl("CREATE OR REPLACE TEMP TABLE need_all AS SELECT DISTINCT eid FROM ({u})", u=union)))
-    for s in selected:
-        con.execute(sql(tmpl("DROP TABLE {t}", t=sql_table(s.need))))
-    fetch_events(con, "need_all", files, cache, names=names)
-    con.execute("DROP TABLE need_all")
 
 
 def build(

@@ -3,8 +3,8 @@
 At export scale most triggers pass, and turning millions of them into Python
 objects would cost more than deciding them. :class:`SqlCheckResult` counts
 outcomes in SQL, builds the findings (violations) when first asked, and
-builds every outcome only when something iterates ``outcomes`` (for
-instance ``--all-outcomes``). What it returns is what
+the other outcomes only when something asks for them (``--all-outcomes``),
+both a chunk at a time onto disk, read again at each pass. What it returns is what
 :func:`checker.api.check` returns for the same input: same outcomes, order,
 evidence, messages and fingerprints.
 """
@@ -34,12 +34,13 @@ class Decisions(Protocol):
 
     con: duckdb.DuckDBPyConnection
 
-    def spill_findings(self, extra: Sequence[Outcome]) -> Sequence[Outcome]:
-        """Every violation in result order, ``extra`` (decided outside SQL) included."""
+    def spill_outcomes(self, extra: Sequence[Outcome], *, violations: bool) -> Sequence[Outcome]:
+        """Every violation (or, not ``violations``, every other outcome) in result order, ``extra``
+        (decided outside SQL, of the same kinds) included."""
         ...
 
-    def materialise(self, plan: Plan, where: str) -> list[Outcome]:
-        """The outcomes of ``plan``'s decision rows that ``where`` selects."""
+    def not_applicable_outcomes(self, chosen: Sequence[tuple[Policy, str]]) -> list[Outcome]:
+        """The not-applicable outcomes of the triggers ``chosen`` (version, event id)."""
         ...
 
 
@@ -63,8 +64,10 @@ class SqlOutcomeStore(OutcomeStore):
         self.run = run
         self.rules: list[tuple[list[Policy], list[Plan]]] = []
         self.extra: list[Outcome] = []
-        self._all: tuple[Outcome, ...] | None = None
+        # not-applicable triggers (the version reported, the event id): outcomes built on demand
+        self.not_applicable: list[tuple[Policy, str]] = []
         self._findings: Sequence[Outcome] | None = None
+        self._others: Sequence[Outcome] | None = None
         self._tally: Counter[tuple[str, str, str]] | None = None
 
     def add_rule(self, versions: list[Policy], plans: list[Plan]) -> None:
@@ -74,6 +77,11 @@ class SqlOutcomeStore(OutcomeStore):
     def add_outcomes(self, outcomes: Sequence[Outcome]) -> None:
         """Record outcomes decided outside SQL (not applicable, or by the reference engine)."""
         self.extra.extend(outcomes)
+
+    def add_not_applicable(self, chosen: Sequence[tuple[Policy, str]]) -> None:
+        """Record not-applicable triggers (version reported, event id), counted now and built into
+        outcomes only by :meth:`others`."""
+        self.not_applicable.extend(chosen)
 
     def tally(self) -> Counter[tuple[str, str, str]]:
         """Outcome counts per (rule id, version, kind)."""
@@ -90,29 +98,28 @@ class SqlOutcomeStore(OutcomeStore):
                         tally[(plan.policy.id, plan.policy.version, kind)] += n
             for o in self.extra:
                 tally[(o.rule_id, o.rule_version, o.kind.value)] += 1
+            for policy, _ in self.not_applicable:
+                tally[(policy.id, policy.version, Kind.NOT_APPLICABLE.value)] += 1
             self._tally = tally
         return self._tally
 
     def findings(self) -> Sequence[Outcome]:
-        """The violations, in result order: taken from every outcome once those are built, else
-        built a chunk at a time into sorted runs on disk (:mod:`checker.engines.duckdb.findings`) and read
-        again at each pass: at export scale, held all at once, they were most of the run's memory."""
+        """The violations, in result order, built a chunk at a time into sorted runs on disk
+        (:mod:`checker.engines.duckdb.findings`) and read again at each pass: at export scale, held
+        all at once, they were most of the run's memory."""
         if self._findings is None:
-            if self._all is not None:
-                self._findings = tuple(o for o in self._all if o.kind is Kind.VIOLATION)
-            else:
-                self._findings = self.run.spill_findings([o for o in self.extra if o.kind is Kind.VIOLATION])
+            extra = [o for o in self.extra if o.kind is Kind.VIOLATION]
+            self._findings = self.run.spill_outcomes(extra, violations=True)
         return self._findings
 
-    def materialised(self) -> tuple[Outcome, ...]:
-        """Every outcome, built once."""
-        if self._all is None:
-            found = list(self.extra)
-            for _, plans in self.rules:
-                for plan in plans:
-                    found.extend(self.run.materialise(plan, "true"))
-            self._all = tuple(sorted(found, key=lambda o: o.sort_key))
-        return self._all
+    def others(self) -> Sequence[Outcome]:
+        """Every other outcome, in result order, built like the violations on first use (at export
+        scale they are most triggers: at 1M events, held at once, they took 2.4 GB)."""
+        if self._others is None:
+            extra = [o for o in self.extra if o.kind is not Kind.VIOLATION]
+            extra.extend(self.run.not_applicable_outcomes(self.not_applicable))
+            self._others = self.run.spill_outcomes(extra, violations=False)
+        return self._others
 
 
 #: the DuckDB engine's result: a :class:`StoredCheckResult` over a :class:`SqlOutcomeStore`

@@ -56,7 +56,7 @@ from ...results.result import OutcomeStore, StoredCheckResult
 from ..base import EngineChoiceError, Inputs, RunOptions
 from ..reference.engine import EVALUATION_ERRORS, evaluate, key_function, paused_gc
 from ..setup import ParamOverrides, as_of_instant, as_of_used, now_instant, resolve_params
-from ..spill import Spill, SpilledFindings, event_row, finding_row, row_event
+from ..spill import Spill, SpilledOutcomes, event_row, outcome_row, row_event
 
 #: input bytes per part: judging a part of JSON Lines this size takes about 500-600 MB (BENCHMARKS.md)
 PART_BYTES = 32 * 1024 * 1024
@@ -318,8 +318,9 @@ def _run(
 
 class PartitionedOutcomes(OutcomeStore):
     """Outcomes judged part by part. The counts are kept; the violations are written to disk,
-    one sorted run per part, and merged whenever they are read (:class:`SpilledFindings`); the
-    other outcomes are judged again, part by part, when something iterates them."""
+    one sorted run per part, and merged whenever they are read (:class:`SpilledOutcomes`); the
+    other outcomes are judged again, part by part, the first time something asks for them, and
+    written to disk the same way."""
 
     def __init__(
         self,
@@ -337,8 +338,10 @@ class PartitionedOutcomes(OutcomeStore):
         self.params = params  # the run's overrides by rule id: evaluate() resolves each version's
         self._tally: Counter[tuple[str, str, str]] = Counter()
         runs = sum(spill.n for spill in parts)
-        self._findings = SpilledFindings(Spill(directory, "findings", runs))
-        self._all: tuple[Outcome, ...] | None = None
+        self._runs = runs
+        self._directory = directory
+        self._findings = SpilledOutcomes(Spill(directory, "findings", runs))
+        self._others: SpilledOutcomes | None = None
 
     def _parts(self) -> Iterator[tuple[dict[str, tuple[Any, ...]], list[Outcome]]]:
         """The events (rows by id) and the outcomes of each part, part after part."""
@@ -359,7 +362,7 @@ class PartitionedOutcomes(OutcomeStore):
             for o in outcomes:
                 self._tally[(o.rule_id, o.rule_version, o.kind.value)] += 1
                 if o.kind is Kind.VIOLATION:
-                    found.append(finding_row(o, rows))
+                    found.append(outcome_row(o, rows))
             if found:
                 self._findings.add_run(run, found)  # evaluate() sorts: a run is in result order
 
@@ -367,18 +370,22 @@ class PartitionedOutcomes(OutcomeStore):
         """Outcome counts per (rule id, version, kind)."""
         return self._tally
 
-    def findings(self) -> SpilledFindings:
+    def findings(self) -> SpilledOutcomes:
         """The violations, in result order (read from disk at each pass)."""
         return self._findings
 
-    def materialised(self) -> tuple[Outcome, ...]:
-        """Every outcome (judged again, part by part, and kept: memory grows with them)."""
-        if self._all is None:
+    def others(self) -> SpilledOutcomes:
+        """Every other outcome, in result order: judged again part by part on the first call and
+        written to disk, one sorted run per part, like the violations; read from disk at each pass."""
+        if self._others is None:
+            others = SpilledOutcomes(Spill(self._directory, "others", self._runs))
             with paused_gc():
-                every = [o for _, outcomes in self._parts() for o in outcomes]
-            every.sort(key=lambda o: o.sort_key)
-            self._all = tuple(every)
-        return self._all
+                for run, (rows, outcomes) in enumerate(self._parts()):
+                    kept = [outcome_row(o, rows) for o in outcomes if o.kind is not Kind.VIOLATION]
+                    if kept:
+                        others.add_run(run, kept)  # evaluate() sorts: a run is in result order
+            self._others = others
+        return self._others
 
 
 __all__ = [

@@ -1,8 +1,5 @@
-"""The DuckDB engine's findings written to disk in sorted runs, a chunk at a time.
-
-The differential suite builds every outcome first (``assert_same`` iterates
-``outcomes``), so the findings come from those; here the findings are asked
-for first, with chunks of a few rows so that they span many runs.
+"""The DuckDB engine's findings, and its other outcomes, written to disk in sorted runs, a chunk
+at a time, with chunks of a few rows so that they span many runs.
 """
 
 from __future__ import annotations
@@ -17,8 +14,9 @@ import pytest
 
 import checker
 from checker.engines.duckdb import check_duckdb, findings
+from checker.engines.duckdb.engine import DuckdbRun
 from checker.engines.duckdb.results import SqlOutcomeStore
-from checker.engines.spill import SpilledFindings
+from checker.engines.spill import SpilledOutcomes
 from checker.generator import generate
 from checker.results.result import CheckResult
 from tests.conftest import POLICIES
@@ -39,10 +37,10 @@ def _key(o: checker.Outcome) -> tuple[Any, ...]:
     return (*head, json.dumps(records))
 
 
-def _same_findings(reference: CheckResult, duck: CheckResult) -> SpilledFindings:
+def _same_findings(reference: CheckResult, duck: CheckResult) -> SpilledOutcomes:
     """The DuckDB result's findings (asked for before anything else) are the reference's."""
     found = duck.findings
-    assert isinstance(found, SpilledFindings)
+    assert isinstance(found, SpilledOutcomes)
     want = [_key(o) for o in reference.findings]
     assert len(found) == len(want)
     assert [_key(o) for o in found] == want
@@ -102,22 +100,32 @@ def test_rules_judged_by_the_reference_engine(catalogue: checker.PolicySet, tmp_
     _same_findings(checker.check(catalogue, [path]), duck)
 
 
-def test_findings_after_every_outcome(catalogue: checker.PolicySet, tmp_path: Path) -> None:
-    """Once every outcome is built, the findings are taken from them (the spill is not written)."""
+def test_every_outcome_streamed_from_two_spills(catalogue: checker.PolicySet, tmp_path: Path) -> None:
+    """Every outcome is the findings' runs and the other outcomes' runs merged in result order,
+    read from disk at each pass (never all held: ``--all-outcomes`` at 1M events took 2.4 GB)."""
     generate(tmp_path, events=2000, seed=9, violation_rate=0.5)
     path = tmp_path / "events.jsonl"
     duck = check_duckdb(catalogue, [path])
     reference = checker.check(catalogue, [path])
-    assert [_key(o) for o in duck.outcomes] == [_key(o) for o in reference.outcomes]
-    assert isinstance(duck.findings, tuple)
-    assert [_key(o) for o in duck.findings] == [_key(o) for o in reference.findings]
+    others = duck.other_outcomes()
+    assert isinstance(others, SpilledOutcomes)
+    assert len(others.runs) > 10
+    assert all(o.kind is not checker.Kind.VIOLATION for o in others)
+    want = [_key(o) for o in reference.outcomes]
+    assert [_key(o) for o in duck.outcomes] == want
+    assert [_key(o) for o in duck.outcomes] == want  # a second pass reads the runs again
+    assert isinstance(duck.outcomes, SqlOutcomeStore)
+    assert duck.outcomes._all is None  # iterating held nothing
+    assert [_key(o) for o in others] == [_key(o) for o in reference.other_outcomes()]
+    assert json.dumps(duck.to_dict(all_outcomes=True)) == json.dumps(reference.to_dict(all_outcomes=True))
+    assert isinstance(duck.findings, SpilledOutcomes)
 
 
 def test_spill_removed_with_findings(catalogue: checker.PolicySet, tmp_path: Path) -> None:
     generate(tmp_path, events=2000, seed=4, violation_rate=0.5)
     duck = check_duckdb(catalogue, [tmp_path / "events.jsonl"])
     found = duck.findings
-    assert isinstance(found, SpilledFindings)
+    assert isinstance(found, SpilledOutcomes)
     directory = os.path.dirname(found.spill.paths[0])
     assert os.path.isdir(directory)
     del duck, found
@@ -154,3 +162,31 @@ def test_input_changed_before_findings(catalogue: checker.PolicySet, tmp_path: P
     assert problem.code == "input-changed"
     assert problem.location.file == str(path)
     assert problem.location.line >= last if change == "truncated" else problem.location.line == last
+
+
+def test_not_applicable_outcomes_built_only_when_asked(
+    catalogue: checker.PolicySet, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Not-applicable triggers are counted at once but their outcomes (a pass over every input
+    to read their records) are built only for ``--all-outcomes``; the counts and outcomes are the
+    reference's either way."""
+    generate(tmp_path, events=3000, seed=5, violation_rate=0.3)
+    path = tmp_path / "events.jsonl"
+    calls: list[int] = []
+    original = DuckdbRun.not_applicable_outcomes
+
+    def spy(self: DuckdbRun, chosen: Any) -> Any:
+        calls.append(len(chosen))
+        return original(self, chosen)
+
+    monkeypatch.setattr(DuckdbRun, "not_applicable_outcomes", spy)
+    duck = check_duckdb(catalogue, [path])
+    reference = checker.check(catalogue, [path])
+    assert isinstance(duck.outcomes, SqlOutcomeStore)
+    assert duck.outcomes.not_applicable  # the generator writes triggers outside effective windows
+    assert duck.tally() == reference.tally()
+    assert json.dumps(duck.to_dict()) == json.dumps(reference.to_dict())
+    assert calls == []
+    na = [_key(o) for o in reference.outcomes if o.kind is checker.Kind.NOT_APPLICABLE]
+    assert [_key(o) for o in duck.other_outcomes() if o.kind is checker.Kind.NOT_APPLICABLE] == na
+    assert calls == [len(na)]

@@ -22,6 +22,7 @@ from checker.engines import spill
 from checker.engines.partitioned import partition
 from checker.engines.partitioned.partition import PART_BYTES, check_partitioned, part_count
 from checker.engines.reference import engine
+from checker.engines.spill import SpilledOutcomes
 from checker.generator import generate
 from tests.conftest import FIXTURES, POLICIES, ROOT, examples, run_cli
 from tests.differential import (
@@ -194,7 +195,11 @@ def test_parts_are_removed_with_the_result(catalogue: checker.PolicySet, tmp_pat
     assert len(result.findings) == 29
     assert len(list(work.iterdir())) == 1
     assert len(list(result.outcomes)) == sum(result.store.tally().values())  # judged again on demand
-    del result
+    assert result.store._all is None  # and streamed from disk, never held at once
+    others = result.other_outcomes()
+    assert isinstance(others, SpilledOutcomes) and len(others.runs) == 3
+    assert len(others) + len(result.findings) == sum(result.store.tally().values())
+    del result, others
     gc.collect()
     assert list(work.iterdir()) == []
 

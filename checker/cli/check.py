@@ -23,7 +23,15 @@ from datetime import date
 from typing import IO, Any
 
 from ..api import prepare_inputs, with_declarations
-from ..engines import DUCKDB_THRESHOLD_BYTES, ENGINES, EngineChoiceError, Inputs, RunOptions, run_engine
+from ..engines import (
+    CONVERTED_SHARE,
+    DUCKDB_THRESHOLD_BYTES,
+    ENGINES,
+    EngineChoiceError,
+    Inputs,
+    RunOptions,
+    run_engine,
+)
 from ..inputs.events import EventBatch
 from ..inputs.files import write_rejects
 from ..inputs.profiles import RunDeclarations
@@ -85,8 +93,9 @@ def add_input_options(p: argparse.ArgumentParser) -> None:
         choices=("auto", *ENGINES),
         default="auto",
         help="; ".join(f"{e.name}: {e.summary}" for e in ENGINES.values())
-        + f"; auto (default): duckdb from {DUCKDB_THRESHOLD_BYTES // 2**20} MiB of plain JSON Lines "
-        "input when installed, else python (BENCHMARKS.md)",
+        + f"; auto (default): duckdb from {DUCKDB_THRESHOLD_BYTES // 2**20} MiB of JSON Lines or "
+        f"Parquet, or {round(DUCKDB_THRESHOLD_BYTES * CONVERTED_SHARE) // 2**20} MiB of converted input "
+        "(CSV, TSV, profiles...), else python (BENCHMARKS.md)",
     )
     p.add_argument(
         "--parts",

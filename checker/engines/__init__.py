@@ -14,10 +14,19 @@ name), ``reference`` imports no other engine, ``partitioned`` only ``reference``
 """
 
 from .base import Engine, EngineChoiceError, Inputs, RunOptions
-from .registry import DUCKDB_THRESHOLD_BYTES, ENGINES, EngineEntry, choose_engine, get_engine, run_engine
+from .registry import (
+    CONVERTED_SHARE,
+    DUCKDB_THRESHOLD_BYTES,
+    ENGINES,
+    EngineEntry,
+    choose_engine,
+    get_engine,
+    run_engine,
+)
 from .setup import resolve_params
 
 __all__ = [
+    "CONVERTED_SHARE",
     "DUCKDB_THRESHOLD_BYTES",
     "ENGINES",
     "Engine",

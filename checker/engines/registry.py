@@ -18,7 +18,8 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import cast
 
-from ..inputs.files import input_bytes
+from ..inputs.files import STDIN, expand
+from ..inputs.readers import GZIP_MAGIC, format_for
 from ..language.errors import CheckerError
 from ..language.loader import PolicySet
 from ..results.result import CheckResult
@@ -69,20 +70,48 @@ ENGINES: Mapping[str, EngineEntry] = MappingProxyType(
     }
 )
 
-#: plain inputs from this many bytes on run on DuckDB under ``auto`` (BENCHMARKS.md, measured again
-#: this round: at 100,000 generator events, 29 MB, the reference engine takes 3.7 s in memory and
-#: DuckDB 5.9 s; at 300,000, 87 MB, the reference works in parts on disk, 14.3 s, and DuckDB takes
-#: 13.1 s: the cross-over is where the reference engine leaves memory, 64 MiB)
-DUCKDB_THRESHOLD_BYTES = 64 * 1024 * 1024
+#: JSON Lines (or Parquet) files from this many bytes on run on DuckDB under ``auto``
+#: (BENCHMARKS.md, "auto's cross-over"): at 100,000 generator events (29 MB) the reference engine
+#: takes 3.2 s and DuckDB 3.9 s; at 200,000 (58 MB), 7.1 s and 5.9 s
+DUCKDB_THRESHOLD_BYTES = 48 * 1024 * 1024
+#: inputs DuckDB reads through the project's readers (CSV, TSV, JSON arrays, a profile, an encoding or format
+#: override, gzip by its uncompressed size) reach the cross-over at two thirds of those bytes: a CSV
+#: event is about two thirds the size of a JSON Lines one, and converting on every core costs DuckDB
+#: less than reading on one costs the reference engine. At 100,000 events the reference engine is
+#: still the faster (canonical CSV, 19 MB: 5.0 s against 5.7 s; GB18030 through a profile 6.1 s
+#: against 6.4 s); at 200,000 (37 and 38 MB) DuckDB is (7.2 s against 9.6 s; 9.1 s against 12.6 s)
+CONVERTED_SHARE = 2 / 3
 
 
-def input_size(paths: Sequence[str | os.PathLike[str]]) -> int | None:
-    """The total size in bytes of the files ``paths`` name, or None when it cannot be known
-    (standard input, or inputs that do not exist, which the check itself reports)."""
-    try:
-        return input_bytes(paths)
-    except CheckerError:
+def _text_bytes(path: str) -> tuple[int, bool]:
+    """How many bytes of text ``path`` holds, and whether it is gzip: its size, or for gzip the
+    uncompressed size its trailer records (modulo 2**32: a figure below the file's size has
+    wrapped, and the file's size is taken)."""
+    size = os.path.getsize(path)
+    with open(path, "rb") as fh:
+        if fh.read(2) != GZIP_MAGIC or size < 18:
+            return size, False
+        fh.seek(-4, os.SEEK_END)
+        return max(size, int.from_bytes(fh.read(4), "little")), True
+
+
+def _load(inputs: Inputs) -> float | None:
+    """The inputs' size in bytes, those read through the project's readers weighted by
+    1 / :data:`CONVERTED_SHARE`, or None when it cannot be known (standard input, events in memory,
+    a missing file)."""
+    if inputs.batch is not None or STDIN in inputs.paths:
         return None
+    overridden = bool(inputs.profiles) or inputs.encoding is not None or inputs.input_format is not None
+    load = 0.0
+    try:
+        for f in expand(inputs.paths):
+            size, gzipped = _text_bytes(f)
+            # what DuckDB reads itself: JSON Lines and Parquet (JSON arrays are converted)
+            direct = not overridden and not gzipped and format_for(f) in (None, "jsonl", "parquet")
+            load += size if direct else size / CONVERTED_SHARE
+    except (CheckerError, OSError):
+        return None
+    return load
 
 
 def choose_engine(
@@ -92,21 +121,23 @@ def choose_engine(
     policies: PolicySet | None = None,
     threshold: int = DUCKDB_THRESHOLD_BYTES,
 ) -> str:
-    """The engine ``auto`` runs: ``duckdb`` for plain inputs (canonical events in files) of at
-    least ``threshold`` bytes when its extra is installed, no part count was asked for and
-    every one of ``policies`` (when given) compiles to SQL; else ``python``.
+    """The engine ``auto`` runs: ``duckdb`` from ``threshold`` bytes of JSON Lines or Parquet
+    files, or two thirds of that of inputs read through the project's readers (CSV, TSV, JSON
+    arrays, profiles, encodings, gzip by uncompressed size), when its extra is installed, no part
+    count was asked for and every one of ``policies`` (when given) compiles to SQL; else ``python``
+    (also for standard input, whose size is not known).
 
     The reference engine starts at once and wins on small inputs; DuckDB has a fixed start-up
-    cost, then decides events about three times as fast (BENCHMARKS.md). A policy DuckDB cannot
+    cost, then decides events several times as fast (BENCHMARKS.md). A policy DuckDB cannot
     run would make it refuse the whole check, so ``auto`` runs such a set on the reference
     engine, which runs every valid policy.
     """
     inputs = inputs if isinstance(inputs, Inputs) else Inputs.of(inputs)
     options = options or RunOptions()
-    if not inputs.plain or options.parts is not None or ENGINES["duckdb"].missing():
+    if options.parts is not None or ENGINES["duckdb"].missing():
         return "python"
-    size = input_size(inputs.paths)
-    if size is None or size < threshold:
+    load = _load(inputs)
+    if load is None or load < threshold:
         return "python"
     if policies is not None:
         duckdb = ENGINES["duckdb"].load()

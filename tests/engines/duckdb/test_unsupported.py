@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import gzip
 from pathlib import Path
 
 import pytest
 
 import checker
-from checker.engines import choose_engine
+from checker.engines import Inputs, choose_engine
 from checker.engines.duckdb import check_duckdb, unsupported
 from checker.engines.duckdb.compile import compile_policy
 from checker.language.errors import CheckerError
@@ -95,6 +96,44 @@ def test_choose_engine_by_size(tmp_path: Path) -> None:
     assert choose_engine([small]) == "python"
     assert choose_engine([small], threshold=1) == "duckdb"
     assert choose_engine([tmp_path / "missing.jsonl"]) == "python"
+
+
+@pytest.mark.parametrize(
+    ("name", "size", "read", "engine"),
+    [
+        # JSON Lines and Parquet, which DuckDB reads itself, from the threshold (here 300 bytes)
+        ("e.jsonl", 299, {}, "python"),
+        ("e.jsonl", 300, {}, "duckdb"),
+        ("e.parquet", 300, {}, "duckdb"),
+        # what the project's readers convert for DuckDB, from two thirds of it
+        ("e.csv", 199, {}, "python"),
+        ("e.csv", 200, {}, "duckdb"),
+        ("e.tsv", 200, {}, "duckdb"),
+        ("e.json", 200, {}, "duckdb"),
+        ("e.jsonl", 200, {"encoding": "gb18030"}, "duckdb"),
+        ("e.jsonl", 200, {"input_format": "csv"}, "duckdb"),
+        ("e.jsonl", 199, {"input_format": "csv"}, "python"),
+    ],
+)
+def test_auto_cross_over_by_form(
+    tmp_path: Path, name: str, size: int, read: dict[str, str], engine: str
+) -> None:
+    """The cross-over measured for each form (BENCHMARKS.md): converted inputs at 2/3 the bytes."""
+    path = tmp_path / name
+    path.write_bytes(b"x" * size)
+    assert choose_engine(Inputs.of([path], **read), threshold=300) == engine
+
+
+def test_auto_reads_gzip_by_its_uncompressed_size(tmp_path: Path) -> None:
+    path = tmp_path / "e.jsonl.gz"
+    path.write_bytes(gzip.compress(b"\n" * 10_000))  # a few dozen bytes on disk
+    assert path.stat().st_size < 100
+    assert choose_engine([path], threshold=6_667) == "duckdb"  # 10,000 bytes converted: 15,000
+    assert choose_engine([path], threshold=15_001) == "python"
+
+
+def test_auto_runs_standard_input_on_the_reference_engine() -> None:
+    assert choose_engine(["-"], threshold=0) == "python"
 
 
 def test_auto_runs_a_policy_duckdb_cannot_compile_on_the_reference_engine(tmp_path: Path) -> None:

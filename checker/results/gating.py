@@ -134,7 +134,10 @@ def triage(
     waived_by: dict[str, Waiver] = {}
     used: set[int] = set()
     listed = waivers.waivers if waivers else ()
-    for f in result.findings:
+    # with neither a baseline nor waivers every finding is new, which status() says of a finding
+    # it has no entry for: no pass over the findings (a large run reads them from disk, and
+    # parses their evidence again, at every pass)
+    for f in result.findings if baseline is not None or listed else ():
         waiver = next((w for w in listed if w.covers(f) and today is not None and w.active(today)), None)
         if waiver is not None:
             statuses[f.fingerprint] = Status.WAIVED

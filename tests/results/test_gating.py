@@ -36,6 +36,25 @@ def test_fail_on_is_a_floor(result: checker.CheckResult, fail_on: str, failing: 
     assert exit_code(result, gate) == (EXIT_VIOLATIONS if failing else EXIT_OK)
 
 
+class _Unread(checker.CheckResult):
+    """A result whose findings must not be read (a large run reads them from disk each time)."""
+
+    @property
+    def findings(self) -> tuple[checker.Outcome, ...]:
+        raise AssertionError("the findings were read")
+
+
+def test_no_baseline_no_waivers_no_pass_over_the_findings(result: checker.CheckResult) -> None:
+    """Without a baseline or waivers every finding is new: triage reads none of them, and each
+    finding still has its status and counts."""
+    unread = _Unread(**{f: getattr(result, f) for f in result.__dataclass_fields__})
+    gate = triage(unread, fail_on="medium")
+    assert gate.statuses == {}
+    assert {gate.status(f) for f in result.findings} == {Status.NEW}
+    assert gate.counts(result.findings) == {"new": len(result.findings), "baselined": 0, "waived": 0}
+    assert [f.event_id for f in gate.failing(result.findings)] == ["x1", "x2", "x3"]
+
+
 def test_a_baseline_round_trip(
     result: checker.CheckResult, tmp_path: Path, policy_set: checker.PolicySet
 ) -> None:

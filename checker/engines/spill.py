@@ -23,6 +23,9 @@ from ..language.policy import Text
 from ..results.outcomes import Kind, Outcome
 
 _BUFFERED = 256  # items buffered per file before a write: bounds memory, keeps writes large
+#: the most runs one merge reads at once (an open file and a batch of :data:`_BUFFERED` items each):
+#: more are first merged into fewer on disk (:meth:`SpilledOutcomes.compact`)
+MAX_MERGE = 64
 
 
 class Spill:
@@ -34,6 +37,8 @@ class Spill:
 
     def __init__(self, directory: str, name: str, n: int) -> None:
         self.n = n
+        self.name = name
+        self.directory = directory
         self.paths = [os.path.join(directory, f"{name}-{i:04d}") for i in range(n)]
         self.buffers: list[list[Any]] = [[] for _ in range(n)]
 
@@ -42,6 +47,19 @@ class Spill:
         buffer.append(item)
         if len(buffer) >= _BUFFERED:
             self._write(part)
+
+    def add_part(self) -> int:
+        """A new, empty part (its number)."""
+        self.paths.append(os.path.join(self.directory, f"{self.name}-{self.n:04d}"))
+        self.buffers.append([])
+        self.n += 1
+        return self.n - 1
+
+    def remove(self, part: int) -> None:
+        """Delete ``part``'s file (its items are gone)."""
+        self.buffers[part] = []
+        if os.path.exists(self.paths[part]):
+            os.remove(self.paths[part])
 
     def extend(self, part: int, items: list[Any]) -> None:
         """Add ``items`` to ``part`` at once (written now)."""
@@ -187,6 +205,29 @@ class SpilledOutcomes(Sequence[Outcome]):
         self.runs.append(run)
         self.size += len(rows)
 
+    def compact(self, fan_in: int | None = None) -> None:
+        """Merge the runs, ``fan_in`` (default :data:`MAX_MERGE`) at a time, into new runs on disk
+        until at most ``fan_in`` remain: iterating then holds at most ``fan_in`` open files and
+        batches, whatever the size of the result (at ten million events, some 300 runs of other
+        outcomes)."""
+        fan_in = fan_in or MAX_MERGE
+        while len(self.runs) > fan_in:
+            merged = []
+            for start in range(0, len(self.runs), fan_in):
+                group = self.runs[start : start + fan_in]
+                if len(group) == 1:
+                    merged.append(group[0])
+                    continue
+                into = self.spill.add_part()
+                rows = heapq.merge(*(self.spill.read(r) for r in group), key=row_order)
+                for row in rows:
+                    self.spill.add(into, row)
+                self.spill.close()
+                for r in group:
+                    self.spill.remove(r)
+                merged.append(into)
+            self.runs = merged
+
     def __len__(self) -> int:
         return self.size
 
@@ -205,4 +246,13 @@ class SpilledOutcomes(Sequence[Outcome]):
         return tuple(self)[index]
 
 
-__all__ = ["Spill", "SpilledOutcomes", "event_row", "outcome_row", "row_event", "row_order", "row_outcome"]
+__all__ = [
+    "MAX_MERGE",
+    "Spill",
+    "SpilledOutcomes",
+    "event_row",
+    "outcome_row",
+    "row_event",
+    "row_order",
+    "row_outcome",
+]

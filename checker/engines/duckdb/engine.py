@@ -25,7 +25,7 @@ import shutil
 import tempfile
 import weakref
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from functools import lru_cache
 from typing import IO, Any
 
@@ -45,6 +45,7 @@ from ..base import Inputs, RunOptions
 from ..reference.engine import evaluate
 from ..setup import as_of_instant, as_of_used, by_rule, nearest_version, now_instant, resolve_params, runnable
 from ..spill import SpilledOutcomes
+from . import findings
 from .compile import Plan, compile_policy
 from .findings import spill_outcomes
 from .intake import IntakeResult, load_events
@@ -347,14 +348,17 @@ class DuckdbRun:
         self._na = []
         self.store.add_not_applicable(chosen)
 
-    def not_applicable_outcomes(self, chosen: Sequence[tuple[Policy, str]]) -> list[Outcome]:
-        """The outcomes of not-applicable triggers (each id under the version :meth:`finish` chose)."""
-        if not chosen:
-            return []
-        ids_table(self.con, "na_all", sorted({eid for _, eid in chosen}))
-        events = fetch_events(self.con, "na_all", self.intake.files, names=self.intake.names)
-        self.con.execute("DROP TABLE na_all")
-        return [not_applicable(policy, events[eid]) for policy, eid in chosen]
+    def not_applicable_outcomes(self, chosen: Sequence[tuple[Policy, str]]) -> Iterator[list[Outcome]]:
+        """The outcomes of not-applicable triggers (each id under the version :meth:`finish` chose),
+        :data:`~checker.engines.duckdb.findings.FINDINGS_CHUNK` at a time: each batch reads its
+        triggers' records from the inputs, and is built only when taken."""
+        size = findings.FINDINGS_CHUNK
+        for start in range(0, len(chosen), size):
+            batch = chosen[start : start + size]
+            ids_table(self.con, "na_all", sorted({eid for _, eid in batch}))
+            events = fetch_events(self.con, "na_all", self.intake.files, names=self.intake.names)
+            self.con.execute("DROP TABLE na_all")
+            yield [not_applicable(policy, events[eid]) for policy, eid in batch]
 
     def _hard(self, plans: list[Plan]) -> dict[int, list[str]]:
         hard: dict[int, list[str]] = {}
@@ -421,9 +425,9 @@ class DuckdbRun:
             outcomes = [o for o in outcomes if o.event_id in only]
         self.store.add_outcomes(outcomes)
 
-    def spill_outcomes(self, extra: Sequence[Outcome], *, violations: bool) -> SpilledOutcomes:
+    def spill_outcomes(self, extra: Iterable[Sequence[Outcome]], *, violations: bool) -> SpilledOutcomes:
         """The violations (or, not ``violations``, every other outcome) of every plan decided in
-        SQL, plus ``extra`` (decided outside SQL, of the same kinds), built a chunk at a time into
+        SQL, plus ``extra`` (decided outside SQL, of the same kinds, in batches), built a chunk at a time into
         sorted runs on disk (:mod:`checker.engines.duckdb.findings`), removed with the sequence."""
         directory = tempfile.mkdtemp(prefix="findings-" if violations else "others-", dir=_spill_directory())
         try:

@@ -26,7 +26,7 @@ step holds more than one chunk of them:
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -68,7 +68,7 @@ def spill_outcomes(
     con: duckdb.DuckDBPyConnection,
     plans: Sequence[Plan],
     files: Mapping[int, str],
-    extra: Sequence[Outcome],
+    extra: Iterable[Sequence[Outcome]],
     directory: str,
     *,
     violations: bool,
@@ -78,8 +78,9 @@ def spill_outcomes(
     input_tz: str,
 ) -> SpilledOutcomes:
     """The violations of ``plans`` (non-hard rows of their decision tables), or with ``violations``
-    false every other outcome, plus ``extra`` (decided outside SQL, of the same kinds), written to
-    sorted runs under ``directory`` and merged in result order when read.
+    false every other outcome, plus ``extra`` (decided outside SQL, of the same kinds, in batches,
+    each made only when taken), written to sorted runs under ``directory`` and merged in result
+    order when read.
 
     ``files`` are the intake's line-read files (:attr:`~checker.engines.duckdb.intake.IntakeResult.files`).
     The tables made on the way are dropped; the caller owns ``directory``."""
@@ -89,10 +90,15 @@ def spill_outcomes(
     evidence = Spill(directory, f"{name}-evidence", max(chunked.count, 1))
     try:
         _route_evidence(con, files, evidence)
-        # one run per chunk at most, and ``extra`` one more
-        spilled = SpilledOutcomes(Spill(directory, name, chunked.count + 1))
-        if extra:
-            spilled.add_run(0, sorted(map(outcome_row, extra), key=row_order))
+        # a run per chunk at most, and one per batch of ``extra``
+        spilled = SpilledOutcomes(Spill(directory, name, 0))
+
+        def run(rows: list[tuple[Any, ...]]) -> None:
+            spilled.add_run(spilled.spill.add_part(), sorted(rows, key=row_order))
+
+        for batch in extra:
+            if batch:
+                run(list(map(outcome_row, batch)))
         buffer: list[tuple[Any, ...]] = []
         for rows in _build_chunks(
             con,
@@ -106,16 +112,17 @@ def spill_outcomes(
         ):
             buffer.extend(rows)
             if len(buffer) >= size:
-                spilled.add_run(len(spilled.runs), sorted(buffer, key=row_order))
+                run(buffer)
                 buffer = []
         if buffer:
-            spilled.add_run(len(spilled.runs), sorted(buffer, key=row_order))
+            run(buffer)
+        spilled.compact()
     finally:
         for path in evidence.paths:
             if os.path.exists(path):
                 os.remove(path)
-        for name in ("fneed", *(f"{p}_{plan.tag}" for plan, _, _ in chunked.plans for p in ("fv", "fp"))):
-            con.execute(sql(tmpl("DROP TABLE IF EXISTS {t}", t=table(name))))
+        for made in ("fneed", *(f"{p}_{plan.tag}" for plan, _, _ in chunked.plans for p in ("fv", "fp"))):
+            con.execute(sql(tmpl("DROP TABLE IF EXISTS {t}", t=table(made))))
     return spilled
 
 

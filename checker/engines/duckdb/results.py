@@ -12,8 +12,9 @@ evidence, messages and fingerprints.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from itertools import chain
 from typing import TYPE_CHECKING, Protocol
 
 from ...inputs.events import EventBatch
@@ -34,13 +35,13 @@ class Decisions(Protocol):
 
     con: duckdb.DuckDBPyConnection
 
-    def spill_outcomes(self, extra: Sequence[Outcome], *, violations: bool) -> Sequence[Outcome]:
+    def spill_outcomes(self, extra: Iterable[Sequence[Outcome]], *, violations: bool) -> Sequence[Outcome]:
         """Every violation (or, not ``violations``, every other outcome) in result order, ``extra``
-        (decided outside SQL, of the same kinds) included."""
+        (decided outside SQL, of the same kinds, in batches) included."""
         ...
 
-    def not_applicable_outcomes(self, chosen: Sequence[tuple[Policy, str]]) -> list[Outcome]:
-        """The not-applicable outcomes of the triggers ``chosen`` (version, event id)."""
+    def not_applicable_outcomes(self, chosen: Sequence[tuple[Policy, str]]) -> Iterator[list[Outcome]]:
+        """The not-applicable outcomes of the triggers ``chosen`` (version, event id), in batches."""
         ...
 
 
@@ -109,7 +110,7 @@ class SqlOutcomeStore(OutcomeStore):
         all at once, they were most of the run's memory."""
         if self._findings is None:
             extra = [o for o in self.extra if o.kind is Kind.VIOLATION]
-            self._findings = self.run.spill_outcomes(extra, violations=True)
+            self._findings = self.run.spill_outcomes([extra], violations=True)
         return self._findings
 
     def others(self) -> Sequence[Outcome]:
@@ -117,8 +118,8 @@ class SqlOutcomeStore(OutcomeStore):
         scale they are most triggers: at 1M events, held at once, they took 2.4 GB)."""
         if self._others is None:
             extra = [o for o in self.extra if o.kind is not Kind.VIOLATION]
-            extra.extend(self.run.not_applicable_outcomes(self.not_applicable))
-            self._others = self.run.spill_outcomes(extra, violations=False)
+            batches = chain([extra], self.run.not_applicable_outcomes(self.not_applicable))
+            self._others = self.run.spill_outcomes(batches, violations=False)
         return self._others
 
 

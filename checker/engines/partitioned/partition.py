@@ -365,6 +365,7 @@ class PartitionedOutcomes(OutcomeStore):
                     found.append(outcome_row(o, rows))
             if found:
                 self._findings.add_run(run, found)  # evaluate() sorts: a run is in result order
+        self._findings.compact()
 
     def tally(self) -> Counter[tuple[str, str, str]]:
         """Outcome counts per (rule id, version, kind)."""
@@ -384,6 +385,7 @@ class PartitionedOutcomes(OutcomeStore):
                     kept = [outcome_row(o, rows) for o in outcomes if o.kind is not Kind.VIOLATION]
                     if kept:
                         others.add_run(run, kept)  # evaluate() sorts: a run is in result order
+            others.compact()
             self._others = others
         return self._others
 

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 import checker
+from checker.engines import spill
 from checker.engines.duckdb import check_duckdb, findings
 from checker.engines.duckdb.engine import DuckdbRun
 from checker.engines.duckdb.results import SqlOutcomeStore
@@ -26,8 +27,17 @@ from .differential import one_input, outcome_key, policy_cases, write_jsonl
 
 @pytest.fixture(autouse=True)
 def small_chunks(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Chunks of a few decision rows: many runs, merged across rules and chunks."""
+    """Chunks of a few decision rows: many runs, merged across rules and chunks, and merged on
+    disk four at a time into at most four runs."""
     monkeypatch.setattr(findings, "FINDINGS_CHUNK", 7)
+    monkeypatch.setattr(spill, "MAX_MERGE", 4)
+
+
+def _compacted(found: SpilledOutcomes) -> None:
+    """Many runs were written, merged on disk into at most four; only those are left."""
+    assert found.spill.n > 10 and 1 <= len(found.runs) <= 4
+    left = sorted(os.path.basename(found.spill.paths[r]) for r in found.runs)
+    assert sorted(os.listdir(os.path.dirname(found.spill.paths[0]))) == left
 
 
 def _key(o: checker.Outcome) -> tuple[Any, ...]:
@@ -54,7 +64,7 @@ def test_generated_export(catalogue: checker.PolicySet, tmp_path: Path) -> None:
     generate(tmp_path, events=6000, seed=7, violation_rate=0.5)
     path = tmp_path / "events.jsonl"
     found = _same_findings(checker.check(catalogue, [path]), check_duckdb(catalogue, [path]))
-    assert len(found.runs) > 10
+    _compacted(found)
 
 
 def test_files_with_overlap(catalogue: checker.PolicySet, tmp_path: Path) -> None:
@@ -109,7 +119,7 @@ def test_every_outcome_streamed_from_two_spills(catalogue: checker.PolicySet, tm
     reference = checker.check(catalogue, [path])
     others = duck.other_outcomes()
     assert isinstance(others, SpilledOutcomes)
-    assert len(others.runs) > 10
+    _compacted(others)
     assert all(o.kind is not checker.Kind.VIOLATION for o in others)
     want = [_key(o) for o in reference.outcomes]
     assert [_key(o) for o in duck.outcomes] == want
@@ -175,11 +185,16 @@ def test_not_applicable_outcomes_built_only_when_asked(
     calls: list[int] = []
     original = DuckdbRun.not_applicable_outcomes
 
+    batches: list[int] = []
+
     def spy(self: DuckdbRun, chosen: Any) -> Any:
         calls.append(len(chosen))
-        return original(self, chosen)
+        for batch in original(self, chosen):
+            batches.append(len(batch))
+            yield batch
 
     monkeypatch.setattr(DuckdbRun, "not_applicable_outcomes", spy)
+    monkeypatch.setattr(findings, "FINDINGS_CHUNK", 2)
     duck = check_duckdb(catalogue, [path])
     reference = checker.check(catalogue, [path])
     assert isinstance(duck.outcomes, SqlOutcomeStore)
@@ -188,5 +203,8 @@ def test_not_applicable_outcomes_built_only_when_asked(
     assert json.dumps(duck.to_dict()) == json.dumps(reference.to_dict())
     assert calls == []
     na = [_key(o) for o in reference.outcomes if o.kind is checker.Kind.NOT_APPLICABLE]
+    assert len(na) >= 3  # more than one batch
     assert [_key(o) for o in duck.other_outcomes() if o.kind is checker.Kind.NOT_APPLICABLE] == na
     assert calls == [len(na)]
+    # built a chunk (here 2) at a time, each batch reading only its own triggers' records
+    assert batches == [2] * (len(na) // 2) + [len(na) % 2] * (len(na) % 2)

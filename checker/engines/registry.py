@@ -85,8 +85,10 @@ CONVERTED_SHARE = 2 / 3
 
 def _text_bytes(path: str) -> tuple[int, bool]:
     """How many bytes of text ``path`` holds, and whether it is gzip: its size, or for gzip the
-    uncompressed size its trailer records (modulo 2**32: a figure below the file's size has
-    wrapped, and the file's size is taken)."""
+    larger of its size and the uncompressed size its trailer records. The trailer is only an
+    estimate: it is modulo 2**32 and, in a file of several gzip members (appended, or bgzip's),
+    that of the last member alone; the file's size is then the floor. It only decides which
+    engine runs, never a result."""
     size = os.path.getsize(path)
     with open(path, "rb") as fh:
         if fh.read(2) != GZIP_MAGIC or size < 18:

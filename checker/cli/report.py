@@ -244,7 +244,7 @@ def _checked(
     gate = triage(result, baseline=baseline, waivers=waivers, fail_on=args.fail_on, today=today)
     if not args.quiet:
         warn_baseline(gate, stderr)
-    return result_document(result, RenderOptions(triage=gate)), result
+    return result_document(result, RenderOptions(triage=gate), digest=True), result
 
 
 def cmd_report(args: argparse.Namespace, stdout: IO[str], stderr: IO[str]) -> int:

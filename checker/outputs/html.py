@@ -695,7 +695,7 @@ def render_html_report(
 def render_html(result: CheckResult, options: RenderOptions) -> str:
     """``--format html``: the self-contained audit report (always with every outcome counted)."""
     return render_html_report(
-        result_document(result, options),
+        result_document(result, options, digest=True),
         lang=options.lang,
         command=tuple(getattr(options, "command", ()) or ()),
     )

@@ -333,7 +333,7 @@ def render_markdown_report(
 def render_markdown(result: CheckResult, options: RenderOptions) -> str:
     """``--format markdown``: the condensed audit report."""
     return render_markdown_report(
-        result_document(result, options),
+        result_document(result, options, digest=True),
         lang=options.lang,
         command=tuple(getattr(options, "command", ()) or ()),
     )

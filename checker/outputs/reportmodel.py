@@ -23,7 +23,8 @@ from typing import Any
 from ..inputs.profiles import DEFAULT_SUBJECT_WORDS, SubjectWords
 from ..language.errors import CheckerError, Location, Problem
 from ..language.times import TimestampError, format_timestamp, parse_timestamp, zone
-from ..results.result import CheckResult
+from ..results.outcomes import Outcome
+from ..results.result import CheckResult, other_outcome_dict
 from .options import RenderOptions, finding_record
 
 SEVERITY_ORDER = ("critical", "high", "medium", "low", "info")  # most severe first
@@ -415,11 +416,34 @@ def build_model(
     )
 
 
-def result_document(result: CheckResult, options: RenderOptions | None = None) -> dict[str, Any]:
+def result_document(
+    result: CheckResult, options: RenderOptions | None = None, *, digest: bool = False
+) -> dict[str, Any]:
     """The JSON result with every outcome, and each finding's gate status and waiver when the
-    options carry an active triage (baselines, waivers, ``--fail-on``), as ``--format json`` has."""
-    doc = result.to_dict(all_outcomes=True)
+    options carry an active triage (baselines, waivers, ``--fail-on``), as ``--format json`` has.
+
+    With ``digest`` the other outcomes are only what :func:`build_model` reads of them, the
+    sellers judged and the span of time: each seller's earliest outcome and the latest of all,
+    in result order. The reports are built from that: at export scale most triggers pass, and a
+    dict for each (millions at ten million events) would hold more memory than the run did."""
+    doc = result.to_dict(all_outcomes=not digest)
+    if digest:
+        doc["other_outcomes"] = [other_outcome_dict(o) for o in _digest(result.other_outcomes())]
     if options is not None and options.triage.active:
         doc["findings"] = [finding_record(f, options) for f in result.findings]
         doc["gating"] = options.triage.to_dict(result.findings)
     return doc
+
+
+def _digest(outcomes: Iterable[Outcome]) -> list[Outcome]:
+    """Each seller's earliest of ``outcomes`` and the latest of all (once), in result order."""
+    earliest: dict[str, Outcome] = {}
+    latest: Outcome | None = None
+    for o in outcomes:
+        first = earliest.get(o.seller_id)
+        if first is None or o.epoch < first.epoch:
+            earliest[o.seller_id] = o
+        if latest is None or o.epoch > latest.epoch:
+            latest = o
+    kept = {id(o): o for o in [*earliest.values(), *([latest] if latest is not None else [])]}
+    return sorted(kept.values(), key=lambda o: o.sort_key)

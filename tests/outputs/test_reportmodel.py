@@ -25,7 +25,7 @@ from checker.outputs.reportmodel import (
 from checker.results.baseline import Baseline
 from checker.results.gating import triage
 
-from .data import GENERATED, catalogue_doc, result_of
+from .data import GENERATED, catalogue_doc, catalogue_records, hostile_records, result_of
 
 
 @pytest.fixture(scope="module")
@@ -191,6 +191,28 @@ def test_result_document_carries_the_gate_as_the_json_result_does() -> None:
     assert gated["gating"]["by_status"] == {"new": 1, "baselined": 1, "waived": 0}
     # exactly what --format json writes
     assert gated == json.loads(render("json", result, RenderOptions(all_outcomes=True, triage=gate)))
+
+
+@pytest.mark.parametrize("extra", [(), ("hostile",)])
+def test_the_reports_digest_of_other_outcomes_gives_the_same_model(extra: tuple[str, ...]) -> None:
+    """The reports read of the other outcomes only the sellers and the time span: the digest
+    (each seller's earliest and the latest of all) gives the very model every outcome gives,
+    with one entry a seller at most."""
+    records = [*catalogue_records(), *(hostile_records() if extra else ())]
+    result = result_of(records)
+    full = result_document(result)
+    digest = result_document(result, digest=True)
+    assert {k: v for k, v in digest.items() if k != "other_outcomes"} == {
+        k: v for k, v in full.items() if k != "other_outcomes"
+    }
+    sellers = {o["seller_id"] for o in full["other_outcomes"]}
+    assert len(full["other_outcomes"]) > 2 * len(digest["other_outcomes"])
+    assert len(digest["other_outcomes"]) <= len(sellers) + 1
+    assert all(o in full["other_outcomes"] for o in digest["other_outcomes"])
+    for lang in ("en", "zh"):
+        assert build_model(digest, lang=lang, generated=GENERATED) == build_model(
+            full, lang=lang, generated=GENERATED
+        )
 
 
 def test_every_label_exists_in_both_languages() -> None:

@@ -167,6 +167,10 @@ def check_duckdb(
         stdin=stdin,
         progress=progress,
     )
+    if intake.workdir is not None:
+        # the converted inputs hold the findings' evidence: removed when the intake's account goes
+        # (the run, its store and the result hold it), or at exit
+        weakref.finalize(intake, shutil.rmtree, intake.workdir, True)
     if progress is not None:
         progress.end()  # reading is over
     used_as_of = as_of_used(as_of_instant(as_of, timezone), intake.latest)

@@ -28,9 +28,12 @@ Every input line is either decided in SQL or handed to the Python intake
   records, each at its source line, which is then classified like any other: the same fast
   path, with the source's line numbers. Rejects, and the few records whose JSON text would
   not read back as the same value, go to Python as they are; a converted line off the fast
-  path is decided by Python with the text the reader read (kept beside it). A converted
-  input's events carry their record's text in ``ev`` (``rec``): the converted files are
-  removed at the end of the intake, also when it fails.
+  path is decided by Python with the text the reader read (kept beside it). A finding's
+  evidence is read again from the converted file, which is the run's own copy: the converted
+  files stay until the caller removes them (:attr:`IntakeResult.workdir`; the DuckDB engine,
+  when its result goes), and go at once when the intake fails. Carrying every converted record's
+  text in ``ev`` instead had cost a second a million records (storing and sorting it) for the
+  4 % that become evidence.
 
 The result is a temporary table ``ev`` of accepted events (one row per
 ``event_id``, with its file and line, read again by :func:`read_lines` when a
@@ -155,11 +158,14 @@ class IntakeResult:
     latest: int | None
     exotic_actions: frozenset[tuple[str, str]] = field(default_factory=frozenset)  # (platform, action)
     exotic_events: dict[str, Event] = field(default_factory=dict)  # not representable in DuckDB
-    # the input files DuckDB read line by line (by index), whose lines ``ev`` points at (see
-    # read_lines); not the converted ones, whose events carry their text (``ev.rec``)
+    # the files DuckDB read line by line (by input index), whose lines ``ev`` points at (see
+    # read_lines): an input itself, or the file it was converted into (in ``workdir``)
     files: dict[int, str] = field(default_factory=dict)
     # every input's name by index (``ev.fi``), as the result shows it: an event's file
     names: tuple[str, ...] = ()
+    # the directory of the converted inputs (None: none), which the caller removes once no
+    # finding needs their lines any more
+    workdir: str | None = None
 
 
 def _lines(path: str) -> exp.Expression:
@@ -200,7 +206,6 @@ def _classify(
     fields: Sequence[tuple[str, ...]] = (),
     *,
     limit: int = LATEST,
-    keep_text: bool = False,
 ) -> exp.Expression:
     """The query that reads each line's fields and decides whether it is on the fast path:
     one row per row of ``source`` (``fi``, ``text``), in its order, an empty line's too (not fast,
@@ -213,9 +218,7 @@ def _classify(
     single parse), and ``h``, a 64-bit hash of the text that only ever *separates* two texts
     (equal hashes are confirmed on the texts themselves, see :func:`load_events`). A line off
     the fast path keeps its text, for Python. ``limit`` is the latest instant the run accepts
-    (:func:`checker.language.times.future_limit`): a later one is Python's to reject. With
-    ``keep_text`` a fast line keeps its text too (a converted input's, which the event table
-    carries as the record's evidence: the converted file is gone after the intake).
+    (:func:`checker.language.times.future_limit`): a later one is Python's to reject.
     """
     paths = [
         "$.event_id",
@@ -348,7 +351,7 @@ def _classify(
     # the same list json_extract(text, fields) gives (_extract)
     fx = col("j") if fields else exp.cast(fn("list_value"), "JSON[]")
     return tmpl(
-        "SELECT fi, fast, CASE WHEN NOT fast OR {keep} THEN text END AS text, "
+        "SELECT fi, fast, CASE WHEN NOT fast THEN text END AS text, "
         "CASE WHEN fast THEN {h} END AS h, CASE WHEN fast THEN s_eid END AS eid, "
         "CASE WHEN fast THEN ep END AS ts, "
         "CASE WHEN fast THEN s_pf END AS platform, CASE WHEN fast THEN s_sel END AS seller_id, "
@@ -356,7 +359,6 @@ def _classify(
         q=layer,
         fx=fx,
         h=fn(_TEXT_HASH, col("text")),
-        keep=exp.Boolean(this=keep_text),
     )
 
 
@@ -543,10 +545,10 @@ def load_events(
     converted: dict[int, Converted] = {}
     directory: list[str] = []
 
-    def classify(fi: int, source: str, size: int, watched: Progress | None, keep: bool) -> bool:
+    def classify(fi: int, source: str, size: int, watched: Progress | None) -> bool:
         # classified as read, on every thread (a row_number() would run the whole pass on one),
         # one row per line, in the file's order: the line number is the row's place (see below);
-        # no table holds a fast line's text (but a converted one's, with ``keep``: see _classify)
+        # no table holds a fast line's text
         lines = tmpl("SELECT CAST({fi} AS INTEGER) AS fi, text FROM ({r})", fi=lit(fi), r=_lines(source))
         try:
             with _watch(con, watched, size):
@@ -554,7 +556,7 @@ def load_events(
                     sql(
                         tmpl(
                             "INSERT INTO classified_rows SELECT * FROM ({q})",
-                            q=_classify(lines, z, nested, fields, limit=limit, keep_text=keep),
+                            q=_classify(lines, z, nested, fields, limit=limit),
                         )
                     )
                 ).fetchone()
@@ -565,6 +567,7 @@ def load_events(
             watched.advance(size, inserted[0] if inserted else 0, done=True)
         return True
 
+    done = False
     try:
         for fi, path in enumerate(shown):
             fmt = _duck_format(con, path, scans[fi]) if _canonical(path, settings) else None
@@ -572,7 +575,7 @@ def load_events(
             # and the project's reader says it is unreadable)
             pinned = scans[fi].pinned
             size = pinned[0][2] if pinned is not None else 0
-            if fmt is not None and classify(fi, path, size, progress, False):
+            if fmt is not None and classify(fi, path, size, progress):
                 if fmt == "parquet":
                     parquet.add(fi)
                 duck_files.append(fi)
@@ -591,15 +594,19 @@ def load_events(
             else:
                 conv = convert(path, profile, settings, directory[0], fi, stdin=stdin, progress=progress)
             converted[fi] = conv
-            if not classify(fi, conv.path, 0, None, True):
+            if not classify(fi, conv.path, 0, None):
                 raise CheckerError(
                     [Problem(Location(path), "internal", "DuckDB could not read the converted input")]
                 )
             duck_files.append(fi)
-        return _decide(con, shown, scans, duck_files, parquet, converted, timezone, now, extract)
+        result = _decide(con, shown, scans, duck_files, parquet, converted, timezone, now, extract)
+        result.workdir = directory[0] if directory else None
+        done = True
+        return result
     finally:
-        # the converted inputs' records are in ``ev`` (``rec``) by now: their files go
-        if directory:
+        # the converted files stay for the findings' evidence (the caller removes them), but not
+        # after a failed intake
+        if directory and not done:
             shutil.rmtree(directory[0], ignore_errors=True)
 
 
@@ -634,9 +641,8 @@ def _decide(
         "FROM classified_rows c JOIN classified_starts s ON c.fi = s.fi "
         "WHERE c.fast OR c.text IS NOT NULL"
     )
-    # the files whose lines ev points at (a converted input's events carry their text instead)
-    files = {fi: shown[fi] for fi in duck_files if fi not in converted}
-    # every file classified line for line: a converted input's is its converted file
+    # every file classified line for line, whose lines ev points at: a converted input's is its
+    # converted file
     lines_at = {fi: converted[fi].path if fi in converted else shown[fi] for fi in duck_files}
     sides = {fi: c.side for fi, c in converted.items()}
 
@@ -735,9 +741,8 @@ def _decide(
         stats[fi].duplicates += read - accepted
     source = exp.Subquery(this=tmpl(decided), alias=exp.TableAlias(this=exp.to_identifier("d")))
     # the record's text stays out of the event table (at export scale it is most of its size and
-    # made it spill): a finding's evidence is read again from its file and line (read_lines); but
-    # a converted input's, whose converted file is removed at the end of the intake (``text`` is
-    # NULL on the other fast lines)
+    # made it spill): a finding's evidence is read again from its file and line (read_lines), a
+    # converted input's from its converted file (``text`` is NULL on every fast line)
     kept = (
         exp.select(
             "eid",
@@ -783,7 +788,7 @@ def _decide(
         latest[0] if latest else None,
         frozenset(exotic),
         exotic_events,
-        files,
+        lines_at,
         tuple(shown),
     )
 

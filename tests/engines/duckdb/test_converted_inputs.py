@@ -11,6 +11,7 @@ The converted files never outlive the intake, also when it fails.
 from __future__ import annotations
 
 import csv
+import gc
 import importlib.util
 import io
 import json
@@ -23,9 +24,10 @@ from typing import Any
 import pytest
 
 import checker
-from checker.engines.duckdb import convert, intake
+from checker.engines.duckdb import check_duckdb, convert, intake
 from checker.engines.duckdb.convert import Converter, canonical_bytes
-from checker.engines.duckdb.engine import connect, macro_texts
+from checker.engines.duckdb.engine import _spill_directory, connect, macro_texts
+from checker.engines.duckdb.results import SqlOutcomeStore
 from checker.engines.duckdb.timesql import zone_table
 from checker.inputs.files import read_file, settings_for
 from checker.language.errors import CheckerError
@@ -142,6 +144,16 @@ def _leftovers(con: Any) -> list[str]:
     return [name for name in os.listdir(where) if name.startswith("checker-intake-")]
 
 
+@pytest.fixture(autouse=True)
+def _no_leftovers_before() -> None:
+    """Each test starts without converted files: an intake's stay until its caller removes them
+    (load_events called here directly has none to do it but the process's end)."""
+    where = _spill_directory()
+    for name in os.listdir(where):
+        if name.startswith("checker-intake-"):
+            shutil.rmtree(os.path.join(where, name))
+
+
 def test_lines_are_the_source_lines(tmp_path: Path) -> None:
     """Events, rejects and duplicates of a converted CSV are at the lines the reference names."""
     canonical, _, _ = _written(tmp_path)
@@ -157,10 +169,29 @@ def test_lines_are_the_source_lines(tmp_path: Path) -> None:
     # row 3 holds a newline: the rows after it are a line further down
     assert where[ids[1]] == 3 and where[ids[2]] == 4 and where[ids[3]] == 6
     assert [s.as_dict() for s in result.inputs] == [s.as_dict() for s in batch.inputs]
-    # the converted records are carried in the event table: no file is left behind
-    assert con.execute("SELECT count(*) FROM ev WHERE rec IS NULL").fetchone()[0] == 0
-    assert result.files == {}
-    assert _leftovers(con) == []
+    # no record's text in the event table: the evidence is read from the converted file, the
+    # run's own copy, which stays (in the intake's workdir) until the caller removes it
+    assert con.execute("SELECT count(*) FROM ev WHERE rec IS NOT NULL").fetchone()[0] == 0
+    assert result.workdir is not None and os.path.dirname(result.files[0]) == result.workdir
+    assert _leftovers(con) == [os.path.basename(result.workdir)]
+
+
+def test_converted_files_live_as_long_as_the_result(catalogue: checker.PolicySet, tmp_path: Path) -> None:
+    """The evidence of a converted input is read from the run's converted copy after the input
+    itself is gone; the copy goes with the result."""
+    canonical, _, _ = _written(tmp_path)
+    result = check_duckdb(catalogue, [canonical])
+    store = result.outcomes
+    assert isinstance(store, SqlOutcomeStore)
+    workdir = store.run.intake.workdir
+    assert workdir is not None and os.path.isdir(workdir)
+    reference = checker.check(catalogue, [canonical])
+    canonical.unlink()
+    assert json.dumps(result.to_dict(all_outcomes=True)) == json.dumps(reference.to_dict(all_outcomes=True))
+    assert result.findings and os.path.isdir(workdir)
+    del result, store
+    gc.collect()
+    assert not os.path.exists(workdir)
 
 
 def test_a_failing_conversion_leaves_nothing(tmp_path: Path) -> None:
@@ -268,4 +299,4 @@ def test_a_cell_across_two_pieces_makes_the_file_read_whole(tmp_path: Path, in_p
     assert [s.as_dict() for s in result.inputs] == [s.as_dict() for s in batch.inputs]
     where = {eid: line for eid, line in con.execute("SELECT eid, line FROM ev").fetchall()}
     assert where == {e.event_id: e.line for e in batch.events}
-    assert _leftovers(con) == []
+    assert result.workdir is not None and _leftovers(con) == [os.path.basename(result.workdir)]

@@ -101,9 +101,9 @@ def _load(inputs: Inputs) -> float | None:
     """The inputs' size in bytes, those read through the project's readers weighted by
     1 / :data:`CONVERTED_SHARE`, or None when it cannot be known (standard input, events in memory,
     a missing file)."""
-    if inputs.batch is not None or STDIN in inputs.paths:
+    if inputs.in_memory or STDIN in inputs.paths:
         return None
-    overridden = bool(inputs.profiles) or inputs.encoding is not None or inputs.input_format is not None
+    overridden = not inputs.plain  # a profile, an encoding or a format override
     load = 0.0
     try:
         for f in expand(inputs.paths):

@@ -245,7 +245,8 @@ def _classify(
 
     # three list-valued reads of each valid line: the canonical fields' JSON types (VARCHAR, OBJECT,
     # NULL, BIGINT, UBIGINT, ...; SQL NULL where absent) and their values as text (a string
-    # unescaped, any other value as its JSON), then the JSON values of the ``fields`` rules read.
+    # unescaped, any other value as its JSON), then the JSON values of the ``fields`` rules read
+    # (:func:`_extract`, as the Python intake's events get them).
     # Reading each field's type and text from one json_extract list instead cost 0.5 s more a
     # million lines (each item was parsed again, twice)
     canonical = exp.Array(expressions=[lit(p) for p in paths])
@@ -253,19 +254,7 @@ def _classify(
         ("jt", valid(fn("json_type", col("text"), canonical))),
         ("js", valid(fn("json_extract_string", col("text"), canonical.copy()))),
     ]
-    if fields:
-        columns.append(
-            (
-                "j",
-                valid(
-                    fn(
-                        "json_extract",
-                        col("text"),
-                        exp.Array(expressions=[lit(json_path(f)) for f in fields]),
-                    )
-                ),
-            )
-        )
+    columns.append(("j", valid(_extract(fields)(col("text")))))
     add(columns)
     extracted = []
     for i, name in enumerate(names, start=1):
@@ -348,16 +337,13 @@ def _classify(
         lim=lit(limit),
     )
     add([("fast", fn("coalesce", and_(col("fast0"), in_years), exp.false()))])
-    # the same list json_extract(text, fields) gives (_extract)
-    fx = col("j") if fields else exp.cast(fn("list_value"), "JSON[]")
     return tmpl(
         "SELECT fi, fast, CASE WHEN NOT fast THEN text END AS text, "
         "CASE WHEN fast THEN {h} END AS h, CASE WHEN fast THEN s_eid END AS eid, "
         "CASE WHEN fast THEN ep END AS ts, "
         "CASE WHEN fast THEN s_pf END AS platform, CASE WHEN fast THEN s_sel END AS seller_id, "
-        "CASE WHEN fast THEN s_act END AS action, CASE WHEN fast THEN {fx} END AS fx FROM ({q})",
+        "CASE WHEN fast THEN s_act END AS action, CASE WHEN fast THEN j END AS fx FROM ({q})",
         q=layer,
-        fx=fx,
         h=fn(_TEXT_HASH, col("text")),
     )
 

@@ -181,7 +181,6 @@ def check_duckdb(
         if progress is not None:
             progress.stage("judging", done / len(rules), f"rule {done + 1} of {len(rules)}: {versions[0].id}")
         run.rule(versions, [plans[id(p)] for p in versions])
-    run.finish()
     if progress is not None:
         progress.end()
     batch = SqlEventBatch(
@@ -257,8 +256,6 @@ class DuckdbRun:
         self.timezone = timezone
         self.store = SqlOutcomeStore(self)
         self.plans: list[Plan] = []  # the plans decided in SQL, in the store's order
-        # not-applicable triggers per rule (plans, [(eid, versions)]), built at the end (finish)
-        self._na: list[tuple[list[Plan], list[tuple[str, list[int]]]]] = []
 
     def rule(self, versions: list[Policy], plans: list[Plan]) -> None:
         """Decide every trigger of one rule id (each by the version in effect at its time)."""
@@ -312,8 +309,11 @@ class DuckdbRun:
             )
 
     def _not_applicable(self, plans: list[Plan]) -> None:
-        """Note the rule's triggers that no version's effective window holds; their outcomes are
-        built by :meth:`finish`, with the events of every rule read in one pass."""
+        """Note the rule's triggers that no version's effective window holds, each under its
+        nearest version, which its time alone decides. Their outcomes are built only when asked
+        for (:meth:`not_applicable_outcomes`, ``--all-outcomes``): that reads their records
+        again, a pass over every input file (17 s at ten million events), for outcomes no
+        finding, count or gate needs."""
         union = _versions(plans, "SELECT eid, {i} AS v, tw, tw AND eff AS ok, th FROM {t} WHERE tw OR th")
         self.con.execute(
             sql(
@@ -325,35 +325,15 @@ class DuckdbRun:
                 )
             )
         )
-        rows = self.con.execute("SELECT eid, vs FROM na_ids").fetchall()
-        if rows:
-            if not self._na:
-                ids_table(self.con, "na_all", ())
-            self.con.execute("INSERT INTO na_all SELECT eid FROM na_ids")
-            self._na.append((plans, rows))
-
-    def finish(self) -> None:
-        """Settle the not-applicable triggers noted rule by rule: each is reported under its
-        nearest version, which its time alone decides. Their outcomes are built only when asked
-        for (:meth:`not_applicable_outcomes`, ``--all-outcomes``): that reads their records
-        again, a pass over every input file (17 s at ten million events), for outcomes no
-        finding, count or gate needs."""
-        if not self._na:
-            return
-        epochs = dict(
-            self.con.execute("SELECT n.eid, e.ts FROM na_all n JOIN ev e ON e.eid = n.eid").fetchall()
+        rows = self.con.execute(
+            "SELECT n.eid, n.vs, e.ts FROM na_ids n JOIN ev e ON e.eid = n.eid"
+        ).fetchall()
+        self.store.add_not_applicable(
+            [(nearest_version([plans[v].policy for v in versions], ts), eid) for eid, versions, ts in rows]
         )
-        self.con.execute("DROP TABLE na_all")
-        chosen = []
-        for plans, rows in self._na:
-            for eid, versions in rows:
-                triggered = [plans[v].policy for v in versions]
-                chosen.append((nearest_version(triggered, epochs[eid]), eid))
-        self._na = []
-        self.store.add_not_applicable(chosen)
 
     def not_applicable_outcomes(self, chosen: Sequence[tuple[Policy, str]]) -> Iterator[list[Outcome]]:
-        """The outcomes of not-applicable triggers (each id under the version :meth:`finish` chose),
+        """The outcomes of not-applicable triggers (each id under the version :meth:`_not_applicable` chose),
         :data:`~checker.engines.duckdb.findings.FINDINGS_CHUNK` at a time: each batch reads its
         triggers' records from the inputs, and is built only when taken."""
         size = findings.FINDINGS_CHUNK

@@ -342,8 +342,8 @@ def _odd_window(draw: Draw, doc: dict[str, Any]) -> None:
 
 
 #: zones at the ends of the offsets (+14:00, -12:00), a half-hour one, UTC, and two with daylight
-#: saving time until 2100 (the DuckDB engine refuses, by name, calendar arithmetic whose macro
-#: expansion would exhaust the machine there: docs/reliability.md, "Found by the suite")
+#: saving time until 2100 (where calendar arithmetic once made the DuckDB engine's zone macros
+#: exhaust the machine: docs/reliability.md, "Found by the suite")
 ODD_ZONES = (
     "Pacific/Kiritimati",
     "Etc/GMT+12",

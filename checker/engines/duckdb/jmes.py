@@ -49,12 +49,12 @@ class UnsupportedConstruct(Exception):
         self.where = where
 
 
-#: the most copies of an argument the zone macros nested in one function call may make DuckDB
-#: write (timesql.expansion): one calendar shift in Asia/Shanghai (13 offsets: 169) or one offset
-#: in a zone with daylight saving time (about 250) pass; a shift of a shift in Asia/Shanghai
-#: (28,561, which took DuckDB 256 s over the 700-event sample) or one shift in a DST zone (68,000)
-#: do not
-MAX_EXPANSION = 5_000
+#: the most column reads one function call may make DuckDB bind once its zone macros are expanded
+#: (timesql.expansion). The catalogue's calls cost at most 7; four calendar shifts nested in each
+#: other 640 (1.5 s to bind in America/St_Johns), five 2,560 (12 s), and every further one 4x more.
+#: With one CASE branch per change of offset a single shift in a zone with daylight saving time
+#: had cost 68,000, and a shift of a shift in Asia/Shanghai 28,561 (256 s over the 700-event sample)
+MAX_EXPANSION = 1_000
 
 #: the first key of a *derived* entry of ``fx``: not read from the record but computed from the
 #: entry of the path that follows, once, when the rule's events are selected (Plan.base_sql)

@@ -4,8 +4,8 @@
 Instants are BIGINT epoch microseconds, as in Python. Timezone conversions
 do not use the database's own timezone library: the UTC offsets of a zone and
 the instants where they change are read from Python's ``zoneinfo`` (the
-reference engine's source of truth) and written into the SQL as a ``CASE``
-over those transitions, inside a supported range (1970 to 2100). Outside it
+reference engine's source of truth) and written into the SQL as list constants
+read by bucket (:func:`steps`), inside a supported range (1970 to 2100). Outside it
 an expression is flagged *hard* and the trigger is decided by the reference
 engine instead (see :mod:`checker.engines.duckdb.engine`).
 
@@ -19,10 +19,12 @@ engine instead (see :mod:`checker.engines.duckdb.engine`).
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
+from itertools import pairwise
 
 from sqlglot import exp
 
@@ -95,18 +97,28 @@ def _zone_macro(kind: str, z: Zone, copies: int) -> str:
 
 
 def expansion(tree: exp.Expression) -> int:
-    """How many times DuckDB's macro expansion writes the innermost argument of ``tree``: the
-    product of the copies of the zone macros nested in it. In a zone with daylight saving time a
-    macro holds some 250 copies (one CASE branch per change of offset from 1970 to 2100), so one
-    calendar shift (an offset of an offset) already writes 60,000 and nesting it exhausts memory."""
+    """How many column reads DuckDB binds for ``tree`` once its zone macros are expanded: each column
+    in it, weighed by the copies of the zone macros whose argument holds it. Nested calendar
+    arithmetic grows fast: each shift writes its argument 4 times into the SQL itself (the offset of
+    a wall clock of an instant's offset), and a zone macro reading its argument several times
+    multiplies that (with one CASE branch per change of offset, some 250 in a zone with daylight
+    saving time, one shift already wrote 60,000)."""
+    return expansion_of(tree)
+
+
+def expansion_of(body: exp.Expression, param: str | None = None) -> int:
+    """:func:`expansion`, counting only the column ``param`` when given (a macro body's parameter:
+    how many copies of its argument expanding the macro writes)."""
 
     def walk(node: exp.Expression) -> int:
-        inner = max((walk(child) for child in node.iter_expressions()), default=1)
+        if isinstance(node, exp.Column):
+            return 1 if param is None or node.name == param else 0
+        inner = sum(walk(child) for child in node.iter_expressions())
         if isinstance(node, exp.Anonymous):
             return inner * _COPIES.get(str(node.this).lower(), 1)
         return inner
 
-    return walk(tree)
+    return walk(body)
 
 
 def binding_cost(text: str) -> int:
@@ -120,29 +132,115 @@ def binding_cost(text: str) -> int:
 
 def utc_offset(ts: exp.Expression, z: Zone) -> exp.Expression:
     """The UTC offset (us) in force at instant ``ts`` (a macro call when installed)."""
-    return fn(_zone_macro("uoff", z, len(z.transitions) + 1), ts)
+    return _offset_call("uoff", ts, z)
 
 
 def wall_offset(wall: exp.Expression, z: Zone) -> exp.Expression:
     """The UTC offset (us) of a wall-clock time read with ``fold=0`` (a macro call)."""
-    return fn(_zone_macro("woff", z, len(z.transitions) + 1), wall)
+    return _offset_call("woff", wall, z)
+
+
+def _offset_call(kind: str, arg: exp.Expression, z: Zone) -> exp.Expression:
+    # DuckDB expands a macro by writing its argument into the body, :data:`_LOOKUP_COPIES` times
+    # here, so offsets of offsets (calendar shifts of shifts) multiply: three nested shifts took
+    # 15 s to bind in Asia/Shanghai, 44 s in America/St_Johns. A column or a constant is cheap to
+    # copy; any other argument goes to the macro's one-copy form, bound once as a lambda's
+    # argument (then three shifts bind in 0.1 to 0.6 s)
+    if not z.transitions:
+        return fn(_zone_macro(kind, z, 1), arg)
+    if isinstance(arg, (exp.Column, exp.Literal)):
+        return fn(_zone_macro(kind, z, _LOOKUP_COPIES), arg)
+    return fn(_zone_macro(kind + "1", z, 1), arg)
+
+
+@dataclass(frozen=True)
+class Steps:
+    """A step function of time (offsets by instant or by wall clock) as equal buckets, each holding
+    at most one change: in bucket ``k`` (from 1) the value is ``before[k]`` below ``at[k]`` and
+    ``after[k]`` from it (``at[k]`` is :data:`_NO_CHANGE` where nothing changes). An instant below
+    the first bucket reads the first, one above the last the last."""
+
+    base: int
+    step: int
+    at: tuple[int, ...]
+    before: tuple[int, ...]
+    after: tuple[int, ...]
+
+
+_NO_CHANGE = -(2**62)  # below every instant: the bucket's ``after`` holds throughout
+#: copies of its argument a lookup body holds: the comparison and three bucket numbers
+_LOOKUP_COPIES = 4
+_MIN_STEP = 3_600 * US_PER_SECOND
+
+
+def steps(initial: int, changes: tuple[tuple[int, int], ...]) -> Steps:
+    """Buckets for the value that, at ``x``, is the ``value`` of the last of ``changes`` (``(at,
+    value)`` pairs, in order) whose ``at`` is at or before ``x``, else ``initial`` -- the meaning of
+    the ``CASE`` over every change this replaces (which DuckDB binds once per branch and per copy of
+    its argument: seconds a statement in a zone with daylight saving time)."""
+    places = sorted(at for at, _ in changes)
+    # no two changes are closer than a bucket's width, so none holds two: as wide as the closest
+    # pair allows (New York: 70 days, 677 buckets from 1970 to 2100)
+    step = min((b - a for a, b in pairwise(places)), default=_STEP * US_PER_SECOND)
+    if step < _MIN_STEP:  # the zone tables probe weekly (see _STEP): never closer than that
+        raise ValueError(f"offset changes closer than {_MIN_STEP} us")
+    base = places[0] - step  # bucket 1 holds no change: everything below it reads ``initial``
+    n = (places[-1] - base) // step + 1
+    # the value at x: the change with the highest index placed at or before x (a sweep in x)
+    order = sorted(range(len(changes)), key=lambda i: changes[i][0])
+    at, before, after = [], [], []
+    done, best = 0, -1
+
+    def value_at(x: int) -> int:
+        nonlocal done, best
+        while done < len(order) and changes[order[done]][0] <= x:
+            best = max(best, order[done])
+            done += 1
+        return changes[best][1] if best >= 0 else initial
+
+    for k in range(n):
+        start = base + k * step
+        inside = places[bisect_left(places, start) : bisect_left(places, start + step)]
+        before.append(value_at(start))
+        if inside:
+            at.append(inside[0])
+            after.append(value_at(inside[0]))
+        else:
+            at.append(_NO_CHANGE)
+            after.append(before[-1])
+    return Steps(base, step, tuple(at), tuple(before), tuple(after))
+
+
+def _lookup(x: exp.Expression, s: Steps) -> exp.Expression:
+    """The value of ``s`` at ``x``: one bucket read from three list constants, so the body holds
+    :data:`_LOOKUP_COPIES` copies of ``x`` whatever the number of changes."""
+
+    def bucket() -> exp.Expression:
+        return tmpl(
+            "greatest(1, least({n}, ({x} - {base}) // {step} + 1))",
+            x=x,
+            base=lit(s.base),
+            step=lit(s.step),
+            n=lit(len(s.at)),
+        )
+
+    def read(values: tuple[int, ...]) -> exp.Expression:
+        return fn("list_extract", exp.Array(expressions=[lit(v) for v in values]), bucket())
+
+    return case((tmpl("{x} >= {at}", x=x, at=read(s.at)), read(s.after)), default=read(s.before))
 
 
 def _utc_offset_body(ts: exp.Expression, z: Zone) -> exp.Expression:
     if not z.transitions:
         return lit(z.initial)
-    whens = [(tmpl("{t} >= {u}", t=ts, u=lit(u)), lit(after)) for u, _, after in reversed(z.transitions)]
-    return case(*whens, default=lit(z.initial))
+    return _lookup(ts, steps(z.initial, tuple((u, after) for u, _, after in z.transitions)))
 
 
 def _wall_offset_body(wall: exp.Expression, z: Zone) -> exp.Expression:
     if not z.transitions:
         return lit(z.initial)
-    whens = [
-        (tmpl("{w} >= {u}", w=wall, u=lit(u + max(before, after))), lit(after))
-        for u, before, after in reversed(z.transitions)
-    ]
-    return case(*whens, default=lit(z.initial))
+    placed = tuple((u + max(before, after), after) for u, before, after in z.transitions)
+    return _lookup(wall, steps(z.initial, placed))
 
 
 def in_range(ts: exp.Expression) -> exp.Expression:
@@ -263,9 +361,48 @@ def parse_text(s: exp.Expression, z: Zone) -> Parsed:
     """Parse an RFC 3339 text the way :func:`checker.language.times.parse_timestamp` does, for the
     strict form: ``YYYY-MM-DD[T ]HH:MM:SS[.ffffff][Z|+HH:MM]``, naive = wall time in ``z``.
     Both parts are calls of the zone's macros (see :func:`macros`)."""
-    # their bodies read the wall offset three times
-    copies = 3 * (len(z.transitions) + 1)
-    return Parsed(epoch=fn(_zone_macro("tse", z, copies), s), fast=fn(_zone_macro("tsf", z, copies), s))
+    valid, epoch = _parse_bodies(z)
+    if isinstance(s, (exp.Column, exp.Literal)):
+        return Parsed(
+            epoch=fn(_zone_macro("tse", z, _copies(epoch)), s),
+            fast=fn(_zone_macro("tsf", z, _copies(valid)), s),
+        )
+    # any other text (a field read from event data: its JSON parsed again at each copy) is bound once
+    return Parsed(epoch=fn(_zone_macro("tse1", z, 1), s), fast=fn(_zone_macro("tsf1", z, 1), s))
+
+
+def _parse_bodies(z: Zone) -> tuple[exp.Expression, exp.Expression]:
+    """The bodies of the timestamp macros (parameter ``s``): whether SQL reads the text, its instant."""
+    r = _read(exp.column("s"))
+    epoch = _instant(r, z)
+    valid = _valid(r, epoch)
+    return valid, case((valid, epoch))
+
+
+def _parse_once_bodies(z: Zone) -> tuple[exp.Expression, exp.Expression]:
+    """:func:`_parse_bodies` reading the parameter ``s`` once, and each part of the text's reading
+    once (``rx``, ``x``, ``naive``, then the instant), as arguments of nested lambdas: the bodies of
+    :func:`_parse_bodies` write ``s`` some 60 times, and DuckDB computes each copy."""
+    parts = _read(exp.column("p"))
+    r = {k: exp.column(k, table="r") for k in parts}
+    e = exp.column("e")
+
+    def nest(body: exp.Expression) -> exp.Expression:
+        return tmpl(
+            "list_transform([s], lambda p: list_transform([{r}], lambda r: "
+            "list_transform([{i}], lambda e: {b})[1])[1])[1]",
+            r=exp.Struct(expressions=[exp.PropertyEQ(this=exp.to_identifier(k), expression=v) for k, v in parts.items()]),
+            i=_instant(r, z),
+            b=body,
+        )
+
+    return nest(_valid(r, e)), nest(case((_valid(r, e), e)))
+
+
+def _copies(body: exp.Expression) -> int:
+    """How many copies of the argument DuckDB writes expanding a macro of ``s`` with ``body``: one per
+    use of ``s``, and the copies the macros it calls with an argument holding ``s`` make of it."""
+    return expansion_of(body, "s")
 
 
 def parse_stages(s: exp.Expression, z: Zone, prefix: str) -> Parsed:
@@ -300,6 +437,12 @@ def _epoch_of_int_body(n: exp.Expression) -> exp.Expression:
     return tmpl("CASE WHEN {u} >= {lo} AND {u} < {hi} THEN {u} END", u=us, lo=lit(EARLIEST), hi=lit(LATEST))
 
 
+def _once(body: exp.Expression) -> exp.Expression:
+    """``body`` (of ``x``) as a lambda applied to a one-item list holding the macro's parameter
+    ``v``: DuckDB writes the macro's argument once, not once per use of ``x``."""
+    return tmpl("list_transform([v], lambda x: {b})[1]", b=body)
+
+
 def _macro(name: str, param: str, body: exp.Expression) -> exp.Expression:
     return tmpl(
         "CREATE OR REPLACE TEMP MACRO {name}({p}) AS {body}",
@@ -317,11 +460,13 @@ def macros(zones: list[Zone]) -> list[exp.Expression]:
     ]
     for z in dict.fromkeys(zones):
         ident = zone_ident(z)
-        out.append(_macro(f"ck_uoff_{ident}", "t", _utc_offset_body(exp.column("t"), z)))
-        out.append(_macro(f"ck_woff_{ident}", "w", _wall_offset_body(exp.column("w"), z)))
-        r = _read(exp.column("s"))
-        epoch = _instant(r, z)
-        valid = _valid(r, epoch)
+        for kind, body in (("uoff", _utc_offset_body), ("woff", _wall_offset_body)):
+            out.append(_macro(f"ck_{kind}_{ident}", "v", body(exp.column("v"), z)))
+            out.append(_macro(f"ck_{kind}1_{ident}", "v", _once(body(exp.column("x"), z))))
+        valid, epoch = _parse_bodies(z)
         out.append(_macro(f"ck_tsf_{ident}", "s", valid))
-        out.append(_macro(f"ck_tse_{ident}", "s", case((valid, epoch))))
+        out.append(_macro(f"ck_tse_{ident}", "s", epoch))
+        valid, epoch = _parse_once_bodies(z)
+        out.append(_macro(f"ck_tsf1_{ident}", "s", valid))
+        out.append(_macro(f"ck_tse1_{ident}", "s", epoch))
     return out

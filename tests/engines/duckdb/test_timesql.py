@@ -4,15 +4,23 @@ from __future__ import annotations
 
 import random
 import re
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import duckdb
 import pytest
 
 from checker.engines.duckdb.engine import macro_texts
 from checker.engines.duckdb.sqlbuild import col, sql, tmpl
+from checker.engines.duckdb.timesql import (
+    RANGE_HI,
+    RANGE_LO,
+    local_day_number,
+    parse_text,
+    utc_offset,
+    wall_offset,
+    zone_table,
+)
 from checker.engines.duckdb.timesql import add_calendar as sql_add_calendar
-from checker.engines.duckdb.timesql import local_day_number, parse_text, zone_table
 from checker.language.durations import add_calendar, parse_duration
 from checker.language.times import local_date, parse_timestamp, zone
 
@@ -64,9 +72,12 @@ STRICT = re.compile(
 @pytest.mark.parametrize("name", ZONES)
 # the session's own zone plays no part: DuckDB's casts read the text, the zone tables the offsets
 @pytest.mark.parametrize("session", ["UTC", "Asia/Kolkata"])
-def test_parse_text_is_python_or_says_it_cannot(name: str, session: str) -> None:
+# a column is written into the macros' bodies, any other text bound once (the lambda forms)
+@pytest.mark.parametrize("once", [False, True])
+def test_parse_text_is_python_or_says_it_cannot(name: str, session: str, once: bool) -> None:
     z = zone_table(name)
-    p = parse_text(col("s"), z)
+    p = parse_text(tmpl("{s} || ''", s=col("s")) if once else col("s"), z)
+    assert ("1_" in sql(p.epoch)) == once
     query = sql(tmpl("SELECT s, {e}, {f} FROM (SELECT unnest(?) AS s)", e=p.epoch, f=p.fast))
     con = _con(name)
     con.execute("SET TimeZone = ?", [session])
@@ -83,12 +94,12 @@ def test_parse_text_is_python_or_says_it_cannot(name: str, session: str) -> None
     assert fast > 1000
 
 
-# the fast tier runs every duration in a zone without transitions; the zones with transitions are slow
-# (5 to 8 s each: their zone tables make large queries) and the full tier runs them
+# zones with daylight saving time took 5 to 8 s each while the zone macros held a CASE branch per
+# change of offset (and ran in the full tier only); with bucketed lists all take under a second
 @pytest.mark.parametrize(
     ("duration", "name"),
     [
-        pytest.param(duration, name, marks=() if name == "Asia/Shanghai" else pytest.mark.slow)
+        (duration, name)
         for name in ["Asia/Shanghai", "America/New_York", "Australia/Lord_Howe"]
         for duration in ["P3M", "P1Y", "P1M1DT2H"]
     ],
@@ -160,3 +171,46 @@ def test_unparseable_text_is_never_fast() -> None:
     )
     for text, ok in rows:
         assert not ok, text
+
+
+_EPOCH = datetime(1970, 1, 1)
+# inside the zone tables' range, a day from either end (wall clocks reach a day beyond instants)
+_EPOCH_LO, _EPOCH_HI = RANGE_LO + 86_400_000_000, RANGE_HI - 86_400_000_000
+
+
+def _python_offsets(name: str, t: int) -> tuple[int, int]:
+    """Python's UTC offset (us) at instant ``t``, and of ``t`` read as a wall clock with fold=0."""
+    tz = zone(name)
+    moment = _EPOCH + timedelta(microseconds=t)
+    by_instant = moment.replace(tzinfo=UTC).astimezone(tz).utcoffset()
+    by_wall = moment.replace(tzinfo=tz).utcoffset()
+    assert by_instant is not None and by_wall is not None
+    return by_instant // timedelta(microseconds=1), by_wall // timedelta(microseconds=1)
+
+
+# zones whose offsets change twice a year, by half an hour, around a Ramadan, across the date line
+@pytest.mark.parametrize(
+    "name", [*ZONES, "Africa/Casablanca", "Pacific/Apia", "America/Sao_Paulo", "Europe/Dublin"]
+)
+def test_offsets_at_every_change_are_pythons(name: str) -> None:
+    """The zone macros' bucketed lists give Python's offsets on either side of every change, by
+    instant and by wall clock (where a bucket starts, a change falls, and one microsecond off)."""
+    z = zone_table(name)
+    points = {_EPOCH_LO + 1, _EPOCH_HI - 1}
+    for u, before, after in z.transitions:
+        for at in (u, u + max(before, after), u + min(before, after)):
+            points.update((at - 1, at, at + 1))
+    rnd = random.Random(name)
+    points.update(rnd.randrange(_EPOCH_LO, _EPOCH_HI) for _ in range(500))
+    instants = sorted(p for p in points if _EPOCH_LO < p < _EPOCH_HI)
+    query = sql(
+        tmpl(
+            "SELECT t, {u}, {w} FROM (SELECT unnest(?) AS t)",
+            u=utc_offset(col("t"), z),
+            w=wall_offset(col("t"), z),
+        )
+    )
+    rows = _con(name).execute(query, [instants]).fetchall()
+    assert len(rows) == len(instants)
+    for t, by_instant, by_wall in rows:
+        assert (by_instant, by_wall) == _python_offsets(name, t), t

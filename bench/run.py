@@ -10,6 +10,9 @@ kept under ``out/bench/`` and reused), then runs, each as its own process:
 * ``python -m checker check FILE --engine python -q --format json -o ...`` (the
   reference engine; from 64 MiB of input it judges the file in parts on disk);
 * the same with ``--engine duckdb``;
+* the hand-written SQL baseline (``bench/handwritten.py``: the 15 catalogue rules written by hand
+  in plain DuckDB SQL over one typed read, what the fast engine's target is stated against), whose
+  violations must be the checker's, evidence included (``bench/handwritten_check.py``);
 * ``--engine duckdb`` over the same events as canonical CSV and as a GB18030 CSV with Chinese
   headers read through a profile (``bench/exports.py`` writes both beside the JSON Lines file);
 
@@ -37,6 +40,7 @@ from pathlib import Path
 from typing import Any
 
 from exports import write_exports
+from handwritten_check import load_baseline, load_product
 
 ROOT = Path(__file__).resolve().parent.parent
 FLOOR = (
@@ -165,6 +169,11 @@ def _findings(result: Path) -> list[tuple[Any, ...]]:
     )
 
 
+#: the references a run's time is divided by in the table: DuckDB's typed read, the hand-written
+#: SQL, the JSON Lines run of the same events
+REFS = ("typed", "hand", "jsonl")
+
+
 def _row(
     rows: list[dict[str, Any]], lines: int, what: str, seconds: float, rss: float, **refs: float
 ) -> None:
@@ -204,6 +213,13 @@ def main(argv: list[str] | None = None) -> int:
         help="the other input forms timed on --engine duckdb (none: only JSON Lines)",
     )
     parser.add_argument(
+        "--timezones",
+        nargs="*",
+        default=[],
+        help="run --engine duckdb over the JSON Lines export again with each --timezone (its naive "
+        "timestamps read there: a zone with daylight saving time, say America/New_York)",
+    )
+    parser.add_argument(
         "--reference-up-to",
         type=int,
         default=2_000_000,
@@ -229,6 +245,14 @@ def main(argv: list[str] | None = None) -> int:
         _row(rows, lines, "duckdb scan (floor)", floor, floor_rss, floor=floor)
         typed, typed_rss, _, _ = measure([sys.executable, "-c", TYPED, str(path)], args.timeout)
         _row(rows, lines, "duckdb typed read of every field", typed, typed_rss, floor=floor, typed=typed)
+        baseline = args.out / f"handwritten-{n}.jsonl"
+        hand_argv = [sys.executable, str(ROOT / "bench" / "handwritten.py"), str(path), "-o", str(baseline)]
+        hand_wall, hand_rss, code, text = measure(hand_argv, args.timeout)
+        hand = {"hand": hand_wall} if code == 0 else {}  # the reference the checker runs divide by
+        if code != 0:
+            print(f"  hand-written SQL: failed ({code}): {text[-600:]}", flush=True)
+        else:
+            _row(rows, lines, "hand-written SQL, 15 rules", hand_wall, hand_rss, floor=floor, typed=typed)
         results = {}
         for engine in args.engines:
             if engine == "python" and n > args.reference_up_to:
@@ -240,11 +264,25 @@ def main(argv: list[str] | None = None) -> int:
                 rows.append({"events": lines, "what": f"checker --engine {engine}", "failed": failed})
                 continue
             results[engine] = (result, wall)
-            _row(rows, lines, f"checker --engine {engine}", wall, rss, floor=floor, typed=typed)
+            _row(rows, lines, f"checker --engine {engine}", wall, rss, floor=floor, typed=typed, **hand)
+        if results and hand:
+            mine, (theirs, _, _) = load_baseline(baseline), load_product(next(iter(results.values()))[0])
+            same = mine == theirs
+            print(f"  hand-written SQL found the checker's violations, evidence included: {same}", flush=True)
+            rows.append({"events": lines, "what": "hand-written SQL as the checker", "same": same})
         if len(results) == 2:
             same = _same_bytes(results["python"][0], results["duckdb"][0])
             print(f"  byte-identical JSON results from both engines: {same}", flush=True)
             rows.append({"events": lines, "what": "identical results", "same": same})
+        for tz in args.timezones if "duckdb" in results else ():
+            label = f"checker --engine duckdb, --timezone {tz}"
+            result = args.out / f"result-duckdb-{tz.replace('/', '-')}-{n}.json"
+            wall, rss, failed = _check(args, [str(path), "--timezone", tz], "duckdb", result)
+            if failed:
+                print(f"  {tz}: {failed}", flush=True)
+                rows.append({"events": lines, "what": label, "failed": failed})
+                continue
+            _row(rows, lines, label, wall, rss, typed=typed, **hand, jsonl=results["duckdb"][1])
         if args.forms and "duckdb" in results:
             csv_path, zh_path, profile = write_exports(path)
             forms = {
@@ -263,23 +301,32 @@ def main(argv: list[str] | None = None) -> int:
                     )
                     continue
                 _row(
-                    rows, lines, f"checker --engine duckdb, {label}", wall, rss, typed=typed, jsonl=jsonl_wall
+                    rows,
+                    lines,
+                    f"checker --engine duckdb, {label}",
+                    wall,
+                    rss,
+                    typed=typed,
+                    **hand,
+                    jsonl=jsonl_wall,
                 )
                 same = _findings(result) == _findings(jsonl_result)
                 print(f"  {label}: the same findings as the JSON Lines run: {same}", flush=True)
                 rows.append({"events": lines, "what": f"{form} findings as JSON Lines", "same": same})
     info["load_after"] = " ".join(f"{x:.2f}" for x in os.getloadavg())
     (args.out / "results.json").write_text(json.dumps({"machine": info, "rows": rows}, indent=2))
-    print("\n| events | run | seconds | events/s | peak RSS (MiB) | x typed read | x JSON Lines |")
-    print("|---:|---|---:|---:|---:|---:|---:|")
+    print(
+        "\n| events | run | seconds | events/s | peak RSS (MiB) | x typed read | x hand-written "
+        "| x JSON Lines |"
+    )
+    print("|---:|---|---:|---:|---:|---:|---:|---:|")
     for r in rows:
         if "seconds" in r:
             rate = r["events"] / r["seconds"]
-            typed_ratio = f"{r['seconds'] / r['typed']:.2f}" if "typed" in r else ""
-            jsonl_ratio = f"{r['seconds'] / r['jsonl']:.2f}" if "jsonl" in r else ""
+            ratios = [f"{r['seconds'] / r[k]:.2f}" if k in r else "" for k in REFS]
             print(
                 f"| {r['events']:,} | {r['what']} | {r['seconds']:.2f} | {rate:,.0f} | "
-                f"{r['rss_mib']:.0f} | {typed_ratio} | {jsonl_ratio} |"
+                f"{r['rss_mib']:.0f} | {' | '.join(ratios)} |"
             )
     print(f"\nload average before/after: {info['load_before']} / {info['load_after']}")
     return 0

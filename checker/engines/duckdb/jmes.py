@@ -50,8 +50,9 @@ class UnsupportedConstruct(Exception):
 
 
 #: the most column reads one function call may make DuckDB bind once its zone macros are expanded
-#: (timesql.expansion). The catalogue's calls cost at most 7; four calendar shifts nested in each
-#: other 640 (1.5 s to bind in America/St_Johns), five 2,560 (12 s), and every further one 4x more.
+#: (timesql.expansion). The catalogue's calls cost at most 5; four calendar shifts nested in each
+#: other 639 (1.5 s to bind in America/St_Johns, 19 s over 100k events in Asia/Gaza, whose lists
+#: hold 6,579 buckets), five 2,559 (12 s in St_Johns), and every further one 4x more.
 #: With one CASE branch per change of offset a single shift in a zone with daylight saving time
 #: had cost 68,000, and a shift of a shift in Asia/Shanghai 28,561 (256 s over the 700-event sample)
 MAX_EXPANSION = 1_000
@@ -327,8 +328,9 @@ def compile_ast(ast: dict[str, Any], scope: Scope) -> Val:
             # refused by name (auto runs such a policy on the reference engine) rather than
             # handing DuckDB an expression whose macro expansion exhausts the machine
             raise UnsupportedConstruct(
-                f"{ast['value']}() nesting timezone offsets in offsets "
-                f"(DuckDB would expand its zone macros {expansion(v.sql):,} times over)",
+                f"{ast['value']}() nesting timezone offsets in offsets (DuckDB would bind "
+                f"{expansion(v.sql):,} column reads in its zone macros' arguments; at most "
+                f"{MAX_EXPANSION:,})",
                 scope.where,
             )
         return v

@@ -84,9 +84,9 @@ def zone_table(tz_name: str) -> Zone:
     return Zone(tz_name, initial, tuple(found))
 
 
-#: how many copies of its argument each zone macro's body holds (its CASE's branches), by name:
-#: DuckDB expands a macro by writing its argument into the body, so macros nested in each other's
-#: arguments multiply (see :func:`expansion`)
+#: how many copies of its argument each zone macro's body holds, by name: DuckDB expands a macro by
+#: writing its argument into the body, so macros nested in each other's arguments multiply (see
+#: :func:`expansion`)
 _COPIES: dict[str, int] = {}
 
 
@@ -97,22 +97,31 @@ def _zone_macro(kind: str, z: Zone, copies: int) -> str:
 
 
 def expansion(tree: exp.Expression) -> int:
-    """How many column reads DuckDB binds for ``tree`` once its zone macros are expanded: each column
-    in it, weighed by the copies of the zone macros whose argument holds it. Nested calendar
-    arithmetic grows fast: each shift writes its argument 4 times into the SQL itself (the offset of
-    a wall clock of an instant's offset), and a zone macro reading its argument several times
-    multiplies that (with one CASE branch per change of offset, some 250 in a zone with daylight
-    saving time, one shift already wrote 60,000)."""
-    return expansion_of(tree)
+    """How many column reads DuckDB binds for the zone macros' arguments in ``tree`` once the macros
+    are expanded: each column inside a zone macro's argument, weighed by the copies of the zone
+    macros around it (a column outside every zone macro counts nothing: no macro copies it).
+    Nested calendar arithmetic grows fast: each shift writes its argument 4 times into the SQL
+    itself (the offset of a wall clock of an instant's offset), and a zone macro reading its
+    argument several times multiplies that (with one CASE branch per change of offset, some 250
+    in a zone with daylight saving time, one shift had written 60,000)."""
+
+    def walk(node: exp.Expression, weight: int) -> int:
+        if isinstance(node, exp.Column):
+            return weight
+        if isinstance(node, exp.Anonymous) and str(node.this).lower() in _COPIES:
+            weight = max(weight, 1) * _COPIES[str(node.this).lower()]
+        return sum(walk(child, weight) for child in node.iter_expressions())
+
+    return walk(tree, 0)
 
 
-def expansion_of(body: exp.Expression, param: str | None = None) -> int:
-    """:func:`expansion`, counting only the column ``param`` when given (a macro body's parameter:
-    how many copies of its argument expanding the macro writes)."""
+def expansion_of(body: exp.Expression, param: str) -> int:
+    """How many copies of its argument expanding a macro whose parameter is ``param`` writes: each
+    use of ``param`` in ``body``, weighed by the copies of the zone macros around it."""
 
     def walk(node: exp.Expression) -> int:
         if isinstance(node, exp.Column):
-            return 1 if param is None or node.name == param else 0
+            return 1 if node.name == param else 0
         inner = sum(walk(child) for child in node.iter_expressions())
         if isinstance(node, exp.Anonymous):
             return inner * _COPIES.get(str(node.this).lower(), 1)
@@ -123,9 +132,9 @@ def expansion_of(body: exp.Expression, param: str | None = None) -> int:
 
 def binding_cost(text: str) -> int:
     """How many copies of macro arguments DuckDB writes binding the SQL ``text``: the zone macros'
-    calls, each weighed by its copies (:func:`expansion` weighs one nested call). In a zone with
-    daylight saving time a timestamp parse holds 783 copies, and DuckDB takes seconds to bind a
-    statement with a few of them."""
+    calls, each weighed by its copies (:func:`expansion` weighs one nested call). With one CASE
+    branch per change of offset a timestamp parse in a zone with daylight saving time held 783
+    copies, and DuckDB took seconds to bind a statement with a few of them."""
     lowered = text.lower()
     return sum(lowered.count(name + "(") * copies for name, copies in _COPIES.items())
 
@@ -181,8 +190,10 @@ def steps(initial: int, changes: tuple[tuple[int, int], ...]) -> Steps:
     places = sorted(at for at, _ in changes)
     # no two changes are closer than a bucket's width, so none holds two: as wide as the closest
     # pair allows (New York: 70 days, 677 buckets from 1970 to 2100)
+    # (Asia/Gaza's closest are 6.96 days apart: 6,579 buckets, 1.2 MB of SQL, 1.8 s to install
+    # its macros; no zone has changes closer than an hour, which the weekly probe could miss)
     step = min((b - a for a, b in pairwise(places)), default=_STEP * US_PER_SECOND)
-    if step < _MIN_STEP:  # the zone tables probe weekly (see _STEP): never closer than that
+    if step < _MIN_STEP:
         raise ValueError(f"offset changes closer than {_MIN_STEP} us")
     base = places[0] - step  # bucket 1 holds no change: everything below it reads ``initial``
     n = (places[-1] - base) // step + 1
@@ -213,11 +224,14 @@ def steps(initial: int, changes: tuple[tuple[int, int], ...]) -> Steps:
 
 def _lookup(x: exp.Expression, s: Steps) -> exp.Expression:
     """The value of ``s`` at ``x``: one bucket read from three list constants, so the body holds
-    :data:`_LOOKUP_COPIES` copies of ``x`` whatever the number of changes."""
+    :data:`_LOOKUP_COPIES` copies of ``x`` whatever the number of changes. ``x`` is computed in
+    HUGEINT (an instant of any integer type binds, and no BIGINT overflows); a NULL ``x`` reads the
+    last bucket (``least`` and ``greatest`` skip NULL), which only ever meets ``x`` itself in ``x +
+    offset`` or ``x - offset`` (:func:`to_local`, :func:`from_wall`): NULL either way."""
 
     def bucket() -> exp.Expression:
         return tmpl(
-            "greatest(1, least({n}, ({x} - {base}) // {step} + 1))",
+            "CAST(greatest(1, least({n}, (CAST({x} AS HUGEINT) - {base}) // {step} + 1)) AS BIGINT)",
             x=x,
             base=lit(s.base),
             step=lit(s.step),
@@ -383,15 +397,20 @@ def _parse_once_bodies(z: Zone) -> tuple[exp.Expression, exp.Expression]:
     """:func:`_parse_bodies` reading the parameter ``s`` once, and each part of the text's reading
     once (``rx``, ``x``, ``naive``, then the instant), as arguments of nested lambdas: the bodies of
     :func:`_parse_bodies` write ``s`` some 60 times, and DuckDB computes each copy."""
-    parts = _read(exp.column("p"))
-    r = {k: exp.column(k, table="r") for k in parts}
-    e = exp.column("e")
+    parts = _read(exp.column("ck_p"))
+    # struct_extract, not ck_r.x: a table of the query named ck_r with a column x would win over
+    # the lambda's field (as a table r did, in review)
+    r = {k: fn("struct_extract", exp.column("ck_r"), lit(k)) for k in parts}
+    e = exp.column("ck_e")
+    struct = exp.Struct(
+        expressions=[exp.PropertyEQ(this=exp.to_identifier(k), expression=v) for k, v in parts.items()]
+    )
 
     def nest(body: exp.Expression) -> exp.Expression:
         return tmpl(
-            "list_transform([s], lambda p: list_transform([{r}], lambda r: "
-            "list_transform([{i}], lambda e: {b})[1])[1])[1]",
-            r=exp.Struct(expressions=[exp.PropertyEQ(this=exp.to_identifier(k), expression=v) for k, v in parts.items()]),
+            "list_transform([s], lambda ck_p: list_transform([{r}], lambda ck_r: "
+            "list_transform([{i}], lambda ck_e: {b})[1])[1])[1]",
+            r=struct,
             i=_instant(r, z),
             b=body,
         )
@@ -438,9 +457,11 @@ def _epoch_of_int_body(n: exp.Expression) -> exp.Expression:
 
 
 def _once(body: exp.Expression) -> exp.Expression:
-    """``body`` (of ``x``) as a lambda applied to a one-item list holding the macro's parameter
-    ``v``: DuckDB writes the macro's argument once, not once per use of ``x``."""
-    return tmpl("list_transform([v], lambda x: {b})[1]", b=body)
+    """``body`` (of ``ck_x``) as a lambda applied to a one-item list holding the macro's parameter
+    ``v``: DuckDB writes the macro's argument once, not once per use of ``ck_x``. (A lambda's
+    parameter is never taken for a column of the query, but a qualified name ``t.f`` may be:
+    the once-forms read no field of a parameter by a dot.)"""
+    return tmpl("list_transform([v], lambda ck_x: {b})[1]", b=body)
 
 
 def _macro(name: str, param: str, body: exp.Expression) -> exp.Expression:
@@ -462,7 +483,7 @@ def macros(zones: list[Zone]) -> list[exp.Expression]:
         ident = zone_ident(z)
         for kind, body in (("uoff", _utc_offset_body), ("woff", _wall_offset_body)):
             out.append(_macro(f"ck_{kind}_{ident}", "v", body(exp.column("v"), z)))
-            out.append(_macro(f"ck_{kind}1_{ident}", "v", _once(body(exp.column("x"), z))))
+            out.append(_macro(f"ck_{kind}1_{ident}", "v", _once(body(exp.column("ck_x"), z))))
         valid, epoch = _parse_bodies(z)
         out.append(_macro(f"ck_tsf_{ident}", "s", valid))
         out.append(_macro(f"ck_tse_{ident}", "s", epoch))

@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import duckdb
 import pytest
+from sqlglot import exp
 
 from checker.engines.duckdb.engine import macro_texts
 from checker.engines.duckdb.sqlbuild import col, sql, tmpl
@@ -214,3 +215,43 @@ def test_offsets_at_every_change_are_pythons(name: str) -> None:
     assert len(rows) == len(instants)
     for t, by_instant, by_wall in rows:
         assert (by_instant, by_wall) == _python_offsets(name, t), t
+
+
+@pytest.mark.parametrize("table", ["r", "ck_r", "p", "x"])
+def test_once_forms_read_their_own_parts_whatever_the_query_names(table: str) -> None:
+    """A table of the query named like a lambda's parameter, with columns named like the parts the
+    once-forms read, changes nothing (a qualified ``r.x`` in the body had read the table's column)."""
+    name = "America/New_York"
+    z = zone_table(name)
+    once, direct = parse_text(tmpl("{s} || ''", s=col("s")), z), parse_text(col("s"), z)
+    offsets = (wall_offset(tmpl("{t} + 0", t=col("t")), z), wall_offset(col("t"), z))
+    query = sql(
+        tmpl(
+            "SELECT {a}, {b}, {c}, {d}, {u}, {w} FROM (SELECT unnest(?) AS s, 1719849600000000 AS t, "
+            "5::BIGINT AS x, false AS naive, false AS rx, 7::BIGINT AS ck_x, 9::BIGINT AS e) AS {tb}",
+            a=once.epoch,
+            b=direct.epoch,
+            c=once.fast,
+            d=direct.fast,
+            u=offsets[0],
+            w=offsets[1],
+            tb=exp.to_identifier(table),
+        )
+    )
+    rows = _con(name).execute(query, [["2024-07-01T12:00:00", "2024-03-10T02:30:00", "2024-07-01T12:00:00Z"]])
+    for a, b, c, d, u, w in rows.fetchall():
+        assert (a, c, u) == (b, d, w)
+        assert c is True and a is not None
+
+
+def test_offsets_of_an_instant_of_any_integer_type() -> None:
+    """The bucket of a HUGEINT instant binds (a list index must be a BIGINT) and reads the right offset."""
+    z = zone_table("America/New_York")
+    query = sql(
+        tmpl(
+            "SELECT {u}, {v} FROM (SELECT CAST(1719849600000000 AS HUGEINT) AS t)",
+            u=utc_offset(col("t"), z),
+            v=utc_offset(tmpl("{t} + 0", t=col("t")), z),
+        )
+    )
+    assert _con("America/New_York").execute(query).fetchall() == [(-4 * 3_600_000_000, -4 * 3_600_000_000)]

@@ -104,30 +104,21 @@ def expansion(tree: exp.Expression) -> int:
     itself (the offset of a wall clock of an instant's offset), and a zone macro reading its
     argument several times multiplies that (with one CASE branch per change of offset, some 250
     in a zone with daylight saving time, one shift had written 60,000)."""
+    return _column_reads(tree)
+
+
+def _column_reads(tree: exp.Expression, param: str | None = None) -> int:
+    """:func:`expansion`, or with ``param`` the copies of a macro's argument its body ``tree``
+    writes: each use of the parameter ``param``, weighed by the zone macros around it."""
 
     def walk(node: exp.Expression, weight: int) -> int:
         if isinstance(node, exp.Column):
-            return weight
+            return weight if param is None or node.name == param else 0
         if isinstance(node, exp.Anonymous) and str(node.this).lower() in _COPIES:
             weight = max(weight, 1) * _COPIES[str(node.this).lower()]
         return sum(walk(child, weight) for child in node.iter_expressions())
 
-    return walk(tree, 0)
-
-
-def expansion_of(body: exp.Expression, param: str) -> int:
-    """How many copies of its argument expanding a macro whose parameter is ``param`` writes: each
-    use of ``param`` in ``body``, weighed by the copies of the zone macros around it."""
-
-    def walk(node: exp.Expression) -> int:
-        if isinstance(node, exp.Column):
-            return 1 if node.name == param else 0
-        inner = sum(walk(child) for child in node.iter_expressions())
-        if isinstance(node, exp.Anonymous):
-            return inner * _COPIES.get(str(node.this).lower(), 1)
-        return inner
-
-    return walk(body)
+    return walk(tree, 0 if param is None else 1)
 
 
 def binding_cost(text: str) -> int:
@@ -157,9 +148,14 @@ def _offset_call(kind: str, arg: exp.Expression, z: Zone) -> exp.Expression:
     # argument (then three shifts bind in 0.1 to 0.6 s)
     if not z.transitions:
         return fn(_zone_macro(kind, z, 1), arg)
-    if isinstance(arg, (exp.Column, exp.Literal)):
+    if _cheap(arg):
         return fn(_zone_macro(kind, z, _LOOKUP_COPIES), arg)
     return fn(_zone_macro(kind + "1", z, 1), arg)
+
+
+def _cheap(arg: exp.Expression) -> bool:
+    """Whether a macro's argument costs nothing to copy into its body (else: its once-form)."""
+    return isinstance(arg, (exp.Column, exp.Literal))
 
 
 @dataclass(frozen=True)
@@ -375,11 +371,11 @@ def parse_text(s: exp.Expression, z: Zone) -> Parsed:
     """Parse an RFC 3339 text the way :func:`checker.language.times.parse_timestamp` does, for the
     strict form: ``YYYY-MM-DD[T ]HH:MM:SS[.ffffff][Z|+HH:MM]``, naive = wall time in ``z``.
     Both parts are calls of the zone's macros (see :func:`macros`)."""
-    valid, epoch = _parse_bodies(z)
-    if isinstance(s, (exp.Column, exp.Literal)):
+    if _cheap(s):
+        epoch_copies, valid_copies = _parse_copies(z)
         return Parsed(
-            epoch=fn(_zone_macro("tse", z, _copies(epoch)), s),
-            fast=fn(_zone_macro("tsf", z, _copies(valid)), s),
+            epoch=fn(_zone_macro("tse", z, epoch_copies), s),
+            fast=fn(_zone_macro("tsf", z, valid_copies), s),
         )
     # any other text (a field read from event data: its JSON parsed again at each copy) is bound once
     return Parsed(epoch=fn(_zone_macro("tse1", z, 1), s), fast=fn(_zone_macro("tsf1", z, 1), s))
@@ -418,10 +414,12 @@ def _parse_once_bodies(z: Zone) -> tuple[exp.Expression, exp.Expression]:
     return nest(_valid(r, e)), nest(case((_valid(r, e), e)))
 
 
-def _copies(body: exp.Expression) -> int:
-    """How many copies of the argument DuckDB writes expanding a macro of ``s`` with ``body``: one per
-    use of ``s``, and the copies the macros it calls with an argument holding ``s`` make of it."""
-    return expansion_of(body, "s")
+@lru_cache(maxsize=32)
+def _parse_copies(z: Zone) -> tuple[int, int]:
+    """How many copies of their argument the timestamp macros of ``z`` (instant, then whether SQL
+    reads the text) write: worked out once a zone, not at each parse compiled."""
+    valid, epoch = _parse_bodies(z)
+    return _column_reads(epoch, "s"), _column_reads(valid, "s")
 
 
 def parse_stages(s: exp.Expression, z: Zone, prefix: str) -> Parsed:

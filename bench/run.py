@@ -104,19 +104,45 @@ def timed(argv: list[str], timeout: float) -> tuple[float, int, int, str]:
 
 
 def measure(argv: list[str], timeout: float, cap_gib: float = 0) -> tuple[float, float, int, str]:
-    """Run ``argv`` under a small helper that reports the child's own peak RSS (``wait4``);
-    with ``cap_gib``, the child's address space is capped (a MemoryError, not the OOM killer)."""
+    """Run ``argv`` under a small helper that reports the child's peak RSS: the larger of its own
+    peak (``wait4``, the largest of it and the processes it waited for) and the peak, sampled every
+    0.1 s, of the RSS summed over it and its running children (the DuckDB engine builds findings
+    in forked processes: pages they share with their parent count twice, so the sum is an upper
+    bound). With ``cap_gib``, the child's address space is capped (a MemoryError, not the OOM
+    killer)."""
     cap = int(cap_gib * 2**30)
     helper = (
-        "import json, os, resource, subprocess, sys, time\n"
+        "import json, os, resource, subprocess, sys, threading, time\n"
         "t = time.perf_counter()\n"
         f"cap = {cap}\n"
         "limit = (lambda: resource.setrlimit(resource.RLIMIT_AS, (cap, cap))) if cap else None\n"
         "p = subprocess.Popen(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,\n"
         "                     preexec_fn=limit)\n"
+        "def tree(pid):\n"
+        "    found = [pid]\n"
+        "    try:\n"
+        "        for task in os.listdir(f'/proc/{pid}/task'):\n"
+        "            with open(f'/proc/{pid}/task/{task}/children') as fh:\n"
+        "                for child in fh.read().split():\n"
+        "                    found += tree(int(child))\n"
+        "    except OSError:\n"
+        "        pass\n"
+        "    return found\n"
+        "def rss(pid):\n"
+        "    try:\n"
+        "        with open(f'/proc/{pid}/status') as fh:\n"
+        "            return next((int(l.split()[1]) for l in fh if l.startswith('VmRSS:')), 0)\n"
+        "    except OSError:\n"
+        "        return 0\n"
+        "peak, done = [0], threading.Event()\n"
+        "def sample():\n"
+        "    while not done.wait(0.1):\n"
+        "        peak[0] = max(peak[0], sum(rss(q) for q in tree(p.pid)))\n"
+        "threading.Thread(target=sample, daemon=True).start()\n"
         "err = p.stderr.read()\n"
         "_, status, ru = os.wait4(p.pid, 0)\n"
-        "print(json.dumps({'wall': time.perf_counter() - t, 'rss_kb': ru.ru_maxrss,\n"
+        "done.set()\n"
+        "print(json.dumps({'wall': time.perf_counter() - t, 'rss_kb': max(ru.ru_maxrss, peak[0]),\n"
         "  'code': os.waitstatus_to_exitcode(status), 'out': '', 'err': err.decode()[-1500:]}))\n"
     )
     _, _, code, text = timed([sys.executable, "-c", helper, *argv], timeout)

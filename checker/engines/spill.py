@@ -205,6 +205,12 @@ class SpilledOutcomes(Sequence[Outcome]):
         self.runs.append(run)
         self.size += len(rows)
 
+    def add_written(self, run: int, count: int) -> None:
+        """Take part ``run`` as a run of ``count`` outcomes, written already (by
+        :meth:`Spill.extend`, in result order), perhaps by another process."""
+        self.runs.append(run)
+        self.size += count
+
     def compact(self, fan_in: int | None = None) -> None:
         """Merge the runs, ``fan_in`` (default :data:`MAX_MERGE`) at a time, into new runs on disk
         until at most ``fan_in`` remain: iterating then holds at most ``fan_in`` open files and

@@ -26,8 +26,9 @@ step holds more than one chunk of them:
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+import pickle
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
 from typing import Any
 
 import duckdb
@@ -36,6 +37,7 @@ from sqlglot import exp
 from ...inputs.events import Event
 from ...language.errors import CheckerError, Location, Problem
 from ...results.outcomes import Outcome
+from ..forked import map_forked
 from ..spill import Spill, SpilledOutcomes, event_row, outcome_row, row_order
 from .compile import Plan
 from .intake import line_reader
@@ -88,6 +90,7 @@ def spill_outcomes(
     chunked = _number(con, plans, size, violations)
     name = "findings" if violations else "others"
     evidence = Spill(directory, f"{name}-evidence", max(chunked.count, 1))
+    tasks: list[_Task] = []
     try:
         _route_evidence(con, files, evidence)
         # a run per chunk at most, and one per batch of ``extra``
@@ -99,28 +102,32 @@ def spill_outcomes(
         for batch in extra:
             if batch:
                 run(list(map(outcome_row, batch)))
-        buffer: list[tuple[Any, ...]] = []
-        for rows in _build_chunks(
-            con,
-            chunked,
+        # each chunk's decision rows go to a file (SQL, here), then the chunks are built, on every
+        # core (Python: forked.map_forked), each into a sorted run of its own
+        tasks = [replace(t, run=spilled.spill.add_part()) for t in _tasks(con, chunked, directory, name)]
+        build_chunk = _ChunkBuilder(
+            [plan for plan, _, _ in chunked.plans],
             evidence,
+            spilled.spill,
             files,
             input_names=input_names,
             as_of=as_of,
             params=params,
             input_tz=input_tz,
-        ):
-            buffer.extend(rows)
-            if len(buffer) >= size:
-                run(buffer)
-                buffer = []
-        if buffer:
-            run(buffer)
+        )
+        built = map_forked(build_chunk, tasks, [t.rows for t in tasks])
+        for task, result in zip(tasks, built, strict=True):
+            if isinstance(result, tuple):  # the first chunk, in order, that found a problem
+                raise CheckerError(result) if result else _missing(con, files, evidence, task.gi)
+            spilled.add_written(task.run, result)
         spilled.compact()
     finally:
         for path in evidence.paths:
             if os.path.exists(path):
                 os.remove(path)
+        for task in tasks:
+            if os.path.exists(task.path):
+                os.remove(task.path)
         for made in ("fneed", *(f"{p}_{plan.tag}" for plan, _, _ in chunked.plans for p in ("fv", "fp"))):
             con.execute(sql(tmpl("DROP TABLE IF EXISTS {t}", t=table(made))))
     return spilled
@@ -219,20 +226,25 @@ def _stream(cur: duckdb.DuckDBPyConnection, evidence: Spill) -> None:
             evidence.add(gi, row)
 
 
-def _build_chunks(
-    con: duckdb.DuckDBPyConnection,
-    chunked: _Chunked,
-    evidence: Spill,
-    files: Mapping[int, str],
-    *,
-    input_names: Sequence[str],
-    as_of: int,
-    params: Mapping[tuple[str, str], Mapping[str, Any]],
-    input_tz: str,
-) -> Iterator[list[tuple[Any, ...]]]:
-    """The finding rows of each chunk, one chunk at a time; each plan's tables are dropped once
-    its chunks are built."""
-    for plan, first, n in chunked.plans:
+@dataclass(frozen=True)
+class _Task:
+    """One chunk to build: its plan (an index into the chunked plans), number, decision rows
+    (``rows`` of them, in the file ``path``), and the run its findings go to."""
+
+    plan: int
+    gi: int
+    rows: int
+    path: str
+    run: int
+
+
+def _tasks(con: duckdb.DuckDBPyConnection, chunked: _Chunked, directory: str, name: str) -> list[_Task]:
+    """Each chunk's decision rows, column names, counted events and number of needed events,
+    written to a file of its own (one chunk in memory at a time); each plan's tables are dropped
+    once its chunks are written."""
+    wanted = dict(con.execute("SELECT gi, count(*) FROM fneed GROUP BY gi").fetchall())
+    tasks: list[_Task] = []
+    for k, (plan, first, n) in enumerate(chunked.plans):
         fv, fp = f"fv_{plan.tag}", f"fp_{plan.tag}"
         names = [lk.binding.name for lk in windowed(plan)]
         for gi in range(first, first + n):
@@ -255,26 +267,68 @@ def _build_chunks(
                 )
                 for w, trig, eid in con.execute(sql(query)).fetchall():
                     counted[names[w]].setdefault(trig, []).append(eid)
-            events, texts = _chunk_events(con, evidence, gi, files, input_names)
+            path = os.path.join(directory, f"{name}-task-{gi:04d}")
+            with open(path, "wb") as fh:
+                pickle.dump((columns, rows, counted, wanted.get(gi, 0)), fh, protocol=pickle.HIGHEST_PROTOCOL)
+            tasks.append(_Task(k, gi, len(rows), path, -1))
+        con.execute(sql(tmpl("DROP TABLE {fv}", fv=table(fv))))
+        con.execute(sql(tmpl("DROP TABLE IF EXISTS {fp}", fp=table(fp))))
+    return tasks
+
+
+class _ChunkBuilder:
+    """Builds one chunk's findings into its run (:meth:`__call__`), from its task file and its
+    evidence: pure Python, no DuckDB, so that forked processes can share the chunks."""
+
+    def __init__(
+        self,
+        plans: list[Plan],
+        evidence: Spill,
+        runs: Spill,
+        files: Mapping[int, str],
+        *,
+        input_names: Sequence[str],
+        as_of: int,
+        params: Mapping[tuple[str, str], Mapping[str, Any]],
+        input_tz: str,
+    ) -> None:
+        self.plans = plans
+        self.evidence = evidence
+        self.runs = runs
+        self.files = files
+        self.input_names = input_names
+        self.as_of = as_of
+        self.params = params
+        self.input_tz = input_tz
+
+    def __call__(self, task: _Task) -> int | tuple[Problem, ...]:
+        """The number of findings written to ``task.run``; or the problems found instead (an
+        input that changed since intake), empty when a needed line is missing (the caller finds
+        which: :func:`_missing`)."""
+        with open(task.path, "rb") as fh:
+            columns, rows, counted, wanted = pickle.load(fh)  # written by _tasks
+        plan = self.plans[task.plan]
+        try:
+            events, texts = _chunk_events(self.evidence, task.gi, self.files, self.input_names)
+            if len(events) != wanted:
+                return ()  # a needed line the file no longer has (it was shortened since intake)
             outcomes = build(
                 Selected(plan, columns, rows, counted),
                 events,
-                as_of=as_of,
-                params=params[(plan.policy.id, plan.policy.version)],
-                input_tz=input_tz,
+                as_of=self.as_of,
+                params=self.params[(plan.policy.id, plan.policy.version)],
+                input_tz=self.input_tz,
             )
-            event_rows = {eid: event_row(e, texts[eid]) for eid, e in events.items()}
-            yield [outcome_row(o, event_rows) for o in outcomes]
-        con.execute(sql(tmpl("DROP TABLE {fv}", fv=table(fv))))
-        con.execute(sql(tmpl("DROP TABLE IF EXISTS {fp}", fp=table(fp))))
+        except CheckerError as exc:
+            return exc.problems
+        event_rows = {eid: event_row(e, texts[eid]) for eid, e in events.items()}
+        found = sorted((outcome_row(o, event_rows) for o in outcomes), key=row_order)
+        self.runs.extend(task.run, found)
+        return len(found)
 
 
 def _chunk_events(
-    con: duckdb.DuckDBPyConnection,
-    evidence: Spill,
-    gi: int,
-    files: Mapping[int, str],
-    input_names: Sequence[str],
+    evidence: Spill, gi: int, files: Mapping[int, str], input_names: Sequence[str]
 ) -> tuple[dict[str, Event], dict[str, str]]:
     """The events (records parsed) and their JSON texts, by id, that chunk ``gi`` needs."""
     events: dict[str, Event] = {}
@@ -282,19 +336,24 @@ def _chunk_events(
     for eid, ts, platform, seller_id, action, fi, line, text in evidence.read(gi):
         events[eid] = read_event(eid, ts, platform, seller_id, action, text, files, fi, line, input_names)
         texts[eid] = text
-    wanted = con.execute(sql(tmpl("SELECT count(*) FROM fneed WHERE gi = {gi}", gi=lit(int(gi))))).fetchone()
-    if wanted is not None and wanted[0] != len(events):
-        # a needed line the file no longer has (it was shortened since intake)
-        query = tmpl(
-            "SELECT fi, line, eid FROM fneed WHERE gi = {gi} AND NOT list_contains(?, eid) "
-            "ORDER BY fi, line LIMIT 1",
-            gi=lit(int(gi)),
-        )
-        missing = con.execute(sql(query), [list(events)]).fetchone()
-        assert missing is not None  # fewer events read than needed: one needed line is missing
-        fi, line, eid = missing
-        raise input_changed(files, fi, line, eid)
     return events, texts
+
+
+def _missing(
+    con: duckdb.DuckDBPyConnection, files: Mapping[int, str], evidence: Spill, gi: int
+) -> CheckerError:
+    """The error of chunk ``gi``'s first needed line that the evidence lacks (its file was shortened
+    since intake)."""
+    query = tmpl(
+        "SELECT fi, line, eid FROM fneed WHERE gi = {gi} AND NOT list_contains(?, eid) "
+        "ORDER BY fi, line LIMIT 1",
+        gi=lit(int(gi)),
+    )
+    found = [row[0] for row in evidence.read(gi)]
+    missing = con.execute(sql(query), [found]).fetchone()
+    assert missing is not None  # fewer events read than needed: one needed line is missing
+    fi, line, eid = missing
+    return input_changed(files, fi, line, eid)
 
 
 __all__ = ["FINDINGS_CHUNK", "spill_outcomes"]

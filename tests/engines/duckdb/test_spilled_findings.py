@@ -1,5 +1,6 @@
 """The DuckDB engine's findings, and its other outcomes, written to disk in sorted runs, a chunk
-at a time, with chunks of a few rows so that they span many runs.
+at a time, with chunks of a few rows so that they span many runs; every test runs with the chunks
+built in this process alone, and shared with two forked ones.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from typing import Any
 import pytest
 
 import checker
-from checker.engines import spill
+from checker.engines import forked, spill
 from checker.engines.duckdb import check_duckdb, findings
 from checker.engines.duckdb.engine import DuckdbRun
 from checker.engines.duckdb.results import SqlOutcomeStore
@@ -25,12 +26,15 @@ from tests.conftest import POLICIES
 from .differential import one_input, outcome_key, policy_cases, write_jsonl
 
 
-@pytest.fixture(autouse=True)
-def small_chunks(monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.fixture(autouse=True, params=[1, 3], ids=["one-process", "forked"])
+def small_chunks(monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest) -> None:
     """Chunks of a few decision rows: many runs, merged across rules and chunks, and merged on
-    disk four at a time into at most four runs."""
+    disk four at a time into at most four runs; built by one process, or shared by three however
+    few they are."""
     monkeypatch.setattr(findings, "FINDINGS_CHUNK", 7)
     monkeypatch.setattr(spill, "MAX_MERGE", 4)
+    monkeypatch.setattr(forked, "MAX_PROCESSES", request.param)
+    monkeypatch.setattr(forked, "MIN_WEIGHT", 0)
 
 
 def _compacted(found: SpilledOutcomes) -> None:

@@ -104,12 +104,13 @@ def timed(argv: list[str], timeout: float) -> tuple[float, int, int, str]:
 
 
 def measure(argv: list[str], timeout: float, cap_gib: float = 0) -> tuple[float, float, int, str]:
-    """Run ``argv`` under a small helper that reports the child's peak RSS: the larger of its own
-    peak (``wait4``, the largest of it and the processes it waited for) and the peak, sampled every
-    0.1 s, of the RSS summed over it and its running children (the DuckDB engine builds findings
-    in forked processes: pages they share with their parent count twice, so the sum is an upper
-    bound). With ``cap_gib``, the child's address space is capped (a MemoryError, not the OOM
-    killer)."""
+    """Run ``argv`` under a small helper that reports the child's peak memory: the larger of its
+    peak RSS (``wait4``: the largest of it and the processes it waited for) and the peak, sampled
+    every 0.1 s while it has children, of the proportional set size (PSS) summed over it and them. The
+    DuckDB engine builds findings in forked processes, which share most of their pages with their
+    parent: summing their RSS would count those pages twice, PSS counts each page once, shared
+    out between the processes mapping it. With ``cap_gib``, the child's address space is capped
+    (a MemoryError, not the OOM killer)."""
     cap = int(cap_gib * 2**30)
     helper = (
         "import json, os, resource, subprocess, sys, threading, time\n"
@@ -128,16 +129,18 @@ def measure(argv: list[str], timeout: float, cap_gib: float = 0) -> tuple[float,
         "    except OSError:\n"
         "        pass\n"
         "    return found\n"
-        "def rss(pid):\n"
+        "def pss(pid):\n"
         "    try:\n"
-        "        with open(f'/proc/{pid}/status') as fh:\n"
-        "            return next((int(l.split()[1]) for l in fh if l.startswith('VmRSS:')), 0)\n"
+        "        with open(f'/proc/{pid}/smaps_rollup') as fh:\n"
+        "            return next((int(l.split()[1]) for l in fh if l.startswith('Pss:')), 0)\n"
         "    except OSError:\n"
         "        return 0\n"
         "peak, done = [0], threading.Event()\n"
         "def sample():\n"
         "    while not done.wait(0.1):\n"
-        "        peak[0] = max(peak[0], sum(rss(q) for q in tree(p.pid)))\n"
+        "        pids = tree(p.pid)\n"
+        "        if len(pids) > 1:  # alone, its own peak RSS says it (smaps_rollup costs CPU)\n"
+        "            peak[0] = max(peak[0], sum(pss(q) for q in pids))\n"
         "threading.Thread(target=sample, daemon=True).start()\n"
         "err = p.stderr.read()\n"
         "_, status, ru = os.wait4(p.pid, 0)\n"

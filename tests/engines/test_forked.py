@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import os
 import sys
-import tempfile
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -63,13 +63,23 @@ def test_processes(monkeypatch: pytest.MonkeyPatch, most: int, weight: int, plat
 
 
 @pytest.mark.parametrize(
-    ("configured", "want"), [("1", 1), ("2", 2), ("", min(forked.cores(), 4)), ("x", min(forked.cores(), 4))]
+    ("configured", "want"), [("1", 1), ("2", 2), (" 3 ", 3), ("", min(forked.cores(), 4))]
 )
 def test_processes_from_the_environment(monkeypatch: pytest.MonkeyPatch, configured: str, want: int) -> None:
-    """``CHECKER_PROCESSES`` caps the processes (1: no fork); unset or not a number, one per core."""
+    """``CHECKER_PROCESSES`` caps the processes (1: no fork); unset, one per core."""
     monkeypatch.setattr(forked, "MAX_PROCESSES", None)
     monkeypatch.setenv("CHECKER_PROCESSES", configured)
     assert forked.processes(4, 10_000) == want
+
+
+@pytest.mark.parametrize("configured", ["x", "0", "-2", "1.5", "\u00b2"])
+def test_a_bad_process_count_is_an_error(monkeypatch: pytest.MonkeyPatch, configured: str) -> None:
+    monkeypatch.setattr(forked, "MAX_PROCESSES", None)
+    monkeypatch.setenv("CHECKER_PROCESSES", configured)
+    with pytest.raises(CheckerError) as caught:
+        forked.processes(4, 10_000)
+    [problem] = caught.value.problems
+    assert problem.code == "bad-setting" and "CHECKER_PROCESSES" in problem.message
 
 
 def _fail_in_child(parent: int, how: str) -> Callable[[int], int]:
@@ -97,18 +107,8 @@ def test_other_error_in_a_child_carries_its_traceback() -> None:
         forked.map_forked(_fail_in_child(os.getpid(), "bug"), [0, 1, 2], [1, 1, 1])
 
 
-def test_a_killed_child_is_an_error_not_a_missing_result() -> None:
-    with pytest.raises(RuntimeError, match="killed by signal 9"):
-        forked.map_forked(_fail_in_child(os.getpid(), "kill"), [0, 1, 2], [1, 1, 1])
-
-
-def test_an_error_here_stops_the_children_and_leaves_no_files(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """The parent's own share fails: the error is its own, no child is left running, and the
-    results directory is gone."""
-    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
-    parent = os.getpid()
+def _recorded_forks(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The pids of the children forked from now on."""
     children: list[int] = []
     fork = os.fork
 
@@ -118,6 +118,52 @@ def test_an_error_here_stops_the_children_and_leaves_no_files(
         return pid
 
     monkeypatch.setattr(os, "fork", recorded)
+    return children
+
+
+def _gone(pid: int) -> bool:
+    """Whether child ``pid`` was waited for (not running, not a zombie)."""
+    try:
+        os.waitpid(pid, os.WNOHANG)
+    except ChildProcessError:
+        return True
+    return False
+
+
+def test_a_killed_child_is_an_error_not_a_missing_result(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The first child (working the item 2) is killed: an error; it was reaped once, so its pid,
+    which another process may hold by now, is not killed again; only the other child is stopped."""
+    children = _recorded_forks(monkeypatch)
+    stopped: list[int] = []
+    monkeypatch.setattr(forked, "_stop", stopped.append)
+    with pytest.raises(RuntimeError, match="killed by signal 9"):
+        forked.map_forked(_fail_in_child(os.getpid(), "kill"), [0, 2, 1], [1, 1, 1])
+    assert len(children) == 2 and stopped == [children[1]]
+    assert _gone(children[0])
+    os.kill(children[1], 9)
+    os.waitpid(children[1], 0)
+
+
+@pytest.mark.parametrize("weights", [[1, 5, 1], [5, 1, 1], [1, 1, 5]])
+def test_the_first_failing_item_is_the_error_whoever_worked_it(weights: list[int]) -> None:
+    """Every item fails: the error is item 0's, as one process would raise, wherever it ran."""
+
+    def work(x: int) -> int:
+        raise CheckerError([Problem(Location("f.jsonl", x + 1), "input-changed", f"item {x}")])
+
+    with pytest.raises(CheckerError) as caught:
+        forked.map_forked(work, [0, 1, 2], weights)
+    [problem] = caught.value.problems
+    assert problem.message == "item 0"
+
+
+def test_an_error_here_is_raised_as_itself_and_leaves_no_files(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The parent's own share fails: the error is its own, every child is waited for, and the
+    results directory is gone."""
+    children = _recorded_forks(monkeypatch)
+    parent = os.getpid()
 
     def work(x: int) -> int:
         if os.getpid() == parent:
@@ -125,9 +171,26 @@ def test_an_error_here_stops_the_children_and_leaves_no_files(
         return x
 
     with pytest.raises(KeyError):
-        forked.map_forked(work, [0, 1, 2], [1, 1, 1])
+        forked.map_forked(work, [0, 1, 2], [1, 1, 1], directory=str(tmp_path))
     assert list(tmp_path.iterdir()) == []
-    assert len(children) == 2
-    for pid in children:
-        with pytest.raises(ChildProcessError):
-            os.waitpid(pid, os.WNOHANG)  # stopped and waited for: not running, not a zombie
+    assert len(children) == 2 and all(_gone(pid) for pid in children)
+
+
+def test_an_interrupt_here_stops_the_children(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Ctrl-C while this process works its share: the children still working are stopped and
+    waited for, and nothing is left on disk."""
+    children = _recorded_forks(monkeypatch)
+    parent = os.getpid()
+
+    def work(x: int) -> int:
+        if os.getpid() == parent:
+            raise KeyboardInterrupt
+        time.sleep(30)  # a child still at work
+        return x
+
+    started = time.monotonic()
+    with pytest.raises(KeyboardInterrupt):
+        forked.map_forked(work, [0, 1, 2], [1, 1, 1], directory=str(tmp_path))
+    assert time.monotonic() - started < 20  # stopped, not waited out
+    assert list(tmp_path.iterdir()) == []
+    assert len(children) == 2 and all(_gone(pid) for pid in children)

@@ -4,7 +4,7 @@ a time and kept on disk.
 At export scale the violations and the parsed records of their evidence,
 all held at once as Python objects, were most of the DuckDB engine's memory
 (3.4 GB at ten million events, DuckDB itself being capped at 1 GB). Here no
-step holds more than one chunk of them:
+process holds more than one chunk of them at a time:
 
 1. the non-hard violation rows (or every other row) of every plan are numbered into chunks of at
    most :data:`FINDINGS_CHUNK` rows, across plans (``fv_<tag>``, column
@@ -16,11 +16,14 @@ step holds more than one chunk of them:
    needed lines, never on the file); the rows stream into Python and go, with
    their text, to one spill file per chunk (:class:`~checker.engines.spill.Spill`),
    so neither DuckDB nor Python ever holds every evidence line;
-3. chunk by chunk, the evidence is parsed and checked (an input that changed
-   since intake is an ``input-changed`` error), the outcomes are built by
-   :func:`~checker.engines.duckdb.render.build` exactly as before, and written as
-   outcome rows to one sorted run each (:class:`~checker.engines.spill.SpilledOutcomes`),
-   merged in result order whenever they are read.
+3. each chunk's decision rows go to a file of their own; then, chunk by chunk, the evidence is
+   parsed and checked (an input that changed since intake is an ``input-changed`` error), the
+   outcomes are built by :func:`~checker.engines.duckdb.render.build` exactly as before, and
+   written as outcome rows to one sorted run each (:class:`~checker.engines.spill.SpilledOutcomes`),
+   merged in result order whenever they are read. This step is Python alone, so the chunks are
+   shared between this process and forked copies of it, one a core
+   (:func:`~checker.engines.forked.map_forked`); the runs and the first error do not depend on
+   which process built what.
 """
 
 from __future__ import annotations
@@ -115,7 +118,7 @@ def spill_outcomes(
             params=params,
             input_tz=input_tz,
         )
-        built = map_forked(build_chunk, tasks, [t.rows for t in tasks])
+        built = map_forked(build_chunk, tasks, [t.rows for t in tasks], directory=directory)
         for task, result in zip(tasks, built, strict=True):
             if isinstance(result, tuple):  # the first chunk, in order, that found a problem
                 raise CheckerError(result) if result else _missing(con, files, evidence, task.gi)

@@ -8,6 +8,7 @@ from __future__ import annotations
 import gc
 import json
 import os
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -27,14 +28,25 @@ from .differential import one_input, outcome_key, policy_cases, write_jsonl
 
 
 @pytest.fixture(autouse=True, params=[1, 3], ids=["one-process", "forked"])
-def small_chunks(monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest) -> None:
+def small_chunks(monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest) -> Iterator[None]:
     """Chunks of a few decision rows: many runs, merged across rules and chunks, and merged on
     disk four at a time into at most four runs; built by one process, or shared by three however
-    few they are."""
+    few they are (and then some were built by forked processes)."""
     monkeypatch.setattr(findings, "FINDINGS_CHUNK", 7)
     monkeypatch.setattr(spill, "MAX_MERGE", 4)
     monkeypatch.setattr(forked, "MAX_PROCESSES", request.param)
     monkeypatch.setattr(forked, "MIN_WEIGHT", 0)
+    forks: list[int] = []
+    fork = os.fork
+
+    def counted() -> int:
+        pid = fork()
+        forks.append(pid)
+        return pid
+
+    monkeypatch.setattr(os, "fork", counted)
+    yield
+    assert bool(forks) == (request.param > 1)
 
 
 def _compacted(found: SpilledOutcomes) -> None:
@@ -154,7 +166,7 @@ def _violating_lines(path: Path, catalogue: checker.PolicySet) -> list[int]:
     return [n for n, text in enumerate(lines, 1) if json.loads(text)["event_id"] in triggers]
 
 
-@pytest.mark.parametrize("change", ["rewritten", pytest.param("truncated", marks=pytest.mark.slow)])
+@pytest.mark.parametrize("change", ["rewritten", "truncated"])
 def test_input_changed_before_findings(catalogue: checker.PolicySet, tmp_path: Path, change: str) -> None:
     """Evidence is read again from the input: a line that no longer holds its event, or a line the
     file no longer has, is an ``input-changed`` error at that file and line, never a wrong finding."""

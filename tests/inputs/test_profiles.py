@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -315,3 +316,35 @@ FLAT = [
 @pytest.mark.parametrize(("row", "expected"), FLAT)
 def test_canonical_csv_rows(row: dict[str, str], expected: dict[str, Any]) -> None:
     assert canonical_from_flat(row) == expected
+
+
+# numbers at the edges of the short path (orjson) and past it (the json module): the value and its
+# type are json.loads's either way (orjson reads an integer past 64 bits as a float, and refuses
+# 1e400, which json reads as infinity)
+LITERAL_CELLS = [
+    "0",
+    "-0",
+    "-0.0",
+    "1950",
+    "325.52",
+    "999999999999999999",  # 18 digits: orjson
+    "1000000000000000000",  # 19 digits: json (still 64 bits)
+    "18446744073709551616",  # past 64 bits: an int, not a float
+    "123456789012345678901234567890",
+    "-12345678901234.5",  # 15 digits: orjson
+    "1234567890123456.7",  # 17 digits: json
+    "0.1000000000000000055511151231257827",
+    "1e400",
+    "1E5",
+    "true",
+    "null",
+    "[1, 2.5]",
+    '{"a": 1, "a": 2}',
+]
+
+
+@pytest.mark.parametrize("cell", LITERAL_CELLS)
+def test_a_literal_cell_reads_as_json_reads_it(cell: str) -> None:
+    value = canonical_from_flat({"data.x": cell})["data"]["x"]
+    want = json.loads(cell)
+    assert type(value) is type(want) and repr(value) == repr(want)

@@ -729,13 +729,19 @@ def _decide(
     # the record's text stays out of the event table (at export scale it is most of its size and
     # made it spill): a finding's evidence is read again from its file and line (read_lines), a
     # converted input's from its converted file (``text`` is NULL on every fast line)
+    # each (platform, action) numbered in their order: the event table is sorted by that number
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE ev_groups AS SELECT platform, action, "
+        "CAST(row_number() OVER (ORDER BY platform, action) AS INTEGER) AS g "
+        "FROM (SELECT DISTINCT platform, action FROM classified_rows WHERE fast)"
+    )
     kept = (
         exp.select(
             "eid",
             "ts",
-            "platform",
+            col("platform", "d"),
             "seller_id",
-            "action",
+            col("action", "d"),
             exp.alias_(exp.cast(col("text"), "VARCHAR"), "rec"),
             "fx",
             exp.alias_(exp.false(), "exotic"),
@@ -743,14 +749,23 @@ def _decide(
             "line",
         )
         .from_(source)
+        .join(
+            exp.to_table("ev_groups").as_("grp"),
+            on=and_(
+                tmpl("{a} = {b}", a=col("platform", "d"), b=col("platform", "grp")),
+                tmpl("{a} = {b}", a=col("action", "d"), b=col("action", "grp")),
+            ),
+        )
         .where(col("keep"))
         # clustered by (platform, action): each rule's base table then reads the row groups of its
         # own actions (their zone maps say which), not every event; at 1M events this halves the
-        # CPU time of judging the 15 rules. Sorted as the table is made: 0.3 s less than sorting
-        # it afterwards
-        .order_by("platform", "action")
+        # CPU time of judging the 15 rules. Sorted as the table is made (0.3 s less than sorting
+        # it afterwards), by the pair's number rather than its two texts (at 10M events, 8.7 s
+        # instead of 11.1-12.8 s: the sort spills)
+        .order_by(col("g", "grp"))
     )
     con.execute(sql(tmpl("CREATE OR REPLACE TEMP TABLE ev AS {q}", q=kept)))
+    con.execute("DROP TABLE ev_groups")
     con.execute("DROP VIEW classified")
     con.execute("DROP TABLE classified_starts")
     con.execute("DROP TABLE classified_rows")

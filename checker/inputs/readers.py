@@ -334,12 +334,21 @@ def parse_strict(text: str) -> Any:
     """The value of one record's JSON text: ``json.JSONDecodeError`` when it is not JSON,
     :class:`NonFiniteNumber` when it holds NaN, Infinity or a number beyond a double's range.
     The caller checks :func:`text_problem` first (size and depth)."""
-    try:
-        return orjson.loads(text)
-    except orjson.JSONDecodeError:
-        # the json module explains the error, and reads integers past 64 bits, which orjson
-        # refuses; NaN, Infinity and numbers that overflow a double are not JSON
-        return json.loads(text, parse_constant=_no_constant, parse_float=_finite_float)
+    if LONG_DIGITS.search(text) is None:
+        try:
+            return orjson.loads(text)
+        except orjson.JSONDecodeError:
+            pass
+    # the json module explains the error, and reads integers of any size exactly; NaN, Infinity
+    # and numbers that overflow a double are not JSON
+    return json.loads(text, parse_constant=_no_constant, parse_float=_finite_float)
+
+
+#: a run of digits that may be an integer orjson cannot hold: it reads one past 64 bits (above
+#: 18446744073709551615, below -9223372036854775808) as a float, silently, where the json module
+#: reads the exact integer; a text holding such a run is read by json (a run inside a string, or a
+#: 19-digit integer orjson would hold, reads the same either way)
+LONG_DIGITS = re.compile(r"[0-9]{19}")
 
 
 def parse_record(text: str) -> tuple[Any, tuple[str, str] | None]:

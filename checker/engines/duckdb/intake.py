@@ -96,9 +96,10 @@ _TEXT_HASH = "hash"
 #: the longest line (bytes) SQL decides; longer ones (up to the record limit, and a Parquet row's
 #: JSON text, which Python writes with spaces) are decided by Python
 _FAST_MAX_BYTES = 1 << 20
-#: a number that might not fit a double (a three-digit exponent, 300 digits in a row): Python
-#: decides, and rejects one that overflows (non-finite-number)
-_BIG_NUMBER = "[0-9][eE][+-]?[0-9]{3}|[0-9]{300}"
+#: a number that might not fit a double (a three-digit exponent), or an integer past 64 bits (19
+#: digits in a row: :data:`checker.inputs.readers.LONG_DIGITS`): Python decides, rejects one that
+#: overflows (non-finite-number), and judges a rule reading an exact big integer itself
+_BIG_NUMBER = "[0-9][eE][+-]?[0-9]{3}|[0-9]{19}"
 #: DuckDB's rows per row group (the unit its zone maps skip)
 _ROW_GROUP = 122_880
 #: a trailing comma before a closing bracket, which DuckDB's JSON reader tolerates and Python's does not

@@ -27,6 +27,7 @@ import orjson
 from sqlglot import exp
 
 from ...inputs.events import Event
+from ...inputs.readers import LONG_DIGITS
 from ...language.errors import CheckerError, Location, Problem
 from ...language.expressions import EventView, Expression
 from ...language.kinds import VALUE_KIND
@@ -53,10 +54,12 @@ def render(template: Template, values: Mapping[str, Any], policy: Policy, input_
 def parse_record(text: str) -> Any:
     """A record's JSON text read as the project's reader reads a line
     (:func:`checker.inputs.readers.read_jsonl`): orjson, and the json module for what orjson refuses."""
-    try:
-        return orjson.loads(text)
-    except orjson.JSONDecodeError:
-        return json.loads(text)
+    if LONG_DIGITS.search(text) is None:  # an integer past 64 bits: exact by json (parse_strict)
+        try:
+            return orjson.loads(text)
+        except orjson.JSONDecodeError:
+            pass
+    return json.loads(text)
 
 
 def fetch_events(

@@ -14,6 +14,8 @@ import pytest
 from checker.engines import forked
 from checker.language.errors import CheckerError, Location, Problem
 
+from .forks import recorded_forks
+
 pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="forked work runs on Linux only")
 
 
@@ -107,20 +109,6 @@ def test_other_error_in_a_child_carries_its_traceback() -> None:
         forked.map_forked(_fail_in_child(os.getpid(), "bug"), [0, 1, 2], [1, 1, 1])
 
 
-def _recorded_forks(monkeypatch: pytest.MonkeyPatch) -> list[int]:
-    """The pids of the children forked from now on."""
-    children: list[int] = []
-    fork = os.fork
-
-    def recorded() -> int:
-        pid = fork()
-        children.append(pid)
-        return pid
-
-    monkeypatch.setattr(os, "fork", recorded)
-    return children
-
-
 def _gone(pid: int) -> bool:
     """Whether child ``pid`` was waited for (not running, not a zombie)."""
     try:
@@ -133,7 +121,7 @@ def _gone(pid: int) -> bool:
 def test_a_killed_child_is_an_error_not_a_missing_result(monkeypatch: pytest.MonkeyPatch) -> None:
     """The first child (working the item 2) is killed: an error; it was reaped once, so its pid,
     which another process may hold by now, is not killed again; only the other child is stopped."""
-    children = _recorded_forks(monkeypatch)
+    children = recorded_forks(monkeypatch)
     stopped: list[int] = []
     monkeypatch.setattr(forked, "_stop", stopped.append)
     with pytest.raises(RuntimeError, match="killed by signal 9"):
@@ -162,7 +150,7 @@ def test_an_error_here_is_raised_as_itself_and_leaves_no_files(
 ) -> None:
     """The parent's own share fails: the error is its own, every child is waited for, and the
     results directory is gone."""
-    children = _recorded_forks(monkeypatch)
+    children = recorded_forks(monkeypatch)
     parent = os.getpid()
 
     def work(x: int) -> int:
@@ -179,7 +167,7 @@ def test_an_error_here_is_raised_as_itself_and_leaves_no_files(
 def test_an_interrupt_here_stops_the_children(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Ctrl-C while this process works its share: the children still working are stopped and
     waited for, and nothing is left on disk."""
-    children = _recorded_forks(monkeypatch)
+    children = recorded_forks(monkeypatch)
     parent = os.getpid()
 
     def work(x: int) -> int:

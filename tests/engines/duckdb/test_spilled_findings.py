@@ -24,6 +24,7 @@ from checker.generator import generate
 from checker.results.result import CheckResult
 from tests.conftest import POLICIES
 
+from ..forks import recorded_forks
 from .differential import one_input, outcome_key, policy_cases, write_jsonl
 
 
@@ -36,15 +37,7 @@ def small_chunks(monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest
     monkeypatch.setattr(spill, "MAX_MERGE", 4)
     monkeypatch.setattr(forked, "MAX_PROCESSES", request.param)
     monkeypatch.setattr(forked, "MIN_WEIGHT", 0)
-    forks: list[int] = []
-    fork = os.fork
-
-    def counted() -> int:
-        pid = fork()
-        forks.append(pid)
-        return pid
-
-    monkeypatch.setattr(os, "fork", counted)
+    forks = recorded_forks(monkeypatch)
     yield
     assert bool(forks) == (request.param > 1)
 

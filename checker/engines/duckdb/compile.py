@@ -89,28 +89,24 @@ class Plan:
                 return source.copy()
             return node
 
-        return sql(create_temp(self.base_table, self.base.transform(put)))
+        return sql(create_table(self.base_table, self.base.transform(put)))
 
     @cached_property
     def statements(self) -> dict[str, str]:
         """The SQL text of the tables the plan creates after its base: candidates, decision."""
         out = {}
         for name, query in self.tables:
-            out[name] = sql(create_temp(name, query))
+            out[name] = sql(create_table(name, query))
         assert self.decision is not None
-        out[f"dec_{self.tag}"] = sql(create_temp(f"dec_{self.tag}", self.decision))
+        out[f"dec_{self.tag}"] = sql(create_table(f"dec_{self.tag}", self.decision))
         return out
 
 
-def create_temp(name: str, query: exp.Expression) -> exp.Expression:
-    """``CREATE OR REPLACE TEMPORARY TABLE name AS query``."""
-    return exp.Create(
-        this=exp.to_table(name),
-        kind="TABLE",
-        replace=True,
-        expression=query,
-        properties=exp.Properties(expressions=[exp.TemporaryProperty()]),
-    )
+def create_table(name: str, query: exp.Expression) -> exp.Expression:
+    """``CREATE OR REPLACE TABLE name AS query``: not a temporary table, which only the connection
+    that made it sees: the rules run on several connections at once, and the run reads their
+    decision tables on its own (:class:`checker.engines.duckdb.engine.DuckdbRun`)."""
+    return exp.Create(this=exp.to_table(name), kind="TABLE", replace=True, expression=query)
 
 
 def _where(policy: Policy, what: str) -> str:

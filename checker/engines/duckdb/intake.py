@@ -765,7 +765,8 @@ def _decide(
         # instead of 11.1-12.8 s: the sort spills)
         .order_by(col("g", "grp"))
     )
-    con.execute(sql(tmpl("CREATE OR REPLACE TEMP TABLE ev AS {q}", q=kept)))
+    # not temporary: the rules read it on several connections at once (engine.DuckdbRun)
+    con.execute(sql(tmpl("CREATE OR REPLACE TABLE ev AS {q}", q=kept)))
     con.execute("DROP TABLE ev_groups")
     con.execute("DROP VIEW classified")
     con.execute("DROP TABLE classified_starts")
@@ -774,7 +775,7 @@ def _decide(
     if len(py_batch.events) > _ROW_GROUP:
         # appended after the sorted rows: a few fill one row group that every rule reads, but more
         # would undo the clustering
-        con.execute("CREATE OR REPLACE TEMP TABLE ev AS SELECT * FROM ev ORDER BY platform, action")
+        con.execute("CREATE OR REPLACE TABLE ev AS SELECT * FROM ev ORDER BY platform, action")
     exotic_events = {e.event_id: e for e in py_batch.events if _exotic(dict(e.record)) is None}
 
     actions: Counter[str] = Counter(

@@ -89,7 +89,11 @@ def test_versions_are_judged_with_their_own_parameters(
     messages and per-version ``params`` in SQL and, for rules DuckDB hands back, in Python."""
     if in_python:
         monkeypatch.setattr(
-            duckdb_engine.DuckdbRun, "rule", lambda run, versions, plans: run.python_rule(versions, None)
+            duckdb_engine.DuckdbRun,
+            "rule",
+            lambda run, con, versions, plans: duckdb_engine.Decided(
+                versions, [], [], run.python_rule(con, versions, None)
+            ),
         )
     path = write_jsonl(
         tmp_path / "events.jsonl",

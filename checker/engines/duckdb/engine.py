@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import atexit
 import os
+import queue
 import shutil
 import tempfile
 import threading
@@ -30,7 +31,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import IO, Any
+from typing import IO, Any, cast
 
 import duckdb
 from sqlglot import exp
@@ -242,6 +243,33 @@ ENGINE = DuckdbEngine()
 RULE_CONNECTIONS = 2
 
 
+class RunStopping(Exception):
+    """A rule's work given up because the run is stopping (another rule failed, or Ctrl-C)."""
+
+
+class _Stoppable:
+    """A connection whose every statement first checks that the run is not stopping, so that a
+    rule's worker gives up at its next statement rather than at the end of its rule (an interrupt
+    only stops the statement running at that moment)."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, stop: threading.Event) -> None:
+        self._con = con
+        self._stop = stop
+
+    def execute(self, *args: Any, **kwargs: Any) -> duckdb.DuckDBPyConnection:
+        if self._stop.is_set():
+            raise RunStopping("the run is stopping")
+        return self._con.execute(*args, **kwargs)
+
+    def executemany(self, *args: Any, **kwargs: Any) -> duckdb.DuckDBPyConnection:
+        if self._stop.is_set():
+            raise RunStopping("the run is stopping")
+        return self._con.executemany(*args, **kwargs)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._con, name)
+
+
 @dataclass
 class Decided:
     """What deciding one rule found, for the run's store (:meth:`DuckdbRun.take`): the plans
@@ -305,34 +333,33 @@ class DuckdbRun:
                 shown(done)
                 self.take(self.rule(self.con, versions, plans))
             return
-        local = threading.local()
-        cursors: list[duckdb.DuckDBPyConnection] = []
-        lock = threading.Lock()
-
-        def connection() -> duckdb.DuckDBPyConnection:
-            con: duckdb.DuckDBPyConnection | None = getattr(local, "con", None)
-            if con is None:
-                con = self.con.cursor()  # the same database, a connection of its own
-                with lock:
-                    cursors.append(con)
-                self.setup(con)
-                local.con = con
-            return con
+        # the other connections, readied here (an error setting one up is the run's, not a rule's);
+        # a rule takes a free one, and gives up at its next statement once the run is stopping
+        cursors = [self.con.cursor() for _ in range(RULE_CONNECTIONS)]
+        stop = threading.Event()
+        free: queue.SimpleQueue[duckdb.DuckDBPyConnection] = queue.SimpleQueue()
+        pool = ThreadPoolExecutor(RULE_CONNECTIONS, thread_name_prefix="checker-rules")
 
         def job(versions: list[Policy], plans: list[Plan]) -> Decided:
-            return self.rule(connection(), versions, plans)
+            con = free.get()
+            try:
+                return self.rule(cast(duckdb.DuckDBPyConnection, _Stoppable(con, stop)), versions, plans)
+            finally:
+                free.put(con)
 
-        pool = ThreadPoolExecutor(RULE_CONNECTIONS, thread_name_prefix="checker-rules")
         try:
+            for con in cursors:
+                self.setup(con)
+                free.put(con)
             futures = [pool.submit(job, versions, plans) for versions, plans in rules]
             for done, future in enumerate(futures):
                 shown(done)
                 self.take(future.result())
         except BaseException:
+            stop.set()
             pool.shutdown(wait=False, cancel_futures=True)
-            with lock:
-                for con in cursors:
-                    con.interrupt()  # a statement still running stops now
+            for con in cursors:
+                con.interrupt()  # a statement still running stops now
             raise
         finally:
             pool.shutdown(wait=True, cancel_futures=True)

@@ -47,6 +47,7 @@ from ...inputs.readers import (
     value_problem,
 )
 from ...language.errors import CheckerError
+from ..forked import cores
 
 #: the longest converted record (bytes) written to the converted file; a longer one is decided by
 #: Python (DuckDB's line reader, :func:`checker.engines.duckdb.intake.line_reader`, stops at 2 MB)
@@ -285,13 +286,6 @@ def _profile(file: str | None, timezone: str) -> Profile | None:
     return None if file is None else for_timezone(load_profile(file), timezone)
 
 
-def _cores() -> int:
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        return os.cpu_count() or 1
-
-
 def pieces_of(
     display: str, profile: Profile | None, settings: InputSettings, directory: str, index: int, cores: int
 ) -> list[Piece]:
@@ -379,7 +373,7 @@ def convert_in_pieces(
     the same time, one in this process and the others in worker processes; None when the file is
     not one, or a piece did not end between two records (then :func:`convert` reads it whole).
     The stats have no SHA-256 or pin: the caller has them from its own pass over the bytes."""
-    pieces = pieces_of(display, profile, settings, directory, index, min(_cores(), 8))
+    pieces = pieces_of(display, profile, settings, directory, index, min(cores(), 8))
     if len(pieces) < 2:
         return None
     results: list[tuple[list[Call], int, bool]] = []

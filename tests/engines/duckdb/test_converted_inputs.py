@@ -254,7 +254,7 @@ def test_plain_records_read_back(tmp_path: Path) -> None:
 def in_pieces(monkeypatch: pytest.MonkeyPatch) -> None:
     """Every CSV converted in three pieces, whatever its size and the machine's cores."""
     monkeypatch.setattr(convert, "PIECES_FROM_BYTES", 0)
-    monkeypatch.setattr(convert, "_cores", lambda: 3)
+    monkeypatch.setattr(convert, "cores", lambda: 3)
 
 
 @pytest.mark.parametrize("case", sorted(CASES))

@@ -334,14 +334,20 @@ def parse_strict(text: str) -> Any:
     """The value of one record's JSON text: ``json.JSONDecodeError`` when it is not JSON,
     :class:`NonFiniteNumber` when it holds NaN, Infinity or a number beyond a double's range.
     The caller checks :func:`text_problem` first (size and depth)."""
+    # NaN, Infinity and numbers that overflow a double are not JSON
+    return loads(text, parse_constant=_no_constant, parse_float=_finite_float)
+
+
+def loads(text: str, **json_options: Any) -> Any:
+    """The value of a JSON text: orjson's reading where it is the json module's, else the json
+    module's (given ``json_options``), which explains an error and reads integers of any size
+    exactly."""
     if LONG_DIGITS.search(text) is None:
         try:
             return orjson.loads(text)
         except orjson.JSONDecodeError:
             pass
-    # the json module explains the error, and reads integers of any size exactly; NaN, Infinity
-    # and numbers that overflow a double are not JSON
-    return json.loads(text, parse_constant=_no_constant, parse_float=_finite_float)
+    return json.loads(text, **json_options)
 
 
 #: a run of digits that may be an integer orjson cannot hold: it reads one past 64 bits (above

@@ -16,18 +16,16 @@ evaluated once per decision.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import duckdb
-import orjson
 from sqlglot import exp
 
 from ...inputs.events import Event
-from ...inputs.readers import LONG_DIGITS
+from ...inputs.readers import loads
 from ...language.errors import CheckerError, Location, Problem
 from ...language.expressions import EventView, Expression
 from ...language.kinds import VALUE_KIND
@@ -54,12 +52,7 @@ def render(template: Template, values: Mapping[str, Any], policy: Policy, input_
 def parse_record(text: str) -> Any:
     """A record's JSON text read as the project's reader reads a line
     (:func:`checker.inputs.readers.read_jsonl`): orjson, and the json module for what orjson refuses."""
-    if LONG_DIGITS.search(text) is None:  # an integer past 64 bits: exact by json (parse_strict)
-        try:
-            return orjson.loads(text)
-        except orjson.JSONDecodeError:
-            pass
-    return json.loads(text)
+    return loads(text)  # NaN and Infinity as json reads them: a Parquet row's to_json writes them
 
 
 def fetch_events(

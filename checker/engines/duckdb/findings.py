@@ -31,7 +31,7 @@ from __future__ import annotations
 import os
 import pickle
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 import duckdb
@@ -107,7 +107,7 @@ def spill_outcomes(
                 run(list(map(outcome_row, batch)))
         # each chunk's decision rows go to a file (SQL, here), then the chunks are built, on every
         # core (Python: forked.map_forked), each into a sorted run of its own
-        tasks = [replace(t, run=spilled.spill.add_part()) for t in _tasks(con, chunked, directory, name)]
+        tasks = _tasks(con, chunked, directory, name, spilled.spill)
         build_chunk = _ChunkBuilder(
             [plan for plan, _, _ in chunked.plans],
             evidence,
@@ -241,10 +241,12 @@ class _Task:
     run: int
 
 
-def _tasks(con: duckdb.DuckDBPyConnection, chunked: _Chunked, directory: str, name: str) -> list[_Task]:
+def _tasks(
+    con: duckdb.DuckDBPyConnection, chunked: _Chunked, directory: str, name: str, runs: Spill
+) -> list[_Task]:
     """Each chunk's decision rows, column names, counted events and number of needed events,
-    written to a file of its own (one chunk in memory at a time); each plan's tables are dropped
-    once its chunks are written."""
+    written to a file of its own (one chunk in memory at a time), with a part of ``runs`` for its
+    findings; each plan's tables are dropped once its chunks are written."""
     wanted = dict(con.execute("SELECT gi, count(*) FROM fneed GROUP BY gi").fetchall())
     tasks: list[_Task] = []
     for k, (plan, first, n) in enumerate(chunked.plans):
@@ -273,7 +275,7 @@ def _tasks(con: duckdb.DuckDBPyConnection, chunked: _Chunked, directory: str, na
             path = os.path.join(directory, f"{name}-task-{gi:04d}")
             with open(path, "wb") as fh:
                 pickle.dump((columns, rows, counted, wanted.get(gi, 0)), fh, protocol=pickle.HIGHEST_PROTOCOL)
-            tasks.append(_Task(k, gi, len(rows), path, -1))
+            tasks.append(_Task(k, gi, len(rows), path, runs.add_part()))
         con.execute(sql(tmpl("DROP TABLE {fv}", fv=table(fv))))
         con.execute(sql(tmpl("DROP TABLE IF EXISTS {fp}", fp=table(fp))))
     return tasks

@@ -53,9 +53,10 @@ def cores() -> int:
 
 def processes(items: int, weight: int) -> int:
     """How many processes :func:`map_forked` uses for ``items`` items of total ``weight``."""
+    # the setting is checked first: a bad one is an error whatever the size of the run
+    most = MAX_PROCESSES if MAX_PROCESSES is not None else configured_processes()
     if sys.platform != "linux" or not hasattr(os, "fork") or weight < MIN_WEIGHT:
         return 1
-    most = MAX_PROCESSES if MAX_PROCESSES is not None else configured_processes()
     return max(1, min(most, items))
 
 

@@ -150,15 +150,25 @@ def to_json(value: Any, conv: Conversion) -> Any:
 def to_timestamp(value: Any, conv: Conversion) -> str:
     """RFC 3339 text with an offset, in the declared zone; the formats are tried in order."""
     tz = conv.tz or zone(DEFAULT_TIMEZONE)  # a profile not bound to a run's timezone
+    if conv.formats and isinstance(value, str):
+        text = wall_text(value, conv.formats[0], tz)
+        if text is not None:
+            return text
+    return _to_timestamp(value, conv.formats, tz)
+
+
+def _to_timestamp(value: Any, formats: tuple[str, ...], tz: ZoneInfo) -> str:
+    """:func:`to_timestamp` through the instant: each format in turn read into epoch
+    microseconds, then written in ``tz``."""
     reasons = []
-    for fmt in conv.formats:
+    for fmt in formats:
         try:
             return format_timestamp(epoch_of(value, fmt, tz), tz)
         except (TimestampError, ValueError, OverflowError) as exc:
             reasons.append(str(exc))
     if len(reasons) == 1:
         raise ConversionError(reasons[0])
-    raise ConversionError(f"{value!r} matches none of the formats {', '.join(conv.formats)}")
+    raise ConversionError(f"{value!r} matches none of the formats {', '.join(formats)}")
 
 
 def epoch_of(value: Any, fmt: str, tz: ZoneInfo) -> int:
@@ -270,6 +280,79 @@ def strptime(text: str, fmt: str) -> datetime:
         int(fields.get("second", 0)),
         int(fields.get("microsecond", "0").ljust(6, "0")),  # strptime: ".5" is 500000 microseconds
     )
+
+
+# --- a local time written again, without the instant -----------------------------------------
+#
+# A naive time in an export (``2024-03-21 17:28:06``) becomes RFC 3339 text in the profile's zone
+# (``2024-03-21T17:28:06+08:00``) through its instant: datetime arithmetic, a zone lookup and
+# isoformat, a sixth of reading a row. On a day when the zone keeps one offset, the round trip
+# gives back the same wall time, so the text is the fields written again with the day's offset.
+
+
+def wall_text(value: str, fmt: str, tz: ZoneInfo) -> str | None:
+    """What ``format_timestamp(epoch_of(value, fmt, tz), tz)`` returns, written from the fields
+    of ``value`` and the offset ``tz`` keeps all that day (:func:`_day_offset`); None when
+    ``fmt`` or ``value`` is not read by :func:`strptime`'s fast pattern, or on a day the zone
+    changes its offset, or near the ends of the datetime range (then the caller goes through the
+    instant, and raises what it raises)."""
+    pattern = _fast_pattern(fmt)
+    match = pattern.fullmatch(value.strip()) if pattern is not None else None
+    if match is None:
+        return None
+    fields = match.groupdict()
+    offset = _day_offset(tz, fields["year"], fields["month"], fields["day"])
+    if offset is None:
+        return None
+    micro = (fields.get("microsecond") or "").ljust(6, "0")
+    return "".join(
+        (
+            fields["year"],
+            "-",
+            fields["month"],
+            "-",
+            fields["day"],
+            "T",
+            fields.get("hour") or "00",
+            ":",
+            fields.get("minute") or "00",
+            ":",
+            fields.get("second") or "00",
+            "" if micro == "000000" else "." + micro,  # isoformat: micros only when present
+            offset,
+        )
+    )
+
+
+@lru_cache(maxsize=1 << 14)
+def _day_offset(tz: ZoneInfo, year: str, month: str, day: str) -> str | None:
+    """The offset text (``+08:00``) of every time of that day in ``tz``, when the zone keeps one
+    offset all day and the round trip through the instant gives back each wall time; else None.
+
+    The offset is looked up at every hour and at the day's last microsecond, each with both
+    ``fold`` values: a change of offset during the day, a gap or a repeated hour shows as two
+    offsets. (A zone that would change its offset and change it back within one hour would not
+    show; no zone in the tz database does.)"""
+    try:
+        start = datetime(int(year), int(month), int(day), tzinfo=tz)
+    except ValueError:  # no such day: strptime says so
+        return None
+    end = start.replace(hour=23, minute=59, second=59, microsecond=999_999)
+    probes = [start.replace(hour=h) for h in range(24)] + [end]
+    if len({p.replace(fold=f).utcoffset() for p in probes for f in (0, 1)}) != 1:
+        return None
+    offsets = set()
+    for probe in (start, end):
+        try:
+            back = format_timestamp(to_epoch_us(probe), tz)
+        except (OverflowError, ValueError):  # the instant is outside datetime's range
+            return None
+        spec = "microseconds" if probe.microsecond else "seconds"
+        wall = probe.replace(tzinfo=None).isoformat(timespec=spec)
+        if not back.startswith(wall):
+            return None
+        offsets.add(back[len(wall) :])
+    return offsets.pop() if len(offsets) == 1 else None
 
 
 def format_problem(fmt: str) -> str | None:

@@ -221,12 +221,23 @@ def _file_error(display: str, code: str, message: str, line: int = 0) -> Checker
     return CheckerError([Problem(Location(display, line, 0), code, message)])
 
 
+#: codecs whose strict decoding never yields a code point in ``_ESCAPED_BYTE``'s range (UTF-8
+#: refuses encoded surrogates; no GB18030 sequence maps to one: every 2- and 4-byte sequence
+#: was decoded to check), so a line they decode strictly holds no escaped byte
+_NO_SURROGATES = frozenset({"utf-8", "gb18030"})
+
+
 def decode(raw: bytes, encoding: str) -> tuple[str, str | None]:
     """``raw`` decoded, and why it is not valid in ``encoding`` (None when it is).
 
     Undecodable bytes are kept as ``\\xNN`` in the text, so a rejected
     record's text shows exactly what was there.
     """
+    if encoding in _NO_SURROGATES:
+        try:
+            return raw.decode(encoding), None  # the usual line: no escaped byte to look for
+        except UnicodeDecodeError:
+            pass
     text = raw.decode(encoding, "surrogateescape")
     bad = _ESCAPED_BYTE.search(text)
     if bad is None:

@@ -15,6 +15,7 @@ import pyarrow.parquet as pq
 import pytest
 
 import checker
+from checker.inputs import readers
 from checker.language.errors import CheckerError
 
 RECORDS: list[dict[str, Any]] = [
@@ -154,6 +155,52 @@ def test_gbk_is_rejected_as_utf8_with_a_hint_and_read_with_encoding(tmp_path: Pa
     for name in ("gbk", "GB18030", "gb2312"):
         batch = checker.read_events([path], encoding=name)
         assert [e.seller_id for e in batch.events] == ["商家一"]
+
+
+@pytest.mark.parametrize(
+    ("raw", "encoding", "text", "bad"),
+    [
+        ("商家一,ok\n".encode("gb18030"), "gb18030", "商家一,ok\n", None),
+        ("商家一".encode("gb18030") + b"\xff,ok", "gb18030", "商家一\\xff,ok", "byte 0xff at column 4"),
+        ("商家一".encode() + b"\xed\xa0\x80", "utf-8", "商家一\\xed\\xa0\\x80", "byte 0xed at column 4"),
+        (
+            "商家一".encode("gbk"),
+            "utf-8",
+            "\\xc9\u033c\\xd2\u04bb",  # two of the pairs are UTF-8 too
+            "byte 0xc9 at column 1",
+        ),
+        (b"caf\xe9", "iso8859-1", "caf\u00e9", None),
+    ],
+)
+def test_decoding_keeps_the_bad_bytes_and_says_where(
+    raw: bytes, encoding: str, text: str, bad: str | None
+) -> None:
+    got, why = readers.decode(raw, encoding)
+    assert got == text
+    assert (why is None) == (bad is None) and (bad is None or bad in str(why))
+
+
+@pytest.mark.slow
+def test_no_gb18030_sequence_decodes_to_an_escaped_byte() -> None:
+    """decode takes a line GB18030 decodes strictly as free of bad bytes: no 2- or 4-byte sequence
+    may decode to a code point in the range surrogateescape uses for them."""
+    seen = 0
+    for a in range(0x81, 0xFF):
+        two = [bytes([a, b]) for b in [*range(0x40, 0x7F), *range(0x80, 0xFF)]]
+        four = [
+            bytes([a, b, c, d])
+            for b in range(0x30, 0x3A)
+            for c in range(0x81, 0xFF)
+            for d in range(0x30, 0x3A)
+        ]
+        for raw in two + four:
+            try:
+                text = raw.decode("gb18030")
+            except UnicodeDecodeError:
+                continue
+            seen += 1
+            assert readers._ESCAPED_BYTE.search(text) is None, raw
+    assert seen > 1_000_000
 
 
 def test_a_utf8_bom_is_recognised_whatever_the_encoding_given(tmp_path: Path) -> None:

@@ -23,7 +23,6 @@ from __future__ import annotations
 import io
 import os
 import pickle
-import shutil
 import subprocess
 import sys
 from dataclasses import dataclass, field
@@ -145,13 +144,24 @@ class Converter(Recorder):
             self._next = last + 1
 
 
+#: where an input's lines are read: one file, or files read one after another as one (an input
+#: converted in pieces: a part per piece, each padded so that the lines are the source's)
+LineFiles = str | tuple[str, ...]
+
+
+def shown_file(files: LineFiles) -> str:
+    """The file an error about ``files`` names: the first part of several."""
+    return files if isinstance(files, str) else files[0]
+
+
 @dataclass
 class Converted:
-    """One input converted: the converted file and the texts beside it, the reader's account
-    (format, profile, SHA-256, pin) and the records Python decides as they are."""
+    """One input converted: the converted file and the texts beside it (or their parts, one per
+    piece: :func:`convert_in_pieces`), the reader's account (format, profile, SHA-256, pin) and the
+    records Python decides as they are."""
 
-    path: str
-    side: str
+    path: LineFiles
+    side: LineFiles
     stats: InputStats
     calls: list[Call] = field(default_factory=list)
     written: int = 0
@@ -378,6 +388,7 @@ def convert_in_pieces(
         return None
     results: list[tuple[list[Call], int, bool]] = []
     workers: list[tuple[subprocess.Popen[bytes], str]] = []
+    kept = False
     try:
         try:
             for k, piece in enumerate(pieces[1:], start=1):
@@ -395,20 +406,18 @@ def convert_in_pieces(
                 for name in (base + ".piece", base + ".result"):
                     if os.path.exists(name):
                         os.unlink(name)
-        if len(results) != len(pieces) or not all(clean for _, _, clean in results[:-1]):
-            return None
-        path = os.path.join(directory, f"input-{index}.jsonl")
-        side = os.path.join(directory, f"input-{index}.texts.jsonl")
-        for target, parts in ((path, [p.out for p in pieces]), (side, [p.side for p in pieces])):
-            with open(target, "wb") as joined:
-                for part in parts:
-                    with open(part, "rb") as fh:
-                        shutil.copyfileobj(fh, joined, 1 << 22)
+        kept = len(results) == len(pieces) and all(clean for _, _, clean in results[:-1])
     finally:
-        for piece in pieces:
-            for part in (piece.out, piece.side):
-                if os.path.exists(part):
-                    os.unlink(part)
+        # the parts are read as they are, one after another (joining them into one file cost
+        # seconds of writing at a million records): they stay, with the rest of ``directory``,
+        # unless the file is to be read whole
+        if not kept:
+            for piece in pieces:
+                for part in (piece.out, piece.side):
+                    if os.path.exists(part):
+                        os.unlink(part)
+    if not kept:
+        return None
     fmt = pieces[0].format
     stats = InputStats(display, format=fmt, profile=profile.name if profile else None)
     calls = [c for piece_calls, _, _ in results for c in piece_calls]
@@ -416,7 +425,7 @@ def convert_in_pieces(
     stats.read = written + len(calls)
     if progress is not None:
         progress.advance(os.path.getsize(display), stats.read, done=True)
-    return Converted(path, side, stats, calls, written)
+    return Converted(tuple(p.out for p in pieces), tuple(p.side for p in pieces), stats, calls, written)
 
 
 #: what a worker process runs: :func:`piece_main` (a fresh interpreter: it imports the checker, not

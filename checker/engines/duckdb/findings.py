@@ -43,6 +43,7 @@ from ...results.outcomes import Outcome
 from ..forked import map_forked
 from ..spill import Spill, SpilledOutcomes, event_row, outcome_row, row_order
 from .compile import Plan
+from .convert import LineFiles, shown_file
 from .intake import line_reader
 from .render import Selected, bound_queries, build, input_changed, read_event, window_queries, windowed
 from .sqlbuild import lit, sql, table, tmpl, union_all
@@ -72,7 +73,7 @@ class _Chunked:
 def spill_outcomes(
     con: duckdb.DuckDBPyConnection,
     plans: Sequence[Plan],
-    files: Mapping[int, str],
+    files: Mapping[int, LineFiles],
     extra: Iterable[Sequence[Outcome]],
     directory: str,
     *,
@@ -193,7 +194,7 @@ def _number(con: duckdb.DuckDBPyConnection, plans: Sequence[Plan], size: int, vi
     return _Chunked(chosen)
 
 
-def _route_evidence(con: duckdb.DuckDBPyConnection, files: Mapping[int, str], evidence: Spill) -> None:
+def _route_evidence(con: duckdb.DuckDBPyConnection, files: Mapping[int, LineFiles], evidence: Spill) -> None:
     """Put every needed event, with its JSON text, in the spill part of each chunk that needs it."""
     # events the Python intake accepted carry their record's text in ``ev``
     _stream(
@@ -216,7 +217,13 @@ def _route_evidence(con: duckdb.DuckDBPyConnection, files: Mapping[int, str], ev
             _stream(con.execute(sql(query)), evidence)
         except duckdb.Error as exc:
             raise CheckerError(
-                [Problem(Location(files[fi]), "unreadable-file", f"cannot read the evidence again: {exc}")]
+                [
+                    Problem(
+                        Location(shown_file(files[fi])),
+                        "unreadable-file",
+                        f"cannot read the evidence again: {exc}",
+                    )
+                ]
             ) from exc
         finally:
             con.execute("RESET disabled_optimizers")
@@ -290,7 +297,7 @@ class _ChunkBuilder:
         plans: list[Plan],
         evidence: Spill,
         runs: Spill,
-        files: Mapping[int, str],
+        files: Mapping[int, LineFiles],
         *,
         input_names: Sequence[str],
         as_of: int,
@@ -333,7 +340,7 @@ class _ChunkBuilder:
 
 
 def _chunk_events(
-    evidence: Spill, gi: int, files: Mapping[int, str], input_names: Sequence[str]
+    evidence: Spill, gi: int, files: Mapping[int, LineFiles], input_names: Sequence[str]
 ) -> tuple[dict[str, Event], dict[str, str]]:
     """The events (records parsed) and their JSON texts, by id, that chunk ``gi`` needs."""
     events: dict[str, Event] = {}
@@ -345,7 +352,7 @@ def _chunk_events(
 
 
 def _missing(
-    con: duckdb.DuckDBPyConnection, files: Mapping[int, str], evidence: Spill, gi: int
+    con: duckdb.DuckDBPyConnection, files: Mapping[int, LineFiles], evidence: Spill, gi: int
 ) -> CheckerError:
     """The error of chunk ``gi``'s first needed line that the evidence lacks (its file was shortened
     since intake)."""

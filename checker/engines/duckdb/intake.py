@@ -57,7 +57,7 @@ import shutil
 import tempfile
 import threading
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -81,7 +81,7 @@ from ...inputs.progress import Progress
 from ...inputs.readers import MAX_DEPTH, ReadOptions, format_for, parquet_row, read_jsonl
 from ...language.errors import CheckerError, Location, Problem
 from ...language.times import EARLIEST, LATEST, future_limit, wall_clock_now
-from .convert import Converted, Recorder, convert, convert_in_pieces
+from .convert import Converted, LineFiles, Recorder, convert, convert_in_pieces, shown_file
 from .sqlbuild import and_, case, col, fn, lit, sql, tmpl
 from .timesql import Zone, epoch_of_int, parse_stages, zone_table
 from .watch import QueryWatch, track_progress
@@ -161,7 +161,7 @@ class IntakeResult:
     exotic_events: dict[str, Event] = field(default_factory=dict)  # not representable in DuckDB
     # the files DuckDB read line by line (by input index), whose lines ``ev`` points at (see
     # read_lines): an input itself, or the file it was converted into (in ``workdir``)
-    files: dict[int, str] = field(default_factory=dict)
+    files: dict[int, LineFiles] = field(default_factory=dict)
     # every input's name by index (``ev.fi``), as the result shows it: an event's file
     names: tuple[str, ...] = ()
     # the directory of the converted inputs (None: none), which the caller removes once no
@@ -169,7 +169,7 @@ class IntakeResult:
     workdir: str | None = None
 
 
-def _lines(path: str) -> exp.Expression:
+def _lines(path: LineFiles) -> exp.Expression:
     """The lines of ``path`` as DuckDB's CSV reader splits them, in file order: one row per
     ``\\n``-separated line, ``text`` NULL for an empty one, and no line number. Nothing in it
     needs the order, so DuckDB may read it on every thread; rows inserted from it are stored in
@@ -179,17 +179,19 @@ def _lines(path: str) -> exp.Expression:
     A Parquet file's "lines" are its rows, each as JSON text (``to_json``): read only when
     :func:`_parquet_exact` holds, so that the text reads back (``json.loads``, NaN included) as
     the record the project's reader gives; a row off the fast path is decided by Python from it."""
-    if format_for(path) == "parquet":
+    if isinstance(path, str) and format_for(path) == "parquet":
         return tmpl("SELECT CAST(to_json(r) AS VARCHAR) AS text FROM read_parquet({p}) AS r", p=lit(path))
+    # several files: read in the order given, their rows stored in that order too
+    source = lit(path) if isinstance(path, str) else exp.Array(expressions=[lit(p) for p in path])
     return tmpl(
         "SELECT column0 AS text FROM read_csv({p}, "
         "columns = {'column0': 'VARCHAR'}, delim = chr(1), quote = '', escape = '', header = false, "
         "auto_detect = false, strict_mode = true, new_line = '\\n')",
-        p=lit(path),
+        p=source,
     )
 
 
-def line_reader(path: str) -> exp.Expression:
+def line_reader(path: LineFiles) -> exp.Expression:
     """``line``, ``text`` of every line of ``path``: numbered in one ordered pass, as Python counts
     lines (1-based): the numbers :func:`load_events` takes from the rows' places."""
     return tmpl("SELECT row_number() OVER () AS line, text FROM ({r})", r=_lines(path))
@@ -532,7 +534,7 @@ def load_events(
     converted: dict[int, Converted] = {}
     directory: list[str] = []
 
-    def classify(fi: int, source: str, size: int, watched: Progress | None) -> bool:
+    def classify(fi: int, source: LineFiles, size: int, watched: Progress | None) -> bool:
         # classified as read, on every thread (a row_number() would run the whole pass on one),
         # one row per line, in the file's order: the line number is the row's place (see below);
         # no table holds a fast line's text
@@ -630,7 +632,9 @@ def _decide(
     )
     # every file classified line for line, whose lines ev points at: a converted input's is its
     # converted file
-    lines_at = {fi: converted[fi].path if fi in converted else shown[fi] for fi in duck_files}
+    lines_at: dict[int, LineFiles] = {
+        fi: converted[fi].path if fi in converted else shown[fi] for fi in duck_files
+    }
     sides = {fi: c.side for fi, c in converted.items()}
 
     # records Python decides: lines off the fast path, and those the converters kept as they are
@@ -858,7 +862,7 @@ def _insert_python_events(
 
 
 def read_lines(
-    con: duckdb.DuckDBPyConnection, files: dict[int, str], table: str
+    con: duckdb.DuckDBPyConnection, files: Mapping[int, LineFiles], table: str
 ) -> dict[tuple[int, int], str]:
     """The text of the lines listed in the temporary table ``table`` (``fi``, ``line``), read again
     by the very reader that numbered them at intake (so the same text): one pass per file."""
@@ -876,7 +880,13 @@ def read_lines(
             rows = con.execute(sql(query)).fetchall()
         except duckdb.Error as exc:
             raise CheckerError(
-                [Problem(Location(files[fi]), "unreadable-file", f"cannot read the evidence again: {exc}")]
+                [
+                    Problem(
+                        Location(shown_file(files[fi])),
+                        "unreadable-file",
+                        f"cannot read the evidence again: {exc}",
+                    )
+                ]
             ) from exc
         for line, text in rows:
             out[(fi, line)] = text
@@ -884,7 +894,7 @@ def read_lines(
 
 
 def _side_texts(
-    con: duckdb.DuckDBPyConnection, sides: dict[int, str], wanted: Sequence[tuple[int, int]]
+    con: duckdb.DuckDBPyConnection, sides: Mapping[int, LineFiles], wanted: Sequence[tuple[int, int]]
 ) -> dict[tuple[int, int], str]:
     """The lines ``wanted`` (input, line) of the converted inputs' side files (``sides``: each
     converted input's original texts, a JSON string per line), one pass per file."""

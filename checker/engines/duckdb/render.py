@@ -35,6 +35,7 @@ from ...results.outcomes import Kind, Outcome
 from ..reference.engine import build_outcome, render_template
 from ..setup import not_applicable_reason
 from .compile import Plan
+from .convert import LineFiles, shown_file
 from .intake import read_lines
 from .jmes import BIG
 from .lookups import Lookup, sql_lookup
@@ -58,7 +59,7 @@ def parse_record(text: str) -> Any:
 def fetch_events(
     con: duckdb.DuckDBPyConnection,
     table: str,
-    files: Mapping[int, str],
+    files: Mapping[int, LineFiles],
     cache: dict[str, Event] | None = None,
     *,
     names: Sequence[str],
@@ -102,7 +103,7 @@ def read_event(
     seller_id: str,
     action: str,
     text: str | None,
-    files: Mapping[int, str],
+    files: Mapping[int, LineFiles],
     fi: int | None,
     line: int | None,
     names: Sequence[str],
@@ -118,12 +119,12 @@ def read_event(
     return Event(eid, ts, platform, seller_id, action, record, file, line or 0)
 
 
-def input_changed(files: Mapping[int, str], fi: int | None, line: int | None, eid: str) -> CheckerError:
+def input_changed(files: Mapping[int, LineFiles], fi: int | None, line: int | None, eid: str) -> CheckerError:
     """The error of an event no longer found where the intake read it."""
     return CheckerError(
         [
             Problem(
-                Location(files.get(fi, "?") if fi is not None else "?", line or 0),
+                Location(shown_file(files[fi]) if fi is not None and fi in files else "?", line or 0),
                 "input-changed",
                 f"line {line} no longer holds event {eid!r}: the input changed during the check",
             )

@@ -272,6 +272,9 @@ def test_inputs_converted_in_pieces_read_as_the_reference_does(
     work.mkdir()
     converted = convert.convert_in_pieces(first, profile, settings, str(work), 0)
     assert converted is not None and converted.written > 0
+    # the parts are read one after another as one file, not joined into one
+    assert isinstance(converted.path, tuple) and len(converted.path) == 3
+    assert isinstance(converted.side, tuple) and all(os.path.exists(p) for p in converted.side)
     assert _run(catalogue, spec, "duckdb") == _run(catalogue, spec, "python")
 
 

@@ -323,13 +323,14 @@ class Profile:
                 value = spec.value(record)
             else:
                 raw = record.get(column)
-                # the test ValueSpec.read makes for an empty or absent value ("" first: most are)
-                if raw is None or raw == "" or (isinstance(raw, str) and not raw.strip()):
+                # the test ValueSpec.read makes for an empty or absent value, text first: most are
+                text = raw.strip() if isinstance(raw, str) else None
+                if text == "" or raw is None:
                     if skip_empty:
                         continue
                     value = spec.absent()
-                elif plain_text and isinstance(raw, str):
-                    value = raw.strip()  # what convert does with text for a plain string
+                elif plain_text and text is not None:
+                    value = text  # what convert does with text for a plain string
                 else:
                     value = spec.convert(raw)
             if value is _MISSING:

@@ -13,6 +13,8 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 import checker
 from checker.inputs import readers
@@ -280,3 +282,28 @@ def test_a_file_that_cannot_be_read_is_an_error_with_its_place(
     assert problem.code == code and problem.location.file.endswith(name)
     if line is not None:
         assert problem.location.line == line
+
+
+# --- integers past 64 bits ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        '{"id": 1234567890123456789}',
+        '{"id": 123456789012345678}',
+        '{"id": "商家1234567890123456789"}',
+        '{"id": "\udc801234567890123456789\ud800"}',
+        '{"id": "١٢٣٤٥٦٧٨٩٠١٢٣٤٥٦٧٨٩"}',  # other digits: not a JSON number
+        "12345678901234567890",
+        "1234567890123456789.5",
+        "",
+    ],
+)
+def test_a_long_run_of_digits_is_found_as_the_pattern_finds_it(text: str) -> None:
+    assert readers.has_long_digits(text) == (readers.LONG_DIGITS.search(text) is not None)
+
+
+@given(st.text(alphabet=st.sampled_from('0123456789 .,-"{}e商\udc80١'), max_size=60))
+def test_long_runs_of_digits_on_random_texts(text: str) -> None:
+    assert readers.has_long_digits(text) == (readers.LONG_DIGITS.search(text) is not None)

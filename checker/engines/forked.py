@@ -31,6 +31,7 @@ from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
 from ..language.errors import CheckerError, Location, Problem
+from .cores import cores
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -41,14 +42,6 @@ MAX_PROCESSES: int | None = None
 #: the least total weight (findings to build) worth a fork: below it, starting a copy of the
 #: process costs more than it saves
 MIN_WEIGHT = 4000
-
-
-def cores() -> int:
-    """The cores this process may run on."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        return os.cpu_count() or 1
 
 
 def processes(items: int, weight: int) -> int:

@@ -46,7 +46,7 @@ from ...inputs.readers import (
     value_problem,
 )
 from ...language.errors import CheckerError
-from ..forked import cores
+from ..cores import cores
 
 #: the longest converted record (bytes) written to the converted file; a longer one is decided by
 #: Python (DuckDB's line reader, :func:`checker.engines.duckdb.intake.line_reader`, stops at 2 MB)

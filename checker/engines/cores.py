@@ -8,7 +8,6 @@ applies it: the least of the process's own group's and every enclosing group's.
 
 from __future__ import annotations
 
-import math
 import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -25,7 +24,10 @@ def cores() -> int:
         visible = len(os.sched_getaffinity(0))
     except AttributeError:  # not on Linux: no affinity, no cgroups
         return os.cpu_count() or 1
-    quota = quota_cores()
+    try:
+        quota = quota_cores()
+    except (OSError, ValueError):  # a cgroup file system that cannot be read says no quota
+        quota = None
     return max(1, min(visible, quota)) if quota is not None else visible
 
 
@@ -34,7 +36,8 @@ def quota_cores(root: Path = CGROUP_ROOT, membership: Path = MEMBERSHIP) -> int 
     no quota is set or none can be read. cgroup v2 (``cpu.max``) and v1 (``cpu.cfs_quota_us``
     over ``cpu.cfs_period_us``) are both read, in the process's group and every group above it."""
     try:
-        lines = membership.read_text("utf-8").splitlines()
+        # a group's name may hold any bytes: kept as the file system's names are (os.fsdecode)
+        lines = os.fsdecode(membership.read_bytes()).splitlines()
     except OSError:
         return None
     limits: list[int] = []
@@ -43,8 +46,11 @@ def quota_cores(root: Path = CGROUP_ROOT, membership: Path = MEMBERSHIP) -> int 
         if len(parts) != 3:
             continue
         _, controllers, group = parts
+        if ".." in group.split("/"):  # a group outside the mount (another cgroup namespace's):
+            group = "/"  # only the mount's own quota is in sight
         if controllers == "":  # the v2 hierarchy: the mount itself, or unified/ beside v1's
-            limits += _limits([root / "unified", root], group, _v2_quota)
+            v2 = [root] if _exists(root / "cgroup.controllers") else [root / "unified", root]
+            limits += _limits(v2, group, _v2_quota)
         elif "cpu" in controllers.split(","):
             limits += _limits([root / controllers, root / "cpu"], group, _v1_quota)
     return min(limits) if limits else None
@@ -54,7 +60,7 @@ def _limits(mounts: list[Path], group: str, read: Callable[[Path], int | None]) 
     """The quotas ``read`` finds in ``group`` and its enclosing groups, under the first of
     ``mounts`` that is mounted."""
     for mount in mounts:
-        if mount.is_dir():
+        if _exists(mount):
             return [n for d in _groups(mount, group) if (n := read(d)) is not None]
     return []
 
@@ -88,11 +94,18 @@ def _ratio(quota: str, period: str) -> int | None:
         return None
     if q <= 0 or p <= 0:  # -1: no quota
         return None
-    return max(1, math.ceil(q / p))
+    return max(1, -(-q // p))  # rounded up, in integers (a float overflows on a huge quota)
 
 
 def _read(path: Path) -> str:
     try:
-        return path.read_text("utf-8")
+        return path.read_bytes().decode("ascii", "replace")  # numbers, or "max"
     except OSError:
         return ""
+
+
+def _exists(path: Path) -> bool:
+    try:
+        return path.exists()
+    except OSError:  # a directory that may not be searched (EACCES): as good as absent here
+        return False

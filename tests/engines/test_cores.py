@@ -58,6 +58,17 @@ CASES = {
         },
         1,
     ),
+    "v2, a group named unified on a v2 mount is a group": (
+        "0::/unified\n",
+        {"cgroup.controllers": "cpu", "unified/cpu.max": "100000 100000", "cpu.max": "max 100000"},
+        1,
+    ),
+    "v2, a group outside the mount: only the mount's quota": (
+        "0::/../outside\n",
+        {"cpu.max": "300000 100000", "../outside/cpu.max": "100000 100000"},
+        3,
+    ),
+    "v2, a quota past a float's range": ("0::/\n", {"cpu.max": "1" + "0" * 400 + " 100000\n"}, 10**395),
     "membership lines that are not cgroups": ("garbage\n\n", {"cpu.max": "100000 100000"}, None),
 }
 
@@ -72,6 +83,36 @@ def test_quota(tmp_path: Path, case: str) -> None:
         (root / name).write_text(text, "utf-8")
     (tmp_path / "membership").write_text(membership, "utf-8")
     assert quota_cores(root, tmp_path / "membership") == want
+
+
+def test_bytes_that_are_not_text(tmp_path: Path) -> None:
+    root = tmp_path / "cgroup"
+    (root / "caf\udce9").mkdir(parents=True)  # the group b"caf\xe9", as the file system names it
+    (root / "caf\udce9" / "cpu.max").write_text("200000 100000", "utf-8")
+    (root / "other").mkdir()
+    (root / "other" / "cpu.max").write_bytes(b"\xff 100000\n")
+    (tmp_path / "membership").write_bytes(b"0::/caf\xe9\n")
+    assert quota_cores(root, tmp_path / "membership") == 2
+    (tmp_path / "membership").write_bytes(b"0::/other\n")
+    assert quota_cores(root, tmp_path / "membership") is None
+
+
+def test_a_mount_that_may_not_be_searched(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # as root (CI), permissions are not enforced: the error is made where Path meets it
+    def refused(self: Path) -> bool:
+        raise PermissionError(13, "Permission denied", str(self))
+
+    (tmp_path / "membership").write_text("1:cpu:/x\n0::/x\n", "utf-8")
+    monkeypatch.setattr(Path, "exists", refused)
+    assert quota_cores(tmp_path / "cgroup", tmp_path / "membership") is None
+
+
+def test_nothing_escapes_cores(monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken() -> int:
+        raise UnicodeDecodeError("ascii", b"\xff", 0, 1, "not text")
+
+    monkeypatch.setattr(cores_module, "quota_cores", broken)
+    assert cores() >= 1
 
 
 def test_no_cgroup_file_system(tmp_path: Path) -> None:

@@ -38,6 +38,7 @@ data:
   reason: {column: 原因, type: string, required: true}
   when: {column: 时刻, type: timestamp, format: "%Y-%m-%d %H:%M:%S"}
   raw: {column: 原文, type: json}
+  amount_text: {column: 金额, type: string}  # a second step reading the same column
 {tail}
 """
 #: the optional and defaulted columns, and what each record may hold in them

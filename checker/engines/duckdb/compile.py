@@ -287,9 +287,9 @@ class _Builder:
         )
         layer: exp.Expression = (
             exp.select("b.*", exp.alias_(tmpl("b.th OR hk.k IS NOT NULL"), "hard0", quoted=True))
-            .from_(self.p_base().as_("b"))
-            .join(exp.to_table(f"hk_{self.tag}").as_("hk"), on=keys_on, join_type="LEFT")
-            .where(tmpl("b.trig OR b.th"))
+            .from_(self.p_base().as_("b"), copy=False)
+            .join(exp.to_table(f"hk_{self.tag}").as_("hk"), on=keys_on, join_type="LEFT", copy=False)
+            .where(tmpl("b.trig OR b.th"), copy=False)
         )
         names: dict[str, Val] = {
             "trigger": Val("event", event=self.event),
@@ -306,7 +306,9 @@ class _Builder:
         def add(columns: list[tuple[str, exp.Expression]]) -> None:
             nonlocal layer
             aliased = [exp.alias_(e, c, quoted=True) for c, e in columns]
-            layer = exp.select(exp.Star(), *aliased).from_(wrap(layer))
+            # the layers so far become this one's source as they are: copying them at each layer
+            # made compiling quadratic in the layers
+            layer = exp.select(exp.Star(), *aliased).from_(wrap(layer), copy=False)
 
         hards: list[exp.Expression] = [col("hard0")]
         for b in p.bindings:
@@ -370,7 +372,7 @@ class _Builder:
                 continue
             out += [col(f"{b.name}__lo"), col(f"{b.name}__hi"), col(f"{b.name}__def")]
             out += [col(c) for c in sql_lookup(b.kind).result_columns(b.name)]
-        return exp.select(*out).from_(wrap(layer))
+        return exp.select(*out).from_(wrap(layer), copy=False)
 
     def _cond(
         self, expr: Expression, names: Mapping[str, Val], what: str, hards: list[exp.Expression]

@@ -172,8 +172,8 @@ class _OneEvent(SqlLookup):
         cols += self.found_columns(name, df, found)
         return (
             exp.select(f"{la}.*", *cols)
-            .from_(left)
-            .join(exp.to_table(lk.reduced).as_("r"), on=on, join_type="ASOF LEFT")
+            .from_(left, copy=False)  # the layers so far: copying them at each layer is quadratic
+            .join(exp.to_table(lk.reduced).as_("r"), on=on, join_type="ASOF LEFT", copy=False)
         )
 
     def found_columns(self, name: str, defined: exp.Expression, found: exp.Expression) -> list[exp.Expr]:
@@ -256,9 +256,9 @@ class _Count(_Window):
         cols = [exp.alias_(case((col(f"{name}__def", la), n)), f"{name}__v", quoted=True)]
         return (
             exp.select(f"{la}.*", *cols)
-            .from_(left)
-            .join(exp.to_table(lk.reduced).as_("rh"), on=on_hi, join_type="ASOF LEFT")
-            .join(exp.to_table(lk.reduced).as_("rl"), on=on_lo, join_type="ASOF LEFT")
+            .from_(left, copy=False)
+            .join(exp.to_table(lk.reduced).as_("rh"), on=on_hi, join_type="ASOF LEFT", copy=False)
+            .join(exp.to_table(lk.reduced).as_("rl"), on=on_lo, join_type="ASOF LEFT", copy=False)
         )
 
     def value(self, name: str) -> Val:
@@ -336,10 +336,10 @@ class _Sum(_Window):
                 exp.alias_(tmpl("count(*) FILTER (WHERE NOT c.isnum)"), "bad", quoted=True),
                 exp.alias_(tmpl("bool_or(c.isf)"), "isf", quoted=True),
             )
-            .from_(inner)
-            .join(exp.to_table(lk.table).as_("c"), on=on, join_type="INNER")
-            .where(col(f"{name}__def", "t2"))
-            .group_by(col("eid", "t2"))
+            .from_(inner, copy=False)
+            .join(exp.to_table(lk.table).as_("c"), on=on, join_type="INNER", copy=False)
+            .where(col(f"{name}__def", "t2"), copy=False)
+            .group_by(col("eid", "t2"), copy=False)
         )
         df = col(f"{name}__def", la)
         total = fn("coalesce", col("total", "s"), exp.cast(lit(0), "DECIMAL(38, 10)"))
@@ -360,11 +360,12 @@ class _Sum(_Window):
         ]
         return (
             exp.select(f"{la}.*", *cols)
-            .from_(left)
+            .from_(left, copy=False)
             .join(
                 exp.Subquery(this=sums, alias=exp.TableAlias(this=exp.to_identifier("s"))),
                 on=tmpl("s.teid = {e}", e=col("eid", la)),
                 join_type="LEFT",
+                copy=False,
             )
         )
 

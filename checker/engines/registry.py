@@ -71,15 +71,16 @@ ENGINES: Mapping[str, EngineEntry] = MappingProxyType(
 )
 
 #: JSON Lines (or Parquet) files from this many bytes on run on DuckDB under ``auto``
-#: (BENCHMARKS.md, "auto's cross-over"): at 100,000 generator events (29 MB) the reference engine
-#: takes 3.2 s and DuckDB 3.9 s; at 200,000 (58 MB), 7.1 s and 5.9 s
-DUCKDB_THRESHOLD_BYTES = 48 * 1024 * 1024
+#: (BENCHMARKS.md, "auto's cross-over", measured again in the sixth session): at 60,000 generator
+#: events (17 MB) the reference engine takes 2.6 s and DuckDB 3.7 s; at 80,000 (23 MB) 2.9 s and
+#: 3.1 s; at 100,000 (29 MB) 4.2 s and 3.6 s
+DUCKDB_THRESHOLD_BYTES = 24 * 1024 * 1024
 #: inputs DuckDB reads through the project's readers (CSV, TSV, JSON arrays, a profile, an encoding or format
 #: override, gzip by its uncompressed size) reach the cross-over at two thirds of those bytes: a CSV
 #: event is about two thirds the size of a JSON Lines one, and converting on every core costs DuckDB
-#: less than reading on one costs the reference engine. At 100,000 events the reference engine is
-#: still the faster (canonical CSV, 19 MB: 5.0 s against 5.7 s; GB18030 through a profile 6.1 s
-#: against 6.4 s); at 200,000 (37 and 38 MB) DuckDB is (7.2 s against 9.6 s; 9.1 s against 12.6 s)
+#: less than reading on one costs the reference engine. At 80,000 events the two are level
+#: (canonical CSV, 15 MB: 4.0 s against 4.4 s; GB18030 through a profile 4.8 s against 4.7 s); at
+#: 100,000 (19 MB) DuckDB is the faster (5.8 s against 5.2 s; 6.2 s against 5.4 s)
 CONVERTED_SHARE = 2 / 3
 
 

@@ -160,7 +160,8 @@ class IntakeResult:
     exotic_actions: frozenset[tuple[str, str]] = field(default_factory=frozenset)  # (platform, action)
     exotic_events: dict[str, Event] = field(default_factory=dict)  # not representable in DuckDB
     # the files DuckDB read line by line (by input index), whose lines ``ev`` points at (see
-    # read_lines): an input itself, or the file it was converted into (in ``workdir``)
+    # read_lines): an input itself, or the file it was converted into, or that file's parts read
+    # one after another (in ``workdir``)
     files: dict[int, LineFiles] = field(default_factory=dict)
     # every input's name by index (``ev.fi``), as the result shows it: an event's file
     names: tuple[str, ...] = ()

@@ -155,7 +155,8 @@ def check_duckdb(
         raise CheckerError(problems)
     con = connect()
     zones = [zone_table(timezone)] + [z for plan in plans.values() for z in plan.zones]
-    for statement in macro_texts(tuple(dict.fromkeys(zones))):
+    macros = macro_texts(tuple(dict.fromkeys(zones)))
+    for statement in macros:
         con.execute(statement)  # the intake reads instants with them
     read = list(dict.fromkeys(x for plan in plans.values() for x in plan.paths.read()))
     now_us = now_instant(now, timezone)
@@ -180,7 +181,7 @@ def check_duckdb(
     used_as_of = as_of_used(as_of_instant(as_of, timezone), intake.latest)
     run = DuckdbRun(con, intake, used_as_of, resolved, params or {}, timezone, read)
     con.execute("SET VARIABLE ck_as_of = CAST(? AS BIGINT)", [int(used_as_of)])
-    run.macros = macro_texts(tuple(dict.fromkeys(zones)))  # for the other connections (DuckdbRun.setup)
+    run.macros = macros  # for the other connections (DuckdbRun.setup)
     run.decide(
         [(versions, [plans[id(p)] for p in versions]) for versions in by_rule(active).values()], progress
     )

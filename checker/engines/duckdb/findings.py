@@ -38,13 +38,13 @@ import duckdb
 from sqlglot import exp
 
 from ...inputs.events import Event
-from ...language.errors import CheckerError, Location, Problem
+from ...language.errors import CheckerError, Problem
 from ...results.outcomes import Outcome
 from ..forked import map_forked
 from ..spill import Spill, SpilledOutcomes, event_row, outcome_row, row_order
 from .compile import Plan
-from .convert import LineFiles, shown_file
-from .intake import line_reader
+from .convert import LineFiles
+from .intake import evidence_unreadable, line_reader
 from .render import Selected, bound_queries, build, input_changed, read_event, window_queries, windowed
 from .sqlbuild import lit, sql, table, tmpl, union_all
 
@@ -216,15 +216,7 @@ def _route_evidence(con: duckdb.DuckDBPyConnection, files: Mapping[int, LineFile
         try:
             _stream(con.execute(sql(query)), evidence)
         except duckdb.Error as exc:
-            raise CheckerError(
-                [
-                    Problem(
-                        Location(shown_file(files[fi])),
-                        "unreadable-file",
-                        f"cannot read the evidence again: {exc}",
-                    )
-                ]
-            ) from exc
+            raise evidence_unreadable(files[fi], exc) from exc
         finally:
             con.execute("RESET disabled_optimizers")
     evidence.close()

@@ -880,18 +880,17 @@ def read_lines(
         try:
             rows = con.execute(sql(query)).fetchall()
         except duckdb.Error as exc:
-            raise CheckerError(
-                [
-                    Problem(
-                        Location(shown_file(files[fi])),
-                        "unreadable-file",
-                        f"cannot read the evidence again: {exc}",
-                    )
-                ]
-            ) from exc
+            raise evidence_unreadable(files[fi], exc) from exc
         for line, text in rows:
             out[(fi, line)] = text
     return out
+
+
+def evidence_unreadable(files: LineFiles, exc: duckdb.Error) -> CheckerError:
+    """The error of an input's lines that DuckDB can no longer read when it reads them again."""
+    return CheckerError(
+        [Problem(Location(shown_file(files)), "unreadable-file", f"cannot read the evidence again: {exc}")]
+    )
 
 
 def _side_texts(

@@ -266,11 +266,9 @@ def _fast_pattern(fmt: str) -> re.Pattern[str] | None:
 def strptime(text: str, fmt: str) -> datetime:
     """``datetime.strptime(text, fmt)``: the same datetime, or a ``ValueError`` where it
     raises one; usual texts in usual formats are read without it (:func:`_fast_pattern`)."""
-    pattern = _fast_pattern(fmt)
-    match = pattern.fullmatch(text) if pattern is not None else None
-    if match is None:
+    fields = _fast_fields(text, fmt)
+    if fields is None:
         return datetime.strptime(text, fmt)
-    fields = match.groupdict()  # the year, month and day always; the time's fields when given
     return datetime(  # a ValueError for a day the month does not have, as strptime's
         int(fields["year"]),
         int(fields["month"]),
@@ -296,11 +294,9 @@ def wall_text(value: str, fmt: str, tz: ZoneInfo) -> str | None:
     ``fmt`` or ``value`` is not read by :func:`strptime`'s fast pattern, or on a day the zone
     changes its offset, or near the ends of the datetime range (then the caller goes through the
     instant, and raises what it raises)."""
-    pattern = _fast_pattern(fmt)
-    match = pattern.fullmatch(value.strip()) if pattern is not None else None
-    if match is None:
+    fields = _fast_fields(value.strip(), fmt)
+    if fields is None:
         return None
-    fields = match.groupdict()
     offset = _day_offset(tz, fields["year"], fields["month"], fields["day"])
     if offset is None:
         return None
@@ -353,6 +349,14 @@ def _day_offset(tz: ZoneInfo, year: str, month: str, day: str) -> str | None:
             return None
         offsets.add(back[len(wall) :])
     return offsets.pop() if len(offsets) == 1 else None
+
+
+def _fast_fields(text: str, fmt: str) -> dict[str, str] | None:
+    """The fields of ``text`` by name as :func:`_fast_pattern` reads them (the year, month and day
+    always; the time's fields when ``fmt`` has them), or None when it does not read ``text``."""
+    pattern = _fast_pattern(fmt)
+    match = pattern.fullmatch(text) if pattern is not None else None
+    return match.groupdict() if match is not None else None
 
 
 def format_problem(fmt: str) -> str | None:

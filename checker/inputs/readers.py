@@ -588,8 +588,12 @@ def _read_delimited(
             yield RawRecord(first, None, _shorten(text), too_large(long.size))
             continue
         # a blank line (a row whose first cell holds text, as most do, is not one)
-        blank = not (row and row[0].strip()) and not any(cell.strip() for cell in row)
-        if error is None and blank and len(lines.current) == 1:
+        if (
+            error is None
+            and len(lines.current) == 1
+            and not (row and row[0].strip())
+            and not any(cell.strip() for cell in row)
+        ):
             continue
         if header is None:
             header = _header(row, lines.current, display, first)

@@ -25,6 +25,7 @@ import os
 import pickle
 import subprocess
 import sys
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import IO, Any
 
@@ -149,9 +150,17 @@ class Converter(Recorder):
 LineFiles = str | tuple[str, ...]
 
 
-def shown_file(files: LineFiles) -> str:
-    """The file an error about ``files`` names: the first part of several."""
-    return files if isinstance(files, str) else files[0]
+def line_source(
+    files: Mapping[int, LineFiles], names: Sequence[str], fi: int | None
+) -> tuple[str, str | None]:
+    """Whom an error about input ``fi``'s lines, read again after intake, names: the input as the
+    result names it (``names[fi]``; its lines keep their numbers in a converted copy); and, when
+    the lines were read from the run's converted copy of the input rather than from the input, that
+    copy (its first part, for an input converted in pieces): then the copy failed, not the input."""
+    read = files.get(fi) if fi is not None else None
+    first = None if read is None else read if isinstance(read, str) else read[0]
+    name = names[fi] if fi is not None and 0 <= fi < len(names) else first or "?"
+    return name, None if first is None or first == name else first
 
 
 @dataclass

@@ -96,7 +96,7 @@ def spill_outcomes(
     evidence = Spill(directory, f"{name}-evidence", max(chunked.count, 1))
     tasks: list[_Task] = []
     try:
-        _route_evidence(con, files, evidence)
+        _route_evidence(con, files, evidence, input_names)
         # a run per chunk at most, and one per batch of ``extra``
         spilled = SpilledOutcomes(Spill(directory, name, 0))
 
@@ -122,7 +122,7 @@ def spill_outcomes(
         built = map_forked(build_chunk, tasks, [t.rows for t in tasks], directory=directory)
         for task, result in zip(tasks, built, strict=True):
             if isinstance(result, tuple):  # the first chunk, in order, that found a problem
-                raise CheckerError(result) if result else _missing(con, files, evidence, task.gi)
+                raise CheckerError(result) if result else _missing(con, files, input_names, evidence, task.gi)
             spilled.add_written(task.run, result)
         spilled.compact()
     finally:
@@ -194,7 +194,9 @@ def _number(con: duckdb.DuckDBPyConnection, plans: Sequence[Plan], size: int, vi
     return _Chunked(chosen)
 
 
-def _route_evidence(con: duckdb.DuckDBPyConnection, files: Mapping[int, LineFiles], evidence: Spill) -> None:
+def _route_evidence(
+    con: duckdb.DuckDBPyConnection, files: Mapping[int, LineFiles], evidence: Spill, names: Sequence[str]
+) -> None:
     """Put every needed event, with its JSON text, in the spill part of each chunk that needs it."""
     # events the Python intake accepted carry their record's text in ``ev``
     _stream(
@@ -216,7 +218,7 @@ def _route_evidence(con: duckdb.DuckDBPyConnection, files: Mapping[int, LineFile
         try:
             _stream(con.execute(sql(query)), evidence)
         except duckdb.Error as exc:
-            raise evidence_unreadable(files[fi], exc) from exc
+            raise evidence_unreadable(files, names, fi, exc) from exc
         finally:
             con.execute("RESET disabled_optimizers")
     evidence.close()
@@ -344,7 +346,11 @@ def _chunk_events(
 
 
 def _missing(
-    con: duckdb.DuckDBPyConnection, files: Mapping[int, LineFiles], evidence: Spill, gi: int
+    con: duckdb.DuckDBPyConnection,
+    files: Mapping[int, LineFiles],
+    names: Sequence[str],
+    evidence: Spill,
+    gi: int,
 ) -> CheckerError:
     """The error of chunk ``gi``'s first needed line that the evidence lacks (its file was shortened
     since intake)."""
@@ -357,7 +363,7 @@ def _missing(
     missing = con.execute(sql(query), [found]).fetchone()
     assert missing is not None  # fewer events read than needed: one needed line is missing
     fi, line, eid = missing
-    return input_changed(files, fi, line, eid)
+    return input_changed(files, names, fi, line, eid)
 
 
 __all__ = ["FINDINGS_CHUNK", "spill_outcomes"]

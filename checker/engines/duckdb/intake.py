@@ -81,7 +81,7 @@ from ...inputs.progress import Progress
 from ...inputs.readers import MAX_DEPTH, ReadOptions, format_for, parquet_row, read_jsonl
 from ...language.errors import CheckerError, Location, Problem
 from ...language.times import EARLIEST, LATEST, future_limit, wall_clock_now
-from .convert import Converted, LineFiles, Recorder, convert, convert_in_pieces, shown_file
+from .convert import Converted, LineFiles, Recorder, convert, convert_in_pieces, line_source
 from .sqlbuild import and_, case, col, fn, lit, sql, tmpl
 from .timesql import Zone, epoch_of_int, parse_stages, zone_table
 from .watch import QueryWatch, track_progress
@@ -643,7 +643,7 @@ def _decide(
 
     def record_calls(rows: Sequence[tuple[int, int, str]]) -> list[tuple[int, int, str, tuple[Any, ...]]]:
         # a converted line is the record; what the reader read is beside it, in the side file
-        texts = _side_texts(con, sides, [(fi, line) for fi, line, _ in rows if fi in sides])
+        texts = _side_texts(con, sides, [(fi, line) for fi, line, _ in rows if fi in sides], shown)
         out: list[tuple[int, int, str, tuple[Any, ...]]] = []
         for fi, line, text in rows:
             if fi in sides:
@@ -691,7 +691,7 @@ def _decide(
         "WHERE c.fast AND (c.eid IN (SELECT eid FROM py_ids) OR c.eid IN (SELECT eid FROM multi))"
     )
     reread = con.execute("SELECT fi, line, eid FROM reread").fetchall()
-    texts = read_lines(con, lines_at, "reread") if reread else {}
+    texts = read_lines(con, lines_at, "reread", shown) if reread else {}
     con.execute("DROP TABLE reread")
     versions: dict[str, set[str]] = {}
     for fi, line, eid in reread:
@@ -863,10 +863,11 @@ def _insert_python_events(
 
 
 def read_lines(
-    con: duckdb.DuckDBPyConnection, files: Mapping[int, LineFiles], table: str
+    con: duckdb.DuckDBPyConnection, files: Mapping[int, LineFiles], table: str, names: Sequence[str]
 ) -> dict[tuple[int, int], str]:
     """The text of the lines listed in the temporary table ``table`` (``fi``, ``line``), read again
-    by the very reader that numbered them at intake (so the same text): one pass per file."""
+    by the very reader that numbered them at intake (so the same text): one pass per file.
+    ``names`` are the inputs' names, for an error (:func:`evidence_unreadable`)."""
     out: dict[tuple[int, int], str] = {}
     listed = sql(tmpl("SELECT DISTINCT fi FROM {t} ORDER BY fi", t=exp.to_table(table)))
     for (fi,) in con.execute(listed).fetchall():
@@ -880,21 +881,29 @@ def read_lines(
         try:
             rows = con.execute(sql(query)).fetchall()
         except duckdb.Error as exc:
-            raise evidence_unreadable(files[fi], exc) from exc
+            raise evidence_unreadable(files, names, fi, exc) from exc
         for line, text in rows:
             out[(fi, line)] = text
     return out
 
 
-def evidence_unreadable(files: LineFiles, exc: duckdb.Error) -> CheckerError:
-    """The error of an input's lines that DuckDB can no longer read when it reads them again."""
+def evidence_unreadable(
+    files: Mapping[int, LineFiles], names: Sequence[str], fi: int, exc: duckdb.Error
+) -> CheckerError:
+    """The error of input ``fi``'s lines that DuckDB can no longer read when it reads them again,
+    at the input the result names (:func:`.convert.line_source`)."""
+    name, copy = line_source(files, names, fi)
+    where = "" if copy is None else f" from the run's converted copy of this input ({copy})"
     return CheckerError(
-        [Problem(Location(shown_file(files)), "unreadable-file", f"cannot read the evidence again: {exc}")]
+        [Problem(Location(name), "unreadable-file", f"cannot read the evidence again{where}: {exc}")]
     )
 
 
 def _side_texts(
-    con: duckdb.DuckDBPyConnection, sides: Mapping[int, LineFiles], wanted: Sequence[tuple[int, int]]
+    con: duckdb.DuckDBPyConnection,
+    sides: Mapping[int, LineFiles],
+    wanted: Sequence[tuple[int, int]],
+    names: Sequence[str],
 ) -> dict[tuple[int, int], str]:
     """The lines ``wanted`` (input, line) of the converted inputs' side files (``sides``: each
     converted input's original texts, a JSON string per line), one pass per file."""
@@ -906,6 +915,6 @@ def _side_texts(
         [[fi for fi, _ in wanted], [line for _, line in wanted]],
     )
     try:
-        return read_lines(con, sides, "side_need")
+        return read_lines(con, sides, "side_need", names)
     finally:
         con.execute("DROP TABLE side_need")

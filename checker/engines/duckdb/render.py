@@ -35,7 +35,7 @@ from ...results.outcomes import Kind, Outcome
 from ..reference.engine import build_outcome, render_template
 from ..setup import not_applicable_reason
 from .compile import Plan
-from .convert import LineFiles, shown_file
+from .convert import LineFiles, line_source
 from .intake import read_lines
 from .jmes import BIG
 from .lookups import Lookup, sql_lookup
@@ -88,7 +88,7 @@ def fetch_events(
             w=sql_table(table),
         )
         con.execute(sql(query))
-        texts = read_lines(con, dict(files), "ev_lines")
+        texts = read_lines(con, dict(files), "ev_lines", names)
         con.execute("DROP TABLE ev_lines")
     for eid, ts, platform, seller_id, action, rec, fi, line in todo:
         text = rec if rec is not None else texts.get((fi, line))
@@ -114,22 +114,25 @@ def read_event(
     record = parse_record(text) if text is not None else None
     # a file read twice must still hold the event where the intake found it
     if not isinstance(record, dict) or record.get("event_id") != eid:
-        raise input_changed(files, fi, line, eid)
+        raise input_changed(files, names, fi, line, eid)
     file = names[fi] if fi is not None and 0 <= fi < len(names) else ""
     return Event(eid, ts, platform, seller_id, action, record, file, line or 0)
 
 
-def input_changed(files: Mapping[int, LineFiles], fi: int | None, line: int | None, eid: str) -> CheckerError:
-    """The error of an event no longer found where the intake read it."""
-    return CheckerError(
-        [
-            Problem(
-                Location(shown_file(files[fi]) if fi is not None and fi in files else "?", line or 0),
-                "input-changed",
-                f"line {line} no longer holds event {eid!r}: the input changed during the check",
-            )
-        ]
-    )
+def input_changed(
+    files: Mapping[int, LineFiles], names: Sequence[str], fi: int | None, line: int | None, eid: str
+) -> CheckerError:
+    """The error of an event no longer found where the intake read it: at the input and line the
+    result gives the event (:func:`.convert.line_source`)."""
+    name, copy = line_source(files, names, fi)
+    if copy is None:
+        message = f"line {line} no longer holds event {eid!r}: the input changed during the check"
+    else:
+        message = (
+            f"line {line} of the run's converted copy of this input ({copy}) no longer holds event "
+            f"{eid!r}: the copy changed during the check"
+        )
+    return CheckerError([Problem(Location(name, line or 0), "input-changed", message)])
 
 
 def outcome(

@@ -194,6 +194,48 @@ def test_converted_files_live_as_long_as_the_result(catalogue: checker.PolicySet
     assert not os.path.exists(workdir)
 
 
+@pytest.mark.parametrize("pieces", [1, 3], ids=["whole", "in-pieces"])
+@pytest.mark.parametrize("change", ["rewritten", "removed"])
+def test_a_changed_converted_copy_is_named_at_the_input(
+    catalogue: checker.PolicySet, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, change: str, pieces: int
+) -> None:
+    """The findings read their evidence again from the run's converted copy of a CSV input. When
+    that copy changes or goes after intake, the error names the CSV (the file the user gave, at its
+    own line numbers) and says that the copy, not the input, changed."""
+    if pieces > 1:
+        monkeypatch.setattr(convert, "PIECES_FROM_BYTES", 0)
+        monkeypatch.setattr(convert, "cores", lambda: pieces)
+    canonical, _, _ = _written(tmp_path)
+    result = check_duckdb(catalogue, [canonical], as_of=AS_OF, now=NOW)
+    store = result.outcomes
+    assert isinstance(store, SqlOutcomeStore)
+    copies = store.run.intake.files[0]
+    parts = [copies] if isinstance(copies, str) else list(copies)
+    assert len(parts) == pieces and str(canonical) not in parts
+    reference = checker.check(catalogue, [canonical], as_of=AS_OF, now=NOW)
+    lines = {e.line for o in reference.findings for e in o.evidence_events}
+    assert lines
+    for part in parts:
+        if change == "removed":
+            os.unlink(part)
+        else:
+            data = Path(part).read_bytes()
+            Path(part).write_bytes(data.replace(b'{"event_id":"', b'{"event_id":"changed-'))
+    with pytest.raises(CheckerError) as raised:
+        result.findings  # noqa: B018 (reading the property is the test)
+    (problem,) = raised.value.problems
+    assert problem.location.file == str(canonical)
+    assert f"the run's converted copy of this input ({parts[0]})" in problem.message
+    if change == "removed":
+        assert problem.code == "unreadable-file"
+        assert problem.message.startswith("cannot read the evidence again from the run's converted copy")
+    else:
+        assert problem.code == "input-changed"
+        assert problem.location.line in lines
+        assert problem.message.startswith(f"line {problem.location.line} of the run's converted copy")
+        assert problem.message.endswith("the copy changed during the check")
+
+
 def test_a_failing_conversion_leaves_nothing(tmp_path: Path) -> None:
     """A file the reader refuses as a whole (a header naming a column twice) stops the intake; the
     files converted before it are removed."""

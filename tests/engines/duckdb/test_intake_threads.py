@@ -105,7 +105,7 @@ def test_evidence_is_read_again_by_the_same_numbers(loaded: Loaded) -> None:
         "CREATE OR REPLACE TEMP TABLE wanted AS SELECT 2 AS fi, unnest(?) AS line UNION ALL SELECT 0, 4",
         [wanted],
     )
-    texts = intake.read_lines(con, result.files, "wanted")
+    texts = intake.read_lines(con, result.files, "wanted", result.names)
     expected = {(2, n): lines[n - 1] or None for n in wanted}  # an empty line reads as NULL
     assert texts == {**expected, (0, 4): _event("a4", 1)}
     # the reader numbers every line as the intake does: the line numbers of ev point at their texts

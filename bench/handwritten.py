@@ -124,6 +124,96 @@ SELECT event_id, ts, platform, seller_id, action, subj, rule_data AS data, id_ha
 FROM r
 """
 
+# 1'. the same, with the product's line-level accounting (``--exact-intake``): what a by-hand job
+# must add to reject each bad line with its number and to read every line as Python's json does.
+# The file is read as lines (one text column, rows stored in file order, so a row's place is its
+# line number), and a line is read by SQL only when DuckDB's lenient JSON reader provably reads it
+# as Python's strict one does: valid JSON without a trailing comma, NaN or Infinity, a number that
+# may not fit a double or 64 bits, a key with an escape, or a key some rule reads given twice
+# (DuckDB keeps the first, Python the last). Such lines are listed (``needs-exact-parse``) for a
+# strict parser; the bench corpora have none. Fields are checked by JSON type (a number where text
+# is due is an invalid event, not its digits), ``action`` and ``platform`` by the schema's
+# patterns, and a text timestamp by strict RFC 3339 (a naive one in Asia/Shanghai).
+READ_KEYS = (
+    "event_id",
+    "timestamp",
+    "platform",
+    "seller_id",
+    "action",
+    "subject",
+    "actor",
+    "data",
+    "affiliate_attributed",
+    "amount",
+    "base_paid_orders",
+    "borne_by",
+    "campaign_start",
+    "commission_amount",
+    "id",
+    "managed_mode",
+    "order_created_at",
+    "order_paid_at",
+    "reason",
+    "required_deposit",
+    "type",
+    "via_leader",
+)
+PARITY = "|".join(
+    [
+        *(f'"{k}"\\s*:.*"{k}"\\s*:' for k in READ_KEYS),
+        '\\\\[^"]*"\\s*:',
+        ",\\s*[\\]}]",
+        "[0-9][eE][+-]?[0-9]{3}|[0-9]{19}",
+        "[:,\\[]\\s*-?(?i:nan|inf)",
+    ]
+)
+READ_EXACT = """
+CREATE TEMP TABLE records AS
+WITH l AS (
+    SELECT column0 AS text, json_valid(column0) AS ok FROM read_csv($path,
+        columns = {'column0': 'VARCHAR'}, delim = chr(1), quote = '', escape = '', header = false,
+        auto_detect = false, strict_mode = true, new_line = '\\n')
+), f AS (
+    SELECT text, ok, ok AND NOT regexp_matches(text, $parity) AS parity,
+        CASE WHEN ok THEN json_type(text, ['$.event_id', '$.timestamp', '$.platform', '$.seller_id',
+            '$.action', '$.subject', '$.subject.type', '$.subject.id', '$.actor', '$.data']) END AS t,
+        CASE WHEN ok THEN json_extract_string(text, ['$.event_id', '$.timestamp', '$.platform',
+            '$.seller_id', '$.action', '$.subject', '$.subject.type', '$.subject.id', '$.actor',
+            '$.data']) END AS s
+    FROM l
+), r AS (
+    SELECT *, s[1] AS event_id, s[3] AS platform, s[4] AS seller_id, s[5] AS action, s[8] AS subj,
+        CASE WHEN t[2] IN ('BIGINT', 'UBIGINT') THEN epoch_by_magnitude(TRY_CAST(s[2] AS HUGEINT))
+             WHEN t[2] = 'VARCHAR' AND regexp_full_match(s[2], '[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt ]'
+                 || '[0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]{1,9})?([Zz]|[+-][0-9]{2}:[0-9]{2})?')
+             THEN epoch_us(TRY_CAST(s[2] AS TIMESTAMPTZ)) END AS ts
+    FROM f
+)
+SELECT event_id, ts, platform, seller_id, action, subj,
+    CASE WHEN action IN ('order.completed', 'order.refunded', 'plan.close_requested',
+                         'distribution.enrolled', 'distribution.order_paid',
+                         'juhuasuan.signup_approved', 'juhuasuan.deposit_frozen')
+         THEN json_extract(text, '$.data') END AS data,
+    hash(event_id) AS id_hash, hash(s) AS content, CASE
+    WHEN text IS NULL OR trim(text) = '' THEN 'blank'
+    WHEN NOT ok THEN 'bad-json'
+    WHEN NOT parity THEN 'needs-exact-parse'
+    WHEN NOT list_bool_and([t[i] = 'VARCHAR' AND regexp_matches(s[i], '[!-~]') FOR i IN [1, 3, 4, 5]])
+         OR t[2] IS NULL THEN 'missing-field'
+    WHEN NOT regexp_full_match(action, '[a-z0-9_\\-]*\\.[a-z0-9_.\\-]*')
+         OR NOT regexp_full_match(platform, '[a-z][a-z0-9_.\\-]*')
+         OR NOT (t[6] IS NULL
+                 OR (t[6] = 'OBJECT' AND t[7] = 'VARCHAR' AND t[8] IN ('VARCHAR', 'BIGINT', 'UBIGINT')))
+         OR NOT coalesce(t[9] = 'VARCHAR', true) OR NOT coalesce(t[10] = 'OBJECT', true) THEN 'invalid-event'
+    WHEN ts IS NULL THEN 'bad-timestamp'
+    WHEN ts < -2208988800000000 OR ts >= 221845392000000000 THEN 'timestamp-out-of-range'
+    WHEN ts > $now_us + 86400000000 THEN 'future-timestamp'
+    END AS reject
+FROM r
+"""
+# every rejected line with its number (a row's place in ``records``, stored in file order)
+REJECTED_LINES = "SELECT rowid + 1 AS line, reject FROM records WHERE reject NOT IN ('blank') ORDER BY line"
+
 # 2. ids given to several valid records (found by a hash of the id first, the cheap way): one
 # content is a duplicate (the first copy kept), several a conflict (every version rejected)
 DUPLICATES = """
@@ -498,6 +588,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--memory-limit", default="4GB")
     parser.add_argument("--temp-directory", default="/tmp/handwritten/duckdb-tmp")
     parser.add_argument("--timings", action="store_true", help="print each step's and rule's seconds")
+    parser.add_argument(
+        "--exact-intake",
+        action="store_true",
+        help="read the file as numbered lines, with the product's checks that DuckDB reads a line as "
+        "Python does (see READ_EXACT); rejected lines are listed with their numbers",
+    )
     args = parser.parse_args(argv)
 
     wall = time.perf_counter()
@@ -512,7 +608,15 @@ def main(argv: list[str] | None = None) -> int:
     start = time.perf_counter()
     now = args.now or time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
     now_us = con.execute("SELECT epoch_us(CAST(? AS TIMESTAMPTZ))", [now]).fetchone()[0]
-    con.execute(READ, {"path": str(args.events), "now_us": now_us})
+    lines_rejected: list[tuple[int, str]] = []
+    if args.exact_intake:
+        con.execute("SET preserve_insertion_order = true")  # a row's place is its line number
+        con.execute(READ_EXACT, {"path": str(args.events), "now_us": now_us, "parity": PARITY})
+        lines_rejected = con.execute(REJECTED_LINES).fetchall()
+        con.execute("DELETE FROM records WHERE reject = 'blank'")  # blank lines are no records
+        con.execute("SET preserve_insertion_order = false")
+    else:
+        con.execute(READ, {"path": str(args.events), "now_us": now_us})
     steps["read"] = time.perf_counter() - start
 
     start = time.perf_counter()
@@ -553,6 +657,9 @@ def main(argv: list[str] | None = None) -> int:
         extra = f"  {seconds[rule_id]:.3f} s" if args.timings else ""
         print(f"  {rule_id:<{width}}  {per_rule.get(rule_id, 0):>8}{extra}")
     print(f"  {'total violations':<{width}}  {sum(per_rule.values()):>8}")
+    if args.exact_intake:
+        shown = ", ".join(f"{line}: {why}" for line, why in lines_rejected[:5])
+        print(f"rejected lines: {len(lines_rejected)}{' (' + shown + ')' if shown else ''}")
     if args.timings:
         print("steps: " + ", ".join(f"{k} {v:.3f} s" for k, v in steps.items()))
     print(f"wall time: {elapsed:.3f} s  ({records / elapsed:,.0f} events/s)")

@@ -283,6 +283,18 @@ def main(argv: list[str] | None = None) -> int:
             print(f"  hand-written SQL: failed ({code}): {text[-600:]}", flush=True)
         else:
             _row(rows, lines, "hand-written SQL, 15 rules", hand_wall, hand_rss, floor=floor, typed=typed)
+        # the same with the checker's line-level accounting (--exact-intake): what a by-hand job pays
+        # to number lines and to read each as Python's json does
+        exact = args.out / f"handwritten-exact-{n}.jsonl"
+        exact_wall, exact_rss, code, text = measure(
+            [*hand_argv[:3], "-o", str(exact), "--exact-intake"], args.timeout
+        )
+        if code != 0:
+            print(f"  hand-written SQL, exact intake: failed ({code}): {text[-600:]}", flush=True)
+            exact = None
+        else:
+            label = "hand-written SQL, exact intake"
+            _row(rows, lines, label, exact_wall, exact_rss, floor=floor, typed=typed, **hand)
         results = {}
         for engine in args.engines:
             if engine == "python" and n > args.reference_up_to:
@@ -300,6 +312,12 @@ def main(argv: list[str] | None = None) -> int:
             same = mine == theirs
             print(f"  hand-written SQL found the checker's violations, evidence included: {same}", flush=True)
             rows.append({"events": lines, "what": "hand-written SQL as the checker", "same": same})
+            if exact is not None:
+                same = load_baseline(exact) == theirs
+                print(f"  so did the hand-written SQL with the exact intake: {same}", flush=True)
+                rows.append(
+                    {"events": lines, "what": "hand-written SQL, exact intake, as the checker", "same": same}
+                )
         if len(results) == 2:
             same = _same_bytes(results["python"][0], results["duckdb"][0])
             print(f"  byte-identical JSON results from both engines: {same}", flush=True)

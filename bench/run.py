@@ -12,7 +12,9 @@ kept under ``out/bench/`` and reused), then runs, each as its own process:
 * the same with ``--engine duckdb``;
 * the hand-written SQL baseline (``bench/handwritten.py``: the 15 catalogue rules written by hand
   in plain DuckDB SQL over one typed read, what the fast engine's target is stated against), whose
-  violations must be the checker's, evidence included (``bench/handwritten_check.py``);
+  violations must be the checker's, evidence included (``bench/handwritten_check.py``); and the
+  same script with ``--exact-intake`` (numbered lines, each read as Python's json reads it, rejects
+  with their line numbers: the checker's intake done by hand), whose violations are checked too;
 * ``--engine duckdb`` over the same events as canonical CSV and as a GB18030 CSV with Chinese
   headers read through a profile (``bench/exports.py`` writes both beside the JSON Lines file);
 

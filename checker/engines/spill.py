@@ -21,6 +21,7 @@ from ..inputs.readers import parse_json_line
 from ..language.expressions import EventView
 from ..language.policy import Text
 from ..results.outcomes import Kind, Outcome
+from ..results.result import encode_finding
 
 _BUFFERED = 256  # items buffered per file before a write: bounds memory, keeps writes large
 #: the most runs one merge reads at once (an open file and a batch of :data:`_BUFFERED` items each):
@@ -140,8 +141,17 @@ def outcome_row(o: Outcome, rows: Mapping[str, tuple[Any, ...]] | None = None) -
     )
 
 
+def finding_row(o: Outcome, rows: Mapping[str, tuple[Any, ...]] | None = None) -> tuple[Any, ...]:
+    """:func:`outcome_row`, and for a finding its JSON text (:func:`encode_finding`) after it,
+    encoded from the row as :func:`row_outcome` reads it back: the text
+    :meth:`SpilledOutcomes.texts` gives is then the one the report would encode from the row. Built
+    where the findings are (on every core), it spares the report parsing evidence records again."""
+    row = outcome_row(o, rows)
+    return (*row, encode_finding(row_outcome(row))) if o.kind is Kind.VIOLATION else row
+
+
 def row_outcome(row: tuple[Any, ...]) -> Outcome:
-    """The outcome of a row written by :func:`outcome_row`."""
+    """The outcome of a row written by :func:`outcome_row` (or :func:`finding_row`)."""
     (
         rule_id,
         version,
@@ -158,6 +168,7 @@ def row_outcome(row: tuple[Any, ...]) -> Outcome:
         evidence,
         events,
         kind,
+        *_,  # a finding's JSON text (finding_row)
     ) = row
     return Outcome(
         rule_id,
@@ -181,6 +192,9 @@ def row_order(row: tuple[Any, ...]) -> tuple[Any, ...]:
     """An :func:`outcome_row` row's place in result order (``Outcome.sort_key``)."""
     return (row[0], row[3], row[2], row[1])
 
+
+#: where a :func:`finding_row` keeps the finding's JSON text: after the :func:`outcome_row` fields
+_TEXT = 15
 
 _ORDER = attrgetter("rule_id", "epoch", "event_id", "rule_version")  # Outcome.sort_key
 
@@ -242,6 +256,16 @@ class SpilledOutcomes(Sequence[Outcome]):
             return map(row_outcome, self.spill.read(self.runs[0]))
         return heapq.merge(*(map(row_outcome, self.spill.read(r)) for r in self.runs), key=_ORDER)
 
+    def texts(self) -> Iterator[str]:
+        """Each outcome's JSON text as a finding (:func:`encode_finding`), in result order: the
+        one its row carries (:func:`finding_row`), else encoded from the row."""
+        if not self.runs:
+            return
+        runs = [self.spill.read(r) for r in self.runs]
+        rows = runs[0] if len(runs) == 1 else heapq.merge(*runs, key=row_order)
+        for row in rows:
+            yield row[_TEXT] if len(row) > _TEXT else encode_finding(row_outcome(row))
+
     @overload
     def __getitem__(self, index: int) -> Outcome: ...
 
@@ -257,6 +281,7 @@ __all__ = [
     "Spill",
     "SpilledOutcomes",
     "event_row",
+    "finding_row",
     "outcome_row",
     "row_event",
     "row_order",

@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Iterator
 
-from ..results.result import CheckResult, other_outcome_dict
+from ..results.result import JSON_ENCODER, CheckResult, other_outcome_dict
 from .options import RenderOptions, finding_record
 
-#: the encoder of every JSON piece: what ``json.dumps(doc, ensure_ascii=False, separators=(",", ":"))``
-#: uses, made once (a value encodes to the same text alone as inside its document)
-_JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
 #: findings encoded per piece handed to the writer: fewer writes, bounded memory
 _CHUNK = 512
 
@@ -25,31 +21,34 @@ def render_json(result: CheckResult, options: RenderOptions) -> Iterator[str]:
     # one line per document: json's C encoder only runs without indentation, and
     # results with 100k findings are for machines (use jq to read one)
     findings = result.findings
-    encode = _JSON.encode
+    encode = JSON_ENCODER.encode
     sep = "{"
     for key, value in result.head_dict().items():
         yield sep + encode(key) + ":" + encode(value)
         sep = ","
     yield ',"findings":['
-    yield from _stream(finding_record(f, options) for f in findings)
+    # the findings' texts as the engine made them, where it did (a triage adds a status to each)
+    texts = None if options.triage.active else result.finding_texts()
+    if texts is None:
+        texts = map(encode, (finding_record(f, options) for f in findings))
+    yield from _joined(texts)
     yield "]"
     if options.all_outcomes:
         # the entries of CheckResult.to_dict(all_outcomes=True), one at a time
         yield ',"other_outcomes":['
-        yield from _stream(map(other_outcome_dict, result.other_outcomes()))
+        yield from _joined(map(encode, map(other_outcome_dict, result.other_outcomes())))
         yield "]"
     if options.triage.active:
         yield ',"gating":' + encode(options.triage.to_dict(findings))
     yield "}\n"
 
 
-def _stream(items: Iterable[object]) -> Iterator[str]:
-    """The JSON array elements ``items``, comma-separated, a chunk of them per piece."""
-    encode = _JSON.encode
+def _joined(texts: Iterable[str]) -> Iterator[str]:
+    """The JSON array elements ``texts``, comma-separated, a chunk of them per piece."""
     chunk: list[str] = []
     first = True
-    for item in items:
-        chunk.append(encode(item))
+    for text in texts:
+        chunk.append(text)
         if len(chunk) == _CHUNK:
             yield ("" if first else ",") + ",".join(chunk)
             first = False

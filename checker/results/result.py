@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import heapq
+import json
 from abc import ABC, abstractmethod
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
@@ -40,6 +41,11 @@ class CheckResult:
     def findings(self) -> Sequence[Outcome]:
         """The violations, sorted by rule, time and event id."""
         return tuple(o for o in self.outcomes if o.kind is Kind.VIOLATION)
+
+    def finding_texts(self) -> Iterator[str] | None:
+        """Each finding's JSON text (:func:`encode_finding`), in result order, when the engine kept
+        them ready-made, else None (held outcomes: the report encodes them)."""
+        return None
 
     def other_outcomes(self) -> Iterable[Outcome]:
         """Every outcome but the violations, in result order (what ``--all-outcomes`` adds)."""
@@ -164,6 +170,18 @@ class CheckResult:
         return format_timestamp(now, zone(self.batch.timezone))
 
 
+#: the encoder of every piece of the JSON result: what ``json.dumps(doc, ensure_ascii=False,
+#: separators=(",", ":"))`` uses, made once (a value encodes to the same text alone as inside its
+#: document)
+JSON_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+
+
+def encode_finding(o: Outcome) -> str:
+    """A finding's text in the JSON result (:func:`finding_dict`, encoded), without a triage's
+    status: what an engine may keep ready-made beside the finding (:meth:`OutcomeStore.finding_texts`)."""
+    return JSON_ENCODER.encode(finding_dict(o))
+
+
 def finding_dict(o: Outcome) -> dict[str, Any]:
     """One finding in the JSON result, with its evidence events in time order."""
     assert o.message is not None
@@ -224,6 +242,12 @@ class OutcomeStore(ABC, Sequence[Outcome]):
     def others(self) -> Sequence[Outcome]:
         """Every outcome but the violations, in result order (may read them from disk at each pass)."""
 
+    def finding_texts(self) -> Iterator[str] | None:
+        """Each finding's :func:`encode_finding` text, in result order, when the store keeps them
+        ready-made (built where the findings were, on every core), else None: the JSON result is
+        then written from the findings themselves, to the same bytes."""
+        return None
+
     def materialised(self) -> tuple[Outcome, ...]:
         """Every outcome, in result order, held at once (built on first use, then kept)."""
         if self._all is None:
@@ -268,6 +292,10 @@ class StoredCheckResult(CheckResult):
     def findings(self) -> Sequence[Outcome]:
         """The violations, sorted by rule, time and event id."""
         return self.store.findings()
+
+    def finding_texts(self) -> Iterator[str] | None:
+        """The findings' JSON texts, if the store keeps them made (:meth:`OutcomeStore.finding_texts`)."""
+        return self.store.finding_texts()
 
     def other_outcomes(self) -> Iterable[Outcome]:
         """Every outcome but the violations, in result order, as the store keeps them."""

@@ -53,6 +53,17 @@ def test_streamed_json_is_the_document(result: CheckResult, all_outcomes: bool) 
     assert render("json", result, options) == text
 
 
+def test_the_duckdb_findings_come_as_ready_made_texts(result: CheckResult) -> None:
+    """The DuckDB engine builds each finding's JSON text where it builds the finding (on every
+    core); the report above is written from those texts, and they are the findings' own."""
+    texts = result.finding_texts()
+    if not isinstance(result.outcomes, checker.results.result.OutcomeStore):
+        assert texts is None
+        return
+    assert texts is not None
+    assert list(texts) == [checker.results.result.encode_finding(f) for f in result.findings]
+
+
 @pytest.mark.parametrize("all_outcomes", [False, True])
 def test_streamed_json_with_a_triage(result: CheckResult, all_outcomes: bool, tmp_path: Path) -> None:
     path = tmp_path / "waivers.yaml"

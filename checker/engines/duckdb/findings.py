@@ -41,7 +41,7 @@ from ...inputs.events import Event
 from ...language.errors import CheckerError, Problem
 from ...results.outcomes import Outcome
 from ..forked import map_forked
-from ..spill import Spill, SpilledOutcomes, event_row, outcome_row, row_order
+from ..spill import Spill, SpilledOutcomes, event_row, finding_row, outcome_row, row_order
 from .compile import Plan
 from .convert import LineFiles
 from .intake import evidence_unreadable, line_reader
@@ -105,7 +105,7 @@ def spill_outcomes(
 
         for batch in extra:
             if batch:
-                run(list(map(outcome_row, batch)))
+                run(list(map(finding_row if violations else outcome_row, batch)))
         # each chunk's decision rows go to a file (SQL, here), then the chunks are built, on every
         # core (Python: forked.map_forked), each into a sorted run of its own
         tasks = _tasks(con, chunked, directory, name, spilled.spill)
@@ -328,7 +328,7 @@ class _ChunkBuilder:
         except CheckerError as exc:
             return exc.problems
         event_rows = {eid: event_row(e, texts[eid]) for eid, e in events.items()}
-        found = sorted((outcome_row(o, event_rows) for o in outcomes), key=row_order)
+        found = sorted((finding_row(o, event_rows) for o in outcomes), key=row_order)
         self.runs.extend(task.run, found)
         return len(found)
 

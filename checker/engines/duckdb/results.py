@@ -21,6 +21,7 @@ from ...inputs.events import EventBatch
 from ...language.policy import Policy
 from ...results.outcomes import Kind, Outcome
 from ...results.result import OutcomeStore, StoredCheckResult
+from ..spill import SpilledOutcomes
 from .sqlbuild import sql, table, tmpl
 
 if TYPE_CHECKING:
@@ -35,7 +36,7 @@ class Decisions(Protocol):
 
     con: duckdb.DuckDBPyConnection
 
-    def spill_outcomes(self, extra: Iterable[Sequence[Outcome]], *, violations: bool) -> Sequence[Outcome]:
+    def spill_outcomes(self, extra: Iterable[Sequence[Outcome]], *, violations: bool) -> SpilledOutcomes:
         """Every violation (or, not ``violations``, every other outcome) in result order, ``extra``
         (decided outside SQL, of the same kinds, in batches) included."""
         ...
@@ -67,7 +68,7 @@ class SqlOutcomeStore(OutcomeStore):
         self.extra: list[Outcome] = []
         # not-applicable triggers (the version reported, the event id): outcomes built on demand
         self.not_applicable: list[tuple[Policy, str]] = []
-        self._findings: Sequence[Outcome] | None = None
+        self._findings: SpilledOutcomes | None = None
         self._others: Sequence[Outcome] | None = None
         self._tally: Counter[tuple[str, str, str]] | None = None
 
@@ -104,7 +105,7 @@ class SqlOutcomeStore(OutcomeStore):
             self._tally = tally
         return self._tally
 
-    def findings(self) -> Sequence[Outcome]:
+    def findings(self) -> SpilledOutcomes:
         """The violations, in result order, built a chunk at a time into sorted runs on disk
         (:mod:`checker.engines.duckdb.findings`) and read again at each pass: at export scale, held
         all at once, they were most of the run's memory."""
@@ -112,6 +113,10 @@ class SqlOutcomeStore(OutcomeStore):
             extra = [o for o in self.extra if o.kind is Kind.VIOLATION]
             self._findings = self.run.spill_outcomes([extra], violations=True)
         return self._findings
+
+    def finding_texts(self) -> Iterator[str]:
+        """The findings' JSON texts, made where the findings were built (on every core)."""
+        return self.findings().texts()
 
     def others(self) -> Sequence[Outcome]:
         """Every other outcome, in result order, built like the violations on first use (at export

@@ -168,8 +168,9 @@ def row_outcome(row: tuple[Any, ...]) -> Outcome:
         evidence,
         events,
         kind,
-        *_,  # a finding's JSON text (finding_row)
+        *text,  # a finding's JSON text (finding_row)
     ) = row
+    assert len(text) <= 1, "not an outcome row"
     return Outcome(
         rule_id,
         version,
@@ -258,7 +259,8 @@ class SpilledOutcomes(Sequence[Outcome]):
 
     def texts(self) -> Iterator[str]:
         """Each outcome's JSON text as a finding (:func:`encode_finding`), in result order: the
-        one its row carries (:func:`finding_row`), else encoded from the row."""
+        one its row carries (:func:`finding_row`), else encoded from the row. For a sequence of
+        findings only: another outcome has no text in the JSON result."""
         if not self.runs:
             return
         runs = [self.spill.read(r) for r in self.runs]

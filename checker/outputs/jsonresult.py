@@ -20,6 +20,9 @@ def render_json(result: CheckResult, options: RenderOptions) -> Iterator[str]:
     """
     # one line per document: json's C encoder only runs without indentation, and
     # results with 100k findings are for machines (use jq to read one)
+    # the findings' texts as the engine makes them, where it can (asked for first, so that it makes
+    # them as it builds the findings); a triage adds a status to each, so it takes the findings
+    texts = None if options.triage.active else result.finding_texts()
     findings = result.findings
     encode = JSON_ENCODER.encode
     sep = "{"
@@ -27,8 +30,6 @@ def render_json(result: CheckResult, options: RenderOptions) -> Iterator[str]:
         yield sep + encode(key) + ":" + encode(value)
         sep = ","
     yield ',"findings":['
-    # the findings' texts as the engine made them, where it did (a triage adds a status to each)
-    texts = None if options.triage.active else result.finding_texts()
     if texts is None:
         texts = map(encode, (finding_record(f, options) for f in findings))
     yield from _joined(texts)

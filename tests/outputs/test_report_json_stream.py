@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 from datetime import date
 from pathlib import Path
@@ -9,8 +10,13 @@ from pathlib import Path
 import pytest
 
 import checker
+from checker.engines import spill
 from checker.engines.duckdb import check_duckdb
-from checker.outputs import RenderOptions, render
+from checker.engines.duckdb import engine as duckdb_engine
+from checker.engines.duckdb import findings as findings_module
+from checker.engines.duckdb.results import SqlOutcomeStore
+from checker.generator import generate
+from checker.outputs import RenderOptions, jsonresult, render
 from checker.outputs.jsonresult import render_json
 from checker.results.baseline import Baseline
 from checker.results.gating import triage
@@ -103,3 +109,50 @@ def test_an_empty_result_streams_too(policy_set: checker.PolicySet) -> None:
             )
             + "\n"
         )
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    directory = tmp_path_factory.mktemp("world")
+    generate(directory, events=3000, seed=7, violation_rate=0.3)
+    return directory / "events.jsonl"
+
+
+@pytest.mark.parametrize("python_rules", [False, True], ids=["sql", "half-the-rules-in-python"])
+@pytest.mark.parametrize("first", ["json", "findings"])
+def test_the_json_report_from_ready_made_texts(
+    policy_set: checker.PolicySet,
+    world: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    python_rules: bool,
+    first: str,
+) -> None:
+    """The DuckDB engine makes each finding's text as it builds the findings, when the JSON report
+    is the first to ask for them, in runs of a few findings merged on disk, also for findings of
+    rules it runs in Python; then the report never builds a finding's dict. When something else
+    asked first, the report encodes the rows as read. Either way: the reference's bytes."""
+    monkeypatch.setattr(findings_module, "FINDINGS_CHUNK", 7)
+    monkeypatch.setattr(spill, "MAX_MERGE", 3)
+    if python_rules:
+        every_other = itertools.count()
+        monkeypatch.setattr(duckdb_engine, "_costly", lambda plan, paths: next(every_other) % 2 == 1)
+    result = check_duckdb(policy_set, [world], now="2026-01-01T00:00:00Z")
+    store = result.outcomes
+    assert isinstance(store, SqlOutcomeStore)
+    if python_rules:
+        assert any(o.kind is checker.Kind.VIOLATION for o in store.extra)
+    if first == "findings":
+        assert result.findings
+    else:
+
+        def built(*args: object) -> None:
+            raise AssertionError("the report built a finding's dict")
+
+        monkeypatch.setattr(jsonresult, "finding_record", built)
+    text = "".join(render_json(result, RenderOptions()))
+    rows = [row for run in store.findings().runs for row in store.findings().spill.read(run)]
+    # many runs, merged on disk into at most three
+    assert len(rows) == len(result.findings) > 50 and store.findings().spill.n > 10
+    assert {len(row) for row in rows} == ({16} if first == "json" else {15})
+    reference = checker.check(policy_set, [world], now="2026-01-01T00:00:00Z")
+    assert text == json.dumps(reference.to_dict(), ensure_ascii=False, separators=(",", ":")) + "\n"

@@ -521,10 +521,13 @@ class DuckdbRun:
             outcomes = [o for o in outcomes if o.event_id in only]
         return list(outcomes)
 
-    def spill_outcomes(self, extra: Iterable[Sequence[Outcome]], *, violations: bool) -> SpilledOutcomes:
+    def spill_outcomes(
+        self, extra: Iterable[Sequence[Outcome]], *, violations: bool, texts: bool = False
+    ) -> SpilledOutcomes:
         """The violations (or, not ``violations``, every other outcome) of every plan decided in
         SQL, plus ``extra`` (decided outside SQL, of the same kinds, in batches), built a chunk at a time into
-        sorted runs on disk (:mod:`checker.engines.duckdb.findings`), removed with the sequence."""
+        sorted runs on disk (:mod:`checker.engines.duckdb.findings`), removed with the sequence;
+        with ``texts``, each violation with its text in the JSON result."""
         directory = tempfile.mkdtemp(prefix="findings-" if violations else "others-", dir=_spill_directory())
         try:
             found = spill_outcomes(
@@ -534,6 +537,7 @@ class DuckdbRun:
                 extra,
                 directory,
                 violations=violations,
+                texts=texts,
                 input_names=self.intake.names,
                 as_of=self.as_of,
                 params=self.params,

@@ -78,6 +78,7 @@ def spill_outcomes(
     directory: str,
     *,
     violations: bool,
+    texts: bool = False,
     input_names: Sequence[str],
     as_of: int,
     params: Mapping[tuple[str, str], Mapping[str, Any]],
@@ -86,7 +87,8 @@ def spill_outcomes(
     """The violations of ``plans`` (non-hard rows of their decision tables), or with ``violations``
     false every other outcome, plus ``extra`` (decided outside SQL, of the same kinds, in batches,
     each made only when taken), written to sorted runs under ``directory`` and merged in result
-    order when read.
+    order when read. With ``texts`` each violation's row carries its text in the JSON result
+    (:func:`~checker.engines.spill.finding_row`), made where the violation is built.
 
     ``files`` are the intake's line-read files (:attr:`~checker.engines.duckdb.intake.IntakeResult.files`).
     The tables made on the way are dropped; the caller owns ``directory``."""
@@ -103,9 +105,11 @@ def spill_outcomes(
         def run(rows: list[tuple[Any, ...]]) -> None:
             spilled.add_run(spilled.spill.add_part(), sorted(rows, key=row_order))
 
+        row = finding_row if violations and texts else outcome_row
         for batch in extra:
-            if batch:
-                run(list(map(finding_row if violations else outcome_row, batch)))
+            # a run per chunk: the rows (with their texts) of one chunk in memory at a time
+            for start in range(0, len(batch), size):
+                run(list(map(row, batch[start : start + size])))
         # each chunk's decision rows go to a file (SQL, here), then the chunks are built, on every
         # core (Python: forked.map_forked), each into a sorted run of its own
         tasks = _tasks(con, chunked, directory, name, spilled.spill)
@@ -118,6 +122,7 @@ def spill_outcomes(
             as_of=as_of,
             params=params,
             input_tz=input_tz,
+            texts=violations and texts,
         )
         built = map_forked(build_chunk, tasks, [t.rows for t in tasks], directory=directory)
         for task, result in zip(tasks, built, strict=True):
@@ -297,8 +302,10 @@ class _ChunkBuilder:
         as_of: int,
         params: Mapping[tuple[str, str], Mapping[str, Any]],
         input_tz: str,
+        texts: bool = False,
     ) -> None:
         self.plans = plans
+        self.row = finding_row if texts else outcome_row
         self.evidence = evidence
         self.runs = runs
         self.files = files
@@ -328,7 +335,7 @@ class _ChunkBuilder:
         except CheckerError as exc:
             return exc.problems
         event_rows = {eid: event_row(e, texts[eid]) for eid, e in events.items()}
-        found = sorted((finding_row(o, event_rows) for o in outcomes), key=row_order)
+        found = sorted((self.row(o, event_rows) for o in outcomes), key=row_order)
         self.runs.extend(task.run, found)
         return len(found)
 

@@ -36,9 +36,12 @@ class Decisions(Protocol):
 
     con: duckdb.DuckDBPyConnection
 
-    def spill_outcomes(self, extra: Iterable[Sequence[Outcome]], *, violations: bool) -> SpilledOutcomes:
+    def spill_outcomes(
+        self, extra: Iterable[Sequence[Outcome]], *, violations: bool, texts: bool = False
+    ) -> SpilledOutcomes:
         """Every violation (or, not ``violations``, every other outcome) in result order, ``extra``
-        (decided outside SQL, of the same kinds, in batches) included."""
+        (decided outside SQL, of the same kinds, in batches) included; with ``texts`` each violation
+        with its text in the JSON result."""
         ...
 
     def not_applicable_outcomes(self, chosen: Sequence[tuple[Policy, str]]) -> Iterator[list[Outcome]]:
@@ -69,6 +72,9 @@ class SqlOutcomeStore(OutcomeStore):
         # not-applicable triggers (the version reported, the event id): outcomes built on demand
         self.not_applicable: list[tuple[Policy, str]] = []
         self._findings: SpilledOutcomes | None = None
+        # whether the findings are built with their texts in the JSON result: asked for by the
+        # JSON report (finding_texts) before anything else builds them
+        self._texts = False
         self._others: Sequence[Outcome] | None = None
         self._tally: Counter[tuple[str, str, str]] | None = None
 
@@ -111,11 +117,14 @@ class SqlOutcomeStore(OutcomeStore):
         all at once, they were most of the run's memory."""
         if self._findings is None:
             extra = [o for o in self.extra if o.kind is Kind.VIOLATION]
-            self._findings = self.run.spill_outcomes([extra], violations=True)
+            self._findings = self.run.spill_outcomes([extra], violations=True, texts=self._texts)
         return self._findings
 
     def finding_texts(self) -> Iterator[str]:
-        """The findings' JSON texts, made where the findings were built (on every core)."""
+        """The findings' JSON texts: made where the findings are built (on every core) when this
+        is the first thing that asks for the findings, else encoded from their rows as read."""
+        if self._findings is None:
+            self._texts = True
         return self.findings().texts()
 
     def others(self) -> Sequence[Outcome]:

@@ -156,11 +156,18 @@ def line_source(
     """Whom an error about input ``fi``'s lines, read again after intake, names: the input as the
     result names it (``names[fi]``; its lines keep their numbers in a converted copy); and, when
     the lines were read from the run's converted copy of the input rather than from the input, that
-    copy (its first part, for an input converted in pieces): then the copy failed, not the input."""
+    copy (for one converted in pieces, its parts' number and directory): then the copy failed, not
+    the input."""
     read = files.get(fi) if fi is not None else None
-    first = None if read is None else read if isinstance(read, str) else read[0]
-    name = names[fi] if fi is not None and 0 <= fi < len(names) else first or "?"
-    return name, None if first is None or first == name else first
+    if fi is None or not 0 <= fi < len(names):  # not an input of the run: whatever was read
+        return (read if isinstance(read, str) else read[0] if read else "?"), None
+    name = names[fi]
+    if read is None or read == name:
+        return name, None
+    # the parts of a copy made in pieces, read one after another as one file: which of them holds
+    # a line, the line numbers (the input's) do not say
+    where = read if isinstance(read, str) else f"{len(read)} parts in {os.path.dirname(read[0])}"
+    return name, where
 
 
 @dataclass

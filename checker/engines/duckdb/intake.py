@@ -894,8 +894,9 @@ def evidence_unreadable(
     at the input the result names (:func:`.convert.line_source`)."""
     name, copy = line_source(files, names, fi)
     where = "" if copy is None else f" from the run's converted copy of this input ({copy})"
+    why = str(exc).splitlines()[0]  # DuckDB adds the statement's text on further lines
     return CheckerError(
-        [Problem(Location(name), "unreadable-file", f"cannot read the evidence again{where}: {exc}")]
+        [Problem(Location(name), "unreadable-file", f"cannot read the evidence again{where}: {why}")]
     )
 
 

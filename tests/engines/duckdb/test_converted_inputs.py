@@ -225,7 +225,9 @@ def test_a_changed_converted_copy_is_named_at_the_input(
         result.findings  # noqa: B018 (reading the property is the test)
     (problem,) = raised.value.problems
     assert problem.location.file == str(canonical)
-    assert f"the run's converted copy of this input ({parts[0]})" in problem.message
+    copy = parts[0] if pieces == 1 else f"{pieces} parts in {os.path.dirname(parts[0])}"
+    assert f"the run's converted copy of this input ({copy})" in problem.message
+    assert "\n" not in problem.message  # DuckDB's text of the statement is left out
     if change == "removed":
         assert problem.code == "unreadable-file"
         assert problem.message.startswith("cannot read the evidence again from the run's converted copy")
@@ -234,6 +236,23 @@ def test_a_changed_converted_copy_is_named_at_the_input(
         assert problem.location.line in lines
         assert problem.message.startswith(f"line {problem.location.line} of the run's converted copy")
         assert problem.message.endswith("the copy changed during the check")
+
+
+@pytest.mark.parametrize(
+    ("files", "fi", "shown"),
+    [
+        ({0: "in.jsonl"}, 0, ("in.jsonl", None)),  # read by DuckDB itself: the input
+        ({0: "/t/in-0.jsonl"}, 0, ("in.csv", "/t/in-0.jsonl")),  # its converted copy
+        ({0: ("/t/p0.jsonl", "/t/p1.jsonl")}, 0, ("in.csv", "2 parts in /t")),  # a copy in pieces
+        ({}, 0, ("in.csv", None)),  # no lines read
+        ({0: "/t/in-0.jsonl"}, None, ("?", None)),
+        ({3: "/t/x.jsonl"}, 3, ("/t/x.jsonl", None)),  # not an input of the run
+    ],
+)
+def test_whom_an_error_about_an_inputs_lines_names(
+    files: dict[int, convert.LineFiles], fi: int | None, shown: tuple[str, str | None]
+) -> None:
+    assert convert.line_source(files, ["in.jsonl" if files.get(0) == "in.jsonl" else "in.csv"], fi) == shown
 
 
 def test_a_failing_conversion_leaves_nothing(tmp_path: Path) -> None:

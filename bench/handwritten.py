@@ -133,7 +133,12 @@ FROM r
 # (DuckDB keeps the first, Python the last). Such lines are listed (``needs-exact-parse``) for a
 # strict parser; the bench corpora have none. Fields are checked by JSON type (a number where text
 # is due is an invalid event, not its digits), ``action`` and ``platform`` by the schema's
-# patterns, and a text timestamp by strict RFC 3339 (a naive one in Asia/Shanghai).
+# patterns, and a text timestamp by strict RFC 3339 (a naive one in Asia/Shanghai); any other
+# timestamp form, and a line over the checker's size or nesting limits, is left to the strict parser
+# too. Not reproduced: the checker's conversion of files with carriage returns or bytes that are not
+# UTF-8 (DuckDB's line reader refuses such a file whole), and its content digest of the whole record
+# for duplicates (here: a hash of the fields read). Reject codes are this script's own.
+# READ_KEYS are the keys the checker's pattern covers for the catalogue (tests/test_bench_baseline.py).
 READ_KEYS = (
     "event_id",
     "timestamp",
@@ -181,13 +186,16 @@ WITH l AS (
             '$.seller_id', '$.action', '$.subject', '$.subject.type', '$.subject.id', '$.actor',
             '$.data']) END AS s
     FROM l
-), r AS (
+), r0 AS (
     SELECT *, s[1] AS event_id, s[3] AS platform, s[4] AS seller_id, s[5] AS action, s[8] AS subj,
-        CASE WHEN t[2] IN ('BIGINT', 'UBIGINT') THEN epoch_by_magnitude(TRY_CAST(s[2] AS HUGEINT))
-             WHEN t[2] = 'VARCHAR' AND regexp_full_match(s[2], '[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt ]'
-                 || '[0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]{1,9})?([Zz]|[+-][0-9]{2}:[0-9]{2})?')
-             THEN epoch_us(TRY_CAST(s[2] AS TIMESTAMPTZ)) END AS ts
+        t[2] = 'VARCHAR' AND regexp_full_match(upper(s[2]), '[0-9]{4}-[0-9]{2}-[0-9]{2}[T ]'
+            || '([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](\\.[0-9]{1,6})?'
+            || '(Z|[+-]([01][0-9]|2[0-3]):[0-5][0-9])?') AS rfc3339
     FROM f
+), r AS (
+    SELECT *, CASE WHEN t[2] IN ('BIGINT', 'UBIGINT') THEN epoch_by_magnitude(TRY_CAST(s[2] AS HUGEINT))
+                   WHEN rfc3339 THEN epoch_us(TRY_CAST(upper(s[2]) AS TIMESTAMPTZ)) END AS ts
+    FROM r0
 )
 SELECT event_id, ts, platform, seller_id, action, subj,
     CASE WHEN action IN ('order.completed', 'order.refunded', 'plan.close_requested',
@@ -195,16 +203,19 @@ SELECT event_id, ts, platform, seller_id, action, subj,
                          'juhuasuan.signup_approved', 'juhuasuan.deposit_frozen')
          THEN json_extract(text, '$.data') END AS data,
     hash(event_id) AS id_hash, hash(s) AS content, CASE
-    WHEN text IS NULL OR trim(text) = '' THEN 'blank'
+    WHEN text IS NULL OR regexp_full_match(text, '[ \\t\\v\\f\\r]*') THEN 'blank'
     WHEN NOT ok THEN 'bad-json'
-    WHEN NOT parity THEN 'needs-exact-parse'
-    WHEN NOT list_bool_and([t[i] = 'VARCHAR' AND regexp_matches(s[i], '[!-~]') FOR i IN [1, 3, 4, 5]])
+    WHEN NOT parity OR strlen(text) > 1048576
+         OR strlen(text) - strlen(replace(replace(text, '[', ''), '{', '')) > 64 THEN 'needs-exact-parse'
+    WHEN NOT list_bool_and([coalesce(t[i] = 'VARCHAR' AND regexp_matches(s[i], '[!-~]'), false)
+                            FOR i IN [1, 3, 4, 5]])
          OR t[2] IS NULL THEN 'missing-field'
     WHEN NOT regexp_full_match(action, '[a-z0-9_\\-]*\\.[a-z0-9_.\\-]*')
          OR NOT regexp_full_match(platform, '[a-z][a-z0-9_.\\-]*')
          OR NOT (t[6] IS NULL
                  OR (t[6] = 'OBJECT' AND t[7] = 'VARCHAR' AND t[8] IN ('VARCHAR', 'BIGINT', 'UBIGINT')))
          OR NOT coalesce(t[9] = 'VARCHAR', true) OR NOT coalesce(t[10] = 'OBJECT', true) THEN 'invalid-event'
+    WHEN t[2] NOT IN ('BIGINT', 'UBIGINT') AND NOT rfc3339 THEN 'needs-exact-parse'
     WHEN ts IS NULL THEN 'bad-timestamp'
     WHEN ts < -2208988800000000 OR ts >= 221845392000000000 THEN 'timestamp-out-of-range'
     WHEN ts > $now_us + 86400000000 THEN 'future-timestamp'
@@ -657,12 +668,16 @@ def main(argv: list[str] | None = None) -> int:
         extra = f"  {seconds[rule_id]:.3f} s" if args.timings else ""
         print(f"  {rule_id:<{width}}  {per_rule.get(rule_id, 0):>8}{extra}")
     print(f"  {'total violations':<{width}}  {sum(per_rule.values()):>8}")
+    unread = sum(1 for _, why in lines_rejected if why == "needs-exact-parse")
     if args.exact_intake:
-        shown = ", ".join(f"{line}: {why}" for line, why in lines_rejected[:5])
+        shown = ", ".join(f"{line}: {why}" for line, why in lines_rejected[:10])
         print(f"rejected lines: {len(lines_rejected)}{' (' + shown + ')' if shown else ''}")
     if args.timings:
         print("steps: " + ", ".join(f"{k} {v:.3f} s" for k, v in steps.items()))
     print(f"wall time: {elapsed:.3f} s  ({records / elapsed:,.0f} events/s)")
+    if unread:  # the run did less than the exact intake claims: its figures are not that
+        print(f"warning: {unread} lines need a strict JSON parser, which this script does not have")
+        return 3
     return 0
 
 

@@ -538,6 +538,7 @@ class DuckdbRun:
                 directory,
                 violations=violations,
                 texts=texts,
+                memory_limit=MEMORY_LIMIT,
                 input_names=self.intake.names,
                 as_of=self.as_of,
                 params=self.params,

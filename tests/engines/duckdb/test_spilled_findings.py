@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import pytest
 
 import checker
@@ -217,3 +218,44 @@ def test_not_applicable_outcomes_built_only_when_asked(
     assert calls == [len(na)]
     # built a chunk (here 2) at a time, each batch reading only its own triggers' records
     assert batches == [2] * (len(na) // 2) + [len(na) % 2] * (len(na) % 2)
+
+
+def _memory_limit(con: Any) -> str:
+    return str(con.execute("SELECT current_setting('memory_limit')").fetchone()[0])
+
+
+@pytest.mark.parametrize("fails", [False, True], ids=["built", "failing"])
+def test_duckdb_holds_little_memory_while_outcomes_are_built(
+    catalogue: checker.PolicySet, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fails: bool
+) -> None:
+    """While Python builds the findings (and the other outcomes), DuckDB's memory limit is
+    findings.LEAN_MEMORY, so that it hands back its buffers; then it is the engine's again, also
+    when building fails."""
+    generate(tmp_path, events=800, seed=3, violation_rate=0.5)
+    duck = check_duckdb(catalogue, [tmp_path / "events.jsonl"])
+    store = duck.outcomes
+    assert isinstance(store, SqlOutcomeStore)
+    con = store.run.con
+    engine_limit = _memory_limit(con)
+    probe = duckdb.connect()
+    probe.execute("SET memory_limit = ?", [findings.LEAN_MEMORY])
+    lean = _memory_limit(probe)
+    assert lean != engine_limit
+    seen: list[str] = []
+    real = findings.map_forked
+
+    def spy(*args: Any, **kwargs: Any) -> Any:
+        seen.append(_memory_limit(con))
+        built = real(*args, **kwargs)
+        if fails:  # as a chunk that found a problem would end it
+            raise checker.CheckerError([])
+        return built
+
+    monkeypatch.setattr(findings, "map_forked", spy)
+    if fails:
+        with pytest.raises(checker.CheckerError):
+            duck.findings  # noqa: B018 (reading the property is the test)
+    else:
+        assert duck.findings and list(duck.other_outcomes())
+    assert seen == [lean] if fails else [lean, lean]
+    assert _memory_limit(con) == engine_limit

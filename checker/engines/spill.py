@@ -13,7 +13,6 @@ import heapq
 import os
 import pickle
 from collections.abc import Iterator, Mapping, Sequence
-from operator import attrgetter
 from typing import Any, overload
 
 from ..inputs.events import Event
@@ -197,8 +196,6 @@ def row_order(row: tuple[Any, ...]) -> tuple[Any, ...]:
 #: where a :func:`finding_row` keeps the finding's JSON text: after the :func:`outcome_row` fields
 _TEXT = 15
 
-_ORDER = attrgetter("rule_id", "epoch", "event_id", "rule_version")  # Outcome.sort_key
-
 
 class SpilledOutcomes(Sequence[Outcome]):
     """Outcomes on disk in sorted runs (the findings, or the other outcomes of ``--all-outcomes``),
@@ -252,20 +249,20 @@ class SpilledOutcomes(Sequence[Outcome]):
     def __len__(self) -> int:
         return self.size
 
-    def __iter__(self) -> Iterator[Outcome]:
+    def _rows(self) -> Iterator[tuple[Any, ...]]:
+        """Every outcome's row, the runs merged in result order."""
         if len(self.runs) == 1:
-            return map(row_outcome, self.spill.read(self.runs[0]))
-        return heapq.merge(*(map(row_outcome, self.spill.read(r)) for r in self.runs), key=_ORDER)
+            return self.spill.read(self.runs[0])
+        return heapq.merge(*(self.spill.read(r) for r in self.runs), key=row_order)
+
+    def __iter__(self) -> Iterator[Outcome]:
+        return map(row_outcome, self._rows())
 
     def texts(self) -> Iterator[str]:
         """Each outcome's JSON text as a finding (:func:`encode_finding`), in result order: the
         one its row carries (:func:`finding_row`), else encoded from the row. For a sequence of
         findings only: another outcome has no text in the JSON result."""
-        if not self.runs:
-            return
-        runs = [self.spill.read(r) for r in self.runs]
-        rows = runs[0] if len(runs) == 1 else heapq.merge(*runs, key=row_order)
-        for row in rows:
+        for row in self._rows():
             yield row[_TEXT] if len(row) > _TEXT else encode_finding(row_outcome(row))
 
     @overload

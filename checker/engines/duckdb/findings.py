@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import os
 import pickle
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -126,7 +126,7 @@ def spill_outcomes(
             as_of=as_of,
             params=params,
             input_tz=input_tz,
-            texts=violations and texts,
+            row=row,
         )
         with _lean(con, memory_limit):
             built = map_forked(build_chunk, tasks, [t.rows for t in tasks], directory=directory)
@@ -333,10 +333,10 @@ class _ChunkBuilder:
         as_of: int,
         params: Mapping[tuple[str, str], Mapping[str, Any]],
         input_tz: str,
-        texts: bool = False,
+        row: Callable[[Outcome, Mapping[str, tuple[Any, ...]]], tuple[Any, ...]] = outcome_row,
     ) -> None:
         self.plans = plans
-        self.row = finding_row if texts else outcome_row
+        self.row = row  # outcome_row, or finding_row for findings with their texts
         self.evidence = evidence
         self.runs = runs
         self.files = files

@@ -101,6 +101,15 @@ class Plan:
         out[f"dec_{self.tag}"] = sql(create_table(f"dec_{self.tag}", self.decision))
         return out
 
+    def scratch_tables(self) -> list[str]:
+        """The tables only deciding reads: all the plan makes but its decision table and the
+        candidate tables whose windows the findings read back (counts, sums). Dropped once the
+        rule is decided, they no longer hold DuckDB memory (nor temporary files) while the
+        findings are built."""
+        windows = {lk.table for lk in self.lookups if sql_lookup(lk.binding.kind).reads_window}
+        kept = {f"dec_{self.tag}"} | windows
+        return [self.base_table, *(name for name, _ in self.tables if name not in kept)]
+
 
 def create_table(name: str, query: exp.Expression) -> exp.Expression:
     """``CREATE OR REPLACE TABLE name AS query``: not a temporary table, which only the connection

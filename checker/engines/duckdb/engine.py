@@ -185,6 +185,9 @@ def check_duckdb(
     run.decide(
         [(versions, [plans[id(p)] for p in versions]) for versions in by_rule(active).values()], progress
     )
+    # the paths rules read are read by no later step: their memory (80 MB a million events) is
+    # DuckDB's again before the findings are built
+    con.execute("ALTER TABLE ev DROP COLUMN fx")
     if progress is not None:
         progress.end()
     batch = SqlEventBatch(
@@ -386,6 +389,7 @@ class DuckdbRun:
         if any(
             _scalar(con, sql(tmpl("SELECT bool_or(kh) FROM {t}", t=table(plan.base_table)))) for plan in plans
         ):
+            _drop(con, (plan.base_table for plan in plans))
             return Decided(versions, [], [], self.python_rule(con, versions, None))
         if len(plans) > 1:
             self._select_versions(con, plans)
@@ -395,7 +399,9 @@ class DuckdbRun:
         # not applicable: triggers by action and where, in no version's effective window
         na = self._not_applicable(con, plans)
         hard = self._hard(con, plans)
-        return Decided(versions, plans, na, self.python_rule(con, versions, (plans, hard)) if hard else [])
+        outcomes = self.python_rule(con, versions, (plans, hard)) if hard else []
+        _drop(con, (name for plan in plans for name in plan.scratch_tables()))
+        return Decided(versions, plans, na, outcomes)
 
     def _select_versions(self, con: duckdb.DuckDBPyConnection, plans: list[Plan]) -> None:
         """With several versions, each trigger is judged by the first one in effect."""
@@ -569,6 +575,12 @@ def _versions(plans: Sequence[Plan], query: str) -> exp.Expression:
     """``query`` (holes ``{i}``: the version's place, ``{t}``: its event table) over each of a
     rule's versions, as one UNION ALL."""
     return union_all(*(tmpl(query, i=lit(i), t=table(plan.base_table)) for i, plan in enumerate(plans)))
+
+
+def _drop(con: duckdb.DuckDBPyConnection, names: Iterable[str]) -> None:
+    """Drop the tables ``names`` (those that exist)."""
+    for name in names:
+        con.execute(sql(tmpl("DROP TABLE IF EXISTS {t}", t=table(name))))
 
 
 def _scalar(con: duckdb.DuckDBPyConnection, query: str, parameters: object = None) -> Any:

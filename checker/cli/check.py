@@ -42,6 +42,7 @@ from ..language.policy import SEVERITIES
 from ..language.times import DEFAULT_TIMEZONE
 from ..outputs import RENDERERS, RenderOptions, write_report
 from ..outputs.options import ANNOTATIONS_MAX, SARIF_MAX_RESULTS
+from ..outputs.registry import READS_FINDING_TEXTS
 from ..results.baseline import Baseline, load_baseline, write_baseline
 from ..results.gating import Triage, exit_code, reject_rate, triage
 from ..results.result import CheckResult
@@ -496,6 +497,8 @@ def _check_and_write(
     result = run_check(args, stderr, progress)
     if result is None or not check_inputs(args, result, stderr, "check"):
         return EXIT_ERROR
+    if any(fmt in READS_FINDING_TEXTS for fmt, _ in targets):
+        result.keep_finding_texts()  # before the gate is the first to read the findings
     gate = triage(result, baseline=baseline, waivers=waivers, fail_on=args.fail_on, today=today)
     if not args.quiet:
         warn_baseline(gate, stderr)

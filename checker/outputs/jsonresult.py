@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+from itertools import repeat
 
 from ..results.result import JSON_ENCODER, CheckResult, other_outcome_dict
-from .options import RenderOptions, finding_record
+from .options import RenderOptions, finding_record, triaged_text
 
 #: findings encoded per piece handed to the writer: fewer writes, bounded memory
 _CHUNK = 512
@@ -21,8 +22,11 @@ def render_json(result: CheckResult, options: RenderOptions) -> Iterator[str]:
     # one line per document: json's C encoder only runs without indentation, and
     # results with 100k findings are for machines (use jq to read one)
     # the findings' texts as the engine makes them, where it can (asked for first, so that it makes
-    # them as it builds the findings); a triage adds a status to each, so it takes the findings
-    texts = None if options.triage.active else result.finding_texts()
+    # them as it builds the findings, unless the command line asked before a gate read them); a
+    # triage adds each finding's status to its text, read from the finding without its evidence
+    texts = result.finding_texts()
+    if texts is not None and options.triage.active:
+        texts = map(triaged_text, texts, result.finding_heads(), repeat(options.triage))
     findings = result.findings
     encode = JSON_ENCODER.encode
     sep = "{"
@@ -40,7 +44,7 @@ def render_json(result: CheckResult, options: RenderOptions) -> Iterator[str]:
         yield from _joined(map(encode, map(other_outcome_dict, result.other_outcomes())))
         yield "]"
     if options.triage.active:
-        yield ',"gating":' + encode(options.triage.to_dict(findings))
+        yield ',"gating":' + encode(options.triage.to_dict(result.finding_heads()))
     yield "}\n"
 
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from ..language.policy import SEVERITIES
 from ..results.gating import Status, Triage
 from ..results.outcomes import Outcome
-from ..results.result import CheckResult, finding_dict
+from ..results.result import JSON_ENCODER, CheckResult, finding_dict
 
 #: GitHub code scanning refuses a SARIF run with more results than this
 SARIF_MAX_RESULTS = 25_000
@@ -61,11 +61,31 @@ def finding_record(finding: Outcome, options: RenderOptions) -> dict[str, object
     """A finding's JSON form, with its gate status (and waiver) when a triage is active."""
     doc: dict[str, object] = finding_dict(finding)
     if options.triage.active:
-        doc["status"] = options.triage.status(finding).value
-        waiver = options.triage.waived_by.get(finding.fingerprint)
-        if waiver is not None:
-            doc["waiver"] = waiver.as_dict()
+        doc.update(_triaged(finding, options.triage))
     return doc
+
+
+def _triaged(finding: Outcome, triage: Triage) -> dict[str, object]:
+    """The keys a triage adds to a finding's JSON form, in their order."""
+    waiver = triage.waived_by.get(finding.fingerprint)
+    added: dict[str, object] = {"status": triage.status(finding).value}
+    if waiver is not None:
+        added["waiver"] = waiver.as_dict()
+    return added
+
+
+def triaged_text(text: str, finding: Outcome, triage: Triage) -> str:
+    """``encode(finding_record(...))`` of a finding whose untriaged text (:func:`encode_finding`)
+    is ``text``, for ``finding`` (its evidence records not needed): the triage's keys come last in
+    the record, so they are written before the text's closing brace."""
+    return (
+        text[:-1]
+        + "".join(
+            f",{JSON_ENCODER.encode(k)}:{JSON_ENCODER.encode(v)}"
+            for k, v in _triaged(finding, triage).items()
+        )
+        + "}"
+    )
 
 
 def gate_verdict(finding: Outcome, gate: Triage) -> str | None:

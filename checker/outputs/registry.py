@@ -44,6 +44,13 @@ RENDERERS: Mapping[str, Renderer] = MappingProxyType(
 )
 
 
+#: the formats that write the findings' JSON texts (:meth:`CheckResult.finding_texts`): a run
+#: writing one asks for them before anything else reads the findings
+#: (:meth:`CheckResult.keep_finding_texts`), so that an engine that builds its findings late
+#: makes each text where it builds the finding, on every core
+READS_FINDING_TEXTS = frozenset({"json"})
+
+
 def _renderer(name: str) -> Renderer:
     try:
         return RENDERERS[name]

@@ -431,7 +431,7 @@ def result_document(
         doc["other_outcomes"] = [other_outcome_dict(o) for o in _digest(result.other_outcomes())]
     if options is not None and options.triage.active:
         doc["findings"] = [finding_record(f, options) for f in result.findings]
-        doc["gating"] = options.triage.to_dict(result.findings)
+        doc["gating"] = options.triage.to_dict(result.finding_heads())
     return doc
 
 

@@ -68,10 +68,10 @@ def render_text(result: CheckResult, options: RenderOptions) -> str:
         f"{result.as_of_text}"
     )
     if gate.active:
-        counts = gate.counts(result.findings)
+        counts, failing = gate.tally(result.finding_heads())
         summary += (
             f"; {counts['new']} new, {counts['baselined']} baselined, "
-            f"{counts['waived']} waived; {gate.count_failing(result.findings)} failing "
+            f"{counts['waived']} waived; {failing} failing "
             f"at --fail-on {gate.fail_on}"
         )
     lines.append(paint(summary, "1"))

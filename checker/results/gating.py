@@ -86,13 +86,26 @@ class Triage:
             out[self.status(f).value] += 1
         return out
 
+    def tally(self, findings: Iterable[Outcome]) -> tuple[dict[str, int], int]:
+        """:meth:`counts` and :meth:`count_failing` in one pass over ``findings`` (which may be an
+        iterator: a large run's findings, read from disk)."""
+        out = {s.value: 0 for s in Status}
+        failing = 0
+        for f in findings:
+            status = self.status(f)
+            out[status.value] += 1
+            if status is Status.NEW and SEVERITIES.index(f.severity) >= SEVERITIES.index(self.fail_on):
+                failing += 1
+        return out, failing
+
     def to_dict(self, findings: Iterable[Outcome]) -> dict[str, Any]:
-        """The ``gating`` section of the JSON result."""
+        """The ``gating`` section of the JSON result (one pass over ``findings``)."""
+        by_status, failing = self.tally(findings)
         return {
             "fail_on": self.fail_on,
             "today": self.today.isoformat() if self.today else None,
-            "by_status": self.counts(findings),
-            "failing": self.count_failing(findings),
+            "by_status": by_status,
+            "failing": failing,
             "baseline": None
             if self.baseline is None
             else {
@@ -137,7 +150,7 @@ def triage(
     # with neither a baseline nor waivers every finding is new, which status() says of a finding
     # it has no entry for: no pass over the findings (a large run reads them from disk, and
     # parses their evidence again, at every pass)
-    for f in result.findings if baseline is not None or listed else ():
+    for f in result.finding_heads() if baseline is not None or listed else ():
         waiver = next((w for w in listed if w.covers(f) and today is not None and w.active(today)), None)
         if waiver is not None:
             statuses[f.fingerprint] = Status.WAIVED
@@ -231,4 +244,4 @@ def exit_code(
         return EXIT_STRICT
     if max_reject_rate is not None and reject_rate(result.batch) > max_reject_rate:
         return EXIT_STRICT
-    return EXIT_VIOLATIONS if any(gate.fails(f) for f in result.findings) else EXIT_OK
+    return EXIT_VIOLATIONS if any(gate.fails(f) for f in result.finding_heads()) else EXIT_OK

@@ -47,6 +47,18 @@ class CheckResult:
         them ready-made, else None (held outcomes: the report encodes them)."""
         return None
 
+    def keep_finding_texts(self) -> None:
+        """Ask the engine to make each finding's JSON text where it builds the findings, because a
+        JSON result will be written: only an engine that builds them later (a stored result) and
+        only before anything has read them makes a difference (:meth:`finding_texts`)."""
+
+    def finding_heads(self) -> Iterable[Outcome]:
+        """The findings, in result order, perhaps without their evidence records
+        (``evidence_events`` empty, the evidence ids kept): for passes that read only a finding's
+        own fields (a gate's: fingerprint, severity, rule, seller, subject), which a stored result
+        then makes without parsing evidence again."""
+        return self.findings
+
     def other_outcomes(self) -> Iterable[Outcome]:
         """Every outcome but the violations, in result order (what ``--all-outcomes`` adds)."""
         return (o for o in self.outcomes if o.kind is not Kind.VIOLATION)
@@ -248,6 +260,13 @@ class OutcomeStore(ABC, Sequence[Outcome]):
         then written from the findings themselves, to the same bytes."""
         return None
 
+    def keep_finding_texts(self) -> None:
+        """Make the findings' texts when they are built (:meth:`CheckResult.keep_finding_texts`)."""
+
+    def finding_heads(self) -> Iterable[Outcome]:
+        """The findings, perhaps without their evidence records (:meth:`CheckResult.finding_heads`)."""
+        return self.findings()
+
     def materialised(self) -> tuple[Outcome, ...]:
         """Every outcome, in result order, held at once (built on first use, then kept)."""
         if self._all is None:
@@ -296,6 +315,15 @@ class StoredCheckResult(CheckResult):
     def finding_texts(self) -> Iterator[str] | None:
         """The findings' JSON texts, if the store keeps them made (:meth:`OutcomeStore.finding_texts`)."""
         return self.store.finding_texts()
+
+    def keep_finding_texts(self) -> None:
+        """Have the store make the findings' texts as it builds them
+        (:meth:`OutcomeStore.keep_finding_texts`)."""
+        self.store.keep_finding_texts()
+
+    def finding_heads(self) -> Iterable[Outcome]:
+        """The findings as the store gives them without evidence (:meth:`OutcomeStore.finding_heads`)."""
+        return self.store.finding_heads()
 
     def other_outcomes(self) -> Iterable[Outcome]:
         """Every outcome but the violations, in result order, as the store keeps them."""

@@ -17,6 +17,7 @@ from junitparser import JUnitXml
 
 from checker.cli.app import COMMANDS, SUBCOMMAND_MODULES
 from checker.inputs.progress import Progress
+from checker.outputs import jsonresult
 from tests.conftest import POLICIES, ROOT, run_cli
 from tests.outputs.conftest import EVENTS, WAIVERS
 
@@ -115,6 +116,50 @@ def test_fail_on_baseline_and_waivers_gate_the_exit_code(export: Path, tmp_path:
         str(baseline),
     )
     assert code == 0 and "[waived until 2024-12-31 by li.si" in out and "waiver expired on 2024-01-31" in out
+
+
+@pytest.mark.parametrize("fail_on", ["info", "high"])
+def test_a_gated_run_is_the_same_on_both_engines(
+    export: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fail_on: str
+) -> None:
+    """A baseline, waivers and --fail-on, with a JSON and a text report: the same bytes, summary
+    and exit code from both engines. The DuckDB engine's JSON comes from texts made as it built
+    the findings (asked for before the gate read them): no finding's dict is built for it."""
+    base = ["check", str(export), "--policies", str(POLICIES)]
+    baseline = tmp_path / "baseline.json"
+    assert _cli("baseline", "create", str(export), "--policies", str(POLICIES), "-o", str(baseline))[0] == 0
+    entries = json.loads(baseline.read_text("utf-8"))
+    entries["findings"] = entries["findings"][:1]  # one baselined, the others new or waived
+    baseline.write_text(json.dumps(entries), "utf-8")
+    waivers = tmp_path / "waivers.yaml"
+    waivers.write_text(WAIVERS, "utf-8")
+    gate = [
+        "--baseline",
+        str(baseline),
+        "--waivers",
+        str(waivers),
+        "--today",
+        "2024-06-01",
+        "--fail-on",
+        fail_on,
+    ]
+    runs = {}
+    for engine in ("python", "duckdb"):
+        if engine == "duckdb":
+
+            def built(*args: object) -> None:
+                raise AssertionError("the JSON report built a finding's dict")
+
+            monkeypatch.setattr(jsonresult, "finding_record", built)
+        out = tmp_path / f"{engine}.json"
+        code, text, _ = _cli(
+            *base, *gate, "--engine", engine, "--format", "json", "-o", str(out), "--format", "text"
+        )
+        runs[engine] = (code, text, out.read_bytes())
+    assert runs["python"] == runs["duckdb"]
+    doc = json.loads(runs["duckdb"][2])
+    assert {f["status"] for f in doc["findings"]} == {"new", "baselined", "waived"}
+    assert runs["duckdb"][0] == (1 if doc["gating"]["failing"] else 0)
 
 
 def test_rejects_strict_and_quiet(export: Path, tmp_path: Path) -> None:

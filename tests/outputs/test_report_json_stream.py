@@ -156,3 +156,58 @@ def test_the_json_report_from_ready_made_texts(
     assert {len(row) for row in rows} == ({16} if first == "json" else {15})
     reference = checker.check(policy_set, [world], now="2026-01-01T00:00:00Z")
     assert text == json.dumps(reference.to_dict(), ensure_ascii=False, separators=(",", ":")) + "\n"
+
+
+def test_a_triaged_json_report_from_ready_made_texts(
+    policy_set: checker.PolicySet, world: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """With a baseline and waivers, as the command line runs them: the texts are asked for before
+    the gate reads the findings, so the DuckDB engine makes them as it builds the findings; the gate
+    and the report then read each finding without parsing its evidence again (its head), the report
+    adds each status to the ready-made text, and the bytes are those the reference engine's
+    result gives with the same triage."""
+    monkeypatch.setattr(findings_module, "FINDINGS_CHUNK", 7)
+    monkeypatch.setattr(spill, "MAX_MERGE", 3)
+    now = "2026-01-01T00:00:00Z"
+    reference = checker.check(policy_set, [world], now=now)
+    found = reference.findings
+    baselined, waived = found[0], found[len(found) // 2]
+    path = tmp_path / "waivers.yaml"
+    path.write_text(
+        "waivers:\n"
+        f"  - {{rule: {json.dumps(waived.rule_id)}, seller: {json.dumps(waived.seller_id)}, "
+        "reason: 同意, approver: a, expires: 2030-01-01}\n",
+        "utf-8",
+    )
+
+    def gate(result: CheckResult) -> RenderOptions:
+        return RenderOptions(
+            triage=triage(
+                result,
+                baseline=Baseline("baseline.json", {baselined.fingerprint: {}, "gone": {}}),
+                waivers=load_waivers(path),
+                fail_on="medium",
+                today=date(2025, 6, 1),
+            )
+        )
+
+    result = check_duckdb(policy_set, [world], now=now)
+    result.keep_finding_texts()
+
+    def parsed(*args: object) -> None:
+        raise AssertionError("an evidence line was parsed again")
+
+    def built(*args: object) -> None:
+        raise AssertionError("the report built a finding's dict")
+
+    monkeypatch.setattr(spill, "row_event", parsed)
+    monkeypatch.setattr(jsonresult, "finding_record", built)
+    options = gate(result)
+    text = "".join(render_json(result, options))
+    monkeypatch.undo()
+    expected = _whole(reference, gate(reference))
+    assert text == expected
+    doc = json.loads(text)
+    statuses = {f["status"] for f in doc["findings"]}
+    assert statuses == {"new", "baselined", "waived"}
+    assert doc["gating"]["failing"] > 0 and doc["gating"]["baseline"]["absent"] == ["gone"]

@@ -122,10 +122,19 @@ class SqlOutcomeStore(OutcomeStore):
 
     def finding_texts(self) -> Iterator[str]:
         """The findings' JSON texts: made where the findings are built (on every core) when this
-        is the first thing that asks for the findings, else encoded from their rows as read."""
+        (or :meth:`keep_finding_texts`) is the first thing that asks for the findings, else encoded
+        from their rows as read."""
+        self.keep_finding_texts()
+        return self.findings().texts()
+
+    def keep_finding_texts(self) -> None:
+        """Make the findings' texts when they are built, unless they are built already."""
         if self._findings is None:
             self._texts = True
-        return self.findings().texts()
+
+    def finding_heads(self) -> Iterator[Outcome]:
+        """The findings without their evidence records (:meth:`SpilledOutcomes.heads`)."""
+        return self.findings().heads()
 
     def others(self) -> Sequence[Outcome]:
         """Every other outcome, in result order, built like the violations on first use (at export

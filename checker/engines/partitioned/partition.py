@@ -375,6 +375,10 @@ class PartitionedOutcomes(OutcomeStore):
         """The violations, in result order (read from disk at each pass)."""
         return self._findings
 
+    def finding_heads(self) -> Iterator[Outcome]:
+        """The violations without their evidence records (:meth:`SpilledOutcomes.heads`)."""
+        return self._findings.heads()
+
     def others(self) -> SpilledOutcomes:
         """Every other outcome, in result order: judged again part by part on the first call and
         written to disk, one sorted run per part, like the violations; read from disk at each pass."""

@@ -92,13 +92,14 @@ def render_github(result: CheckResult, options: RenderOptions) -> str:
     limit = len(items) if options.annotations_max is None else options.annotations_max
     out = [line for _, line in items[:limit]]
     left = [key[0] for key, _ in items[limit:]]
-    counts, failing = gate.tally(result.finding_heads())
+    counted = gate.tally(result.finding_heads())
+    counts = counted.by_status
     totals = result.batch.totals()
     out.append(
         _command(
             "notice",
             f"{len(result.findings)} violation(s): {counts['new']} new, {counts['baselined']} baselined, "
-            f"{counts['waived']} waived; {failing} at or above "
+            f"{counts['waived']} waived; {counted.failing} at or above "
             f"{gate.fail_on}. Inputs: {totals['read']} read, {totals['accepted']} accepted, "
             f"{totals['duplicates']} duplicates, {totals['rejected']} rejected.",
             title="policy-checker",

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from itertools import repeat
 
+from ..results.gating import GateCount
 from ..results.result import JSON_ENCODER, CheckResult, other_outcome_dict
 from .options import RenderOptions, finding_record, triaged_text
 
@@ -25,9 +26,11 @@ def render_json(result: CheckResult, options: RenderOptions) -> Iterator[str]:
     # them as it builds the findings, unless the command line asked before a gate read them); a
     # triage adds each finding's status to its text, read from the finding without its evidence
     texts = result.finding_texts()
-    if texts is not None and options.triage.active:
-        texts = map(triaged_text, texts, result.finding_heads(), repeat(options.triage))
-    findings = result.findings
+    # a triage's summary comes after the findings: they are counted as they are written
+    counted = GateCount(options.triage) if options.triage.active else None
+    if texts is not None and counted is not None:
+        heads = map(counted.add, result.finding_heads())
+        texts = map(triaged_text, texts, heads, repeat(options.triage))
     encode = JSON_ENCODER.encode
     sep = "{"
     for key, value in result.head_dict().items():
@@ -35,6 +38,7 @@ def render_json(result: CheckResult, options: RenderOptions) -> Iterator[str]:
         sep = ","
     yield ',"findings":['
     if texts is None:
+        findings = result.findings if counted is None else map(counted.add, result.findings)
         texts = map(encode, (finding_record(f, options) for f in findings))
     yield from _joined(texts)
     yield "]"
@@ -43,8 +47,8 @@ def render_json(result: CheckResult, options: RenderOptions) -> Iterator[str]:
         yield ',"other_outcomes":['
         yield from _joined(map(encode, map(other_outcome_dict, result.other_outcomes())))
         yield "]"
-    if options.triage.active:
-        yield ',"gating":' + encode(options.triage.to_dict(result.finding_heads()))
+    if counted is not None:
+        yield ',"gating":' + encode(options.triage.gating_dict(counted))
     yield "}\n"
 
 

@@ -68,10 +68,11 @@ def render_text(result: CheckResult, options: RenderOptions) -> str:
         f"{result.as_of_text}"
     )
     if gate.active:
-        counts, failing = gate.tally(result.finding_heads())
+        counted = gate.tally(result.finding_heads())
+        counts = counted.by_status
         summary += (
             f"; {counts['new']} new, {counts['baselined']} baselined, "
-            f"{counts['waived']} waived; {failing} failing "
+            f"{counts['waived']} waived; {counted.failing} failing "
             f"at --fail-on {gate.fail_on}"
         )
     lines.append(paint(summary, "1"))

@@ -71,9 +71,11 @@ class Triage:
 
     def fails(self, finding: Outcome) -> bool:
         """Whether ``finding`` is new and at or above ``fail_on``."""
-        return self.status(finding) is Status.NEW and SEVERITIES.index(finding.severity) >= SEVERITIES.index(
-            self.fail_on
-        )
+        return self.status(finding) is Status.NEW and self.severe(finding)
+
+    def severe(self, finding: Outcome) -> bool:
+        """Whether ``finding`` is at or above ``fail_on`` (whatever its status)."""
+        return SEVERITIES.index(finding.severity) >= SEVERITIES.index(self.fail_on)
 
     def count_failing(self, findings: Iterable[Outcome]) -> int:
         """How many findings fail the run (without holding them: findings may be on disk)."""
@@ -86,26 +88,25 @@ class Triage:
             out[self.status(f).value] += 1
         return out
 
-    def tally(self, findings: Iterable[Outcome]) -> tuple[dict[str, int], int]:
+    def tally(self, findings: Iterable[Outcome]) -> GateCount:
         """:meth:`counts` and :meth:`count_failing` in one pass over ``findings`` (which may be an
         iterator: a large run's findings, read from disk)."""
-        out = {s.value: 0 for s in Status}
-        failing = 0
+        counted = GateCount(self)
         for f in findings:
-            status = self.status(f)
-            out[status.value] += 1
-            if status is Status.NEW and SEVERITIES.index(f.severity) >= SEVERITIES.index(self.fail_on):
-                failing += 1
-        return out, failing
+            counted.add(f)
+        return counted
 
     def to_dict(self, findings: Iterable[Outcome]) -> dict[str, Any]:
         """The ``gating`` section of the JSON result (one pass over ``findings``)."""
-        by_status, failing = self.tally(findings)
+        return self.gating_dict(self.tally(findings))
+
+    def gating_dict(self, counted: GateCount) -> dict[str, Any]:
+        """The ``gating`` section of the JSON result, for the findings ``counted``."""
         return {
             "fail_on": self.fail_on,
             "today": self.today.isoformat() if self.today else None,
-            "by_status": by_status,
-            "failing": failing,
+            "by_status": dict(counted.by_status),
+            "failing": counted.failing,
             "baseline": None
             if self.baseline is None
             else {
@@ -122,6 +123,29 @@ class Triage:
                 "unused": [w.as_dict() for w in self.unused],
             },
         }
+
+
+@dataclass
+class GateCount:
+    """A triage's counts of findings as they go by, one at a time (:meth:`add`): by status, and
+    how many fail. A writer that streams the findings counts them on the way, for the summary
+    it writes after them, instead of reading them all again."""
+
+    triage: Triage
+    by_status: dict[str, int] = field(init=False)
+    failing: int = 0
+
+    def __post_init__(self) -> None:
+        self.by_status = {s.value: 0 for s in Status}
+
+    def add(self, finding: Outcome) -> Outcome:
+        """Count ``finding``; it is returned, so that a stream of findings can be counted as it is
+        mapped (``map(counted.add, findings)``)."""
+        status = self.triage.status(finding)
+        self.by_status[status.value] += 1
+        if status is Status.NEW and self.triage.severe(finding):
+            self.failing += 1
+        return finding
 
 
 def today_in(timezone: str) -> date:

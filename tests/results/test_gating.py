@@ -10,7 +10,15 @@ import pytest
 import checker
 from checker.language.errors import CheckerError
 from checker.results.baseline import baseline_document, load_baseline, write_baseline
-from checker.results.gating import EXIT_OK, EXIT_STRICT, EXIT_VIOLATIONS, Status, exit_code, triage
+from checker.results.gating import (
+    EXIT_OK,
+    EXIT_STRICT,
+    EXIT_VIOLATIONS,
+    GateCount,
+    Status,
+    exit_code,
+    triage,
+)
 from checker.results.waivers import load_waivers
 from tests.outputs.conftest import EVENTS, WAIVERS
 
@@ -34,6 +42,29 @@ def test_fail_on_is_a_floor(result: checker.CheckResult, fail_on: str, failing: 
     gate = triage(result, fail_on=fail_on)
     assert [f.event_id for f in gate.failing(result.findings)] == failing
     assert exit_code(result, gate) == (EXIT_VIOLATIONS if failing else EXIT_OK)
+
+
+@pytest.mark.parametrize("fail_on", ["info", "medium", "critical"])
+def test_a_gate_counts_findings_in_one_pass(
+    result: checker.CheckResult, tmp_path: Path, fail_on: str
+) -> None:
+    """The gating counts (by status, and failing) take one pass, so that they can be given an
+    iterator (a large run's findings, read from disk) or counted as a report streams the
+    findings (GateCount.add): the same counts as the separate passes give."""
+    baseline = tmp_path / "baseline.json"
+    write_baseline(result, baseline)
+    path = tmp_path / "waivers.yaml"
+    path.write_text(WAIVERS, "utf-8")
+    later = result.findings[1:]  # one baselined finding gone, so the statuses differ
+    gate = triage(result, baseline=load_baseline(baseline), waivers=load_waivers(path), fail_on=fail_on)
+    counted = gate.tally(iter(later))
+    assert counted.by_status == gate.counts(later) and counted.failing == gate.count_failing(later)
+    assert set(counted.by_status.values()) != {0}
+    assert gate.to_dict(iter(later)) == gate.to_dict(tuple(later))
+    assert gate.to_dict(iter(later))["by_status"] == gate.counts(later)
+    streamed = GateCount(gate)
+    assert list(map(streamed.add, iter(later))) == list(later)
+    assert (streamed.by_status, streamed.failing) == (counted.by_status, counted.failing)
 
 
 class _Unread(checker.CheckResult):

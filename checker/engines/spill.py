@@ -154,6 +154,18 @@ def finding_row(o: Outcome, rows: Mapping[str, tuple[Any, ...]] | None = None) -
 
 def row_outcome(row: tuple[Any, ...]) -> Outcome:
     """The outcome of a row written by :func:`outcome_row` (or :func:`finding_row`)."""
+    return _outcome(row, tuple(map(row_event, row[13])))
+
+
+def row_head(row: tuple[Any, ...]) -> Outcome:
+    """The outcome of a row without its evidence records (``evidence_events`` empty; the evidence
+    ids kept): every field a gate reads (fingerprint, severity, rule, seller, subject), for none of
+    the parsing of evidence lines that :func:`row_outcome` does."""
+    return _outcome(row, ())
+
+
+def _outcome(row: tuple[Any, ...], events: tuple[Event, ...]) -> Outcome:
+    """The outcome of a row, with ``events`` as its evidence records."""
     (
         rule_id,
         version,
@@ -168,7 +180,7 @@ def row_outcome(row: tuple[Any, ...]) -> Outcome:
         en,
         zh,
         evidence,
-        events,
+        _,  # the evidence events' rows: ``events``, read or not
         kind,
         *text,  # a finding's JSON text (finding_row)
     ) = row
@@ -187,31 +199,7 @@ def row_outcome(row: tuple[Any, ...]) -> Outcome:
         reason,
         None if en is None else Text(en, zh),
         evidence,
-        tuple(map(row_event, events)),
-    )
-
-
-def row_head(row: tuple[Any, ...]) -> Outcome:
-    """The outcome of a row without its evidence records (``evidence_events`` empty; the evidence
-    ids kept): every field a gate reads (fingerprint, severity, rule, seller, subject), for none of
-    the parsing of evidence lines that :func:`row_outcome` does."""
-    rule_id, version, event_id, epoch, timestamp, platform, seller_id, subject, severity, reason, en, zh = (
-        row[:12]
-    )
-    return Outcome(
-        rule_id,
-        version,
-        Kind(row[14]),
-        event_id,
-        epoch,
-        timestamp,
-        platform,
-        seller_id,
-        subject,
-        severity,
-        reason,
-        None if en is None else Text(en, zh),
-        row[12],
+        events,
     )
 
 

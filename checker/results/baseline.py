@@ -55,7 +55,8 @@ class Baseline:
 
 def baseline_document(result: CheckResult) -> dict[str, Any]:
     """The baseline of a result's findings: stable order, no run-dependent values."""
-    # one finding per fingerprint: only one rule version judges a given event
+    # one finding per fingerprint: only one rule version judges a given event; a baseline reads
+    # no evidence, so neither does the pass over the findings (finding_heads)
     entries = {
         f.fingerprint: {
             "fingerprint": f.fingerprint,
@@ -68,7 +69,7 @@ def baseline_document(result: CheckResult) -> dict[str, Any]:
             "event_id": f.event_id,
             "timestamp": f.timestamp,
         }
-        for f in result.findings
+        for f in result.finding_heads()
     }
     return {
         "schema_version": BASELINE_SCHEMA_VERSION,

@@ -8,6 +8,9 @@ from pathlib import Path
 import pytest
 
 import checker
+from checker.engines import spill
+from checker.engines.duckdb import check_duckdb
+from checker.generator import generate
 from checker.language.errors import CheckerError
 from checker.results.baseline import baseline_document, load_baseline, write_baseline
 from checker.results.gating import (
@@ -114,6 +117,26 @@ def test_a_baseline_does_not_depend_on_input_order(policy_set: checker.PolicySet
         for order in (EVENTS, list(reversed(EVENTS)))
     ]
     assert docs[0] == docs[1]
+
+
+def test_a_baseline_of_stored_findings_reads_no_evidence(
+    policy_set: checker.PolicySet, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The DuckDB engine keeps its findings on disk with their evidence lines: the baseline, which
+    records no evidence, is made from the findings without parsing them again, and is the
+    reference engine's."""
+    generate(tmp_path, events=2000, seed=3, violation_rate=0.3)
+    source = tmp_path / "events.jsonl"
+    now = "2026-01-01T00:00:00Z"
+    expected = baseline_document(checker.check(policy_set, [source], now=now))
+    result = check_duckdb(policy_set, [source], now=now)
+    assert len(result.findings) > 10  # built before evidence parsing is forbidden
+
+    def parsed(*args: object) -> None:
+        raise AssertionError("an evidence line was parsed again")
+
+    monkeypatch.setattr(spill, "row_event", parsed)
+    assert baseline_document(result) == expected
 
 
 def test_a_broken_baseline_is_an_error(tmp_path: Path) -> None:

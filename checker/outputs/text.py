@@ -22,7 +22,7 @@ def render_text(result: CheckResult, options: RenderOptions) -> str:
     # the subject of seller_id as the run's profile calls it ("patient=C"); seller by default
     who = (result.subject_words or DEFAULT_SUBJECT_WORDS).en_singular.replace(" ", "_")
     lines: list[str] = []
-    for f in result.findings:
+    for f in result.finding_heads():  # a finding's lines read no evidence record
         message = f.message.get(options.lang) if f.message else ""
         subject = f"{f.subject.get('type')}:{f.subject.get('id')}" if f.subject else "-"
         lines.append(

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 import checker
+from checker.engines import spill
 from tests.conftest import ROOT
 
 SAMPLE = ROOT / "examples" / "sample-events.jsonl"
@@ -41,3 +42,24 @@ def test_every_format_is_the_same_on_both_engines(
     assert rendered[0] == rendered[1]
     if name == "sarif":  # the case that differed: findings located at their trigger's file and line
         assert rendered[1].count('"physicalLocation"') >= len(checker.check(catalogue, paths).findings)
+
+
+@pytest.mark.parametrize("name", ["text", "csv", "junit"])
+def test_formats_that_show_no_evidence_record_parse_none(
+    catalogue: checker.PolicySet, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str
+) -> None:
+    """The text, CSV and JUnit reports name each finding's evidence by id only: from the DuckDB
+    engine's findings on disk they are written without parsing an evidence line again, and are
+    the reference engine's text."""
+    shutil.copy(SAMPLE, tmp_path / "sample.jsonl")
+    paths = [tmp_path / "sample.jsonl"]
+    options = checker.RenderOptions()
+    expected = checker.render(name, checker.check(catalogue, paths, engine="python"), options)
+    result = checker.check(catalogue, paths, engine="duckdb")
+    assert result.findings  # built before evidence parsing is forbidden
+
+    def parsed(*args: object) -> None:
+        raise AssertionError("an evidence line was parsed again")
+
+    monkeypatch.setattr(spill, "row_event", parsed)
+    assert checker.render(name, result, options) == expected

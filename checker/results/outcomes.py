@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 from enum import StrEnum
+from functools import cached_property
 from typing import Any
 
 from ..inputs.events import Event
@@ -56,9 +57,10 @@ class Outcome:
     evidence: tuple[str, ...] = ()
     evidence_events: tuple[Event, ...] = field(default=(), compare=False, repr=False)
 
-    @property
+    @cached_property
     def fingerprint(self) -> str:
-        """Stable identity of this (rule, event) decision."""
+        """Stable identity of this (rule, event) decision (a SHA-256, made once: a gate reads it
+        two or three times a finding)."""
         return fingerprint(self.rule_id, self.platform, self.seller_id, self.event_id)
 
     @property

@@ -23,6 +23,7 @@ from typing import Any
 from ..inputs.profiles import DEFAULT_SUBJECT_WORDS, SubjectWords
 from ..language.errors import CheckerError, Location, Problem
 from ..language.times import TimestampError, format_timestamp, parse_timestamp, zone
+from ..results.gating import GateCount
 from ..results.outcomes import Outcome
 from ..results.result import CheckResult, other_outcome_dict
 from .options import RenderOptions, finding_record
@@ -430,8 +431,9 @@ def result_document(
     if digest:
         doc["other_outcomes"] = [other_outcome_dict(o) for o in _digest(result.other_outcomes())]
     if options is not None and options.triage.active:
-        doc["findings"] = [finding_record(f, options) for f in result.findings]
-        doc["gating"] = options.triage.to_dict(result.finding_heads())
+        counted = GateCount(options.triage)  # the gating counts, made as the records are
+        doc["findings"] = [finding_record(counted.add(f), options) for f in result.findings]
+        doc["gating"] = options.triage.gating_dict(counted)
     return doc
 
 

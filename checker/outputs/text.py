@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ..inputs.profiles import DEFAULT_SUBJECT_WORDS
-from ..results.gating import Status, Triage
+from ..results.gating import GateCount, Status, Triage
 from ..results.outcomes import OUTCOME_ORDER, Outcome
 from ..results.result import CheckResult
 from ..results.waivers import Waiver
@@ -22,7 +22,9 @@ def render_text(result: CheckResult, options: RenderOptions) -> str:
     # the subject of seller_id as the run's profile calls it ("patient=C"); seller by default
     who = (result.subject_words or DEFAULT_SUBJECT_WORDS).en_singular.replace(" ", "_")
     lines: list[str] = []
-    for f in result.finding_heads():  # a finding's lines read no evidence record
+    # a finding's lines read no evidence record; the gate's summary counts them on the way
+    counted = GateCount(gate)
+    for f in map(counted.add, result.finding_heads()):
         message = f.message.get(options.lang) if f.message else ""
         subject = f"{f.subject.get('type')}:{f.subject.get('id')}" if f.subject else "-"
         lines.append(
@@ -68,7 +70,6 @@ def render_text(result: CheckResult, options: RenderOptions) -> str:
         f"{result.as_of_text}"
     )
     if gate.active:
-        counted = gate.tally(result.finding_heads())
         counts = counted.by_status
         summary += (
             f"; {counts['new']} new, {counts['baselined']} baselined, "

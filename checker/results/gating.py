@@ -79,14 +79,11 @@ class Triage:
 
     def count_failing(self, findings: Iterable[Outcome]) -> int:
         """How many findings fail the run (without holding them: findings may be on disk)."""
-        return sum(1 for f in findings if self.fails(f))
+        return self.tally(findings).failing
 
     def counts(self, findings: Iterable[Outcome]) -> dict[str, int]:
         """Findings by status, every status named."""
-        out = {s.value: 0 for s in Status}
-        for f in findings:
-            out[self.status(f).value] += 1
-        return out
+        return self.tally(findings).by_status
 
     def tally(self, findings: Iterable[Outcome]) -> GateCount:
         """:meth:`counts` and :meth:`count_failing` in one pass over ``findings`` (which may be an

@@ -20,20 +20,15 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
-from pyspark.sql import SparkSession
+from run import JSON_TYPE as RUN_JSON_TYPE  # run.py beside this script (sys.path[0])
+from run import fill, spark_session
+from sqlglot import exp
 
 ROOT = Path(__file__).resolve().parents[2]
 
-# the same classifier as run.py's JSON_TYPE, over a column j
-JSON_TYPE = (
-    "CASE WHEN j IS NULL THEN NULL WHEN left(j, 1) = '\"' THEN 'VARCHAR' "
-    "WHEN left(j, 1) = chr(123) THEN 'OBJECT' "
-    "WHEN left(j, 1) = '[' THEN 'ARRAY' WHEN j IN ('true', 'false') THEN 'BOOLEAN' "
-    "WHEN j = 'null' THEN 'NULL' "
-    "WHEN j RLIKE '^-[0-9]+$' AND try_cast(j AS BIGINT) IS NOT NULL THEN 'BIGINT' "
-    "WHEN j RLIKE '^[0-9]+$' AND try_cast(j AS DECIMAL(38, 0)) <= 18446744073709551615 THEN 'UBIGINT' "
-    "ELSE 'DOUBLE' END"
-)
+# run.py's json_type classifier itself, over a column j: the edge cases check the rewrite run.py
+# makes, not a copy of it
+JSON_TYPE = fill(RUN_JSON_TYPE, j=exp.column("j")).sql("spark")
 # the whitespace class the plans match with regexp_full_match (RE2 syntax, also valid in Java)
 WS = (
     "[\\t\\n\\x{0B}\\f\\r\\x{1C}-\\x{1F} \\x{85}\\x{A0}\\x{1680}\\x{2000}-\\x{200A}"
@@ -56,17 +51,7 @@ def main() -> None:
     # Spark logs each failing query's context through this Python logger
     logging.getLogger("SQLQueryContextLogger").setLevel(logging.CRITICAL)
     d = duckdb.connect()
-    spark = (
-        SparkSession.builder.master("local[2]")
-        .config("spark.sql.session.timeZone", "UTC")
-        .config("spark.sql.shuffle.partitions", "2")
-        .config("spark.driver.memory", "1g")
-        .config("spark.ui.enabled", "false")
-        # Spark makes its warehouse folder at start, in the working directory unless told
-        .config("spark.sql.warehouse.dir", str(ROOT / "out" / "spark-probe" / "spark-warehouse"))
-        .getOrCreate()
-    )
-    spark.sparkContext.setLogLevel("OFF")
+    spark = spark_session("1g")
 
     def sp(query: str, rows: list[tuple[Any, ...]], schema: str) -> list[tuple[Any, ...]]:
         """``query`` on Spark over ``rows`` as the view ``t``."""

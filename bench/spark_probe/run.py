@@ -320,6 +320,25 @@ def all_asof(tree: exp.Expression, materialise: Callable[[exp.Expression], str])
 # Spark
 
 
+def spark_session(driver_memory: str, *, adaptive: bool = False) -> SparkSession:
+    """The probe's Spark session: local[2], session time zone UTC (the plans' instants are UTC
+    microseconds), two shuffle partitions, no UI, quiet logs."""
+    builder = (
+        SparkSession.builder.master("local[2]")
+        .config("spark.sql.session.timeZone", "UTC")
+        .config("spark.sql.shuffle.partitions", "2")
+        .config("spark.driver.memory", driver_memory)
+        .config("spark.ui.enabled", "false")
+        # Spark makes its warehouse folder at start, in the working directory unless told
+        .config("spark.sql.warehouse.dir", str(ROOT / "out" / "spark-probe" / "spark-warehouse"))
+    )
+    if adaptive:
+        builder = builder.config("spark.sql.adaptive.enabled", "true")
+    session = builder.getOrCreate()
+    session.sparkContext.setLogLevel("OFF")
+    return session
+
+
 def start(capdir: Path) -> None:
     """Load the capture and start Spark with ``ev`` cached."""
     global CAP, cap, AS_OF, MACROS, spark
@@ -327,18 +346,7 @@ def start(capdir: Path) -> None:
     cap = json.loads((CAP / "capture.json").read_text())
     AS_OF = cap["as_of"]
     MACROS = load_macros()
-    spark = (
-        SparkSession.builder.master("local[2]")
-        .config("spark.sql.session.timeZone", "UTC")
-        .config("spark.sql.shuffle.partitions", "2")
-        .config("spark.driver.memory", "2g")
-        .config("spark.ui.enabled", "false")
-        # Spark makes its warehouse folder at start, in the working directory unless told
-        .config("spark.sql.warehouse.dir", str(ROOT / "out" / "spark-probe" / "spark-warehouse"))
-        .config("spark.sql.adaptive.enabled", "true")
-        .getOrCreate()
-    )
-    spark.sparkContext.setLogLevel("OFF")
+    spark = spark_session("2g", adaptive=True)
     print("spark", spark.version, "ansi", spark.conf.get("spark.sql.ansi.enabled"))
     spark.read.parquet(str(CAP / "ev.parquet")).createOrReplaceTempView("ev")
     spark.table("ev").cache().count()

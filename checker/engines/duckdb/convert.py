@@ -25,7 +25,7 @@ import os
 import pickle
 import subprocess
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import IO, Any
 
@@ -181,6 +181,10 @@ class Converted:
     stats: InputStats
     calls: list[Call] = field(default_factory=list)
     written: int = 0
+    # an input DuckDB mapped itself (checker.engines.duckdb.profilesql): its side files are the
+    # source's own lines (not JSON strings), and a source line (number, text) that SQL left to
+    # Python is converted by this
+    python_line: Callable[[int, str], list[Call]] | None = None
 
 
 def convert(

@@ -31,7 +31,10 @@ Every input line is either decided in SQL or handed to the Python intake
   path is decided by Python with the text the reader read (kept beside it). A finding's
   evidence is read again from the converted file, which is the run's own copy: the converted
   files stay until the caller removes them (:attr:`IntakeResult.workdir`; the DuckDB engine,
-  when its result goes), and go at once when the intake fails. Carrying every converted record's
+  when its result goes), and go at once when the intake fails. A CSV or TSV export read through a
+  profile that compiles to SQL is converted by DuckDB itself instead
+  (:mod:`checker.engines.duckdb.profilesql`: the same converted file, its lines off the fast path
+  converted by Python). Carrying every converted record's
   text in ``ev`` instead had cost a second a million records (storing and sorting it) for the
   4 % that become evidence.
 
@@ -82,6 +85,7 @@ from ...inputs.readers import MAX_DEPTH, ReadOptions, format_for, parquet_row, r
 from ...language.errors import CheckerError, Location, Problem
 from ...language.times import EARLIEST, LATEST, future_limit, wall_clock_now
 from .convert import Converted, LineFiles, Recorder, convert, convert_in_pieces, line_source
+from .profilesql import HARD, convert_in_sql
 from .sqlbuild import and_, case, col, fn, lit, sql, tmpl
 from .timesql import Zone, epoch_of_int, parse_stages, zone_table
 from .watch import QueryWatch, track_progress
@@ -575,7 +579,14 @@ def load_events(
             if not directory:
                 directory.append(tempfile.mkdtemp(prefix="checker-intake-", dir=_temp_directory(con)))
             profile = choose_profile(path, settings)
-            conv = convert_in_pieces(path, profile, settings, directory[0], fi, progress=progress)
+            conv = None
+            if profile is not None and not scans[fi].compressed and not scans[fi].awkward:
+                # mapped by DuckDB itself where the profile compiles to SQL (profilesql)
+                conv = convert_in_sql(con, path, profile, settings, directory[0], fi, _lines)
+                if conv is not None and progress is not None:
+                    progress.advance(size, 0, done=True)
+            if conv is None:
+                conv = convert_in_pieces(path, profile, settings, directory[0], fi, progress=progress)
             if conv is not None:  # read in pieces: the bytes are the ones the scan hashed and pinned
                 conv.stats.sha256 = scans[fi].sha256
                 if (pinned := scans[fi].pinned) is not None:
@@ -646,7 +657,13 @@ def _decide(
         texts = _side_texts(con, sides, [(fi, line) for fi, line, _ in rows if fi in sides], shown)
         out: list[tuple[int, int, str, tuple[Any, ...]]] = []
         for fi, line, text in rows:
-            if fi in sides:
+            mapped = converted[fi].python_line if fi in converted else None
+            if mapped is not None:  # its side file is the source: the line as the reader read it
+                if text == HARD:
+                    out.extend((fi, *c) for c in mapped(line, texts[(fi, line)]))
+                else:
+                    out.append((fi, line, "add", (orjson.loads(text), texts[(fi, line)])))
+            elif fi in sides:
                 out.append((fi, line, "add", (orjson.loads(text), orjson.loads(texts[(fi, line)]))))
             elif fi in parquet:  # the row's record as the reader gives it, with the text it writes
                 row = parquet_row(line, json.loads(text))  # to_json writes NaN and Infinity, as read here

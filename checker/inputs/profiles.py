@@ -686,7 +686,10 @@ def canonical_from_flat(row: Mapping[str, str]) -> dict[str, Any]:
         value: Any = text
         if kind == _TIMESTAMP:
             if _EPOCH_NUMBER.fullmatch(text):
-                value = json.loads(text)
+                try:
+                    value = json.loads(text)
+                except json.JSONDecodeError:  # 007, other digits than ASCII: text, as the intake judges it
+                    value = text
         elif kind == _LITERAL and _JSON_LITERAL.match(text):
             if _SHORT_NUMBER.fullmatch(text):
                 value = orjson.loads(text)  # most literal cells: the json module's value, 10x sooner

@@ -313,6 +313,11 @@ FLAT = [
 ]
 
 
+# an epoch timestamp JSON does not read (a leading zero, digits other than ASCII) stays text, which the
+# intake then rejects as a timestamp it cannot read (it was an internal error)
+FLAT += [({"timestamp": cell}, {"timestamp": cell}) for cell in ("007", "١٢", "0012.5")]
+
+
 @pytest.mark.parametrize(("row", "expected"), FLAT)
 def test_canonical_csv_rows(row: dict[str, str], expected: dict[str, Any]) -> None:
     assert canonical_from_flat(row) == expected

@@ -1,32 +1,38 @@
-"""A CSV or TSV export read through a profile, mapped to canonical records by DuckDB itself.
+"""A CSV or TSV export (through a profile, or canonical) mapped to canonical records by DuckDB.
 
-The project's reader and :meth:`checker.inputs.profiles.Profile.apply` cost about 20 µs a record
-in Python: a profiled export took twice as long as the same events as JSON Lines. Here the
-profile's mapping is compiled to SQL over the export's lines, and DuckDB writes the converted
-JSON Lines file (:mod:`checker.engines.duckdb.convert` describes that file) on every core.
+The project's reader and :meth:`checker.inputs.profiles.Profile.apply` (or, without a profile,
+:func:`checker.inputs.profiles.canonical_from_flat`) cost about 20 µs a record in Python: a
+profiled export took twice as long as the same events as JSON Lines. Here the mapping is compiled
+to SQL over the export's lines, and DuckDB writes the converted JSON Lines file
+(:mod:`checker.engines.duckdb.convert` describes that file) on every core.
 
-SQL maps a line only on a *fast path* that provably gives the record ``apply`` gives, and writes
+SQL maps a line only on a *fast path* that provably gives the record Python gives, and writes
 :data:`HARD` in its place otherwise; such a line is converted by Python, with the header, as the
 reader would (:func:`python_line`). Off the fast path:
 
-* a line holding a quote (CSV: the csv module's quoting), a cell count other than the header's,
-  a cell starting or ending with white space (Python strips it), a bracket count past the depth
-  limit, ``NaN`` or ``Infinity`` (:func:`.convert.canonical_bytes` leaves those to Python), or a
-  line too long for the converted file;
+* a line with a cell count other than the header's, a cell starting or ending with white space
+  (Python strips it), a bracket count past the depth limit, ``NaN`` or ``Infinity``
+  (:func:`.convert.canonical_bytes` leaves those to Python), a line too long for the converted
+  file, and the header line (and any line like it);
 * a cell that does not read exactly as its type in the strict forms below: an integer in plain
   ASCII digits (at most 18), a number also with a fraction or a two-digit exponent and no
-  leading zero, a boolean among the profile's texts, a JSON scalar, a time in the first format
-  when that is a numeric strptime pattern (:func:`checker.inputs.fieldtypes.wall_text`) on a day
-  its zone keeps one offset;
+  leading zero, a boolean among the profile's texts, a JSON scalar or a string without ``\\u``
+  escapes, a time in the first format when that is a numeric strptime pattern
+  (:func:`checker.inputs.fieldtypes.wall_text`) on a day its zone keeps one offset; without a
+  profile, a cell that JSON might read as something else than a short number or a literal;
 * a value the profile cannot map (not in its map, a required value missing, a subject id
   without a type).
 
-A whole file goes to the project's reader instead (:func:`sql_mapping` returns None) when the
-profile does something this module does not compile (a hash of columns, a JMESPath, a slug, extra
-columns under ``data``, an epoch format, a zone with many offset changes), or the file is not one
-whose lines are its records: gzip, another encoding than UTF-8 or GB18030 (GB18030 is written
-again as UTF-8 first), carriage returns or NUL bytes, a header with a quote, or a CSV line with a
-quote that is not a whole record on its own (a quoted cell holding a newline).
+A quoted CSV cell is read on the fast path too (:func:`cells_of`): a file gets here only when
+every line holding a quote is a whole, well-formed record (:func:`utf8_lines`).
+
+A whole file goes to the project's reader instead (:func:`convert_in_sql` returns None) when the
+mapping does something this module does not compile (a hash of columns, a JMESPath, a slug, extra
+columns under ``data``, an epoch format, a zone with many offset changes, nesting deeper than one
+level), or the file is not one whose lines are its records: gzip, another encoding than UTF-8 or
+GB18030 (GB18030 is written again as UTF-8 first), carriage returns or NUL bytes, a header with a
+quote, or a CSV line with a quote that is not a whole record on its own (a quoted cell holding a
+newline).
 """
 
 from __future__ import annotations
@@ -49,7 +55,14 @@ from sqlglot import exp
 from ...inputs.events import InputStats
 from ...inputs.fieldtypes import CONVERTERS, ConversionError, _day_offset, _fast_pattern
 from ...inputs.files import STDIN, InputSettings
-from ...inputs.profiles import _MISSING, MappingError, Profile, ValueSpec
+from ...inputs.profiles import (
+    _MISSING,
+    _STRING_FIELDS,
+    MappingError,
+    Profile,
+    ValueSpec,
+    canonical_from_flat,
+)
 from ...inputs.readers import (
     MAX_DEPTH,
     READERS,
@@ -353,46 +366,108 @@ def _value(spec: ValueSpec, cells: Mapping[str, exp.Expression], stages: _Stages
     )
 
 
-def compile_mapping(profile: Profile, header: Sequence[str], header_text: str, fmt: str) -> SqlMapping:
-    """:meth:`Profile.apply` over lines of a file with ``header`` (its line ``header_text``), in SQL;
-    raises :class:`Unsupported`."""
-    if profile.unmapped_columns != "ignore":
+def _grouped(values: Sequence[tuple[str, _Value]]) -> list[tuple[str, list[tuple[str, _Value]]]]:
+    """The record's keys (targets ``head.rest`` or ``head``), in the order they are inserted: a
+    head's values must be next to each other, so that the order does not depend on which values
+    a line has."""
+    heads: list[tuple[str, list[tuple[str, _Value]]]] = []
+    for target, value in values:
+        head, _, rest = target.partition(".")
+        if heads and heads[-1][0] == head:
+            heads[-1][1].append((rest, value))
+        elif any(h == head for h, _ in heads):
+            raise Unsupported(f"values of {head} apart")
+        else:
+            heads.append((head, [(rest, value)]))
+    return heads
+
+
+#: canonical CSV (no profile, :func:`checker.inputs.profiles.canonical_from_flat`): a number both
+#: JSON parsers read alike (its ``_SHORT_NUMBER``; the length bound is its look-ahead's), the texts
+#: a cell may hold to be read as a JSON literal, and an epoch number (``\d`` is any decimal digit)
+_SHORT_INTEGER = "-?(0|[1-9][0-9]{0,17})"
+_SHORT_DECIMAL = "-?(0|[1-9][0-9]*)\\.[0-9]+"
+_MAYBE_LITERAL = "-?\\p{Nd}+(\\.\\p{Nd}+)?([eE][+-]?\\p{Nd}+)?|true|false|null|[\\[{].*"
+_EPOCH = "-?\\p{Nd}+(\\.\\p{Nd}+)?"
+
+
+def _flat_value(name: str, cell: exp.Expression) -> _Value:
+    """One cell as :func:`checker.inputs.profiles.canonical_from_flat` reads it: identity fields as
+    text, an epoch number in ``timestamp``, a JSON literal elsewhere; an empty cell absent."""
+    short = or_(
+        fn("regexp_full_match", cell, lit(_SHORT_INTEGER)),
+        and_(
+            fn("regexp_full_match", cell.copy(), lit(_SHORT_DECIMAL)),
+            tmpl("strlen({c}) <= 16", c=cell.copy()),
+        ),
+    )
+    text = exp.cast(fn("to_json", cell.copy()), "VARCHAR")
+    if name in _STRING_FIELDS:
+        value = _Value(text, exp.false())
+    elif name == "timestamp":
+        value = _Value(
+            case((short, cell.copy()), default=text),
+            and_(exp.not_(short.copy()), fn("regexp_full_match", cell.copy(), lit(_EPOCH))),
+        )
+    else:
+        literal = exp.In(this=cell.copy(), expressions=[lit("true"), lit("false"), lit("null")])
+        plain = or_(short, literal)
+        value = _Value(
+            case((plain, cell.copy()), default=text),
+            and_(exp.not_(plain.copy()), fn("regexp_full_match", cell.copy(), lit(_MAYBE_LITERAL))),
+        )
+    empty = tmpl("{c} = ''", c=cell.copy())
+    return _Value(
+        case((empty, _no_value()), default=value.json), case((empty.copy(), exp.false()), default=value.hard)
+    )
+
+
+def _flat_values(header: Sequence[str], cells: Mapping[str, exp.Expression]) -> list[tuple[str, _Value]]:
+    """Every named column of a canonical CSV, by its dotted name (one level of nesting)."""
+    names = [name for name in header if name]
+    heads = {name.partition(".")[0] for name in names if "." in name}
+    if any(name.count(".") > 1 or name in heads for name in names):
+        raise Unsupported("nesting")
+    return [(name, _flat_value(name, cells[name])) for name in names]
+
+
+def compile_mapping(profile: Profile | None, header: Sequence[str], header_text: str, fmt: str) -> SqlMapping:
+    """:meth:`Profile.apply` (no profile: :func:`checker.inputs.profiles.canonical_from_flat`) over
+    lines of a file with ``header`` (its line ``header_text``), in SQL; raises :class:`Unsupported`."""
+    if profile is not None and profile.unmapped_columns != "ignore":
         raise Unsupported("unmapped columns")
-    delimiter = profile.delimiter or ("\t" if fmt == "tsv" else ",")
+    delimiter = (profile.delimiter if profile is not None else None) or ("\t" if fmt == "tsv" else ",")
     if delimiter not in _DELIMITERS:
         raise Unsupported(f"delimiter {delimiter!r}")
     quoting = fmt == "csv"
     index = {name: i for i, name in enumerate(header)}
     cells: dict[str, exp.Expression] = {name: col(f"c{i}") for name, i in index.items()}
-    # the record's keys, in the order apply inserts them: a head's values must be next to each
-    # other, so that the order does not depend on which values a line has
-    heads: list[tuple[str, list[tuple[str, _Value]]]] = []
     stages = _Stages()
-    for spec in profile.values:
-        head, _, rest = spec.target.partition(".")
-        if heads and heads[-1][0] == head:
-            heads[-1][1].append((rest, _value(spec, cells, stages)))
-        elif any(h == head for h, _ in heads):
-            raise Unsupported(f"values of {head} apart")
-        else:
-            heads.append((head, [(rest, _value(spec, cells, stages))]))
+    if profile is not None:
+        values = [(spec.target, _value(spec, cells, stages)) for spec in profile.values]
+        read = sorted(
+            {index[s.column] for s in profile.values if s.column in index and s.constant is _MISSING}
+        )
+    else:
+        values = _flat_values(header, cells)
+        read = [i for i, name in enumerate(header) if name]
     parts: list[exp.Expression] = []
     hards: list[tuple[str, exp.Expression]] = []
-    for head, values in heads:
+    for head, grouped in _grouped(values):
         key = _json(head) + ":"
-        if len(values) == 1 and not values[0][0]:
-            value = values[0][1]
+        if len(grouped) == 1 and not grouped[0][0]:
+            value = grouped[0][1]
             parts.append(cat(lit(key), value.json))  # NULL when absent: concat_ws skips it
             hards.append((head, value.hard))
             continue
-        if any(not rest for rest, _ in values) or len({rest for rest, _ in values}) != len(values):
+        if any(not rest for rest, _ in grouped) or len({rest for rest, _ in grouped}) != len(grouped):
             raise Unsupported(f"values of {head}")
-        inner = fn("concat_ws", lit(","), *[cat(lit(_json(rest) + ":"), v.json) for rest, v in values])
-        hards.extend((f"{head}.{rest}", v.hard) for rest, v in values)
-        if head == "subject":
+        inner = fn("concat_ws", lit(","), *[cat(lit(_json(rest) + ":"), v.json) for rest, v in grouped])
+        hards.extend((f"{head}.{rest}", v.hard) for rest, v in grouped)
+        if head == "subject" and profile is not None:
             # apply drops a subject without an id, and rejects one with an id but no type
-            ids = [v.json for rest, v in values if rest == "id"]
-            types = [v.json for rest, v in values if rest == "type"]
+            ids = [v.json for rest, v in grouped if rest == "id"]
+            types = [v.json for rest, v in grouped if rest == "type"]
             has_id = tmpl("{v} IS NOT NULL", v=ids[0]) if ids else exp.false()
             has_type = tmpl("{v} IS NOT NULL", v=types[0]) if types else exp.false()
             hards.append(("subject", and_(has_id, exp.not_(has_type))))
@@ -441,8 +516,6 @@ def compile_mapping(profile: Profile, header: Sequence[str], header_text: str, f
         ),
         ("non-finite", tmpl("contains({t}, 'NaN') OR contains({t}, 'Infinity')", t=text)),
     ]
-    read = sorted({index[s.column] for s in profile.values if s.column in index and s.constant is _MISSING})
-
     checks = [*line_checks, *hards]
 
     def query(lines: exp.Expression, explain: bool = False) -> exp.Expression:
@@ -497,23 +570,25 @@ def cells_of(text: exp.Expression, delimiter: str, quoting: bool) -> exp.Express
 
 
 def python_line(
-    profile: Profile, mapping: SqlMapping, fmt: str, display: str, line: int, text: str
+    profile: Profile | None, mapping: SqlMapping, fmt: str, display: str, line: int, text: str
 ) -> list[Call]:
-    """What the project's reader and ``profile`` hand the intake for source line ``line`` (``text``,
-    a whole record on its own): converted with the header, as :func:`.convert.convert_piece` does."""
+    """What the project's reader and ``profile`` (None: a canonical CSV) hand the intake for source
+    line ``line`` (``text``, a whole record on its own): converted with the header, as
+    :func:`.convert.convert_piece` does."""
     rec = Recorder()
     if line == 1:  # the header (header_line)
         return rec.calls
-    stats = rec.open(display, format=fmt, profile=profile.name)
+    stats = rec.open(display, format=fmt, profile=profile.name if profile is not None else None)
     raw = (mapping.header_text + "\n" + text + "\n").encode("utf-8")
-    for record in READERS[fmt](io.BytesIO(raw), ReadOptions("utf-8", profile.delimiter), display):
+    options = ReadOptions("utf-8", profile.delimiter if profile is not None else None)
+    for record in READERS[fmt](io.BytesIO(raw), options, display):
         if isinstance(record.value, Header):
             continue
         if record.error is not None:
             rec.reject(stats, line, *record.error, record.text)
             continue
         try:
-            value = profile.apply(record.value)
+            value = profile.apply(record.value) if profile is not None else canonical_from_flat(record.value)
         except MappingError as exc:
             rec.reject(stats, line, exc.code, exc.reason, record.text)
             continue
@@ -600,31 +675,32 @@ def utf8_name(directory: str, index: int) -> str:
 def convert_in_sql(
     con: duckdb.DuckDBPyConnection,
     display: str,
-    profile: Profile,
+    profile: Profile | None,
     settings: InputSettings,
     directory: str,
     index: int,
     lines: Callable[[str], exp.Expression],
 ) -> Converted | None:
-    """Convert the export ``display`` read through ``profile`` with DuckDB (see the module), into
-    ``directory`` (named by the input's ``index``); ``lines`` is the query of a file's lines
-    (:func:`checker.engines.duckdb.intake._lines`). None when the file or the profile is not one
-    this module maps: the caller converts it with the project's reader. The stats have no SHA-256
-    or pin: the caller has them from its own pass over the bytes."""
-    fmt = settings.format or format_for(display) or profile.format
+    """Convert the export ``display`` read through ``profile`` (None: a canonical CSV) with DuckDB
+    (see the module), into ``directory`` (named by the input's ``index``); ``lines`` is the query
+    of a file's lines (:func:`checker.engines.duckdb.intake._lines`). None when the file or the
+    profile is not one this module maps: the caller converts it with the project's reader. The
+    stats have no SHA-256 or pin: the caller has them from its own pass over the bytes."""
+    fmt = settings.format or format_for(display) or (profile.format if profile is not None else None)
     if display == STDIN or fmt not in ("csv", "tsv") or format_for(display) not in (None, "csv", "tsv"):
         return None
     try:
-        encoding = normalise_encoding(settings.encoding or profile.encoding or "utf-8")
+        declared = profile.encoding if profile is not None else None
+        encoding = normalise_encoding(settings.encoding or declared or "utf-8")
     except LookupError:
         return None
     if encoding not in ("utf-8", "gb18030"):
         return None
-    head = header_line(display, encoding, fmt, display, profile.delimiter)
+    head = header_line(display, encoding, fmt, display, profile.delimiter if profile is not None else None)
     if head is None:
         return None
     names, text = head
-    if profile.header_problems(names, display, 1):
+    if profile is not None and profile.header_problems(names, display, 1):
         return None
     try:
         mapping = compile_mapping(profile, names, text, fmt)
@@ -645,7 +721,7 @@ def convert_in_sql(
         con.execute(sql(copy))
     except duckdb.Error:  # not readable line for line (bytes DuckDB refuses): the reader says why
         return None
-    stats = InputStats(display, format=fmt, profile=profile.name)
+    stats = InputStats(display, format=fmt, profile=profile.name if profile is not None else None)
 
     def convert_line(line: int, text: str) -> list[Call]:
         return python_line(profile, mapping, fmt, display, line, text)

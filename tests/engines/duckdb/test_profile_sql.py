@@ -336,3 +336,134 @@ def test_each_mapped_line_is_the_record_python_maps(tmp_path: Path, fmt: str, en
         assert calls[0][2][1] == line
         mapped += 1
     assert mapped >= len(VARIANTS) // 2
+
+
+# --- no profile: a canonical CSV (canonical_from_flat) -----------------------------------------
+
+FLAT_HEADER = [
+    "event_id",
+    "timestamp",
+    "platform",
+    "seller_id",
+    "action",
+    "actor",
+    "subject.type",
+    "subject.id",
+    "data.amount",
+    "data.note",
+    "data.when",
+    "",
+]
+FLAT_BASE = {
+    "timestamp": "2024-03-21T17:28:06+08:00",
+    "platform": "kuaishou",
+    "seller_id": "007",
+    "action": "distribution.enrolled",
+    "actor": "seller",
+    "subject.type": "distribution_enrolment",
+    "subject.id": "42",
+    "data.amount": "",
+    "data.note": "",
+    "data.when": "",
+    "": "ignored",
+}
+FLAT_VARIANTS: list[tuple[str, dict[str, str]]] = [
+    ("plain", {}),
+    *[
+        (f"timestamp {v!r}", {"timestamp": v})
+        for v in ["1711013286", "1711013286000", "1711013286.5", "007", "١٢", "2024-03-21 17:28:06", "-0"]
+    ],
+    *[
+        (f"literal {v!r}", {"data.amount": v})
+        for v in [
+            "0",
+            "-0",
+            "325.52",
+            "999999999999999999",
+            "1000000000000000000",
+            "1234567890123456.7",
+            "1E5",
+            "1e400",
+            "true",
+            "null",
+            "[1, 2.5]",
+            "{}",
+            "007",
+            "-",
+            "[oops",
+            "TRUE",
+            "٣",
+        ]
+    ],
+    ("a date in data", {"data.when": "2024-03-21"}),
+    ("quoted comma", {"data.note": "x, y"}),
+    ("no subject", {"subject.type": "", "subject.id": ""}),
+    ("number as seller", {"seller_id": "123"}),
+]
+
+
+def _flat_export(tmp: Path, fmt: str, encoding: str) -> Path:
+    delimiter = "\t" if fmt == "tsv" else ","
+    lines = [delimiter.join(FLAT_HEADER)]
+    for i, (_, cells) in enumerate(FLAT_VARIANTS):
+        row = {"event_id": f"ev-{i:03d}", **FLAT_BASE, **cells}
+        if fmt == "tsv" and any(delimiter in v for v in row.values()):
+            row = {"event_id": f"ev-{i:03d}", **FLAT_BASE}
+        lines.append(delimiter.join(_cell(row[h], delimiter) for h in FLAT_HEADER))
+    path = tmp / f"canonical.{fmt}"
+    path.write_bytes(("\n".join(lines) + "\n").encode(encoding))
+    return path
+
+
+@pytest.mark.parametrize(("fmt", "encoding"), [("csv", "utf-8"), ("csv", "gb18030"), ("tsv", "utf-8")])
+def test_canonical_csv_mapped_in_sql_as_python_reads_it(
+    tmp_path: Path, catalogue: checker.PolicySet, monkeypatch: pytest.MonkeyPatch, fmt: str, encoding: str
+) -> None:
+    path = _flat_export(tmp_path, fmt, encoding)
+    mapped: list[object] = []
+    real = intake_module.convert_in_sql
+
+    def spy(*args: object, **kwargs: object) -> object:
+        out = real(*args, **kwargs)  # type: ignore[arg-type]
+        mapped.append(out)
+        return out
+
+    monkeypatch.setattr(intake_module, "convert_in_sql", spy)
+    given = {"encoding": encoding} if encoding != "utf-8" else {}
+    results = {
+        engine: checker.render(
+            "json",
+            checker.check(catalogue, [path], engine=engine, as_of=AS_OF, now=NOW, **given),  # type: ignore[arg-type]
+            checker.RenderOptions(all_outcomes=True),
+        )
+        for engine in ("python", "duckdb")
+    }
+    assert mapped and all(m is not None for m in mapped), "DuckDB did not map the file itself"
+    assert results["duckdb"] == results["python"]
+    assert '"rejected":0' not in results["python"]  # the timestamps no reader takes
+
+    from checker.inputs.files import settings_for
+
+    conv = profilesql.convert_in_sql(
+        duckdb.connect(),
+        str(path),
+        None,
+        settings_for("Asia/Shanghai", encoding=given.get("encoding")),
+        str(tmp_path),
+        0,
+        intake_module._lines,
+    )
+    assert conv is not None and conv.python_line is not None
+    converted = Path(str(conv.path)).read_text(encoding="utf-8").split("\n")
+    source = Path(str(conv.side)).read_text(encoding="utf-8").split("\n")
+    on_sql = set()
+    for number, (text, line) in enumerate(zip(converted, source, strict=False), start=1):
+        if not text or text == HARD:
+            continue
+        calls = conv.python_line(number, line)
+        assert orjson.dumps(orjson.loads(text)) == orjson.dumps(calls[0][2][0]), (number, line)
+        on_sql.add(FLAT_VARIANTS[number - 2][0])
+    for label in ("plain", "timestamp '1711013286'", "literal '325.52'", "literal 'true'", "a date in data"):
+        assert label in on_sql, label
+    for label in ("timestamp '007'", "literal '1E5'", "literal '[oops'", "literal '٣'"):
+        assert label not in on_sql, label

@@ -229,7 +229,7 @@ _FAST_LITERALS = frozenset("-/:.T ")
 
 
 @lru_cache(maxsize=256)
-def _fast_pattern(fmt: str) -> re.Pattern[str] | None:
+def fast_pattern(fmt: str) -> re.Pattern[str] | None:
     """The strict pattern of ``fmt`` (:func:`strptime`), or None when it is not read here: a
     format must give the year, month and day (strptime's defaults for missing ones have their
     own rules), each directive once, only the directives of :data:`_FAST_FIELDS` and the
@@ -265,7 +265,7 @@ def _fast_pattern(fmt: str) -> re.Pattern[str] | None:
 
 def strptime(text: str, fmt: str) -> datetime:
     """``datetime.strptime(text, fmt)``: the same datetime, or a ``ValueError`` where it
-    raises one; usual texts in usual formats are read without it (:func:`_fast_pattern`)."""
+    raises one; usual texts in usual formats are read without it (:func:`fast_pattern`)."""
     fields = _fast_fields(text, fmt)
     if fields is None:
         return datetime.strptime(text, fmt)
@@ -290,14 +290,14 @@ def strptime(text: str, fmt: str) -> datetime:
 
 def wall_text(value: str, fmt: str, tz: ZoneInfo) -> str | None:
     """What ``format_timestamp(epoch_of(value, fmt, tz), tz)`` returns, written from the fields
-    of ``value`` and the offset ``tz`` keeps all that day (:func:`_day_offset`); None when
+    of ``value`` and the offset ``tz`` keeps all that day (:func:`day_offset`); None when
     ``fmt`` or ``value`` is not read by :func:`strptime`'s fast pattern, or on a day the zone
     changes its offset, or near the ends of the datetime range (then the caller goes through the
     instant, and raises what it raises)."""
     fields = _fast_fields(value.strip(), fmt)
     if fields is None:
         return None
-    offset = _day_offset(tz, fields["year"], fields["month"], fields["day"])
+    offset = day_offset(tz, fields["year"], fields["month"], fields["day"])
     if offset is None:
         return None
     micro = (fields.get("microsecond") or "").ljust(6, "0")
@@ -321,7 +321,7 @@ def wall_text(value: str, fmt: str, tz: ZoneInfo) -> str | None:
 
 
 @lru_cache(maxsize=1 << 14)
-def _day_offset(tz: ZoneInfo, year: str, month: str, day: str) -> str | None:
+def day_offset(tz: ZoneInfo, year: str, month: str, day: str) -> str | None:
     """The offset text (``+08:00``) of every time of that day in ``tz``, when the zone keeps one
     offset all day and the round trip through the instant gives back each wall time; else None.
 
@@ -352,9 +352,9 @@ def _day_offset(tz: ZoneInfo, year: str, month: str, day: str) -> str | None:
 
 
 def _fast_fields(text: str, fmt: str) -> dict[str, str] | None:
-    """The fields of ``text`` by name as :func:`_fast_pattern` reads them (the year, month and day
+    """The fields of ``text`` by name as :func:`fast_pattern` reads them (the year, month and day
     always; the time's fields when ``fmt`` has them), or None when it does not read ``text``."""
-    pattern = _fast_pattern(fmt)
+    pattern = fast_pattern(fmt)
     match = pattern.fullmatch(text) if pattern is not None else None
     return match.groupdict() if match is not None else None
 

@@ -61,7 +61,8 @@ from .readers import READERS, normalise_encoding
 REQUIRED_FIELDS = ("event_id", "timestamp", "platform", "seller_id", "action")
 _ACTION = re.compile(r"^[a-z0-9_]+(?:\.[a-z0-9_]+)+$")
 _PLATFORM = re.compile(r"^[a-z][a-z0-9_-]*$")
-_MISSING = object()
+#: what a value is when its source is empty or absent and it has no default (not JSON null)
+MISSING = object()
 _SOURCES = ("column", "path", "constant", "hash")
 _PREFIX = re.compile(r"^[a-z0-9_]+(?:\.[a-z0-9_]+)*$")
 _NOT_ALNUM = re.compile(r"[^a-z0-9]+")
@@ -147,14 +148,14 @@ class ValueSpec:
     column: str | None = None
     path: Any = None  # a compiled JMESPath
     path_text: str = ""
-    constant: Any = _MISSING
+    constant: Any = MISSING
     hash_columns: tuple[str, ...] = ()
     type: str = "string"
     conversion: Conversion = field(default_factory=Conversion)
     value_map: Mapping[str, Any] | None = None
     unmapped: str = "reject"  # reject | keep | constant | slug
     unmapped_value: Any = None  # the constant, or the slug's prefix
-    default: Any = _MISSING
+    default: Any = MISSING
     required: bool = False
 
     @property
@@ -173,38 +174,38 @@ class ValueSpec:
         return (self.column,) if self.column is not None else self.hash_columns
 
     def read(self, record: Mapping[str, Any]) -> Any:
-        """The raw value for this spec, ``_MISSING`` when empty."""
-        if self.constant is not _MISSING:
+        """The raw value for this spec, ``MISSING`` when empty."""
+        if self.constant is not MISSING:
             return self.constant
         if self.hash_columns:
             parts = [_text(record.get(c)) for c in self.hash_columns]
             if not any(parts):
-                return _MISSING
+                return MISSING
             digest = hashlib.sha256("\x1f".join(parts).encode("utf-8")).hexdigest()
             return "h" + digest[:24]
         value = record.get(self.column) if self.column is not None else self.path.search(record)
         if value is None or (isinstance(value, str) and not value.strip()):
-            return _MISSING
+            return MISSING
         return value
 
     def value(self, record: Mapping[str, Any]) -> Any:
-        """The converted value, ``_MISSING`` when absent and optional; raises MappingError."""
+        """The converted value, ``MISSING`` when absent and optional; raises MappingError."""
         raw = self.read(record)
-        if raw is _MISSING:
+        if raw is MISSING:
             return self.absent()
         return self.convert(raw)
 
     def absent(self) -> Any:
-        """The value when the source is empty or absent: the default, else ``_MISSING`` when
+        """The value when the source is empty or absent: the default, else ``MISSING`` when
         optional; raises MappingError when required."""
-        if self.default is not _MISSING:
+        if self.default is not MISSING:
             return self.default
         if self.required:
             raise MappingError("missing-field", f"{self.where} ({self.target}) is empty or absent")
-        return _MISSING
+        return MISSING
 
     def convert(self, raw: Any) -> Any:
-        """The converted value of ``raw`` (as :meth:`read` returns it, not ``_MISSING``): mapped
+        """The converted value of ``raw`` (as :meth:`read` returns it, not ``MISSING``): mapped
         through the value map, then converted to the type; raises MappingError."""
         value = raw
         if self.value_map is not None or self.unmapped == "slug":
@@ -294,7 +295,7 @@ class Profile:
     def header_problems(self, header: list[str], file: str, line: int) -> list[Problem]:
         """Columns the profile needs that the header lacks (a column with a default may be absent)."""
         present = set(header)
-        missing = sorted({c for v in self.values if v.default is _MISSING for c in v.columns()} - present)
+        missing = sorted({c for v in self.values if v.default is MISSING for c in v.columns()} - present)
         if not missing:
             return []
         shown = ", ".join(h for h in header if h) or "nothing"
@@ -333,7 +334,7 @@ class Profile:
                     value = text  # what convert does with text for a plain string
                 else:
                     value = spec.convert(raw)
-            if value is _MISSING:
+            if value is MISSING:
                 continue
             if rest:
                 out.setdefault(head, {})[rest] = value
@@ -392,8 +393,8 @@ _Step = tuple[ValueSpec, str | None, bool, bool, str, str]
 
 def _step(spec: ValueSpec) -> _Step:
     # ValueSpec.read takes a constant, then a hash, before a column
-    reads_column = spec.constant is _MISSING and not spec.hash_columns and spec.column is not None
-    skip_empty = spec.default is _MISSING and not spec.required
+    reads_column = spec.constant is MISSING and not spec.hash_columns and spec.column is not None
+    skip_empty = spec.default is MISSING and not spec.required
     plain_text = (
         spec.type == "string"
         and CONVERTERS["string"] is to_string
@@ -575,14 +576,14 @@ def _value(
         column=spec.get("column"),
         path=compiled,
         path_text=spec.get("path", ""),
-        constant=spec.get("constant", _MISSING),
+        constant=spec.get("constant", MISSING),
         hash_columns=tuple(spec.get("hash", ())),
         type=kind,
         conversion=conversion,
         value_map=value_map,
         unmapped=unmapped,
         unmapped_value=unmapped_value,
-        default=spec.get("default", _MISSING),
+        default=spec.get("default", MISSING),
         required=required,
     )
 
@@ -661,7 +662,8 @@ def for_timezone(profile: Profile, run_timezone: str) -> Profile:
 
 # --- no profile: the canonical CSV ----------------------------------------------------------
 
-_STRING_FIELDS = frozenset(
+#: the canonical CSV's columns read as text whatever they hold (identity fields)
+STRING_FIELDS = frozenset(
     {"event_id", "platform", "seller_id", "action", "actor", "subject.type", "subject.id"}
 )
 _JSON_LITERAL = re.compile(r"^(?:-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?|true|false|null|[\[{].*)$", re.S)
@@ -722,7 +724,7 @@ _COLUMNS: dict[str, tuple[str, tuple[str, ...], str]] = {}
 
 
 def _column(key: str) -> tuple[str, tuple[str, ...], str]:
-    kind = _TIMESTAMP if key == "timestamp" else _TEXT if key in _STRING_FIELDS else _LITERAL
+    kind = _TIMESTAMP if key == "timestamp" else _TEXT if key in STRING_FIELDS else _LITERAL
     *parents, leaf = key.split(".")
     if len(_COLUMNS) < 4096:  # headers are few; a bound all the same (a caller's own keys)
         _COLUMNS[key] = (kind, tuple(parents), leaf)

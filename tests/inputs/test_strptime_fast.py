@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from checker.inputs.fieldtypes import _fast_pattern, strptime
+from checker.inputs.fieldtypes import fast_pattern, strptime
 from checker.inputs.profiles import load_profile
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -69,18 +69,18 @@ def test_the_profiles_formats_are_read_fast() -> None:
             formats.update(f for f in spec.conversion.formats if "%" in f)
     assert formats, "no profile declares a strptime format"
     for fmt in formats:
-        assert _fast_pattern(fmt) is not None, fmt
+        assert fast_pattern(fmt) is not None, fmt
         assert fmt in FAST_FORMATS, f"add {fmt!r} to FAST_FORMATS"
 
 
 @pytest.mark.parametrize("fmt", FAST_FORMATS)
 def test_fast_formats_have_a_pattern(fmt: str) -> None:
-    assert _fast_pattern(fmt) is not None
+    assert fast_pattern(fmt) is not None
 
 
 @pytest.mark.parametrize("fmt", SLOW_FORMATS)
 def test_other_formats_are_left_to_strptime(fmt: str) -> None:
-    assert _fast_pattern(fmt) is None
+    assert fast_pattern(fmt) is None
 
 
 BOUNDARY_TEXTS = [

@@ -37,7 +37,7 @@ import duckdb
 from sqlglot import exp
 
 from ...inputs.events import EventBatch
-from ...inputs.files import ProfileChoice, settings_for
+from ...inputs.files import ProfileChoice, check_pins, settings_for
 from ...inputs.progress import Progress
 from ...language.errors import CheckerError, Location, Problem
 from ...language.loader import PolicySet
@@ -51,6 +51,7 @@ from ..setup import as_of_instant, as_of_used, by_rule, nearest_version, now_ins
 from ..spill import SpilledOutcomes
 from . import findings
 from .compile import Plan, compile_policy
+from .convert import LineFiles
 from .findings import spill_outcomes
 from .intake import IntakeResult, load_events
 from .jmes import UnsupportedConstruct
@@ -185,6 +186,7 @@ def check_duckdb(
     run.decide(
         [(versions, [plans[id(p)] for p in versions]) for versions in by_rule(active).values()], progress
     )
+    run.check_inputs()  # rules judged in Python (hard rows) read their events again
     # the paths rules read are read by no later step: their memory (80 MB a million events) is
     # DuckDB's again before the findings are built
     con.execute("ALTER TABLE ev DROP COLUMN fx")
@@ -307,6 +309,8 @@ class DuckdbRun:
         self.overrides = overrides  # the run's, by rule id (for the rules judged in Python)
         self.timezone = timezone
         self.store = SqlOutcomeStore(self)
+        # where the inputs' lines are read again; notes which inputs were (check_inputs)
+        self.files = _ReadFiles(intake.files)
         self.plans: list[Plan] = []  # the plans decided in SQL, in the store's order
         self.macros: Sequence[str] = ()  # the time macros every connection defines (setup)
 
@@ -455,9 +459,25 @@ class DuckdbRun:
         for start in range(0, len(chosen), size):
             batch = chosen[start : start + size]
             ids_table(self.con, "na_all", sorted({eid for _, eid in batch}))
-            events = fetch_events(self.con, "na_all", self.intake.files, names=self.intake.names)
+            events = fetch_events(self.con, "na_all", self.files, names=self.intake.names)
             self.con.execute("DROP TABLE na_all")
+            self.check_inputs()
             yield [not_applicable(policy, events[eid]) for policy, eid in batch]
+
+    def check_inputs(self) -> None:
+        """Raise ``input-changed`` when an input whose lines were read again after intake (a file
+        DuckDB read itself, not a converted copy) no longer holds the bytes the intake read. The
+        event id at a line read again is checked too, but a record edited in place (its id and
+        the file's size kept) would pass that and show content no decision was made on."""
+        files, names = self.intake.files, self.intake.names
+        check_pins(
+            [
+                stats
+                for fi, stats in enumerate(self.intake.inputs)
+                if fi in self.files.read and files.get(fi) == names[fi]
+            ],
+            "since the check read it",
+        )
 
     def _hard(self, con: duckdb.DuckDBPyConnection, plans: list[Plan]) -> dict[int, list[str]]:
         hard: dict[int, list[str]] = {}
@@ -513,7 +533,7 @@ class DuckdbRun:
                     )
                 )
             )
-        events = fetch_events(con, "py_ids", self.intake.files, names=self.intake.names)
+        events = fetch_events(con, "py_ids", self.files, names=self.intake.names)
         exotic = [e for e in self.intake.exotic_events.values() if (e.platform, e.action) in set(reads)]
         for e in exotic:
             events[e.event_id] = e
@@ -539,7 +559,7 @@ class DuckdbRun:
             found = spill_outcomes(
                 self.con,
                 self.plans,
-                self.intake.files,
+                self.files,
                 extra,
                 directory,
                 violations=violations,
@@ -550,6 +570,7 @@ class DuckdbRun:
                 params=self.params,
                 input_tz=self.timezone,
             )
+            self.check_inputs()  # the evidence was read again from them
         except BaseException:
             shutil.rmtree(directory, ignore_errors=True)
             raise
@@ -569,6 +590,28 @@ def _costly(plan: Plan, paths: list[tuple[str, ...]]) -> bool:
     """Whether binding ``plan``'s statements would cost DuckDB more than running the rule in Python."""
     texts = [plan.base_sql(paths), *plan.statements.values()]
     return sum(binding_cost(t) for t in texts) > MAX_BINDING_COST
+
+
+class _ReadFiles(Mapping[int, LineFiles]):
+    """The files an input's lines are read from (:attr:`IntakeResult.files`), noting each input
+    looked up: the steps that read lines again look a file up just before reading it."""
+
+    def __init__(self, files: Mapping[int, LineFiles]) -> None:
+        self.files = files
+        self.read: set[int] = set()
+
+    def __getitem__(self, fi: int) -> LineFiles:
+        self.read.add(fi)
+        return self.files[fi]
+
+    def __contains__(self, fi: object) -> bool:
+        return fi in self.files  # a test, not a read
+
+    def __iter__(self) -> Iterator[int]:
+        return iter(self.files)
+
+    def __len__(self) -> int:
+        return len(self.files)
 
 
 def _versions(plans: Sequence[Plan], query: str) -> exp.Expression:

@@ -53,11 +53,11 @@ import orjson
 from sqlglot import exp
 
 from ...inputs.events import InputStats
-from ...inputs.fieldtypes import CONVERTERS, ConversionError, _day_offset, _fast_pattern
+from ...inputs.fieldtypes import CONVERTERS, ConversionError, day_offset, fast_pattern
 from ...inputs.files import STDIN, InputSettings
 from ...inputs.profiles import (
-    _MISSING,
-    _STRING_FIELDS,
+    MISSING,
+    STRING_FIELDS,
     MappingError,
     Profile,
     ValueSpec,
@@ -167,7 +167,7 @@ class _Stages:
 
 def day_intervals(tz: ZoneInfo) -> list[tuple[date, date, str]]:
     """The runs of days (first, last, offset text) on which ``tz`` keeps one offset all day, as
-    :func:`checker.inputs.fieldtypes._day_offset` finds it, between 1970 and 2100; the days on
+    :func:`checker.inputs.fieldtypes.day_offset` finds it, between 1970 and 2100; the days on
     which the offset changes are in none."""
     z = zone_table(tz.key)
     edges = [RANGE_LO, *(t for t, _, _ in z.transitions), RANGE_HI]
@@ -179,7 +179,7 @@ def day_intervals(tz: ZoneInfo) -> list[tuple[date, date, str]]:
         last = date(1970, 1, 1) + timedelta(days=(hi + offset) // (86_400 * US_PER_SECOND) - 1)
         if first > last:
             continue
-        texts = {_day_offset(tz, f"{d.year:04d}", f"{d.month:02d}", f"{d.day:02d}") for d in (first, last)}
+        texts = {day_offset(tz, f"{d.year:04d}", f"{d.month:02d}", f"{d.day:02d}") for d in (first, last)}
         if len(texts) == 1 and (text := texts.pop()) is not None:
             out.append((first, last, text))
     return out
@@ -188,7 +188,7 @@ def day_intervals(tz: ZoneInfo) -> list[tuple[date, date, str]]:
 def _timestamp(cell: exp.Expression, spec: ValueSpec, stages: _Stages) -> _Value:
     """A time cell as :func:`checker.inputs.fieldtypes.wall_text` writes it, in SQL."""
     formats = spec.conversion.formats
-    pattern = _fast_pattern(formats[0]) if formats else None
+    pattern = fast_pattern(formats[0]) if formats else None
     if pattern is None:
         raise Unsupported(f"timestamp format {formats[:1]}")
     tz = spec.conversion.tz or zone(DEFAULT_TIMEZONE)
@@ -304,7 +304,7 @@ def _among(x: exp.Expression, texts: Sequence[str]) -> exp.Expression:
 
 
 def _constant(value: Any) -> _Value:
-    if value is _MISSING:
+    if value is MISSING:
         return _Value(_no_value(), exp.false())
     return _Value(lit(_json(value)), exp.false())
 
@@ -319,7 +319,7 @@ def _absent(spec: ValueSpec) -> _Value:
 
 def _value(spec: ValueSpec, cells: Mapping[str, exp.Expression], stages: _Stages) -> _Value:
     """One value of :meth:`Profile.apply` in SQL (see :func:`checker.inputs.profiles._step`)."""
-    if spec.constant is not _MISSING:
+    if spec.constant is not MISSING:
         try:
             return _constant(spec.value({}))
         except MappingError as exc:
@@ -402,7 +402,7 @@ def _flat_value(name: str, cell: exp.Expression) -> _Value:
         ),
     )
     text = exp.cast(fn("to_json", cell.copy()), "VARCHAR")
-    if name in _STRING_FIELDS:
+    if name in STRING_FIELDS:
         value = _Value(text, exp.false())
     elif name == "timestamp":
         value = _Value(
@@ -446,7 +446,7 @@ def compile_mapping(profile: Profile | None, header: Sequence[str], header_text:
     if profile is not None:
         values = [(spec.target, _value(spec, cells, stages)) for spec in profile.values]
         read = sorted(
-            {index[s.column] for s in profile.values if s.column in index and s.constant is _MISSING}
+            {index[s.column] for s in profile.values if s.column in index and s.constant is MISSING}
         )
     else:
         values = _flat_values(header, cells)

@@ -88,7 +88,7 @@ def fetch_events(
             w=sql_table(table),
         )
         con.execute(sql(query))
-        texts = read_lines(con, dict(files), "ev_lines", names)
+        texts = read_lines(con, files, "ev_lines", names)
         con.execute("DROP TABLE ev_lines")
     for eid, ts, platform, seller_id, action, rec, fi, line in todo:
         text = rec if rec is not None else texts.get((fi, line))

@@ -20,7 +20,7 @@ import checker
 from checker.engines.duckdb import intake as intake_module
 from checker.engines.duckdb import profilesql
 from checker.engines.duckdb.profilesql import HARD, PY_WHITESPACE, day_intervals
-from checker.inputs.fieldtypes import _day_offset
+from checker.inputs.fieldtypes import day_offset
 from checker.language.times import zone
 from tests.conftest import ROOT
 
@@ -301,7 +301,7 @@ def test_day_intervals_agree_with_the_reference(name: str) -> None:
     assert intervals
     for first, last, offset in intervals[:: max(1, len(intervals) // 12)]:
         for day in (first, last):
-            assert _day_offset(tz, f"{day.year:04d}", f"{day.month:02d}", f"{day.day:02d}") == offset
+            assert day_offset(tz, f"{day.year:04d}", f"{day.month:02d}", f"{day.day:02d}") == offset
 
 
 @pytest.mark.parametrize(("fmt", "encoding"), [("csv", "utf-8"), ("csv", "gb18030"), ("tsv", "utf-8")])

@@ -150,6 +150,13 @@ class Converter(Recorder):
 LineFiles = str | tuple[str, ...]
 
 
+class Snapshot(str):
+    """A hard link to an input file, made in the run's own directory as the intake starts: DuckDB
+    reads the input through it and the findings read their evidence from it, so that the input
+    may be removed or replaced once the check has started. Its lines are the input's (an edit in
+    place shows in both: the same file)."""
+
+
 def line_source(
     files: Mapping[int, LineFiles], names: Sequence[str], fi: int | None
 ) -> tuple[str, str | None]:
@@ -162,7 +169,7 @@ def line_source(
     if fi is None or not 0 <= fi < len(names):  # not an input of the run: whatever was read
         return (read if isinstance(read, str) else read[0] if read else "?"), None
     name = names[fi]
-    if read is None or read == name:
+    if read is None or read == name or isinstance(read, Snapshot):
         return name, None
     # the parts of a copy made in pieces, read one after another as one file: which of them holds
     # a line, the line numbers (the input's) do not say

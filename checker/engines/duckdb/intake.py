@@ -84,7 +84,7 @@ from ...inputs.progress import Progress
 from ...inputs.readers import MAX_DEPTH, ReadOptions, format_for, parquet_row, read_jsonl
 from ...language.errors import CheckerError, Location, Problem
 from ...language.times import EARLIEST, LATEST, future_limit, wall_clock_now
-from .convert import Converted, LineFiles, Recorder, convert, convert_in_pieces, line_source
+from .convert import Converted, LineFiles, Recorder, Snapshot, convert, convert_in_pieces, line_source
 from .profilesql import HARD, convert_in_sql
 from .sqlbuild import and_, case, col, fn, lit, sql, tmpl
 from .timesql import Zone, epoch_of_int, parse_stages, zone_table
@@ -503,18 +503,30 @@ def load_events(
     z = zone_table(timezone)
     extract = _extract(fields)
     shown = expand(paths)
-    scans = [_FileScan(Path(p)) for p in shown]
-    # standard input is read once, by the project's reader (which hashes it as it reads)
-    threads = [
-        threading.Thread(target=s.run, daemon=True) for s, p in zip(scans, shown, strict=True) if p != STDIN
-    ]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    for scan in scans:
-        if scan.error is not None:
-            raise CheckerError([Problem(Location(os.fspath(scan.path)), "unreadable-file", str(scan.error))])
+    # the run's own directory (converted inputs, snapshots), made when first needed; removed at the
+    # end of a failed intake, else by the caller once no finding needs it (IntakeResult.workdir)
+    directory: list[str] = []
+    try:
+        # the files DuckDB reads itself are read through a snapshot where one can be made
+        reads = [_snapshot(con, p, fi, settings, directory) for fi, p in enumerate(shown)]
+        scans = [_FileScan(Path(p)) for p in reads]
+        # standard input is read once, by the project's reader (which hashes it as it reads)
+        threads = [
+            threading.Thread(target=s.run, daemon=True)
+            for s, p in zip(scans, shown, strict=True)
+            if p != STDIN
+        ]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        for fi, scan in enumerate(scans):
+            if scan.error is not None:
+                raise CheckerError([Problem(Location(shown[fi]), "unreadable-file", str(scan.error))])
+    except BaseException:
+        if directory:
+            shutil.rmtree(directory[0], ignore_errors=True)
+        raise
     if progress is not None:
         progress.begin(None if STDIN in shown else sum(os.path.getsize(p) for p in shown))
 
@@ -535,9 +547,8 @@ def load_events(
     duck_files: list[int] = []
     parquet: set[int] = set()
     # the inputs DuckDB cannot read itself, each converted once (convert.py) into a temporary
-    # JSON Lines file whose line numbers are the source's; removed at the end of the intake
+    # JSON Lines file whose line numbers are the source's
     converted: dict[int, Converted] = {}
-    directory: list[str] = []
 
     def classify(fi: int, source: LineFiles, size: int, watched: Progress | None) -> bool:
         # classified as read, on every thread (a row_number() would run the whole pass on one),
@@ -564,12 +575,12 @@ def load_events(
     done = False
     try:
         for fi, path in enumerate(shown):
-            fmt = _duck_format(con, path, scans[fi]) if _canonical(path, settings) else None
+            fmt = _duck_format(con, reads[fi], scans[fi]) if _canonical(path, settings) else None
             # the size the scan found: the file may be gone by now (then DuckDB fails to read it,
             # and the project's reader says it is unreadable)
             pinned = scans[fi].pinned
             size = pinned[0][2] if pinned is not None else 0
-            if fmt is not None and classify(fi, path, size, progress):
+            if fmt is not None and classify(fi, reads[fi], size, progress):
                 if fmt == "parquet":
                     parquet.add(fi)
                 duck_files.append(fi)
@@ -600,7 +611,7 @@ def load_events(
                     [Problem(Location(path), "internal", "DuckDB could not read the converted input")]
                 )
             duck_files.append(fi)
-        result = _decide(con, shown, scans, duck_files, parquet, converted, timezone, now, extract)
+        result = _decide(con, shown, reads, scans, duck_files, parquet, converted, timezone, now, extract)
         result.workdir = directory[0] if directory else None
         done = True
         return result
@@ -609,6 +620,25 @@ def load_events(
         # after a failed intake
         if directory and not done:
             shutil.rmtree(directory[0], ignore_errors=True)
+
+
+def _snapshot(
+    con: duckdb.DuckDBPyConnection, path: str, fi: int, settings: InputSettings, directory: list[str]
+) -> str:
+    """Where the intake reads input ``path``: a :class:`~.convert.Snapshot` of a JSON Lines or
+    Parquet file DuckDB may read itself (a hard link in the run's directory, made here with the
+    directory), else ``path`` itself: another file system, or a file the process may not link."""
+    if not _canonical(path, settings) or format_for(path) not in ("jsonl", "parquet"):
+        return path
+    if not directory:
+        directory.append(tempfile.mkdtemp(prefix="checker-intake-", dir=_temp_directory(con)))
+    # the input's own name kept at the end: its format is known by it
+    link = os.path.join(directory[0], f"input-{fi}-{os.path.basename(path)}")
+    try:
+        os.link(path, link)
+    except OSError:  # another file system, links not allowed, or no such file (the scan says)
+        return path
+    return Snapshot(link)
 
 
 def _temp_directory(con: duckdb.DuckDBPyConnection) -> str | None:
@@ -621,6 +651,7 @@ def _temp_directory(con: duckdb.DuckDBPyConnection) -> str | None:
 def _decide(
     con: duckdb.DuckDBPyConnection,
     shown: list[str],
+    reads: list[str],
     scans: list[_FileScan],
     duck_files: list[int],
     parquet: set[int],
@@ -645,7 +676,7 @@ def _decide(
     # every file classified line for line, whose lines ev points at: a converted input's is its
     # converted file
     lines_at: dict[int, LineFiles] = {
-        fi: converted[fi].path if fi in converted else shown[fi] for fi in duck_files
+        fi: converted[fi].path if fi in converted else reads[fi] for fi in duck_files
     }
     sides = {fi: c.side for fi, c in converted.items()}
 
@@ -729,7 +760,7 @@ def _decide(
         if fi in formats:
             stats[fi].pin = pins[fi]
         elif (pinned := scans[fi].pinned) is not None:
-            stats[fi].pin = FilePin(path, *pinned, sha)
+            stats[fi].pin = FilePin(reads[fi], *pinned, sha)
     for fi, line, kind, args in calls:
         if kind == "add":
             intake.add(stats[fi], line, *args)

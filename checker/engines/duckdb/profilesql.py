@@ -95,7 +95,7 @@ _MAX_LINE = MAX_CONVERTED_BYTES // 8
 #: CASE per time cell
 _MAX_INTERVALS = 32
 _INTEGER = "[+-]?[0-9]{1,18}"
-_FRACTION = "-?(0|[1-9][0-9]{0,19})(\\.[0-9]{1,20})?([eE][+-]?[0-9]{1,2})?"
+_FRACTION = "-?(0|[1-9][0-9]{0,17})(\\.[0-9]{1,20})?([eE][+-]?[0-9]{1,2})?"
 _JSON_NUMBER = "-?(0|[1-9][0-9]{0,17})(\\.[0-9]{1,20})?([eE][+-]?[0-9]{1,2})?"
 #: a JSON string without \\u escapes (which may write a lone surrogate): every reader reads it alike
 _JSON_STRING = '"([^"\\\\\\x{0}-\\x{1f}]|\\\\["\\\\/bfnrt])*"'
@@ -282,8 +282,9 @@ def _typed(cell: exp.Expression, spec: ValueSpec, stages: _Stages) -> _Value:
             # is the same on ASCII, and any other text is compared as it is
             (and_(ascii_, _among(fn("lower", cell), truths)), lit("true")),
             (and_(ascii_.copy(), _among(fn("lower", cell), falsehoods)), lit("false")),
-            (_among(cell, [t for t in truths if not t.isascii()]), lit("true")),
-            (_among(cell, [t for t in falsehoods if not t.isascii()]), lit("false")),
+            # a text that is its own lower case: Python's lower() of the cell is the text too
+            (_among(cell, [t for t in truths if not t.isascii() and t.lower() == t]), lit("true")),
+            (_among(cell, [t for t in falsehoods if not t.isascii() and t.lower() == t]), lit("false")),
         )
         return _Value(value, tmpl("{v} IS NULL", v=value.copy()))
     if kind == "json":

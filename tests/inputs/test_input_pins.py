@@ -80,6 +80,10 @@ CHANGES: list[tuple[str, Callable[[Path], None], bool]] = [
 ]  # fmt: skip
 
 
+#: the changes that leave the file read alone and give its name to another file, or to none
+REPLACED = frozenset({"another file renamed over it", "deleted"})
+
+
 def _once(path: Path, change: Callable[[Path], None]) -> Callable[[], None]:
     done: list[bool] = []
 
@@ -213,6 +217,10 @@ def test_a_changed_input_fails_the_run(
     path = _input(tmp_path, monkeypatch, old)
     sha = hashlib.sha256(path.read_bytes()).hexdigest()
     hook(monkeypatch, _once(path, change))
+    if engine == "duckdb" and change_name in REPLACED:
+        # DuckDB reads the input through a hard link made before the hash (a snapshot): the file
+        # the name now points to, or its absence, changes nothing
+        changes = False
     if not changes:
         result = _check(policies, path, engine, parts)
         assert _judged(result.to_dict(all_outcomes=True)) == _judged(unchanged)
@@ -221,9 +229,6 @@ def test_a_changed_input_fails_the_run(
     with pytest.raises(CheckerError) as raised:
         _check(policies, path, engine, parts)
     (problem,) = raised.value.problems
-    if engine == "duckdb" and change_name == "deleted":  # gone before DuckDB opened it
-        assert (problem.code, problem.location.file) == ("unreadable-file", str(path))
-        return
     assert (problem.code, problem.location.file) == ("input-changed", str(path))
     assert f"the input changed {when}" in problem.message
     if hook is not _while_read:  # else the bytes read were partly the new ones, and so is their hash

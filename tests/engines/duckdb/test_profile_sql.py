@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import unicodedata
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import orjson
@@ -19,8 +20,11 @@ import pytest
 import checker
 from checker.engines.duckdb import intake as intake_module
 from checker.engines.duckdb import profilesql
+from checker.engines.duckdb.convert import Converted
 from checker.engines.duckdb.profilesql import HARD, PY_WHITESPACE, day_intervals
 from checker.inputs.fieldtypes import day_offset
+from checker.inputs.files import settings_for
+from checker.inputs.profiles import for_timezone, load_profile
 from checker.language.times import zone
 from tests.conftest import ROOT
 
@@ -195,25 +199,69 @@ def catalogue() -> checker.PolicySet:
     return checker.load_policies(ROOT / "policies")
 
 
-@pytest.mark.parametrize(("fmt", "encoding"), [("csv", "utf-8"), ("csv", "gb18030"), ("tsv", "utf-8")])
-def test_mapped_in_sql_as_python_maps_it(
-    tmp_path: Path, catalogue: checker.PolicySet, monkeypatch: pytest.MonkeyPatch, fmt: str, encoding: str
-) -> None:
-    path, profile = _export(tmp_path, fmt, encoding)
+FORMS = [("csv", "utf-8"), ("csv", "gb18030"), ("tsv", "utf-8")]
+
+
+def _both_engines(
+    catalogue: checker.PolicySet, monkeypatch: pytest.MonkeyPatch, path: Path, **kwargs: Any
+) -> dict[str, str]:
+    """The JSON result (all outcomes) of each engine; DuckDB must have mapped the file itself."""
     mapped: list[object] = []
     real = intake_module.convert_in_sql
 
-    def spy(*args: object, **kwargs: object) -> object:
-        out = real(*args, **kwargs)  # type: ignore[arg-type]
+    def spy(*args: Any) -> Any:
+        out = real(*args)
         mapped.append(out)
         return out
 
     monkeypatch.setattr(intake_module, "convert_in_sql", spy)
-    results = {}
-    for engine in ("python", "duckdb"):
-        result = checker.check(catalogue, [path], engine=engine, as_of=AS_OF, now=NOW, profiles=profile)
-        results[engine] = checker.render("json", result, checker.RenderOptions(all_outcomes=True))
+    results = {
+        engine: checker.render(
+            "json",
+            checker.check(catalogue, [path], engine=engine, as_of=AS_OF, now=NOW, **kwargs),
+            checker.RenderOptions(all_outcomes=True),
+        )
+        for engine in ("python", "duckdb")
+    }
     assert mapped and all(m is not None for m in mapped), "DuckDB did not map the file itself"
+    return results
+
+
+def _converted(
+    path: Path, profile_file: Path | None, tmp: Path, encoding: str | None = None
+) -> Converted | None:
+    """``path`` converted by :func:`profilesql.convert_in_sql` (None: not mapped in SQL)."""
+    profile = None if profile_file is None else for_timezone(load_profile(profile_file), "Asia/Shanghai")
+    settings = settings_for("Asia/Shanghai", encoding=encoding)
+    return profilesql.convert_in_sql(
+        duckdb.connect(), str(path), profile, settings, str(tmp), 0, intake_module._lines
+    )
+
+
+def _mapped_lines(conv: Converted | None) -> list[int]:
+    """The lines SQL mapped, each checked against the record Python makes of it: value for value,
+    type for type and key for key in order."""
+    assert conv is not None and conv.python_line is not None
+    converted = Path(str(conv.path)).read_text(encoding="utf-8").split("\n")
+    source = Path(str(conv.side)).read_text(encoding="utf-8").split("\n")
+    mapped = []
+    for number, (text, line) in enumerate(zip(converted, source, strict=False), start=1):
+        if not text or text == HARD:
+            continue
+        calls = conv.python_line(number, line)
+        assert len(calls) == 1 and calls[0][1] == "add", (number, line, calls)
+        assert orjson.dumps(orjson.loads(text)) == orjson.dumps(calls[0][2][0]), (number, line)
+        assert calls[0][2][1] == line
+        mapped.append(number)
+    return mapped
+
+
+@pytest.mark.parametrize(("fmt", "encoding"), FORMS)
+def test_mapped_in_sql_as_python_maps_it(
+    tmp_path: Path, catalogue: checker.PolicySet, monkeypatch: pytest.MonkeyPatch, fmt: str, encoding: str
+) -> None:
+    path, profile = _export(tmp_path, fmt, encoding)
+    results = _both_engines(catalogue, monkeypatch, path, profiles=profile)
     assert results["duckdb"] == results["python"]
     # and the file says something: accepted records, rejects, a duplicate and a conflict
     assert '"rejected":0' not in results["python"]
@@ -223,18 +271,10 @@ def test_mapped_in_sql_as_python_maps_it(
 def test_most_lines_are_mapped_by_sql(tmp_path: Path) -> None:
     """The strict forms stay on the fast path: only the lines off it are Python's."""
     path, profile_file = _export(tmp_path, "csv", "utf-8")
-    from checker.inputs.files import settings_for
-    from checker.inputs.profiles import for_timezone, load_profile
-
-    profile = for_timezone(load_profile(profile_file), "Asia/Shanghai")
-    con = duckdb.connect()
-    conv = profilesql.convert_in_sql(
-        con, str(path), profile, settings_for("Asia/Shanghai"), str(tmp_path), 0, intake_module._lines
-    )
-    assert conv is not None
-    out = Path(str(conv.path)).read_text(encoding="utf-8").split("\n")
     labels = ["header", *[label for label, _ in VARIANTS]]
-    on_sql = {label for label, text in zip(labels, out, strict=False) if text and text != HARD}
+    on_sql = {
+        labels[n - 1] for n in _mapped_lines(_converted(path, profile_file, tmp_path)) if n <= len(labels)
+    }
     for label in (
         "plain",
         "amount '325.52'",
@@ -272,22 +312,7 @@ def test_a_quoted_cell_over_two_lines_sends_the_file_to_the_reader(tmp_path: Pat
     path, profile_file = _export(tmp_path, "csv", "utf-8")
     with open(path, "a", encoding="utf-8") as fh:
         fh.write(_line(950, {"note": "two\nlines"}, ",") + "\n")
-    from checker.inputs.files import settings_for
-    from checker.inputs.profiles import for_timezone, load_profile
-
-    profile = for_timezone(load_profile(profile_file), "Asia/Shanghai")
-    assert (
-        profilesql.convert_in_sql(
-            duckdb.connect(),
-            str(path),
-            profile,
-            settings_for("Asia/Shanghai"),
-            str(tmp_path),
-            0,
-            intake_module._lines,
-        )
-        is None
-    )
+    assert _converted(path, profile_file, tmp_path) is None
 
 
 def test_white_space_is_what_str_strip_removes() -> None:
@@ -305,38 +330,12 @@ def test_day_intervals_agree_with_the_reference(name: str) -> None:
             assert day_offset(tz, f"{day.year:04d}", f"{day.month:02d}", f"{day.day:02d}") == offset
 
 
-@pytest.mark.parametrize(("fmt", "encoding"), [("csv", "utf-8"), ("csv", "gb18030"), ("tsv", "utf-8")])
+@pytest.mark.parametrize(("fmt", "encoding"), FORMS)
 def test_each_mapped_line_is_the_record_python_maps(tmp_path: Path, fmt: str, encoding: str) -> None:
-    """Value for value, type for type and key for key in order: the JSON text SQL writes for a line
-    reads back as what the reader and ``Profile.apply`` give for it."""
+    """The JSON text SQL writes for a line reads back as what the reader and ``Profile.apply``
+    give for it (_mapped_lines checks each)."""
     path, profile_file = _export(tmp_path, fmt, encoding)
-    from checker.inputs.files import settings_for
-    from checker.inputs.profiles import for_timezone, load_profile
-
-    profile = for_timezone(load_profile(profile_file), "Asia/Shanghai")
-    conv = profilesql.convert_in_sql(
-        duckdb.connect(),
-        str(path),
-        profile,
-        settings_for("Asia/Shanghai"),
-        str(tmp_path),
-        0,
-        intake_module._lines,
-    )
-    assert conv is not None and conv.python_line is not None
-    converted = Path(str(conv.path)).read_text(encoding="utf-8").split("\n")
-    source = Path(str(conv.side)).read_text(encoding="utf-8").split("\n")
-    mapped = 0
-    for number, (text, line) in enumerate(zip(converted, source, strict=False), start=1):
-        if not text or text == HARD:
-            continue
-        calls = conv.python_line(number, line)
-        assert len(calls) == 1 and calls[0][1] == "add", (number, line, calls)
-        record = calls[0][2][0]
-        assert orjson.dumps(orjson.loads(text)) == orjson.dumps(record), (number, line)
-        assert calls[0][2][1] == line
-        mapped += 1
-    assert mapped >= len(VARIANTS) // 2
+    assert len(_mapped_lines(_converted(path, profile_file, tmp_path))) >= len(VARIANTS) // 2
 
 
 # --- no profile: a canonical CSV (canonical_from_flat) -----------------------------------------
@@ -416,54 +415,17 @@ def _flat_export(tmp: Path, fmt: str, encoding: str) -> Path:
     return path
 
 
-@pytest.mark.parametrize(("fmt", "encoding"), [("csv", "utf-8"), ("csv", "gb18030"), ("tsv", "utf-8")])
+@pytest.mark.parametrize(("fmt", "encoding"), FORMS)
 def test_canonical_csv_mapped_in_sql_as_python_reads_it(
     tmp_path: Path, catalogue: checker.PolicySet, monkeypatch: pytest.MonkeyPatch, fmt: str, encoding: str
 ) -> None:
     path = _flat_export(tmp_path, fmt, encoding)
-    mapped: list[object] = []
-    real = intake_module.convert_in_sql
-
-    def spy(*args: object, **kwargs: object) -> object:
-        out = real(*args, **kwargs)  # type: ignore[arg-type]
-        mapped.append(out)
-        return out
-
-    monkeypatch.setattr(intake_module, "convert_in_sql", spy)
     given = {"encoding": encoding} if encoding != "utf-8" else {}
-    results = {
-        engine: checker.render(
-            "json",
-            checker.check(catalogue, [path], engine=engine, as_of=AS_OF, now=NOW, **given),  # type: ignore[arg-type]
-            checker.RenderOptions(all_outcomes=True),
-        )
-        for engine in ("python", "duckdb")
-    }
-    assert mapped and all(m is not None for m in mapped), "DuckDB did not map the file itself"
+    results = _both_engines(catalogue, monkeypatch, path, **given)
     assert results["duckdb"] == results["python"]
     assert '"rejected":0' not in results["python"]  # the timestamps no reader takes
-
-    from checker.inputs.files import settings_for
-
-    conv = profilesql.convert_in_sql(
-        duckdb.connect(),
-        str(path),
-        None,
-        settings_for("Asia/Shanghai", encoding=given.get("encoding")),
-        str(tmp_path),
-        0,
-        intake_module._lines,
-    )
-    assert conv is not None and conv.python_line is not None
-    converted = Path(str(conv.path)).read_text(encoding="utf-8").split("\n")
-    source = Path(str(conv.side)).read_text(encoding="utf-8").split("\n")
-    on_sql = set()
-    for number, (text, line) in enumerate(zip(converted, source, strict=False), start=1):
-        if not text or text == HARD:
-            continue
-        calls = conv.python_line(number, line)
-        assert orjson.dumps(orjson.loads(text)) == orjson.dumps(calls[0][2][0]), (number, line)
-        on_sql.add(FLAT_VARIANTS[number - 2][0])
+    mapped = _mapped_lines(_converted(path, None, tmp_path, given.get("encoding")))
+    on_sql = {FLAT_VARIANTS[n - 2][0] for n in mapped}
     for label in ("plain", "timestamp '1711013286'", "literal '325.52'", "literal 'true'", "a date in data"):
         assert label in on_sql, label
     for label in ("timestamp '007'", "literal '1E5'", "literal '[oops'", "literal '٣'"):

@@ -673,6 +673,30 @@ def utf8_name(directory: str, index: int) -> str:
     return os.path.join(directory, f"input-{index}.utf8.csv")
 
 
+#: the lines of a file's start that tell whether SQL maps it (:func:`_mostly_mapped`), and the share of
+#: them it may leave to Python: each such line is converted alone, on one core, which on a file of
+#: them costs more than the reader's conversion in pieces on every core
+PROBE_LINES = 10_000
+MAX_PYTHON_SHARE = 0.2
+
+
+def _mostly_mapped(con: duckdb.DuckDBPyConnection, converted: exp.Expression) -> bool:
+    """Whether SQL maps most of the first :data:`PROBE_LINES` lines of ``converted`` (the mapping's
+    query over a file's lines) itself."""
+    probe = tmpl(
+        "SELECT count(*) FILTER (WHERE out = {h}), count(*) FROM (SELECT out FROM ({q}) AS m LIMIT {n}) AS p",
+        h=lit(HARD),
+        q=converted,
+        n=lit(PROBE_LINES),
+    )
+    try:
+        row = con.execute(sql(probe)).fetchone()
+    except duckdb.Error:  # not readable line for line: the reader says why
+        return False
+    python, seen = row if row is not None else (0, 0)
+    return bool(python <= max(100, MAX_PYTHON_SHARE * seen))
+
+
 def convert_in_sql(
     con: duckdb.DuckDBPyConnection,
     display: str,
@@ -709,6 +733,8 @@ def convert_in_sql(
         return None
     source = utf8_lines(display, encoding, mapping.delimiter, mapping.quoting, utf8_name(directory, index))
     if source is None:
+        return None
+    if not _mostly_mapped(con, mapping.query(lines(source), False)):
         return None
     out = os.path.join(directory, f"input-{index}.jsonl")
     copy = tmpl(

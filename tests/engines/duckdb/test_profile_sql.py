@@ -430,3 +430,24 @@ def test_canonical_csv_mapped_in_sql_as_python_reads_it(
         assert label in on_sql, label
     for label in ("timestamp '007'", "literal '1E5'", "literal '[oops'", "literal '٣'"):
         assert label not in on_sql, label
+
+
+def test_an_export_mostly_off_the_fast_path_goes_to_the_reader(
+    tmp_path: Path, catalogue: checker.PolicySet
+) -> None:
+    """Every amount written with thousands separators: each line would be Python's, one at a time,
+    so the file goes to the reader's conversion (in pieces, on every core) instead; same result."""
+    path, profile = _export(tmp_path, "csv", "utf-8")
+    with open(path, "a", encoding="utf-8") as fh:
+        for i in range(300):
+            fh.write(_line(1000 + i, {"amt": "1,234.5"}, ",") + "\n")
+    assert _converted(path, profile, tmp_path) is None
+    results = {
+        engine: checker.render(
+            "json",
+            checker.check(catalogue, [path], engine=engine, as_of=AS_OF, now=NOW, profiles=profile),
+            checker.RenderOptions(all_outcomes=True),
+        )
+        for engine in ("python", "duckdb")
+    }
+    assert results["duckdb"] == results["python"]

@@ -277,7 +277,7 @@ def read_file(
             if record.error is not None:
                 intake.reject(stats, line, *record.error, record.text)
             else:
-                _take(intake, stats, line, record.value, record.text, profile, flat)
+                take_record(intake, stats, line, record.value, record.text, profile, flat)
             if progress is not None and stats.read % 512 == 0:
                 progress.advance(counted.count, stats.read)
         while counted.read(CHUNK):  # the rest of the file (after a gzip stream), for the hash
@@ -387,7 +387,7 @@ def check_pins(inputs: Iterable[InputStats], when: str = "during the check") -> 
         raise CheckerError(problems)
 
 
-def _take(
+def take_record(
     intake: RecordSink,
     stats: InputStats,
     line: int,
@@ -396,6 +396,8 @@ def _take(
     profile: Profile | None,
     flat: bool,
 ) -> None:
+    """Hand one record the reader read at ``line`` to ``intake``: mapped by ``profile`` (or, when
+    ``flat``, read as a canonical CSV row), or rejected with the mapping's code and reason."""
     try:
         if profile is not None:
             value = profile.apply(value)

@@ -108,7 +108,7 @@ def _wrap(monkeypatch: pytest.MonkeyPatch, owner: Any, name: str, fire: Callable
 def _while_read(mp: pytest.MonkeyPatch, fire: Callable[[], None]) -> None:
     # as the reader hands over its first record (to the intake, or to the partitioned engine's
     # router), before the rest of the file is read
-    _wrap(mp, files, "_take", fire)
+    _wrap(mp, files, "take_record", fire)
 
 
 def _after_read(mp: pytest.MonkeyPatch, fire: Callable[[], None]) -> None:

@@ -32,8 +32,8 @@ from typing import IO, Any
 import orjson
 
 from ...inputs.events import InputStats
-from ...inputs.files import STDIN, InputSettings, read_file
-from ...inputs.profiles import MappingError, Profile, canonical_from_flat, for_timezone, load_profile
+from ...inputs.files import STDIN, InputSettings, read_file, take_record
+from ...inputs.profiles import Profile, for_timezone, load_profile
 from ...inputs.progress import Progress
 from ...inputs.readers import (
     GZIP_MAGIC,
@@ -306,14 +306,7 @@ def convert_piece(piece: Piece) -> tuple[list[Call], int, bool]:
                 clean = clean and not (record.error[0] == "bad-row" and _OPEN_AT_END in record.error[1])
                 sink.reject(stats, line, *record.error, record.text)
                 continue
-            try:
-                value = (
-                    profile.apply(record.value) if profile is not None else canonical_from_flat(record.value)
-                )
-            except MappingError as exc:
-                sink.reject(stats, line, exc.code, exc.reason, record.text)
-                continue
-            sink.add(stats, line, value, record.text)
+            take_record(sink, stats, line, record.value, record.text, profile, flat=True)
         sink.pad_to(piece.last_line)
     return sink.calls, sink.written, clean
 

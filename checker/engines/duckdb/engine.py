@@ -51,7 +51,7 @@ from ..setup import as_of_instant, as_of_used, by_rule, nearest_version, now_ins
 from ..spill import SpilledOutcomes
 from . import findings
 from .compile import Plan, compile_policy
-from .convert import LineFiles, Snapshot
+from .convert import LineFiles, line_source
 from .findings import spill_outcomes
 from .intake import IntakeResult, load_events
 from .jmes import UnsupportedConstruct
@@ -470,13 +470,13 @@ class DuckdbRun:
         event id at a line read again is checked too, but a record edited in place (its id and
         the file's size kept) would pass that and show content no decision was made on."""
         files, names = self.intake.files, self.intake.names
-
-        def the_input(fi: int) -> bool:  # its lines are read from the input (or a link to it)
-            read = files.get(fi)
-            return read == names[fi] or isinstance(read, Snapshot)
-
+        # read from the input itself (or a link to it), not from a copy: line_source names no copy
         check_pins(
-            [stats for fi, stats in enumerate(self.intake.inputs) if fi in self.files.read and the_input(fi)],
+            [
+                stats
+                for fi, stats in enumerate(self.intake.inputs)
+                if fi in self.files.read and line_source(files, names, fi)[1] is None
+            ],
             "since the check read it",
         )
 

@@ -591,7 +591,7 @@ def load_events(
                 directory.append(tempfile.mkdtemp(prefix="checker-intake-", dir=_temp_directory(con)))
             profile = choose_profile(path, settings)
             conv = None
-            if path != STDIN and not scans[fi].compressed and not scans[fi].awkward:
+            if not scans[fi].compressed and not scans[fi].awkward:
                 # a CSV or TSV file mapped by DuckDB itself where it can (profilesql)
                 conv = convert_in_sql(con, path, profile, settings, directory[0], fi, _lines)
                 if conv is not None and progress is not None:

@@ -54,14 +54,13 @@ from sqlglot import exp
 
 from ...inputs.events import InputStats
 from ...inputs.fieldtypes import CONVERTERS, ConversionError, day_offset, fast_pattern
-from ...inputs.files import STDIN, InputSettings
+from ...inputs.files import STDIN, InputSettings, take_record
 from ...inputs.profiles import (
     MISSING,
     STRING_FIELDS,
     MappingError,
     Profile,
     ValueSpec,
-    canonical_from_flat,
 )
 from ...inputs.readers import (
     MAX_DEPTH,
@@ -95,8 +94,10 @@ _MAX_LINE = MAX_CONVERTED_BYTES // 8
 #: CASE per time cell
 _MAX_INTERVALS = 32
 _INTEGER = "[+-]?[0-9]{1,18}"
-_FRACTION = "-?(0|[1-9][0-9]{0,17})(\\.[0-9]{1,20})?([eE][+-]?[0-9]{1,2})?"
-_JSON_NUMBER = "-?(0|[1-9][0-9]{0,17})(\\.[0-9]{1,20})?([eE][+-]?[0-9]{1,2})?"
+#: a number as JSON writes it, of at most 18 integer digits and a two-digit exponent: a cell of the
+#: ``number`` type (after the plain integers) and of the ``json`` type is written as it is
+_NUMBER = "-?(0|[1-9][0-9]{0,17})(\\.[0-9]{1,20})?([eE][+-]?[0-9]{1,2})?"
+_JSON_LITERALS = ("true", "false", "null")
 #: a JSON string without \\u escapes (which may write a lone surrogate): every reader reads it alike
 _JSON_STRING = '"([^"\\\\\\x{0}-\\x{1f}]|\\\\["\\\\/bfnrt])*"'
 
@@ -109,7 +110,6 @@ class Unsupported(Exception):
 class SqlMapping:
     """A profile compiled for one header: the converted line of a source line, in SQL."""
 
-    header: tuple[str, ...]
     header_text: str
     delimiter: str
     quoting: bool  # CSV: a quote may open a quoted cell
@@ -269,7 +269,7 @@ def _typed(cell: exp.Expression, spec: ValueSpec, stages: _Stages) -> _Value:
         return _Value(case((ok, number)), exp.not_(ok.copy()))
     if kind == "number":
         whole = fn("regexp_full_match", cell, lit(_INTEGER))
-        fraction = fn("regexp_full_match", cell, lit(_FRACTION))
+        fraction = fn("regexp_full_match", cell, lit(_NUMBER))
         value = case((whole, exp.cast(exp.cast(cell, "BIGINT"), "VARCHAR")), (fraction, cell.copy()))
         return _Value(value, exp.not_(or_(whole.copy(), fraction.copy())))
     if kind == "boolean":
@@ -289,8 +289,8 @@ def _typed(cell: exp.Expression, spec: ValueSpec, stages: _Stages) -> _Value:
         return _Value(value, tmpl("{v} IS NULL", v=value.copy()))
     if kind == "json":
         ok = or_(
-            exp.In(this=cell, expressions=[lit("true"), lit("false"), lit("null")]),
-            fn("regexp_full_match", cell, lit(_JSON_NUMBER)),
+            _among(cell, _JSON_LITERALS),
+            fn("regexp_full_match", cell, lit(_NUMBER)),
             fn("regexp_full_match", cell, lit(_JSON_STRING)),
         )
         return _Value(case((ok, cell.copy())), exp.not_(ok.copy()))
@@ -411,8 +411,7 @@ def _flat_value(name: str, cell: exp.Expression) -> _Value:
             and_(exp.not_(short.copy()), fn("regexp_full_match", cell.copy(), lit(_EPOCH))),
         )
     else:
-        literal = exp.In(this=cell.copy(), expressions=[lit("true"), lit("false"), lit("null")])
-        plain = or_(short, literal)
+        plain = or_(short, _among(cell, _JSON_LITERALS))
         value = _Value(
             case((plain, cell.copy()), default=text),
             and_(exp.not_(plain.copy()), fn("regexp_full_match", cell.copy(), lit(_MAYBE_LITERAL))),
@@ -464,6 +463,7 @@ def compile_mapping(profile: Profile | None, header: Sequence[str], header_text:
         if any(not rest for rest, _ in grouped) or len({rest for rest, _ in grouped}) != len(grouped):
             raise Unsupported(f"values of {head}")
         inner = fn("concat_ws", lit(","), *[cat(lit(_json(rest) + ":"), v.json) for rest, v in grouped])
+        whole = fn("concat", lit(key + "{"), inner, lit("}"))
         hards.extend((f"{head}.{rest}", v.hard) for rest, v in grouped)
         if head == "subject" and profile is not None:
             # apply drops a subject without an id, and rejects one with an id but no type
@@ -472,10 +472,9 @@ def compile_mapping(profile: Profile | None, header: Sequence[str], header_text:
             has_id = tmpl("{v} IS NOT NULL", v=ids[0]) if ids else exp.false()
             has_type = tmpl("{v} IS NOT NULL", v=types[0]) if types else exp.false()
             hards.append(("subject", and_(has_id, exp.not_(has_type))))
-            parts.append(case((has_id.copy(), fn("concat", lit(key + "{"), inner, lit("}")))))
+            parts.append(case((has_id.copy(), whole)))
         else:
-            whole = fn("concat", lit(key + "{"), inner.copy(), lit("}"))
-            parts.append(case((tmpl("{i} <> ''", i=inner), whole)))
+            parts.append(case((tmpl("{i} <> ''", i=inner.copy()), whole)))
     record = fn("concat", lit("{"), fn("concat_ws", lit(","), *parts), lit("}"))
 
     white = _re2_class(PY_WHITESPACE.replace(delimiter, ""))
@@ -546,7 +545,7 @@ def compile_mapping(profile: Profile | None, header: Sequence[str], header_text:
             exp.Subquery(this=layer, alias=exp.TableAlias(this=exp.to_identifier("c")))
         )
 
-    return SqlMapping(tuple(header), header_text, delimiter, quoting, query)
+    return SqlMapping(header_text, delimiter, quoting, query)
 
 
 def cells_of(text: exp.Expression, delimiter: str, quoting: bool) -> exp.Expression:
@@ -587,13 +586,8 @@ def python_line(
             continue
         if record.error is not None:
             rec.reject(stats, line, *record.error, record.text)
-            continue
-        try:
-            value = profile.apply(record.value) if profile is not None else canonical_from_flat(record.value)
-        except MappingError as exc:
-            rec.reject(stats, line, exc.code, exc.reason, record.text)
-            continue
-        rec.add(stats, line, value, record.text)
+        else:
+            take_record(rec, stats, line, record.value, record.text, profile, flat=True)
     return rec.calls
 
 

@@ -78,9 +78,9 @@ class Plan:
 
         return expression.copy().transform(put)
 
-    def base_sql(self, paths: list[tuple[str, ...]]) -> str:
-        """The statement creating the rule's event table, given the paths extracted at intake
-        (``ev.fx``, in the order of ``paths``)."""
+    def base_query(self, paths: list[tuple[str, ...]]) -> exp.Expression:
+        """The query of the rule's event table, given the paths extracted at intake (``ev.fx``, in
+        the order of ``paths``)."""
         picks = [self._pick(x, paths) for x in self.paths.paths]
         source = fn("list_value", *picks) if picks else exp.cast(fn("list_value"), "JSON[]")
 
@@ -89,7 +89,17 @@ class Plan:
                 return source.copy()
             return node
 
-        return sql(create_table(self.base_table, self.base.transform(put)))
+        return self.base.transform(put)
+
+    def base_sql(self, paths: list[tuple[str, ...]]) -> str:
+        """The statement creating the rule's event table (see :meth:`base_query`)."""
+        return sql(create_table(self.base_table, self.base_query(paths)))
+
+    def queries(self, paths: list[tuple[str, ...]]) -> list[tuple[str, exp.Expression]]:
+        """Every table the plan creates, in the order it runs them (base, candidate and reduced
+        tables, hard keys, decision), with its query."""
+        assert self.decision is not None
+        return [(self.base_table, self.base_query(paths)), *self.tables, (f"dec_{self.tag}", self.decision)]
 
     @cached_property
     def statements(self) -> dict[str, str]:

@@ -50,11 +50,12 @@ from ..reference.engine import evaluate
 from ..setup import as_of_instant, as_of_used, by_rule, nearest_version, now_instant, resolve_params, runnable
 from ..spill import SpilledOutcomes
 from . import findings
-from .compile import Plan, compile_policy
+from .compile import Plan, compile_policy, create_table
 from .convert import LineFiles, line_source
 from .findings import spill_outcomes
 from .intake import IntakeResult, load_events
 from .jmes import UnsupportedConstruct
+from .portable import Macros, portable_plan
 from .render import fetch_events, ids_table, not_applicable
 from .results import SqlCheckResult, SqlEventBatch, SqlOutcomeStore
 from .sqlbuild import and_, col, lit, sql, table, tmpl, union_all
@@ -247,6 +248,10 @@ ENGINE = DuckdbEngine()
 #: but a rule is a chain of small statements with Python between them, during which the cores
 #: idle: at a million events the 15 rules' statements took 2.87 s on one connection, 2.26 s on two
 RULE_CONNECTIONS = 2
+#: the form of the statements the plans run: ``duckdb`` (DuckDB's own constructs, the fastest) or
+#: ``portable`` (:mod:`.portable`: the form the Spark engine runs; the tests run it here, where it
+#: is compared with the reference engine on the same cases as the plan itself)
+PLAN_FORM = "duckdb"
 
 
 class RunStopping(Exception):
@@ -388,8 +393,9 @@ class DuckdbRun:
         reads = {(p.platform, a) for p in versions for a in p.actions}
         if reads & self.intake.exotic_actions or any(_costly(plan, self.paths) for plan in plans):
             return Decided(versions, [], [], self.python_rule(con, versions, None))
+        texts = {id(plan): self.statement_texts(plan) for plan in plans}
         for plan in plans:
-            con.execute(plan.base_sql(self.paths))
+            con.execute(texts[id(plan)][0])
         if any(
             _scalar(con, sql(tmpl("SELECT bool_or(kh) FROM {t}", t=table(plan.base_table)))) for plan in plans
         ):
@@ -398,7 +404,7 @@ class DuckdbRun:
         if len(plans) > 1:
             self._select_versions(con, plans)
         for plan in plans:
-            for text in plan.statements.values():
+            for text in texts[id(plan)][1:]:
                 con.execute(text)
         # not applicable: triggers by action and where, in no version's effective window
         na = self._not_applicable(con, plans)
@@ -406,6 +412,14 @@ class DuckdbRun:
         outcomes = self.python_rule(con, versions, (plans, hard)) if hard else []
         _drop(con, (name for plan in plans for name in plan.scratch_tables()))
         return Decided(versions, plans, na, outcomes)
+
+    def statement_texts(self, plan: Plan) -> list[str]:
+        """The SQL of the tables ``plan`` creates, its base first, in the form :data:`PLAN_FORM`."""
+        if PLAN_FORM == "duckdb":
+            return [plan.base_sql(self.paths), *plan.statements.values()]
+        zones = (zone_table(self.timezone), *plan.zones)
+        statements = portable_plan(plan, self.paths, as_of=self.as_of, macros=Macros(zones))
+        return [sql(create_table(s.table, s.query)) for s in statements]
 
     def _select_versions(self, con: duckdb.DuckDBPyConnection, plans: list[Plan]) -> None:
         """With several versions, each trigger is judged by the first one in effect."""

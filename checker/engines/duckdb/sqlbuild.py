@@ -32,9 +32,9 @@ def node(tree: exp.Expr) -> exp.Expression:
 
 
 @lru_cache(maxsize=1024)
-def _parse(text: str) -> exp.Expression:
+def _parse(text: str, dialect: str) -> exp.Expression:
     marked = _PLACEHOLDER.sub(lambda m: f"__ph_{m.group(1)}", text)
-    return node(sqlglot.parse_one(marked, read=DIALECT))
+    return node(sqlglot.parse_one(marked, read=dialect))
 
 
 def tmpl(text: str, **subs: exp.Expression | Any) -> exp.Expression:
@@ -43,7 +43,12 @@ def tmpl(text: str, **subs: exp.Expression | Any) -> exp.Expression:
     A hole stands for a column reference, so it can appear anywhere an
     expression can; a non-expression value is turned into a literal.
     """
-    tree = _parse(text).copy()
+    return tmpl_in(DIALECT, text, **subs)
+
+
+def tmpl_in(dialect: str, text: str, **subs: exp.Expression | Any) -> exp.Expression:
+    """:func:`tmpl` of a fragment written in another ``dialect`` (``spark``...)."""
+    tree = _parse(text, dialect).copy()
     trees = {k: v if isinstance(v, exp.Expression) else lit(v) for k, v in subs.items()}
 
     def replace(node: exp.Expression) -> exp.Expression:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -22,7 +21,9 @@ from .differential import (
     outcome_key,
     policy_cases,
     run_both,
+    run_case,
     subset,
+    tiered,
     write_jsonl,
 )
 
@@ -30,39 +31,19 @@ CATALOGUE_CASES = policy_cases([POLICIES])
 CUSTOM_CASES = policy_cases([FIXTURES / "custom-policies"])
 
 
-def _tiered(cases: list[Case]) -> list[Any]:
-    """Every case; the fast tier runs a representative part (about a tenth of the catalogue's): the
-    first case of each rule with each combination of time zone, ``as_of`` and ``params``. The others
-    are marked slow, and the full tier runs them."""
-    seen: set[tuple[str, str, bool, bool]] = set()
-    tiered = []
-    for case in cases:
-        kind = (case.rule_id, case.timezone, case.as_of is None, case.params is None)
-        tiered.append(pytest.param(case, id=case.id, marks=pytest.mark.slow if kind in seen else ()))
-        seen.add(kind)
-    return tiered
-
-
-def _run(policy_set: checker.PolicySet, case: Case, tmp_path: Path) -> None:
-    path = write_jsonl(tmp_path / "events.jsonl", case.records)
-    rules = subset(policy_set, [case.rule_id])
-    reference, duck = run_both(rules, [path], as_of=case.as_of, params=case.params, timezone=case.timezone)
-    assert_same(reference, duck)
-
-
 def test_every_catalogue_case_is_collected() -> None:
     assert len(CATALOGUE_CASES) >= 300
     assert len({c.rule_id for c in CATALOGUE_CASES}) == 15
 
 
-@pytest.mark.parametrize("case", _tiered(CATALOGUE_CASES))
+@pytest.mark.parametrize("case", tiered(CATALOGUE_CASES))
 def test_catalogue_case(catalogue: checker.PolicySet, case: Case, tmp_path: Path) -> None:
-    _run(catalogue, case, tmp_path)
+    run_case(catalogue, case, tmp_path)
 
 
-@pytest.mark.parametrize("case", _tiered(CUSTOM_CASES))
+@pytest.mark.parametrize("case", tiered(CUSTOM_CASES))
 def test_custom_policy_case(custom: checker.PolicySet, case: Case, tmp_path: Path) -> None:
-    _run(custom, case, tmp_path)
+    run_case(custom, case, tmp_path)
 
 
 def test_whole_catalogue_over_all_cases_at_once(catalogue: checker.PolicySet, tmp_path: Path) -> None:

@@ -30,6 +30,8 @@ from typing import Any
 
 import checker
 from checker.engines.duckdb import engine as E
+from checker.engines.duckdb.portable import Macros, portable_plan, spark_sql
+from checker.engines.duckdb.timesql import zone_table
 from checker.language.loader import load_policies
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -85,6 +87,17 @@ def hook(out: Path, captured: dict[str, Any]) -> None:
             "plan_statements": [
                 {"tag": p.tag, "base": p.base_sql(self.paths), "statements": dict(p.statements)}
                 for p in plans
+            ],
+            # the plan as the product spells it for Spark (checker.engines.duckdb.portable)
+            "spark_statements": [
+                {"table": s.table, "sql": spark_sql(s)}
+                for p in plans
+                for s in portable_plan(
+                    p,
+                    self.paths,
+                    as_of=self.as_of,
+                    macros=Macros((zone_table(self.timezone), *p.zones)),
+                )
             ],
             "duckdb_rule_seconds": total,
         }

@@ -4,12 +4,12 @@
     nice -n 19 python bench/spark_probe/edge_cases.py [--cap DIR]
 
 Each section prints DuckDB's value beside Spark's (local[2], session time zone UTC) for inputs
-chosen at the boundaries of a rewrite in ``run.py``: json_type, ``->> '$'``, CAST(DOUBLE AS
-VARCHAR), timestamp texts, arg_max with a NULL argument, division of negative HUGEINTs, the
-whitespace regex, to_json of scalars. If ``<cap>/ev.parquet`` exists (``--cap``, default
-``out/spark-probe/cap`` under the repository root, as ``capture.py`` writes it), the json_type
-classifier is also checked on every distinct fx value of that export. Nothing is asserted: DIFF
-marks a difference.
+chosen at the boundaries of a Spark form of ``checker/engines/duckdb/portable.py``: json_type,
+``->> '$'``, CAST(DOUBLE AS VARCHAR), timestamp texts, arg_max with a NULL argument, division
+of negative HUGEINTs, the whitespace regex, to_json of scalars. If ``<cap>/ev.parquet`` exists
+(``--cap``, default ``out/spark-probe/cap`` under the repository root, as ``capture.py`` writes
+it), the json_type classifier is also checked on every distinct fx value of that export.
+Nothing is asserted: DIFF marks a difference.
 """
 
 from __future__ import annotations
@@ -20,15 +20,16 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
-from run import JSON_TYPE as RUN_JSON_TYPE  # run.py beside this script (sys.path[0])
-from run import fill, spark_session
+from run import spark_session  # run.py beside this script (sys.path[0])
 from sqlglot import exp
+
+from checker.engines.duckdb.portable import SPARK_NODES
 
 ROOT = Path(__file__).resolve().parents[2]
 
-# run.py's json_type classifier itself, over a column j: the edge cases check the rewrite run.py
-# makes, not a copy of it
-JSON_TYPE = fill(RUN_JSON_TYPE, j=exp.column("j")).sql("spark")
+# the product's json_type classifier itself, over a column j: the edge cases check the form the
+# plans' Spark text uses, not a copy of it
+JSON_TYPE = SPARK_NODES[exp.JSONType](exp.JSONType(this=exp.column("j"))).sql("spark")
 # the whitespace class the plans match with regexp_full_match (RE2 syntax, also valid in Java)
 WS = (
     "[\\t\\n\\x{0B}\\f\\r\\x{1C}-\\x{1F} \\x{85}\\x{A0}\\x{1680}\\x{2000}-\\x{200A}"

@@ -417,6 +417,8 @@ class DuckdbRun:
         """The SQL of the tables ``plan`` creates, its base first, in the form :data:`PLAN_FORM`."""
         if PLAN_FORM == "duckdb":
             return [plan.base_sql(self.paths), *plan.statements.values()]
+        if PLAN_FORM != "portable":
+            raise ValueError(f"PLAN_FORM is {PLAN_FORM!r}: 'duckdb' or 'portable'")
         zones = (zone_table(self.timezone), *plan.zones)
         statements = portable_plan(plan, self.paths, as_of=self.as_of, macros=Macros(zones))
         return [sql(create_table(s.table, s.query)) for s in statements]

@@ -59,12 +59,12 @@ def spark_session(driver_memory: str, *, adaptive: bool = False) -> SparkSession
     return session
 
 
-def start(capdir: Path) -> None:
+def start(capdir: Path, driver_memory: str) -> None:
     """Load the capture and start Spark with ``ev`` cached."""
     global CAP, cap, spark
     CAP = capdir
     cap = json.loads((CAP / "capture.json").read_text())
-    spark = spark_session("2g", adaptive=True)
+    spark = spark_session(driver_memory, adaptive=True)
     print("spark", spark.version, "ansi", spark.conf.get("spark.sql.ansi.enabled"))
     spark.read.parquet(str(CAP / "ev.parquet")).createOrReplaceTempView("ev")
     spark.table("ev").cache().count()
@@ -155,7 +155,7 @@ def duckdb_plan_seconds(rule: dict[str, Any]) -> float:
 
 def summary(results: list[dict[str, Any]], rules: dict[str, dict[str, Any]]) -> bool:
     """Print one line per rule; true when every statement ran and the rule's rows equal DuckDB's."""
-    head = f"{'rule':46} {'stmts':>5} {'ran':>5} {'rows':>5} {'equal':>5}"
+    head = f"{'rule':46} {'stmts':>5} {'ran':>5} {'rows':>5} {'equal':>5} {'spark first s':>13}"
     print(f"\n{head} {'spark warm s':>12} {'duckdb plan s':>13} {'duckdb rule s':>13}")
     all_ok = True
     for rep in results:
@@ -168,7 +168,8 @@ def summary(results: list[dict[str, Any]], rules: dict[str, dict[str, Any]]) -> 
         warm = rep.get("spark_seconds_warm")
         print(
             f"{rep['rule']:46} {n:5} {ran:5} {cmp.get('duckdb_rows', '-')!s:>5} "
-            f"{'yes' if equal else 'NO':>5} {warm if warm is not None else '-'!s:>12} "
+            f"{'yes' if equal else 'NO':>5} {rep['spark_seconds_first']:13.3f} "
+            f"{warm if warm is not None else '-'!s:>12} "
             f"{duckdb_plan_seconds(rules[rep['rule']]):13.3f} "
             f"{rep['duckdb_rule_seconds_incl_bookkeeping']:13.3f}"
         )
@@ -180,10 +181,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cap", type=Path, default=ROOT / "out" / "spark-probe" / "cap")
     parser.add_argument("rules", nargs="*", metavar="RULE")
+    parser.add_argument(
+        "--warm-runs", type=int, default=2, help="further runs of each rule's statements (the last one timed)"
+    )
+    parser.add_argument("--driver-memory", default="2g", help="spark.driver.memory (local mode: all Spark)")
     args = parser.parse_args()
     # Spark logs each failing query's context through this Python logger; the failure is reported
     logging.getLogger("SQLQueryContextLogger").setLevel(logging.CRITICAL)
-    start(args.cap)
+    start(args.cap, args.driver_memory)
     # rules with ASOF joins and the most rewrites first: the earliest to show a failure
     order = [
         "taobao.affiliate.close-without-reason",
@@ -205,12 +210,13 @@ def main() -> None:
             rep["compare"] = compare(rule["tags"][0])
             # warm timing: the statements again (twice, take the second)
             times = []
-            for _ in range(2):
+            for _ in range(args.warm_runs):
                 t = time.perf_counter()
                 rerun(rule)
                 times.append(time.perf_counter() - t)
-            rep["spark_seconds_warm"] = round(times[-1], 3)
+            rep["spark_seconds_warm"] = round(times[-1], 3) if times else None
             rep["spark_seconds_runs"] = [round(x, 3) for x in times]
+        rep["spark_seconds_first"] = round(sum(st["seconds"] for st in rep["statements"]), 3)
         rep["duckdb_rule_seconds_incl_bookkeeping"] = round(rule["duckdb_rule_seconds"], 3)
         for s in rep["statements"]:
             print("  ", s["table"], "|", s["ran"][:200], s["seconds"], "s")

@@ -31,7 +31,6 @@ from typing import Any
 import checker
 from checker.engines.duckdb import engine as E
 from checker.engines.duckdb.portable import Macros, portable_plan, spark_sql
-from checker.engines.duckdb.timesql import zone_table
 from checker.language.loader import load_policies
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -96,7 +95,7 @@ def hook(out: Path, captured: dict[str, Any]) -> None:
                     p,
                     self.paths,
                     as_of=self.as_of,
-                    macros=Macros((zone_table(self.timezone), *p.zones)),
+                    macros=Macros(p.zones),
                 )
             ],
             "duckdb_rule_seconds": total,

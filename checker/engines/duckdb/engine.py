@@ -419,8 +419,7 @@ class DuckdbRun:
             return [plan.base_sql(self.paths), *plan.statements.values()]
         if PLAN_FORM != "portable":
             raise ValueError(f"PLAN_FORM is {PLAN_FORM!r}: 'duckdb' or 'portable'")
-        zones = (zone_table(self.timezone), *plan.zones)
-        statements = portable_plan(plan, self.paths, as_of=self.as_of, macros=Macros(zones))
+        statements = portable_plan(plan, self.paths, as_of=self.as_of, macros=Macros(plan.zones))
         return [sql(create_table(s.table, s.query)) for s in statements]
 
     def _select_versions(self, con: duckdb.DuckDBPyConnection, plans: list[Plan]) -> None:

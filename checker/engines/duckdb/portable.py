@@ -123,10 +123,6 @@ def portable(
 ) -> Statement:
     """``statement`` without DuckDB's ASOF joins, variables and macros (see the module's text);
     ``columns``: the columns of each table an ASOF join may read, by name."""
-    # the same tree as a parse of its text: builders and the parser make different nodes for
-    # some constructs, and the rewrites below (and Spark's) match the parser's
-    tree = node(sqlglot.parse_one(statement.query.sql(dialect=DIALECT), read=DIALECT))
-    tree = macros.inline(tree)
 
     def variable(n: exp.Expression) -> exp.Expression:
         if isinstance(n, exp.Anonymous) and n.name.lower() == "getvariable":
@@ -136,11 +132,14 @@ def portable(
             return lit(int(as_of))
         return n
 
-    tree = _without_asof(node(tree.transform(variable, copy=False)), columns)
+    tree = node(macros.inline(statement.query.copy()).transform(variable, copy=False))
     for call in tree.find_all(exp.Anonymous):
         if call.name.lower().startswith("ck_"):  # a macro of a zone not given: no body to put
             raise ValueError(f"no body for the macro {call.name.lower()}: its zone is not among the macros'")
-    return Statement(statement.table, node(sqlglot.parse_one(tree.sql(dialect=DIALECT), read=DIALECT)))
+    # then the same tree as a parse of its text: builders and the parser make different nodes for
+    # some constructs, and the ASOF rewrite (and Spark's spelling) match the parser's
+    tree = node(sqlglot.parse_one(tree.sql(dialect=DIALECT), read=DIALECT))
+    return Statement(statement.table, _without_asof(tree, columns))
 
 
 def _without_asof(tree: exp.Expression, columns: Mapping[str, Sequence[str]]) -> exp.Expression:

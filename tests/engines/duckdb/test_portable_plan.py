@@ -29,7 +29,6 @@ from checker.engines.duckdb import engine as duckdb_engine
 from checker.engines.duckdb.compile import compile_policy
 from checker.engines.duckdb.jmes import UnsupportedConstruct
 from checker.engines.duckdb.portable import Macros, Statement, portable, portable_plan, spark_sql
-from checker.engines.duckdb.timesql import zone_table
 from checker.generator import generate
 from tests.conftest import FIXTURES, POLICIES, examples
 from tests.worlds import world
@@ -257,7 +256,7 @@ def test_every_statement_has_a_spark_spelling(source: Path, timezone: str) -> No
             except UnsupportedConstruct:
                 continue  # judged by the reference engine, on Spark as here
     for policy, plan in compiled:
-        macros = Macros((zone_table(timezone), *plan.zones))
+        macros = Macros(plan.zones)
         for statement in portable_plan(
             plan, list(plan.paths.read()), as_of=1_700_000_000_000_000, macros=macros
         ):

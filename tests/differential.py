@@ -11,6 +11,7 @@ import json
 import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +19,7 @@ import checker
 from checker.language.loader import PolicySet, display_path, test_files
 from checker.language.yamlsafe import load_yaml
 from checker.results.result import CheckResult
+from tests.conftest import FIXTURES, POLICIES
 
 
 @dataclass(frozen=True)
@@ -55,6 +57,18 @@ def policy_cases(paths: Sequence[str | os.PathLike[str]]) -> list[Case]:
                 )
             )
     return cases
+
+
+@cache
+def catalogue_cases() -> tuple[Case, ...]:
+    """Every case of the catalogue's policy tests (read once per test session)."""
+    return tuple(policy_cases([POLICIES]))
+
+
+@cache
+def custom_cases() -> tuple[Case, ...]:
+    """Every case of the custom policy fixtures' tests (read once per test session)."""
+    return tuple(policy_cases([FIXTURES / "custom-policies"]))
 
 
 #: A rule of the custom fixtures in two versions whose parameters differ: 1.0.0 (until 2024-06-01)

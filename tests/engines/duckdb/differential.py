@@ -18,6 +18,8 @@ from tests.differential import (
     VERSIONED_RULE,
     Case,
     assert_same,
+    catalogue_cases,
+    custom_cases,
     one_input,
     outcome_key,
     policy_cases,
@@ -31,6 +33,8 @@ __all__ = [
     "VERSIONED_RULE",
     "Case",
     "assert_same",
+    "catalogue_cases",
+    "custom_cases",
     "one_input",
     "outcome_key",
     "policy_cases",
@@ -47,7 +51,7 @@ def run_both(policy_set: PolicySet, paths: Sequence[Path], **kwargs: Any) -> tup
     return checker.check(policy_set, list(paths), **kwargs), check_duckdb(policy_set, list(paths), **kwargs)
 
 
-def tiered(cases: list[Case]) -> list[Any]:
+def tiered(cases: Sequence[Case]) -> list[Any]:
     """Every case; the fast tier runs a representative part (about a tenth of the catalogue's): the
     first case of each rule with each combination of time zone, ``as_of`` and ``params``. The others
     are marked slow, and the full tier runs them."""

@@ -1,4 +1,5 @@
-"""Differential: every case of every policy test, run by both engines, decides the same."""
+"""Differential: every case of every policy test, run by both engines, decides the same (on
+DuckDB in both forms of the plans)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,6 @@ import pytest
 import checker
 from checker.engines.duckdb import check_duckdb
 from checker.engines.duckdb import engine as duckdb_engine
-from tests.conftest import FIXTURES, POLICIES
 
 from .differential import (
     VERSIONED_INVALID,
@@ -17,9 +17,10 @@ from .differential import (
     VERSIONED_RULE,
     Case,
     assert_same,
+    catalogue_cases,
+    custom_cases,
     one_input,
     outcome_key,
-    policy_cases,
     run_both,
     run_case,
     subset,
@@ -27,8 +28,8 @@ from .differential import (
     write_jsonl,
 )
 
-CATALOGUE_CASES = policy_cases([POLICIES])
-CUSTOM_CASES = policy_cases([FIXTURES / "custom-policies"])
+CATALOGUE_CASES = catalogue_cases()
+CUSTOM_CASES = custom_cases()
 
 
 def test_every_catalogue_case_is_collected() -> None:
@@ -36,11 +37,20 @@ def test_every_catalogue_case_is_collected() -> None:
     assert len({c.rule_id for c in CATALOGUE_CASES}) == 15
 
 
+@pytest.fixture(params=["duckdb", "portable"])
+def plan_form(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each case runs the plans in DuckDB's own form and in the portable form Spark runs
+    (:mod:`checker.engines.duckdb.portable`), both compared with the reference engine."""
+    monkeypatch.setattr(duckdb_engine, "PLAN_FORM", request.param)
+
+
+@pytest.mark.usefixtures("plan_form")
 @pytest.mark.parametrize("case", tiered(CATALOGUE_CASES))
 def test_catalogue_case(catalogue: checker.PolicySet, case: Case, tmp_path: Path) -> None:
     run_case(catalogue, case, tmp_path)
 
 
+@pytest.mark.usefixtures("plan_form")
 @pytest.mark.parametrize("case", tiered(CUSTOM_CASES))
 def test_custom_policy_case(custom: checker.PolicySet, case: Case, tmp_path: Path) -> None:
     run_case(custom, case, tmp_path)

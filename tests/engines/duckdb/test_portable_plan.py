@@ -1,7 +1,8 @@
 """The plans' portable form (:mod:`checker.engines.duckdb.portable`), the statements Spark runs:
 
 * run on DuckDB in whole checks, it decides as the reference engine does (the same cases as the
-  plan itself: policy tests, generated exports, hypothesis worlds);
+  plan itself: every policy-test case, in ``test_policy_cases.py``; here two versions of a rule,
+  generated exports, hypothesis worlds);
 * its ASOF rewrite gives DuckDB's ASOF join's rows on crafted ties and exact boundaries, for each
   inequality and either side of it;
 * its Spark spelling of every statement of every catalogue and fixture policy reads back with
@@ -36,17 +37,12 @@ from tests.worlds import world
 from .differential import (
     VERSIONED_RULE,
     assert_same,
+    custom_cases,
     one_input,
-    policy_cases,
     run_both,
-    run_case,
     subset,
-    tiered,
     write_jsonl,
 )
-
-CATALOGUE_CASES = policy_cases([POLICIES])
-CUSTOM_CASES = policy_cases([FIXTURES / "custom-policies"])
 
 
 @pytest.fixture
@@ -59,21 +55,9 @@ def portable_form(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.mark.usefixtures("portable_form")
-@pytest.mark.parametrize("case", tiered(CATALOGUE_CASES))
-def test_catalogue_case(catalogue: checker.PolicySet, case: Any, tmp_path: Path) -> None:
-    run_case(catalogue, case, tmp_path)
-
-
-@pytest.mark.usefixtures("portable_form")
-@pytest.mark.parametrize("case", tiered(CUSTOM_CASES))
-def test_custom_policy_case(custom: checker.PolicySet, case: Any, tmp_path: Path) -> None:
-    run_case(custom, case, tmp_path)
-
-
-@pytest.mark.usefixtures("portable_form")
 def test_two_versions_of_a_rule(custom: checker.PolicySet, tmp_path: Path) -> None:
     path = write_jsonl(
-        tmp_path / "events.jsonl", one_input(c for c in CUSTOM_CASES if c.rule_id == VERSIONED_RULE)
+        tmp_path / "events.jsonl", one_input(c for c in custom_cases() if c.rule_id == VERSIONED_RULE)
     )
     assert_same(*run_both(subset(custom, [VERSIONED_RULE]), [path]))
 

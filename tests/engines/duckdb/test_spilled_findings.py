@@ -23,10 +23,9 @@ from checker.engines.duckdb.results import SqlOutcomeStore
 from checker.engines.spill import SpilledOutcomes
 from checker.generator import generate
 from checker.results.result import CheckResult
-from tests.conftest import POLICIES
 
 from ..forks import recorded_forks
-from .differential import one_input, outcome_key, policy_cases, write_jsonl
+from .differential import catalogue_cases, one_input, outcome_key, write_jsonl
 
 
 @pytest.fixture(autouse=True, params=[1, 3], ids=["one-process", "forked"])
@@ -90,7 +89,7 @@ def test_files_with_overlap(catalogue: checker.PolicySet, tmp_path: Path) -> Non
 def test_whole_catalogue_over_all_cases(catalogue: checker.PolicySet, tmp_path: Path) -> None:
     """Every catalogue case at once: hard triggers and not-applicable outcomes judged by the
     reference engine are merged with the chunks."""
-    cases = policy_cases([POLICIES])
+    cases = catalogue_cases()
     path = write_jsonl(
         tmp_path / "all.jsonl",
         one_input(c for c in cases if c.timezone == "Asia/Shanghai" and not c.params and not c.as_of),

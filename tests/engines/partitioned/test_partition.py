@@ -31,16 +31,17 @@ from tests.differential import (
     VERSIONED_RULE,
     Case,
     assert_same,
+    catalogue_cases,
+    custom_cases,
     one_input,
-    policy_cases,
     subset,
     write_jsonl,
 )
 from tests.outputs.conftest import EVENTS, WAIVERS
 from tests.worlds import world_with_repeats
 
-CATALOGUE_CASES = policy_cases([POLICIES])
-CUSTOM_CASES = policy_cases([FIXTURES / "custom-policies"])
+CATALOGUE_CASES = catalogue_cases()
+CUSTOM_CASES = custom_cases()
 
 
 @pytest.fixture(scope="module")

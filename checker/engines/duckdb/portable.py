@@ -23,8 +23,9 @@ chosen for speed or brevity there:
   expression.
 
 The result is still DuckDB SQL: the tests run whole checks on DuckDB with it and compare them
-with the reference engine (``tests/engines/duckdb/test_portable_plan.py``), so the rewrite is
-proven where it can fail, on the same cases as the plan itself.
+with the reference engine (every policy-test case in ``tests/engines/duckdb/test_policy_cases.py``,
+more in ``test_portable_plan.py``), so the rewrite is proven where it can fail, on the same cases
+as the plan itself.
 
 :func:`spark_sql` then spells what is left in Spark SQL: functions and types that Spark names
 otherwise or lacks (the registry :data:`SPARK_FORMS`, by DuckDB name; :data:`SPARK_NODES`, by

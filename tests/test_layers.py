@@ -93,6 +93,6 @@ def test_the_tables_are_complete_after_import_checker() -> None:
     assert sorted(checker.RENDERERS) == sorted(
         ["text", "json", "jsonl", "csv", "junit", "sarif", "github", "html", "markdown"]
     )
-    assert list(checker.ENGINES) == ["python", "duckdb"]
+    assert list(checker.ENGINES) == ["python", "duckdb", "spark"]
     for name, entry in checker.ENGINES.items():
         assert entry.load().name == name

@@ -13,7 +13,7 @@ Writes ``capture.json``, ``ev.parquet`` and ``dec_<tag>.parquet`` to the output 
 (``--as-of``, default 2024-07-31T22:00:00+08:00; time zone Asia/Shanghai).
 
 The engine is hooked by monkeypatches, the project is not edited: one rule connection
-(``RULE_CONNECTIONS = 1``, so statements run on the run's own connection in rule order);
+(``DuckdbRun.concurrent_rules = 1``, so statements run on the run's own connection in rule order);
 ``DuckdbRun.decide`` exports ``ev`` before any rule runs; ``DuckdbRun.rule`` runs with a
 connection proxy that logs every statement, then its dec tables are saved (the engine drops the
 other working tables once a rule is decided, so they are replayed from the logged statements).
@@ -108,7 +108,7 @@ def hook(out: Path, captured: dict[str, Any]) -> None:
         captured["rules"].append(entry)
         return decided
 
-    E.RULE_CONNECTIONS = 1
+    E.DuckdbRun.concurrent_rules = 1
     E.DuckdbRun.decide = decide
     E.DuckdbRun.rule = rule
 

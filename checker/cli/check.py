@@ -41,6 +41,7 @@ from ..language.atomic import AtomicFiles
 from ..language.policy import SEVERITIES
 from ..language.times import DEFAULT_TIMEZONE
 from ..outputs import RENDERERS, RenderOptions, write_report
+from ..outputs.dataset import write_dataset
 from ..outputs.options import ANNOTATIONS_MAX, SARIF_MAX_RESULTS
 from ..outputs.registry import READS_FINDING_TEXTS
 from ..results.baseline import Baseline, load_baseline, write_baseline
@@ -97,6 +98,11 @@ def add_input_options(p: argparse.ArgumentParser) -> None:
         + f"; auto (default): duckdb from {DUCKDB_THRESHOLD_BYTES // 2**20} MiB of JSON Lines or "
         f"Parquet, or {round(DUCKDB_THRESHOLD_BYTES * CONVERTED_SHARE) // 2**20} MiB of converted input "
         "(CSV, TSV, profiles...), else python (BENCHMARKS.md)",
+    )
+    p.add_argument(
+        "--spark-master",
+        metavar="URL",
+        help="spark engine: where Spark runs: local[N], local[*] (default), spark://HOST:7077, yarn, k8s://...",
     )
     p.add_argument(
         "--parts",
@@ -200,6 +206,12 @@ def add_check_parser(sub: Subparsers) -> argparse.ArgumentParser:
         const="output",
         metavar="FILE",
         help="write the report of the preceding --format here (default stdout)",
+    )
+    p.add_argument(
+        "--output-dir",
+        metavar="DIR",
+        help="also write the findings and every outcome as Parquet datasets partitioned by rule "
+        "(DIR/findings, DIR/outcomes) and DIR/summary.json; whole or not at all",
     )
     p.add_argument(
         "--all-outcomes", action="store_true", help="also list every non-violation outcome with its reason"
@@ -448,7 +460,10 @@ def run_check(
         timezone=declared.timezone,
         parts=getattr(args, "parts", None),
         progress=progress or Progress.for_terminal(stderr, quiet=args.quiet),
+        spark_master=getattr(args, "spark_master", None),
     )
+    if options.spark_master is not None and getattr(args, "engine", "auto") != "spark":
+        raise UsageError("checker check: --spark-master is for --engine spark")
     try:
         result = with_declarations(
             run_engine(policy_set, inputs, options, getattr(args, "engine", "auto")), declared
@@ -520,6 +535,9 @@ def _check_and_write(
             )
             progress.step(f"writing the {fmt} report{f' to {out}' if out else ''}")
             write_report(fmt, result, options, stdout if out is None else files.open(out))
+        if getattr(args, "output_dir", None):
+            progress.step(f"writing the findings and outcomes to {args.output_dir}")
+            write_dataset(result, args.output_dir)
     if not args.quiet:
         for w in gate.expired:
             print(

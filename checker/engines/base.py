@@ -94,7 +94,8 @@ class RunOptions:
     the input's size; 0: all in memory) under which directory. ``progress`` reports reading.
     ``now`` is the run's present (an instant string, epoch microseconds, or None for the wall
     clock, read once): records stamped more than a day after it are rejected as
-    ``future-timestamp``."""
+    ``future-timestamp``. ``spark_master`` (a master URL) or ``spark_session`` (a
+    ``SparkSession`` the caller has) say where the ``spark`` engine runs."""
 
     as_of: int | str | None = None
     params: ParamOverrides | None = None
@@ -103,6 +104,8 @@ class RunOptions:
     work_dir: str | None = None
     progress: Progress | None = field(default=None, compare=False)
     now: int | str | None = None
+    spark_master: str | None = None
+    spark_session: Any = field(default=None, compare=False)
 
 
 class Engine(Protocol):

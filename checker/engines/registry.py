@@ -67,6 +67,14 @@ ENGINES: Mapping[str, EngineEntry] = MappingProxyType(
             requires=("duckdb", "sqlglot"),
             extra="duckdb",
         ),
+        "spark": EngineEntry(
+            "spark",
+            "checker.engines.spark",
+            "the duckdb engine's plans decided on Apache Spark (local or a cluster, --spark-master); "
+            "reading and findings on the driver",
+            requires=("pyspark", "pyarrow"),
+            extra="spark",
+        ),
     }
 )
 

@@ -27,7 +27,7 @@ import tempfile
 import threading
 import weakref
 from collections import Counter
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import lru_cache
@@ -135,12 +135,15 @@ def check_duckdb(
     input_format: str | None = None,
     stdin: IO[bytes] | None = None,
     progress: Progress | None = None,
+    run_type: Callable[..., DuckdbRun] | None = None,
 ) -> CheckResult:
     """Run ``policy_set`` over the inputs ``paths`` on DuckDB; the same outcomes as
     :func:`checker.api.check`, which takes the same arguments (``now``: the run's present,
     default the wall clock; ``profiles``, ``encoding``, ``input_format``: how files are read;
     ``stdin``: what ``-`` reads, default the process's standard input; ``progress``: a bar that
-    shows reading and judging)."""
+    shows reading and judging). ``run_type`` makes the run that decides the rules (default
+    :class:`DuckdbRun`; the Spark engine's decides them on Spark), given the arguments
+    :class:`DuckdbRun` takes."""
     if policy_set.problems:
         raise CheckerError(policy_set.problems)
     reported = resolve_params(policy_set.policies, params)  # bad overrides fail first
@@ -181,7 +184,7 @@ def check_duckdb(
     if progress is not None:
         progress.end()  # reading is over
     used_as_of = as_of_used(as_of_instant(as_of, timezone), intake.latest)
-    run = DuckdbRun(con, intake, used_as_of, resolved, params or {}, timezone, read)
+    run = (run_type or DuckdbRun)(con, intake, used_as_of, resolved, params or {}, timezone, read)
     con.execute("SET VARIABLE ck_as_of = CAST(? AS BIGINT)", [int(used_as_of)])
     run.macros = macros  # for the other connections (DuckdbRun.setup)
     run.decide(
@@ -296,6 +299,9 @@ class Decided:
 class DuckdbRun:
     """One check on DuckDB: plans run rule by rule, outcomes gathered in a store."""
 
+    #: how many rules are decided at once, each on a connection of its own
+    concurrent_rules = RULE_CONNECTIONS
+
     def __init__(
         self,
         con: duckdb.DuckDBPyConnection,
@@ -330,7 +336,7 @@ class DuckdbRun:
     def decide(
         self, rules: Sequence[tuple[list[Policy], list[Plan]]], progress: Progress | None = None
     ) -> None:
-        """Decide every rule (its versions and their plans), on :data:`RULE_CONNECTIONS` connections
+        """Decide every rule (its versions and their plans), on :attr:`concurrent_rules` connections
         at once; the store takes them in the order given, whichever ends first, and the first
         rule in that order that fails is the error raised."""
 
@@ -341,17 +347,17 @@ class DuckdbRun:
                     "judging", done / len(rules), f"rule {done + 1} of {len(rules)}: {versions[0].id}"
                 )
 
-        if RULE_CONNECTIONS < 2 or len(rules) < 2:
+        if self.concurrent_rules < 2 or len(rules) < 2:
             for done, (versions, plans) in enumerate(rules):
                 shown(done)
                 self.take(self.rule(self.con, versions, plans))
             return
         # the other connections, readied here (an error setting one up is the run's, not a rule's);
         # a rule takes a free one, and gives up at its next statement once the run is stopping
-        cursors = [self.con.cursor() for _ in range(RULE_CONNECTIONS)]
+        cursors = [self.con.cursor() for _ in range(self.concurrent_rules)]
         stop = threading.Event()
         free: queue.SimpleQueue[duckdb.DuckDBPyConnection] = queue.SimpleQueue()
-        pool = ThreadPoolExecutor(RULE_CONNECTIONS, thread_name_prefix="checker-rules")
+        pool = ThreadPoolExecutor(self.concurrent_rules, thread_name_prefix="checker-rules")
 
         def job(versions: list[Policy], plans: list[Plan]) -> Decided:
             con = free.get()

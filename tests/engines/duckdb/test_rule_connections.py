@@ -56,7 +56,7 @@ def test_same_result_on_one_two_and_three_connections(
     monkeypatch.setattr(duckdb_engine.DuckdbRun, "rule", spy)
     results = {}
     for n in (1, 2, 3):
-        monkeypatch.setattr(duckdb_engine, "RULE_CONNECTIONS", n)
+        monkeypatch.setattr(duckdb_engine.DuckdbRun, "concurrent_rules", n)
         threads.clear()
         result = check_duckdb(catalogue, [export], now=NOW)
         results[n] = json.dumps(result.to_dict(all_outcomes=True))

@@ -1,0 +1,320 @@
+"""The Spark engine: each rule's plan decided on Apache Spark, the rest of a check as on DuckDB.
+
+A check on Spark is the DuckDB engine's check (:func:`checker.engines.duckdb.check_duckdb`) with
+one step moved: the statements that decide each rule. Those are the plans' portable form
+(:mod:`checker.engines.duckdb.portable`) spelled in Spark SQL, so Spark runs the very plan the
+DuckDB engine runs and the tests compare with the reference engine, not a second implementation.
+What stays on the driver, on DuckDB, is what is the same on any engine:
+
+* the intake: reading every input form and profile, with its accounting (accepted, duplicates,
+  rejected with file and line). The canonical events are handed to Spark as Parquet
+  (:class:`SparkRun`), and the rules' paths with them;
+* the bookkeeping around a plan that picks from few rows (not-applicable triggers, the hard rows
+  the reference engine judges) and the findings with their evidence, built from the decision rows
+  Spark sends back.
+
+The decision rows of a rule (one per trigger) come back through Arrow, with the tables the
+findings read back for counts and sums, and the base table's flag columns. What never comes back
+is the work in between: the candidate and reduced tables, the windows, the joins.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import shutil
+import tempfile
+import threading
+from collections.abc import Mapping, Sequence
+from functools import partial
+from typing import IO, TYPE_CHECKING, Any
+
+import duckdb
+import pyarrow as pa
+from sqlglot import exp
+
+from ...inputs.files import ProfileChoice
+from ...inputs.progress import Progress
+from ...language.errors import Problem
+from ...language.loader import PolicySet
+from ...language.policy import Policy
+from ...language.times import DEFAULT_TIMEZONE
+from ...results.result import CheckResult
+from ..base import Inputs, RunOptions
+from ..duckdb import check_duckdb
+from ..duckdb import unsupported as duckdb_unsupported
+from ..duckdb.compile import Plan
+from ..duckdb.engine import Decided, DuckdbRun
+from ..duckdb.portable import Macros, Statement, portable_plan, spark_sql
+from ..duckdb.sqlbuild import sql, table, tmpl
+from .session import DEFAULT_MASTER, run_settings, start_session
+
+if TYPE_CHECKING:
+    from pyspark.sql import DataFrame, SparkSession
+
+#: the columns of the canonical event table the plans read (``fx``: every rule's paths, as JSON
+#: texts); the record's text, file and line stay on the driver, for the findings' evidence
+EV_COLUMNS = ("eid", "ts", "platform", "seller_id", "action", "fx")
+
+#: rules decided at once: Spark runs each statement on every core, but between a rule's
+#: statements the driver plans the next, and short stages leave cores idle
+CONCURRENT_RULES = 2
+
+_runs = itertools.count()
+
+
+class SparkRun(DuckdbRun):
+    """One check whose rules Spark decides (see the module's docstring); the rest is
+    :class:`DuckdbRun`'s."""
+
+    concurrent_rules = CONCURRENT_RULES
+
+    def __init__(self, *args: Any, spark: SparkSession, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.spark = spark
+        # the run's temp views are prefixed: a caller's session may hold views of its own
+        self.prefix = f"ck{os.getpid()}_{next(_runs)}_"
+        self.views: set[str] = set()
+        self.views_lock = threading.Lock()
+
+    # --- the events, handed to Spark ------------------------------------------------------------
+
+    def decide(
+        self, rules: Sequence[tuple[list[Policy], list[Plan]]], progress: Progress | None = None
+    ) -> None:
+        """Hand the canonical events to Spark, decide every rule there, and drop what Spark holds."""
+        directory = tempfile.mkdtemp(prefix="checker-spark-", dir=os.environ.get("CHECKER_SPARK_EXCHANGE"))
+        try:
+            target = os.path.join(directory, "ev.parquet")
+            # fx is JSON[] in DuckDB; as VARCHAR[] it reaches Spark as array<string> of the same texts
+            columns = [c if c != "fx" else "CAST(fx AS VARCHAR[]) AS fx" for c in EV_COLUMNS]
+            self.con.sql(sql(_select(columns, "ev"))).write_parquet(target)
+            events = self.spark.read.parquet(target).persist()
+            self._view("ev", events)
+            try:
+                events.count()  # read once, here: every rule's base table reads it
+                super().decide(rules, progress)
+            finally:
+                events.unpersist()
+                for name in sorted(self.views):
+                    self.spark.catalog.dropTempView(name)
+        finally:
+            shutil.rmtree(directory, ignore_errors=True)
+
+    # --- one rule -------------------------------------------------------------------------------
+
+    def rule(self, con: duckdb.DuckDBPyConnection, versions: list[Policy], plans: list[Plan]) -> Decided:
+        """Decide one rule id's triggers on Spark; the decision rows go to ``con``'s database as
+        the DuckDB engine would have made them, and the rest is :class:`DuckdbRun`'s."""
+        reads = {(p.platform, a) for p in versions for a in p.actions}
+        if reads & self.intake.exotic_actions:
+            return Decided(versions, [], [], self.python_rule(con, versions, None))
+        statements = {
+            plan.tag: portable_plan(plan, self.paths, as_of=self.as_of, macros=Macros(plan.zones))
+            for plan in plans
+        }
+        names = {"ev"} | {s.table for ss in statements.values() for s in ss}
+        held: list[DataFrame] = []
+        try:
+            for plan in plans:
+                held.append(self._run(statements[plan.tag][0], names))
+            if any(self._any_key_hard(plan) for plan in plans):
+                return Decided(versions, [], [], self.python_rule(con, versions, None))
+            if len(plans) > 1:
+                held.extend(self._select_versions_spark(plans))
+            for plan in plans:
+                for statement in statements[plan.tag][1:]:
+                    held.append(self._run(statement, names))
+            for plan in plans:
+                self._bring_back(con, plan)
+        finally:
+            for frame in held:
+                frame.unpersist()
+        na = self._not_applicable(con, plans)
+        hard = self._hard(con, plans)
+        outcomes = self.python_rule(con, versions, (plans, hard)) if hard else []
+        for name in (name for plan in plans for name in plan.scratch_tables()):
+            con.execute(sql(tmpl("DROP TABLE IF EXISTS {t}", t=table(name))))
+        return Decided(versions, plans, na, outcomes)
+
+    def _run(self, statement: Statement, names: set[str]) -> DataFrame:
+        """Run one plan statement on Spark and keep its rows as the view of its table's name."""
+        query = statement.query.copy()
+        for t in query.find_all(exp.Table):
+            if not t.db and t.name in names:
+                t.set("this", exp.to_identifier(self.prefix + t.name))
+        text = spark_sql(Statement(statement.table, query))
+        frame = self.spark.sql(text).localCheckpoint(eager=True)
+        self._view(statement.table, frame)
+        return frame
+
+    def _view(self, name: str, frame: DataFrame) -> None:
+        frame.createOrReplaceTempView(self.prefix + name)
+        with self.views_lock:
+            self.views.add(self.prefix + name)
+
+    def _table(self, name: str) -> DataFrame:
+        return self.spark.table(self.prefix + name)
+
+    def _any_key_hard(self, plan: Plan) -> bool:
+        """Whether some event's correlation key is not exactly computable (the rule is then the
+        reference engine's, whole)."""
+        from pyspark.sql import functions as F
+
+        row = self._table(plan.base_table).agg(F.max(F.col("kh").cast("int")).alias("kh")).first()
+        return bool(row is not None and row["kh"])
+
+    def _select_versions_spark(self, plans: list[Plan]) -> list[DataFrame]:
+        """With several versions, each trigger is judged by the first one in effect: each version's
+        ``trig`` becomes whether it is that version (DuckDB's ``_select_versions``)."""
+        from pyspark.sql import functions as F
+
+        union = None
+        for i, plan in enumerate(plans):
+            part = (
+                self._table(plan.base_table)
+                .where(F.col("tw"))
+                .select("eid", F.lit(i).alias("v"), (F.col("tw") & F.col("eff")).alias("ok"))
+            )
+            union = part if union is None else union.unionAll(part)
+        assert union is not None
+        chosen = union.groupBy("eid").agg(F.min(F.when(F.col("ok"), F.col("v"))).alias("ck_chosen"))
+        made = []
+        for i, plan in enumerate(plans):
+            base = self._table(plan.base_table)
+            mine = F.coalesce(F.col("ck_chosen") == F.lit(i), F.lit(False))
+            columns = [mine.alias("trig") if c == "trig" else F.col(c) for c in base.columns]
+            frame = base.join(chosen, on="eid", how="left").select(*columns).localCheckpoint(eager=True)
+            self._view(plan.base_table, frame)
+            made.append(frame)
+        return made
+
+    # --- the rows the driver reads --------------------------------------------------------------
+
+    def _bring_back(self, con: duckdb.DuckDBPyConnection, plan: Plan) -> None:
+        """Copy from Spark to ``con``'s database the tables of ``plan`` that later steps read: the
+        decision table, the windows the findings read back, and the base table's flags and keys."""
+        windows = [name for name, _ in plan.tables if name not in plan.scratch_tables()]
+        keys = [f"k{j + 1}" for j in range(plan.keys)]
+        wanted: list[tuple[str, list[str] | None]] = [
+            (f"dec_{plan.tag}", None),
+            *((w, None) for w in windows),
+            (plan.base_table, ["eid", "ts", "trig", "tw", "eff", "th", *keys]),
+        ]
+        for name, columns in wanted:
+            frame = self._table(name)
+            if columns is not None:
+                frame = frame.select(*columns)
+            arrow = _arrow(frame)
+            view = f"ck_arrow_{name}"
+            con.register(view, arrow)
+            try:
+                query = _duckdb_types(arrow, view)
+                con.execute(sql(tmpl("CREATE OR REPLACE TABLE {t} AS {q}", t=table(name), q=query)))
+            finally:
+                con.unregister(view)
+
+
+def _arrow(frame: DataFrame) -> pa.Table:
+    """``frame``'s rows as a pyarrow Table (Spark sends them in Arrow batches)."""
+    return frame.toArrow()
+
+
+def _duckdb_types(arrow: pa.Table, view: str) -> exp.Expression:
+    """A query over the registered Arrow ``view`` giving its columns the types the DuckDB engine's
+    tables have: an integer Spark can only hold as DECIMAL(38, 0) is DuckDB's HUGEINT."""
+    columns: list[exp.Expression] = []
+    for field in arrow.schema:
+        column: exp.Expression = exp.column(field.name, quoted=True)
+        if pa.types.is_decimal(field.type) and field.type.scale == 0:
+            column = exp.Alias(
+                this=exp.cast(column, "HUGEINT"), alias=exp.to_identifier(field.name, quoted=True)
+            )
+        columns.append(column)
+    return exp.select(*columns).from_(exp.to_table(view))
+
+
+def _select(columns: Sequence[str], source: str) -> exp.Expression:
+    from sqlglot import parse_one
+
+    return exp.select(*(parse_one(c, read="duckdb") for c in columns)).from_(source)
+
+
+def check_spark(
+    policy_set: PolicySet,
+    paths: Sequence[str | os.PathLike[str]],
+    *,
+    spark: SparkSession | None = None,
+    master: str | None = None,
+    as_of: int | str | None = None,
+    params: Mapping[str, Mapping[str, Any]] | None = None,
+    timezone: str = DEFAULT_TIMEZONE,
+    now: int | str | None = None,
+    profiles: ProfileChoice | Sequence[ProfileChoice] | None = None,
+    encoding: str | None = None,
+    input_format: str | None = None,
+    stdin: IO[bytes] | None = None,
+    progress: Progress | None = None,
+) -> CheckResult:
+    """Run ``policy_set`` over the inputs ``paths`` with the rules decided on Spark: the same
+    outcomes as :func:`checker.api.check`, which takes the other arguments. ``spark`` is a session
+    the caller has (Databricks, EMR, a notebook); else one is started on ``master`` (default
+    ``local[*]``) and kept for later checks."""
+    session = spark if spark is not None else start_session(master or DEFAULT_MASTER)
+    with run_settings(session):
+        return check_duckdb(
+            policy_set,
+            paths,
+            as_of=as_of,
+            params=params,
+            timezone=timezone,
+            now=now,
+            profiles=profiles,
+            encoding=encoding,
+            input_format=input_format,
+            stdin=stdin,
+            progress=progress,
+            run_type=partial(SparkRun, spark=session),
+        )
+
+
+class SparkEngine:
+    """The ``spark`` engine: :func:`check_spark` behind the engine interface."""
+
+    name = "spark"
+
+    def refuses(self, inputs: Inputs, options: RunOptions) -> str | None:
+        """Part counts and events already in memory, as DuckDB (whose intake it shares)."""
+        if options.parts is not None:
+            return "--parts is for --engine python (Spark partitions the work by itself)"
+        if inputs.in_memory:
+            return "--engine spark reads input files: events already in memory run on --engine python"
+        return None
+
+    def unsupported(self, policy: Policy, params: dict[str, Any] | None = None) -> list[Problem]:
+        """What keeps ``policy`` off Spark: what keeps it off DuckDB (Spark runs the same plan)."""
+        return [
+            Problem(p.location, p.code, p.message.replace("duckdb engine", "spark engine"))
+            for p in duckdb_unsupported(policy, params)
+        ]
+
+    def check(self, policies: PolicySet, inputs: Inputs, options: RunOptions) -> CheckResult:
+        """Judge with the rules decided on Spark (see :func:`check_spark`)."""
+        return check_spark(
+            policies,
+            inputs.paths,
+            spark=options.spark_session,
+            master=options.spark_master,
+            as_of=options.as_of,
+            params=options.params,
+            timezone=options.timezone,
+            now=options.now,
+            profiles=inputs.profiles,
+            encoding=inputs.encoding,
+            input_format=inputs.input_format,
+            stdin=inputs.stdin,
+            progress=options.progress,
+        )
+
+
+ENGINE = SparkEngine()

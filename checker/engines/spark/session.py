@@ -1,0 +1,111 @@
+"""The Spark session a check runs on: one the caller gives, or one started for a master URL.
+
+The plans' Spark text reads instants as UTC (:func:`checker.engines.duckdb.portable.spark_sql`):
+a check sets the session time zone to ``UTC`` while it runs and puts the caller's setting back
+after, so a notebook's session keeps its own zone. Sessions this module starts are kept, one per
+master URL, for the life of the process: a Spark session takes seconds to start, and the tests
+and a long-lived job run many checks on one.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+import threading
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from pyspark.sql import SparkSession
+
+#: the master a check starts a session on when given none (every core of this machine)
+DEFAULT_MASTER = "local[*]"
+
+#: settings of a session this module starts: quiet, no web UI, Arrow to bring results back.
+#: Shuffle partitions: Spark's default of 200 made a rule 1.6x slower than 2-8 on two cores at
+#: 2M events (issue 12's measurements); adaptive execution coalesces what is left
+START_CONF: Mapping[str, str] = {
+    "spark.ui.enabled": "false",
+    "spark.ui.showConsoleProgress": "false",
+    "spark.sql.adaptive.enabled": "true",
+    "spark.sql.execution.arrow.pyspark.enabled": "true",
+    "spark.driver.memory": os.environ.get("CHECKER_SPARK_DRIVER_MEMORY", "1g"),
+}
+
+#: settings a check holds on any session while it runs, the caller's restored after
+RUN_CONF: Mapping[str, str] = {
+    # the plans' instants are UTC microseconds; naive wall times in the text are UTC too
+    "spark.sql.session.timeZone": "UTC",
+}
+
+_started: dict[str, SparkSession] = {}
+_lock = threading.Lock()
+
+
+def shuffle_partitions(master: str) -> int:
+    """Shuffle partitions for a session on ``master``: twice the cores of a ``local[N]`` master
+    (``local[*]``: this machine's), else Spark's default parallelism decides (8 at least)."""
+    if master.startswith("local"):
+        inner = master[len("local") :].strip("[]").split(",")[0] or "1"
+        cores = (os.cpu_count() or 1) if inner == "*" else int(inner)
+        return max(2, 2 * cores)
+    return 8
+
+
+def start_session(master: str = DEFAULT_MASTER, conf: Mapping[str, str] | None = None) -> SparkSession:
+    """A Spark session on ``master`` (``local[*]``, ``spark://host:7077``, ``yarn``, ...), started once
+    per master and kept; ``conf`` adds or overrides settings (:data:`START_CONF`)."""
+    from pyspark.sql import SparkSession
+
+    with _lock:
+        session = _started.get(master)
+        if session is not None and not _stopped(session):
+            return session
+        builder = SparkSession.builder.master(master).appName("policy-checker")
+        settings = dict(START_CONF)
+        settings["spark.sql.shuffle.partitions"] = str(shuffle_partitions(master))
+        # Spark makes its warehouse folder at start, in the working directory unless told
+        warehouse = tempfile.mkdtemp(prefix="checker-spark-warehouse-")
+        settings["spark.sql.warehouse.dir"] = warehouse
+        settings.update(conf or {})
+        for key, value in settings.items():
+            builder = builder.config(key, value)
+        session = builder.getOrCreate()
+        session.sparkContext.setLogLevel("ERROR")
+        _started[master] = session
+        import atexit
+
+        atexit.register(shutil.rmtree, warehouse, ignore_errors=True)
+        return session
+
+
+def stop_sessions() -> None:
+    """Stop every session :func:`start_session` started (a new check starts a new one)."""
+    with _lock:
+        for session in _started.values():
+            session.stop()
+        _started.clear()
+
+
+def _stopped(session: SparkSession) -> bool:
+    context = session.sparkContext
+    return bool(getattr(context, "_jsc", None) is None)
+
+
+@contextmanager
+def run_settings(session: SparkSession) -> Iterator[None]:
+    """Hold :data:`RUN_CONF` on ``session`` for the block, then put back what the caller had."""
+    before: dict[str, Any] = {}
+    for key, value in RUN_CONF.items():
+        before[key] = session.conf.get(key, None)
+        session.conf.set(key, value)
+    try:
+        yield
+    finally:
+        for key, value in before.items():
+            if value is None:
+                session.conf.unset(key)
+            else:
+                session.conf.set(key, value)

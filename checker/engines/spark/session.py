@@ -63,6 +63,13 @@ def start_session(master: str = DEFAULT_MASTER, conf: Mapping[str, str] | None =
         session = _started.get(master)
         if session is not None and not _stopped(session):
             return session
+        active = SparkSession.getActiveSession()
+        if active is not None and active.sparkContext.master != master:
+            # a process has one SparkContext: the builder would hand back that one, on its master
+            raise RuntimeError(
+                f"this process already runs Spark on {active.sparkContext.master}, not {master}: "
+                "pass that session (check_spark(spark=...)) or stop it first"
+            )
         builder = SparkSession.builder.master(master).appName("policy-checker")
         settings = dict(START_CONF)
         settings["spark.sql.shuffle.partitions"] = str(shuffle_partitions(master))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 from dataclasses import replace
-from typing import IO
+from typing import IO, Any
 
 from .engines import Inputs, RunOptions, run_engine
 from .engines.setup import ParamOverrides
@@ -35,6 +35,8 @@ def check(
     work_dir: str | None = None,
     progress: Progress | None = None,
     now: int | str | None = None,
+    spark_master: str | None = None,
+    spark: Any = None,
 ) -> CheckResult:
     """Run ``policies`` over ``events`` and return every outcome.
 
@@ -62,7 +64,8 @@ def check(
     ``now`` (an instant string, or epoch microseconds; default: the wall clock, read once) is
     the run's present: records read from paths that are stamped more than a day after it are
     rejected as ``future-timestamp`` (an :class:`EventBatch` was decided when it was read).
-    An engine that cannot run these inputs raises
+    ``spark_master`` (a master URL) or ``spark`` (a ``SparkSession`` you have) say where
+    ``engine="spark"`` runs (docs/spark.md). An engine that cannot run these inputs raises
     :class:`~checker.engines.EngineChoiceError` saying why.
     """
     policy_set = policies if isinstance(policies, PolicySet) else load_policies(policies)
@@ -79,6 +82,8 @@ def check(
         work_dir=work_dir,
         progress=progress,
         now=now,
+        spark_master=spark_master,
+        spark_session=spark,
     )
     return with_declarations(run_engine(policy_set, inputs, options, engine), declared)
 

@@ -35,7 +35,7 @@ from sqlglot import exp
 
 from ...inputs.files import ProfileChoice
 from ...inputs.progress import Progress
-from ...language.errors import Problem
+from ...language.errors import CheckerError, Location, Problem
 from ...language.loader import PolicySet
 from ...language.policy import Policy
 from ...language.times import DEFAULT_TIMEZONE
@@ -89,15 +89,14 @@ class SparkRun(DuckdbRun):
             # fx is JSON[] in DuckDB; as VARCHAR[] it reaches Spark as array<string> of the same texts
             columns = [c if c != "fx" else "CAST(fx AS VARCHAR[]) AS fx" for c in EV_COLUMNS]
             self.con.sql(sql(_select(columns, "ev"))).write_parquet(target)
-            events = self.spark.read.parquet(target).persist()
+            events = self.spark.read.parquet(target).persist(_disk())
             self._view("ev", events)
             try:
                 events.count()  # read once, here: every rule's base table reads it
                 super().decide(rules, progress)
             finally:
-                events.unpersist()
-                for name in sorted(self.views):
-                    self.spark.catalog.dropTempView(name)
+                self._forget(events)
+                self._forget(None)
         finally:
             shutil.rmtree(directory, ignore_errors=True)
 
@@ -105,7 +104,17 @@ class SparkRun(DuckdbRun):
 
     def rule(self, con: duckdb.DuckDBPyConnection, versions: list[Policy], plans: list[Plan]) -> Decided:
         """Decide one rule id's triggers on Spark; the decision rows go to ``con``'s database as
-        the DuckDB engine would have made them, and the rest is :class:`DuckdbRun`'s."""
+        the DuckDB engine would have made them, and the rest is :class:`DuckdbRun`'s. A failure of
+        Spark's (a lost executor, memory) is a :class:`CheckerError` naming the rule and Spark's
+        own first line, not a Java stack trace."""
+        try:
+            return self._rule(con, versions, plans)
+        except Exception as exc:
+            if not type(exc).__module__.startswith(("pyspark", "py4j")):
+                raise
+            raise CheckerError([_spark_problem(versions[0], exc)]) from exc
+
+    def _rule(self, con: duckdb.DuckDBPyConnection, versions: list[Policy], plans: list[Plan]) -> Decided:
         reads = {(p.platform, a) for p in versions for a in p.actions}
         if reads & self.intake.exotic_actions:
             return Decided(versions, [], [], self.python_rule(con, versions, None))
@@ -129,7 +138,7 @@ class SparkRun(DuckdbRun):
                 self._bring_back(con, plan)
         finally:
             for frame in held:
-                frame.unpersist()
+                self._forget(frame)
         na = self._not_applicable(con, plans)
         hard = self._hard(con, plans)
         outcomes = self.python_rule(con, versions, (plans, hard)) if hard else []
@@ -144,9 +153,24 @@ class SparkRun(DuckdbRun):
             if not t.db and t.name in names:
                 t.set("this", exp.to_identifier(self.prefix + t.name))
         text = spark_sql(Statement(statement.table, query))
-        frame = self.spark.sql(text).localCheckpoint(eager=True)
+        frame = self.spark.sql(text).localCheckpoint(eager=True, storageLevel=_disk())
         self._view(statement.table, frame)
         return frame
+
+    def _forget(self, frame: DataFrame | None) -> None:
+        """Release what Spark keeps of ``frame`` (None: drop the run's views). A Spark that has
+        failed cannot: the failure that stopped it is the error the user reads, not this one."""
+        try:
+            if frame is not None:
+                frame.unpersist()
+                return
+            with self.views_lock:
+                for name in sorted(self.views):
+                    self.spark.catalog.dropTempView(name)
+                self.views.clear()
+        except Exception as exc:
+            if not type(exc).__module__.startswith(("pyspark", "py4j")):
+                raise
 
     def _view(self, name: str, frame: DataFrame) -> None:
         frame.createOrReplaceTempView(self.prefix + name)
@@ -184,7 +208,8 @@ class SparkRun(DuckdbRun):
             base = self._table(plan.base_table)
             mine = F.coalesce(F.col("ck_chosen") == F.lit(i), F.lit(False))
             columns = [mine.alias("trig") if c == "trig" else F.col(c) for c in base.columns]
-            frame = base.join(chosen, on="eid", how="left").select(*columns).localCheckpoint(eager=True)
+            joined = base.join(chosen, on="eid", how="left").select(*columns)
+            frame = joined.localCheckpoint(eager=True, storageLevel=_disk())
             self._view(plan.base_table, frame)
             made.append(frame)
         return made
@@ -213,6 +238,33 @@ class SparkRun(DuckdbRun):
                 con.execute(sql(tmpl("CREATE OR REPLACE TABLE {t} AS {q}", t=table(name), q=query)))
             finally:
                 con.unregister(view)
+
+
+def _spark_problem(policy: Policy, exc: Exception) -> Problem:
+    """What a user reads when Spark fails on a rule: the rule, Spark's message, what to try."""
+    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+    first = lines[0] if lines else type(exc).__name__
+    cause = next((line for line in lines if "Exception" in line or "Error" in line), first)
+    hint = ""
+    if "OutOfMemoryError" in str(exc) or "Not enough memory" in str(exc):
+        hint = (
+            "; give Spark more memory (CHECKER_SPARK_DRIVER_MEMORY for a session the checker starts, "
+            "spark.executor.memory on a cluster)"
+        )
+    return Problem(
+        Location(policy.file or policy.id),
+        "spark-failed",
+        f"Spark failed while deciding {policy.id}: {cause[:500]}{hint}",
+    )
+
+
+def _disk() -> Any:
+    """Where Spark keeps the events and each table a plan makes: on local disk, not in the JVM's
+    heap, which the joins and windows need (at 2M events with a 1 GiB driver, tables kept in memory
+    left too little for a broadcast and a window: OutOfMemoryError)."""
+    from pyspark import StorageLevel
+
+    return StorageLevel.DISK_ONLY
 
 
 def _arrow(frame: DataFrame) -> pa.Table:

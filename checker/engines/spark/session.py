@@ -23,15 +23,14 @@ if TYPE_CHECKING:
 #: the master a check starts a session on when given none (every core of this machine)
 DEFAULT_MASTER = "local[*]"
 
-#: settings of a session this module starts: quiet, no web UI, Arrow to bring results back.
-#: Shuffle partitions: Spark's default of 200 made a rule 1.6x slower than 2-8 on two cores at
-#: 2M events (issue 12's measurements); adaptive execution coalesces what is left
+#: settings of a session this module starts: quiet, no web UI, Arrow to bring results back,
+#: adaptive execution (it coalesces small shuffle partitions)
 START_CONF: Mapping[str, str] = {
     "spark.ui.enabled": "false",
     "spark.ui.showConsoleProgress": "false",
     "spark.sql.adaptive.enabled": "true",
     "spark.sql.execution.arrow.pyspark.enabled": "true",
-    "spark.driver.memory": os.environ.get("CHECKER_SPARK_DRIVER_MEMORY", "1g"),
+    "spark.driver.memory": os.environ.get("CHECKER_SPARK_DRIVER_MEMORY", "2g"),
 }
 
 #: settings a check holds on any session while it runs, the caller's restored after
@@ -42,16 +41,6 @@ RUN_CONF: Mapping[str, str] = {
 
 _started: dict[str, SparkSession] = {}
 _lock = threading.Lock()
-
-
-def shuffle_partitions(master: str) -> int:
-    """Shuffle partitions for a session on ``master``: twice the cores of a ``local[N]`` master
-    (``local[*]``: this machine's), else Spark's default parallelism decides (8 at least)."""
-    if master.startswith("local"):
-        inner = master[len("local") :].strip("[]").split(",")[0] or "1"
-        cores = (os.cpu_count() or 1) if inner == "*" else int(inner)
-        return max(2, 2 * cores)
-    return 8
 
 
 def start_session(master: str = DEFAULT_MASTER, conf: Mapping[str, str] | None = None) -> SparkSession:
@@ -72,7 +61,6 @@ def start_session(master: str = DEFAULT_MASTER, conf: Mapping[str, str] | None =
             )
         builder = SparkSession.builder.master(master).appName("policy-checker")
         settings = dict(START_CONF)
-        settings["spark.sql.shuffle.partitions"] = str(shuffle_partitions(master))
         # Spark makes its warehouse folder at start, in the working directory unless told
         warehouse = tempfile.mkdtemp(prefix="checker-spark-warehouse-")
         settings["spark.sql.warehouse.dir"] = warehouse
@@ -103,9 +91,14 @@ def _stopped(session: SparkSession) -> bool:
 
 @contextmanager
 def run_settings(session: SparkSession) -> Iterator[None]:
-    """Hold :data:`RUN_CONF` on ``session`` for the block, then put back what the caller had."""
+    """Hold :data:`RUN_CONF` on ``session`` for the block, and shuffle partitions twice its default
+    parallelism (its cores), then put back what the caller had. Spark's default of 200 shuffle
+    partitions made a rule 1.6x slower than 2-8 on two cores at 2M events (issue 12)."""
     before: dict[str, Any] = {}
-    for key, value in RUN_CONF.items():
+    wanted = dict(RUN_CONF)
+    cores = session.sparkContext.defaultParallelism
+    wanted["spark.sql.shuffle.partitions"] = str(max(2, 2 * cores))
+    for key, value in wanted.items():
         before[key] = session.conf.get(key, None)
         session.conf.set(key, value)
     try:

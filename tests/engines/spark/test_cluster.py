@@ -10,12 +10,16 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 import checker
 from checker.engines.spark.standalone import StandaloneCluster
 from checker.generator import generate
 from tests.conftest import POLICIES
 
 
+# a cluster's start and a check in a new process (a JVM of its own): about a minute, the full tier
+@pytest.mark.slow
 def test_check_on_a_standalone_cluster_matches_the_reference_engine(tmp_path: Path) -> None:
     generate(tmp_path / "g", events=4000, seed=3, violation_rate=0.3)
     events = tmp_path / "g" / "events.jsonl"

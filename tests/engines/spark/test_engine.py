@@ -1,0 +1,126 @@
+"""The Spark engine behind the command line and the library: the flags, a caller's session, the
+accounting of bad input, and what it refuses."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pyarrow.dataset as ds
+import pytest
+
+import checker
+from checker.engines import RunOptions, get_engine
+from checker.engines.base import EngineChoiceError, Inputs
+from checker.engines.spark import check_spark
+from tests.conftest import ROOT, run_cli
+
+SAMPLE = ROOT / "examples" / "sample-events.jsonl"
+NOW = "2026-01-01T00:00:00Z"
+
+
+def test_cli_engine_spark_gives_the_reference_json_and_a_dataset(spark: Any, tmp_path: Path) -> None:
+    """``--engine spark`` (on the session the tests share, the one this process has) writes the
+    reference engine's JSON result byte for byte, and ``--output-dir`` the same findings."""
+    common = [str(SAMPLE), "--now", NOW, "--format", "json", "-o"]
+    code_py, _, err_py = run_cli("check", *common, str(tmp_path / "py.json"), "--engine", "python")
+    code_sp, _, err_sp = run_cli(
+        "check",
+        *common,
+        str(tmp_path / "spark.json"),
+        "--engine",
+        "spark",
+        "--spark-master",
+        spark.sparkContext.master,
+        "--output-dir",
+        str(tmp_path / "out"),
+    )
+    assert (code_py, code_sp) == (1, 1), err_sp
+    assert (tmp_path / "py.json").read_bytes() == (tmp_path / "spark.json").read_bytes()
+    result = json.loads((tmp_path / "py.json").read_text("utf-8"))
+    findings = ds.dataset(str(tmp_path / "out" / "findings"), partitioning="hive").to_table().to_pylist()
+    assert len(findings) == result["summary"]["violations"] == 29
+    assert sorted(f["fingerprint"] for f in findings) == sorted(f["fingerprint"] for f in result["findings"])
+    outcomes = ds.dataset(str(tmp_path / "out" / "outcomes"), partitioning="hive").to_table().to_pylist()
+    by_kind: dict[str, int] = {}
+    for o in outcomes:
+        by_kind[o["outcome"]] = by_kind.get(o["outcome"], 0) + 1
+    assert by_kind == {k: v for k, v in result["summary"]["by_outcome"].items() if v}
+
+
+def test_spark_master_without_the_spark_engine_is_a_usage_error() -> None:
+    code, _, err = run_cli("check", str(SAMPLE), "--engine", "python", "--spark-master", "local[1]")
+    assert code == 2
+    assert "--spark-master is for --engine spark" in err
+
+
+def test_a_second_master_in_one_process_is_refused(spark: Any) -> None:
+    """A process holds one SparkContext: a check asking for another master says so, rather than
+    running on the one there is."""
+    policies = checker.load_policies([ROOT / "policies"])
+    with pytest.raises(RuntimeError, match="already runs Spark on local\\[2\\], not local\\[1\\]"):
+        check_spark(policies, [SAMPLE], master="local[1]", now=NOW)
+
+
+def test_the_callers_session_keeps_its_time_zone(spark: Any) -> None:
+    """A check sets the session time zone to UTC while it runs (the plans' instants are UTC) and
+    puts the caller's back."""
+    spark.conf.set("spark.sql.session.timeZone", "America/New_York")
+    try:
+        policies = checker.load_policies([ROOT / "policies"])
+        on_spark = check_spark(policies, [SAMPLE], spark=spark, now=NOW)
+        assert spark.conf.get("spark.sql.session.timeZone") == "America/New_York"
+        reference = checker.check(policies, [SAMPLE], now=NOW)
+        assert on_spark.to_dict(all_outcomes=True) == reference.to_dict(all_outcomes=True)
+    finally:
+        spark.conf.unset("spark.sql.session.timeZone")
+
+
+def test_bad_records_are_accounted_for_as_on_the_reference_engine(spark: Any, tmp_path: Path) -> None:
+    """The intake is the DuckDB engine's: every record accepted, a duplicate, or rejected with its
+    file and line, the same counts and rejects as the reference engine."""
+    lines = SAMPLE.read_text("utf-8").splitlines()[:200]
+    bad = [
+        *lines[:50],
+        "{not json",
+        lines[10],  # a duplicate
+        json.dumps({**json.loads(lines[20]), "event_id": "x-1", "timestamp": "yesterday"}),
+        *lines[50:],
+    ]
+    path = tmp_path / "events.jsonl"
+    path.write_text("\n".join(bad) + "\n", encoding="utf-8")
+    policies = checker.load_policies([ROOT / "policies"])
+    on_spark = check_spark(policies, [path], spark=spark, now=NOW)
+    reference = checker.check(policies, [path], now=NOW)
+    assert on_spark.batch.totals() == reference.batch.totals()
+    assert on_spark.batch.totals()["rejected"] == 2
+    assert [(r.file, r.line, r.code) for r in on_spark.batch.rejected] == [
+        (r.file, r.line, r.code) for r in reference.batch.rejected
+    ]
+    assert on_spark.to_dict(all_outcomes=True) == reference.to_dict(all_outcomes=True)
+
+
+def test_the_engine_refuses_parts_and_events_in_memory() -> None:
+    engine = get_engine("spark")
+    assert "--parts is for --engine python" in (engine.refuses(Inputs.of([SAMPLE]), RunOptions(parts=2)) or "")
+    with pytest.raises(EngineChoiceError, match="--parts is for --engine python"):
+        get_engine("spark", Inputs.of([SAMPLE]), RunOptions(parts=2))
+
+
+def test_validate_names_the_spark_engine(tmp_path: Path) -> None:
+    code, out, err = run_cli("validate", str(ROOT / "policies"), "--engine", "spark")
+    assert code == 0, out + err
+
+
+def test_a_failure_of_sparks_names_the_rule(spark: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Spark refusing a statement is an error naming the rule and Spark's reason, and the run's
+    views are gone after it (a caller's session is left as it was)."""
+    from checker.engines.spark import engine as spark_engine
+
+    monkeypatch.setattr(spark_engine, "spark_sql", lambda statement: "SELECT no_such_column FROM range(1)")
+    policies = checker.load_policies([ROOT / "policies"])
+    views_before = {t.name for t in spark.catalog.listTables() if t.isTemporary}
+    with pytest.raises(checker.CheckerError, match=r"Spark failed while deciding [a-z.-]+: .*no_such_column"):
+        check_spark(policies, [SAMPLE], spark=spark, now=NOW)
+    assert {t.name for t in spark.catalog.listTables() if t.isTemporary} == views_before

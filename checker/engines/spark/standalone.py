@@ -27,6 +27,8 @@ from types import TracebackType
 
 #: how long the master and its workers may take to come up
 START_TIMEOUT_S = 90.0
+#: JVM options of the master and the workers (``SPARK_DAEMON_JAVA_OPTS`` in the environment wins)
+DAEMON_JAVA_OPTS = "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC"
 
 
 def _free_port() -> int:
@@ -55,6 +57,8 @@ class StandaloneCluster:
     def _start(self, name: str, *args: str) -> None:
         home = spark_home()
         env = dict(os.environ, SPARK_HOME=home, SPARK_LOCAL_IP="127.0.0.1", SPARK_NO_DAEMONIZE="1")
+        # the daemons only schedule: the quick JIT tier alone starts them in 4 s rather than 17
+        env.setdefault("SPARK_DAEMON_JAVA_OPTS", DAEMON_JAVA_OPTS)
         env["SPARK_WORKER_DIR"] = os.path.join(self.logs, "work")
         log = open(os.path.join(self.logs, f"{name}.log"), "wb")  # noqa: SIM115 (the daemon's own)
         with log:

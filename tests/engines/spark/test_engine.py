@@ -24,7 +24,7 @@ def test_cli_engine_spark_gives_the_reference_json_and_a_dataset(spark: Any, tmp
     """``--engine spark`` (on the session the tests share, the one this process has) writes the
     reference engine's JSON result byte for byte, and ``--output-dir`` the same findings."""
     common = [str(SAMPLE), "--now", NOW, "--format", "json", "-o"]
-    code_py, _, err_py = run_cli("check", *common, str(tmp_path / "py.json"), "--engine", "python")
+    code_py, _, _ = run_cli("check", *common, str(tmp_path / "py.json"), "--engine", "python")
     code_sp, _, err_sp = run_cli(
         "check",
         *common,
@@ -103,7 +103,8 @@ def test_bad_records_are_accounted_for_as_on_the_reference_engine(spark: Any, tm
 
 def test_the_engine_refuses_parts_and_events_in_memory() -> None:
     engine = get_engine("spark")
-    assert "--parts is for --engine python" in (engine.refuses(Inputs.of([SAMPLE]), RunOptions(parts=2)) or "")
+    reason = engine.refuses(Inputs.of([SAMPLE]), RunOptions(parts=2))
+    assert reason is not None and "--parts is for --engine python" in reason
     with pytest.raises(EngineChoiceError, match="--parts is for --engine python"):
         get_engine("spark", Inputs.of([SAMPLE]), RunOptions(parts=2))
 

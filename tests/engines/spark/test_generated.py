@@ -30,7 +30,9 @@ def test_generator_exports(
 
 
 @pytest.mark.slow
-def test_generator_export_with_as_of_and_params(catalogue: checker.PolicySet, spark: Any, tmp_path: Path) -> None:
+def test_generator_export_with_as_of_and_params(
+    catalogue: checker.PolicySet, spark: Any, tmp_path: Path
+) -> None:
     generate(tmp_path, events=3000, seed=11)
     params = {
         "aliexpress.affiliate.early-exit": {"min_membership": "P20D"},

@@ -84,6 +84,14 @@ VERSIONED_PARAMS: tuple[dict[str, dict[str, Any]] | None, ...] = (
 VERSIONED_INVALID = {VERSIONED_RULE: {"min_membership": "P1M"}}
 
 
+#: parameter overrides of three catalogue rules for a generated export (each engine's suite)
+GENERATED_PARAMS: dict[str, dict[str, Any]] = {
+    "aliexpress.affiliate.early-exit": {"min_membership": "P20D"},
+    "juhuasuan.late-deposit": {"lead_days": 3},
+    "aliexpress.choice.refund-charged-to-seller": {"exemption": "P1M"},
+}
+
+
 def one_input(cases: Iterable[Case]) -> list[dict[str, Any]]:
     """The events of ``cases`` as one input, event ids and sellers made unique per case."""
     return [

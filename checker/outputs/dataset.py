@@ -28,7 +28,7 @@ import pyarrow.dataset as ds
 
 from ..language.errors import CheckerError, Location, Problem
 from ..results.outcomes import Outcome
-from ..results.result import JSON_ENCODER, CheckResult, finding_dict
+from ..results.result import JSON_ENCODER, CheckResult, finding_dict, other_outcome_dict
 
 #: rows per record batch handed to the Parquet writer
 BATCH_ROWS = 50_000
@@ -74,17 +74,8 @@ def _finding_row(o: Outcome) -> dict[str, Any]:
 
 
 def _outcome_row(o: Outcome) -> dict[str, Any]:
-    return {
-        "rule_id": o.rule_id,
-        "rule_version": o.rule_version,
-        "outcome": o.kind.value,
-        "event_id": o.event_id,
-        "timestamp": o.timestamp,
-        "seller_id": o.seller_id,
-        "reason": o.reason,
-        "evidence": list(o.evidence),
-        "fingerprint": o.fingerprint,
-    }
+    # --all-outcomes' row, which a violation has too here, with its fingerprint
+    return {**other_outcome_dict(o), "fingerprint": o.fingerprint}
 
 
 def _batches(rows: Iterable[dict[str, Any]], schema: pa.Schema) -> Iterator[pa.RecordBatch]:

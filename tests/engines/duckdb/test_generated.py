@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 import checker
 from checker.generator import generate
 from tests.conftest import examples
+from tests.differential import GENERATED_PARAMS
 from tests.worlds import world
 
 from .differential import assert_same, run_both, write_jsonl
@@ -46,13 +47,10 @@ def test_generator_export_split_in_files_with_overlap(catalogue: checker.PolicyS
 @pytest.mark.slow
 def test_generator_export_with_as_of_and_params(catalogue: checker.PolicySet, tmp_path: Path) -> None:
     generate(tmp_path, events=3000, seed=11)
-    params = {
-        "aliexpress.affiliate.early-exit": {"min_membership": "P20D"},
-        "juhuasuan.late-deposit": {"lead_days": 3},
-        "aliexpress.choice.refund-charged-to-seller": {"exemption": "P1M"},
-    }
     assert_same(
-        *run_both(catalogue, [tmp_path / "events.jsonl"], as_of="2024-05-01T00:00:00+08:00", params=params)
+        *run_both(
+            catalogue, [tmp_path / "events.jsonl"], as_of="2024-05-01T00:00:00+08:00", params=GENERATED_PARAMS
+        )
     )
 
 

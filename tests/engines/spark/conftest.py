@@ -1,5 +1,5 @@
 """Fixtures of the Spark tests: one local Spark session for the whole test run (a session takes
-seconds to start), and the policy sets of the differential suite.
+seconds to start); the policy sets are ``tests/engines/conftest.py``'s.
 
 These tests need the ``spark`` extra (``pip install -e '.[test]'`` brings it) and Java 17
 (``.ci/run`` installs Debian's ``openjdk-17-jre-headless`` when ``java`` is missing). Without
@@ -13,9 +13,7 @@ from typing import Any
 
 import pytest
 
-import checker
-from checker.engines.spark import start_session
-from tests.conftest import FIXTURES, POLICIES
+from checker.engines.spark import start_session, stop_sessions
 
 #: the master the tests run on: two cores, as CI's machine has
 MASTER = "local[2]"
@@ -26,19 +24,4 @@ def spark() -> Iterator[Any]:
     """The session every Spark test shares (stopped at the end of the run)."""
     session = start_session(MASTER)
     yield session
-
-
-@pytest.fixture(scope="session")
-def catalogue() -> checker.PolicySet:
-    """The shipped catalogue."""
-    loaded = checker.load_policies([POLICIES])
-    assert not loaded.problems
-    return loaded
-
-
-@pytest.fixture(scope="session")
-def custom() -> checker.PolicySet:
-    """The YAML-only policies of the test fixtures (one per rule family)."""
-    loaded = checker.load_policies([FIXTURES / "custom-policies"])
-    assert not loaded.problems
-    return loaded
+    stop_sessions()

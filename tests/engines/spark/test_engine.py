@@ -69,7 +69,8 @@ def test_the_callers_session_keeps_its_time_zone(spark: Any) -> None:
     spark.conf.set("spark.sql.session.timeZone", "America/New_York")
     try:
         policies = checker.load_policies([ROOT / "policies"])
-        on_spark = check_spark(policies, [SAMPLE], spark=spark, now=NOW)
+        # through the library's one entry point, as docs/spark.md shows
+        on_spark = checker.check(policies, [SAMPLE], engine="spark", spark=spark, now=NOW)
         assert spark.conf.get("spark.sql.session.timeZone") == "America/New_York"
         reference = checker.check(policies, [SAMPLE], now=NOW)
         assert on_spark.to_dict(all_outcomes=True) == reference.to_dict(all_outcomes=True)

@@ -9,7 +9,7 @@ import pytest
 
 import checker
 from checker.generator import generate
-from tests.differential import assert_same
+from tests.differential import GENERATED_PARAMS, assert_same
 
 from .differential import run_both
 
@@ -34,13 +34,12 @@ def test_generator_export_with_as_of_and_params(
     catalogue: checker.PolicySet, spark: Any, tmp_path: Path
 ) -> None:
     generate(tmp_path, events=3000, seed=11)
-    params = {
-        "aliexpress.affiliate.early-exit": {"min_membership": "P20D"},
-        "juhuasuan.late-deposit": {"lead_days": 3},
-        "aliexpress.choice.refund-charged-to-seller": {"exemption": "P1M"},
-    }
     assert_same(
         *run_both(
-            catalogue, [tmp_path / "events.jsonl"], spark, as_of="2024-05-01T00:00:00+08:00", params=params
+            catalogue,
+            [tmp_path / "events.jsonl"],
+            spark,
+            as_of="2024-05-01T00:00:00+08:00",
+            params=GENERATED_PARAMS,
         )
     )

@@ -1,4 +1,4 @@
-"""Fixtures of the differential suite: the catalogue and the custom policy fixtures."""
+"""Fixtures every engine's differential suite shares: the catalogue and the custom policy fixtures."""
 
 from __future__ import annotations
 

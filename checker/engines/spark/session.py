@@ -17,6 +17,8 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
+from ...language.errors import CheckerError, Location, Problem
+
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
 
@@ -38,6 +40,27 @@ RUN_CONF: Mapping[str, str] = {
     # the plans' instants are UTC microseconds; naive wall times in the text are UTC too
     "spark.sql.session.timeZone": "UTC",
 }
+
+
+class SparkStartError(CheckerError):
+    """Spark would not start on a master (no Java, a master that does not answer...)."""
+
+    def __init__(self, master: str, exc: Exception) -> None:
+        home = os.environ.get("JAVA_HOME")
+        if home and not os.path.exists(os.path.join(home, "bin", "java")):
+            hint = f"JAVA_HOME is {home}, which holds no bin/java: point it at a Java 17, or unset it"
+        elif not home and shutil.which("java") is None:
+            hint = (
+                "Spark needs Java 17 and found no `java` on the PATH "
+                "(Debian: apt-get install openjdk-17-jre-headless)"
+            )
+        else:
+            hint = f"check that {master} is a master URL that answers, and Spark's own messages above"
+        lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+        first = lines[0] if lines else type(exc).__name__
+        message = f"Spark did not start on {master}: {first[:300]}; {hint}"
+        super().__init__([Problem(Location(master), "spark-start", message)])
+
 
 _started: dict[str, SparkSession] = {}
 _lock = threading.Lock()
@@ -67,7 +90,12 @@ def start_session(master: str = DEFAULT_MASTER, conf: Mapping[str, str] | None =
         settings.update(conf or {})
         for key, value in settings.items():
             builder = builder.config(key, value)
-        session = builder.getOrCreate()
+        try:
+            session = builder.getOrCreate()
+        except Exception as exc:
+            if not type(exc).__module__.startswith(("pyspark", "py4j")):
+                raise
+            raise SparkStartError(master, exc) from exc
         session.sparkContext.setLogLevel("ERROR")
         _started[master] = session
         import atexit

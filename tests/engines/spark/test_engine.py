@@ -126,3 +126,23 @@ def test_a_failure_of_sparks_names_the_rule(spark: Any, monkeypatch: pytest.Monk
     with pytest.raises(checker.CheckerError, match=r"Spark failed while deciding [a-z.-]+: .*no_such_column"):
         check_spark(policies, [SAMPLE], spark=spark, now=NOW)
     assert {t.name for t in spark.catalog.listTables() if t.isTemporary} == views_before
+
+
+def test_no_java_is_a_clear_error(tmp_path: Path) -> None:
+    """Spark that cannot start (here JAVA_HOME names no Java) is exit 2 with what to change, in a
+    process of its own (this one has its Spark)."""
+    import os
+    import subprocess
+    import sys
+
+    run = subprocess.run(
+        [sys.executable, "-m", "checker", "check", str(SAMPLE), "--engine", "spark", "-q"],
+        capture_output=True,
+        text=True,
+        env=dict(os.environ, JAVA_HOME=str(tmp_path / "no-java")),
+        timeout=120,
+    )
+    assert run.returncode == 2
+    assert "Spark did not start on local[*]" in run.stderr
+    assert f"JAVA_HOME is {tmp_path / 'no-java'}, which holds no bin/java" in run.stderr
+    assert "Traceback" not in run.stderr

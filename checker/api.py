@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from typing import IO, Any
 
-from .engines import Inputs, RunOptions, run_engine
+from .engines import EngineChoiceError, Inputs, RunOptions, run_engine
 from .engines.setup import ParamOverrides
 from .inputs.events import EventBatch
 from .inputs.files import ProfileChoice, loaded_profiles
@@ -68,6 +68,8 @@ def check(
     ``engine="spark"`` runs (docs/spark.md). An engine that cannot run these inputs raises
     :class:`~checker.engines.EngineChoiceError` saying why.
     """
+    if (spark is not None or spark_master is not None) and engine != "spark":
+        raise EngineChoiceError(f"spark and spark_master are for engine='spark', not {engine!r}")
     policy_set = policies if isinstance(policies, PolicySet) else load_policies(policies)
     if policy_set.problems:
         raise CheckerError(policy_set.problems)

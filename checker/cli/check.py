@@ -41,7 +41,7 @@ from ..language.atomic import AtomicFiles
 from ..language.policy import SEVERITIES
 from ..language.times import DEFAULT_TIMEZONE
 from ..outputs import RENDERERS, RenderOptions, write_report
-from ..outputs.dataset import write_dataset
+from ..outputs.dataset import check_target, write_dataset
 from ..outputs.options import ANNOTATIONS_MAX, SARIF_MAX_RESULTS
 from ..outputs.registry import READS_FINDING_TEXTS
 from ..results.baseline import Baseline, load_baseline, write_baseline
@@ -509,6 +509,8 @@ def _check_and_write(
     today: date | None,
 ) -> int:
     """The body of :func:`cmd_check`: run, gate and write every output, naming each stage."""
+    if getattr(args, "output_dir", None):
+        check_target(args.output_dir)  # before the check runs, not after
     result = run_check(args, stderr, progress)
     if result is None or not check_inputs(args, result, stderr, "check"):
         return EXIT_ERROR

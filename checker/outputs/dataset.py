@@ -103,44 +103,54 @@ def _write(directory: str, rows: Iterable[dict[str, Any]], schema: pa.Schema) ->
     )
 
 
-def write_dataset(result: CheckResult, directory: str | os.PathLike[str]) -> None:
-    """Write ``result`` to ``directory`` as the module's docstring lays out: whole, or not at all."""
+def check_target(directory: str | os.PathLike[str]) -> None:
+    """Raise :class:`CheckerError` unless ``directory`` may receive a dataset: absent, empty, or an
+    earlier output (it holds ``summary.json``). The command line asks before it runs the check."""
     target = os.path.abspath(os.fspath(directory))
     if os.path.exists(target) and (
         not os.path.isdir(target)
         or (os.listdir(target) and not os.path.isfile(os.path.join(target, "summary.json")))
     ):
-        raise CheckerError(
-            [
-                Problem(
-                    Location(target),
-                    "output-dir",
-                    "--output-dir names an existing file or a directory that is not an earlier "
-                    "output (no summary.json): choose a new or empty directory",
-                )
-            ]
+        message = (
+            "--output-dir names an existing file or a directory that is not an earlier "
+            "output (no summary.json): choose a new or empty directory"
         )
+        raise CheckerError([Problem(Location(target), "output-dir", message)])
+
+
+def write_dataset(result: CheckResult, directory: str | os.PathLike[str]) -> None:
+    """Write ``result`` to ``directory`` as the module's docstring lays out: whole, or not at all
+    (an earlier output there is put back when the new one cannot take its place)."""
+    check_target(directory)
+    target = os.path.abspath(os.fspath(directory))
     parent = os.path.dirname(target)
     os.makedirs(parent, exist_ok=True)
     work = tempfile.mkdtemp(prefix=f".{os.path.basename(target)}.", dir=parent)
+    old: str | None = None
     try:
         _write(os.path.join(work, "findings"), (_finding_row(o) for o in result.findings), FINDINGS_SCHEMA)
         every = _all_outcomes(result)
         _write(os.path.join(work, "outcomes"), (_outcome_row(o) for o in every), OUTCOMES_SCHEMA)
-        summary = result.head_dict()
         with open(os.path.join(work, "summary.json"), "w", encoding="utf-8") as fh:
-            json.dump(summary, fh, ensure_ascii=False, indent=2, sort_keys=False)
+            json.dump(result.head_dict(), fh, ensure_ascii=False, indent=2)
             fh.write("\n")
-        old = None
+        # mkdtemp's directory is the owner's alone: the output is as readable as any other file
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(work, 0o777 & ~umask)
         if os.path.exists(target):
             old = tempfile.mkdtemp(prefix=f".{os.path.basename(target)}.old.", dir=parent)
             os.rename(target, os.path.join(old, "previous"))
         os.rename(work, target)
-        if old is not None:
-            shutil.rmtree(old, ignore_errors=True)
     except BaseException:
         shutil.rmtree(work, ignore_errors=True)
+        if old is not None and not os.path.exists(target):
+            os.rename(os.path.join(old, "previous"), target)
+        if old is not None:
+            shutil.rmtree(old, ignore_errors=True)
         raise
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
 
 
 def _all_outcomes(result: CheckResult) -> Iterator[Outcome]:

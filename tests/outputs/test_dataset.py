@@ -106,3 +106,34 @@ def test_cli_output_dir(tmp_path: Path) -> None:
     code, _, err = run_cli("check", str(SAMPLE), "--now", NOW, "-q", "--output-dir", str(tmp_path / "o"))
     assert code == 1, err
     assert len(read(tmp_path / "o" / "findings")) == 29
+
+
+def test_a_failed_replacement_puts_the_earlier_output_back(
+    result: checker.CheckResult, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write_dataset(result, tmp_path / "out")
+    before = sorted(p.relative_to(tmp_path) for p in (tmp_path / "out").rglob("*"))
+    real = dataset.os.rename
+    moves = []
+
+    def failing(src: str, dst: str) -> None:
+        moves.append((src, dst))
+        if len(moves) == 2:  # the new output taking the earlier one's place
+            raise OSError("rename failed")
+        real(src, dst)
+
+    monkeypatch.setattr(dataset.os, "rename", failing)
+    with pytest.raises(OSError, match="rename failed"):
+        write_dataset(result, tmp_path / "out")
+    monkeypatch.undo()
+    assert sorted(p.relative_to(tmp_path) for p in (tmp_path / "out").rglob("*")) == before
+    assert [p.name for p in tmp_path.iterdir()] == ["out"]
+
+
+def test_cli_refuses_a_directory_that_is_not_an_output_before_checking(tmp_path: Path) -> None:
+    (tmp_path / "mine").mkdir()
+    (tmp_path / "mine" / "notes.txt").write_text("keep me", encoding="utf-8")
+    code, _, err = run_cli("check", str(SAMPLE), "--now", NOW, "-q", "--output-dir", str(tmp_path / "mine"))
+    assert code == 2
+    assert "not an earlier output" in err
+    assert (tmp_path / "mine" / "notes.txt").read_text(encoding="utf-8") == "keep me"

@@ -25,8 +25,9 @@ import os
 import shutil
 import tempfile
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from functools import partial
+from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
 import duckdb
@@ -43,7 +44,7 @@ from ...results.result import CheckResult
 from ..base import Inputs, RunOptions
 from ..duckdb import check_duckdb
 from ..duckdb import unsupported as duckdb_unsupported
-from ..duckdb.compile import Plan
+from ..duckdb.compile import Plan, compile_policy
 from ..duckdb.engine import Decided, DuckdbRun
 from ..duckdb.portable import Macros, Statement, portable_plan, spark_sql
 from ..duckdb.sqlbuild import sql, table, tmpl
@@ -82,21 +83,30 @@ class SparkRun(DuckdbRun):
     def decide(
         self, rules: Sequence[tuple[list[Policy], list[Plan]]], progress: Progress | None = None
     ) -> None:
-        """Hand the canonical events to Spark, decide every rule there, and drop what Spark holds."""
-        directory = tempfile.mkdtemp(prefix="checker-spark-", dir=os.environ.get("CHECKER_SPARK_EXCHANGE"))
+        """Hand the canonical events to Spark, decide every rule there, and drop the run's views."""
+        exchange = os.path.abspath(os.environ.get("CHECKER_SPARK_EXCHANGE") or tempfile.gettempdir())
+        directory = tempfile.mkdtemp(prefix="checker-spark-", dir=exchange)
+        os.chmod(directory, 0o755)  # executors may run as another user (a shared directory)
         try:
             target = os.path.join(directory, "ev.parquet")
             # fx is JSON[] in DuckDB; as VARCHAR[] it reaches Spark as array<string> of the same texts
             columns = [c if c != "fx" else "CAST(fx AS VARCHAR[]) AS fx" for c in EV_COLUMNS]
             self.con.sql(sql(_select(columns, "ev"))).write_parquet(target)
+            os.chmod(target, 0o644)
             # read from the file by each rule's base table, not kept: the intake wrote the events
             # clustered by (platform, action), so a rule's filter skips the other row groups (at
-            # 2M events kept on disk by Spark instead, the 15 base tables took 58 s, read whole)
-            self._view("ev", self.spark.read.parquet(target))
+            # 2M events kept on disk by Spark instead, the 15 base tables took 58 s, read whole).
+            # A URI, so that a cluster whose default file system is another (HDFS) reads this one
+            try:
+                self._view("ev", self.spark.read.parquet(Path(target).as_uri()))
+            except Exception as exc:
+                if not type(exc).__module__.startswith(("pyspark", "py4j")):
+                    raise
+                raise CheckerError([_spark_problem(target, "reading the events handed to it", exc)]) from exc
             try:
                 super().decide(rules, progress)
             finally:
-                self._forget(None)
+                self._drop_views(["ev"])
         finally:
             shutil.rmtree(directory, ignore_errors=True)
 
@@ -112,7 +122,9 @@ class SparkRun(DuckdbRun):
         except Exception as exc:
             if not type(exc).__module__.startswith(("pyspark", "py4j")):
                 raise
-            raise CheckerError([_spark_problem(versions[0], exc)]) from exc
+            policy = versions[0]
+            where = policy.file or policy.id
+            raise CheckerError([_spark_problem(where, f"deciding {policy.id}", exc)]) from exc
 
     def _rule(self, con: duckdb.DuckDBPyConnection, versions: list[Policy], plans: list[Plan]) -> Decided:
         reads = {(p.platform, a) for p in versions for a in p.actions}
@@ -122,23 +134,24 @@ class SparkRun(DuckdbRun):
             plan.tag: portable_plan(plan, self.paths, as_of=self.as_of, macros=Macros(plan.zones))
             for plan in plans
         }
-        names = {"ev"} | {s.table for ss in statements.values() for s in ss}
-        held: list[DataFrame] = []
+        made = [s.table for ss in statements.values() for s in ss]
+        names = {"ev", *made}
         try:
             for plan in plans:
-                held.append(self._run(statements[plan.tag][0], names))
+                self._run(statements[plan.tag][0], names)
             if any(self._any_key_hard(plan) for plan in plans):
                 return Decided(versions, [], [], self.python_rule(con, versions, None))
             if len(plans) > 1:
-                held.extend(self._select_versions_spark(plans))
+                self._select_versions_spark(plans)
             for plan in plans:
                 for statement in statements[plan.tag][1:]:
-                    held.append(self._run(statement, names))
+                    self._run(statement, names)
             for plan in plans:
                 self._bring_back(con, plan)
         finally:
-            for frame in held:
-                self._forget(frame)
+            # the rule's tables are Spark's to free once nothing names them (a local checkpoint's
+            # blocks go when its RDD is collected: unpersist does not reach them)
+            self._drop_views(made)
         na = self._not_applicable(con, plans)
         hard = self._hard(con, plans)
         outcomes = self.python_rule(con, versions, (plans, hard)) if hard else []
@@ -146,28 +159,25 @@ class SparkRun(DuckdbRun):
             con.execute(sql(tmpl("DROP TABLE IF EXISTS {t}", t=table(name))))
         return Decided(versions, plans, na, outcomes)
 
-    def _run(self, statement: Statement, names: set[str]) -> DataFrame:
+    def _run(self, statement: Statement, names: set[str]) -> None:
         """Run one plan statement on Spark and keep its rows as the view of its table's name."""
         query = statement.query.copy()
         for t in query.find_all(exp.Table):
             if not t.db and t.name in names:
                 t.set("this", exp.to_identifier(self.prefix + t.name))
         text = spark_sql(Statement(statement.table, query))
-        frame = self.spark.sql(text).localCheckpoint(eager=True, storageLevel=_disk())
-        self._view(statement.table, frame)
-        return frame
+        self._view(statement.table, self.spark.sql(text).localCheckpoint(eager=True, storageLevel=_disk()))
 
-    def _forget(self, frame: DataFrame | None) -> None:
-        """Release what Spark keeps of ``frame`` (None: drop the run's views). A Spark that has
-        failed cannot: the failure that stopped it is the error the user reads, not this one."""
+    def _drop_views(self, names: Iterable[str]) -> None:
+        """Drop the run's views of the tables ``names``. A Spark that has failed cannot: the failure
+        that stopped it is the error the user reads, not this one."""
         try:
-            if frame is not None:
-                frame.unpersist()
-                return
-            with self.views_lock:
-                for name in sorted(self.views):
-                    self.spark.catalog.dropTempView(name)
-                self.views.clear()
+            for name in names:
+                with self.views_lock:
+                    if self.prefix + name not in self.views:
+                        continue
+                    self.views.discard(self.prefix + name)
+                self.spark.catalog.dropTempView(self.prefix + name)
         except Exception as exc:
             if not type(exc).__module__.startswith(("pyspark", "py4j")):
                 raise
@@ -188,7 +198,7 @@ class SparkRun(DuckdbRun):
         row = self._table(plan.base_table).agg(F.max(F.col("kh").cast("int")).alias("kh")).first()
         return bool(row is not None and row["kh"])
 
-    def _select_versions_spark(self, plans: list[Plan]) -> list[DataFrame]:
+    def _select_versions_spark(self, plans: list[Plan]) -> None:
         """With several versions, each trigger is judged by the first one in effect: each version's
         ``trig`` becomes whether it is that version (DuckDB's ``_select_versions``)."""
         from pyspark.sql import functions as F
@@ -203,16 +213,12 @@ class SparkRun(DuckdbRun):
             union = part if union is None else union.unionAll(part)
         assert union is not None
         chosen = union.groupBy("eid").agg(F.min(F.when(F.col("ok"), F.col("v"))).alias("ck_chosen"))
-        made = []
         for i, plan in enumerate(plans):
             base = self._table(plan.base_table)
             mine = F.coalesce(F.col("ck_chosen") == F.lit(i), F.lit(False))
             columns = [mine.alias("trig") if c == "trig" else F.col(c) for c in base.columns]
             joined = base.join(chosen, on="eid", how="left").select(*columns)
-            frame = joined.localCheckpoint(eager=True, storageLevel=_disk())
-            self._view(plan.base_table, frame)
-            made.append(frame)
-        return made
+            self._view(plan.base_table, joined.localCheckpoint(eager=True, storageLevel=_disk()))
 
     # --- the rows the driver reads --------------------------------------------------------------
 
@@ -240,8 +246,9 @@ class SparkRun(DuckdbRun):
                 con.unregister(view)
 
 
-def _spark_problem(policy: Policy, exc: Exception) -> Problem:
-    """What a user reads when Spark fails on a rule: the rule, Spark's message, what to try."""
+def _spark_problem(where: str, doing: str, exc: Exception) -> Problem:
+    """What a user reads when Spark fails (at ``where``, while ``doing``): Spark's message and what
+    to try."""
     lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
     first = lines[0] if lines else type(exc).__name__
     cause = next((line for line in lines if "Exception" in line or "Error" in line), first)
@@ -251,11 +258,7 @@ def _spark_problem(policy: Policy, exc: Exception) -> Problem:
             "; give Spark more memory (CHECKER_SPARK_DRIVER_MEMORY for a session the checker starts, "
             "spark.executor.memory on a cluster)"
         )
-    return Problem(
-        Location(policy.file or policy.id),
-        "spark-failed",
-        f"Spark failed while deciding {policy.id}: {cause[:500]}{hint}",
-    )
+    return Problem(Location(where), "spark-failed", f"Spark failed while {doing}: {cause[:500]}{hint}")
 
 
 def _disk() -> Any:
@@ -344,11 +347,27 @@ class SparkEngine:
         return None
 
     def unsupported(self, policy: Policy, params: dict[str, Any] | None = None) -> list[Problem]:
-        """What keeps ``policy`` off Spark: what keeps it off DuckDB (Spark runs the same plan)."""
-        return [
+        """What keeps ``policy`` off Spark: what keeps it off DuckDB (Spark runs the same plan), and
+        a statement the portable form or its Spark spelling cannot give (found without Spark)."""
+        problems = [
             Problem(p.location, p.code, p.message.replace("duckdb engine", "spark engine"))
             for p in duckdb_unsupported(policy, params)
         ]
+        if problems:
+            return problems
+        plan = compile_policy(
+            policy,
+            "v",
+            params=dict(params if params is not None else policy.defaults()),
+            input_tz=DEFAULT_TIMEZONE,
+        )
+        try:
+            for statement in portable_plan(plan, plan.paths.read(), as_of=0, macros=Macros(plan.zones)):
+                spark_sql(statement)
+        except ValueError as exc:
+            message = f"{policy.id} {policy.version} cannot run on the spark engine: {exc}"
+            return [Problem(Location(policy.file or policy.id), "unsupported-sql", message)]
+        return []
 
     def check(self, policies: PolicySet, inputs: Inputs, options: RunOptions) -> CheckResult:
         """Judge with the rules decided on Spark (see :func:`check_spark`)."""

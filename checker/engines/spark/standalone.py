@@ -14,6 +14,7 @@ their logs go to a temporary directory, whose tail an error quotes.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -35,6 +36,12 @@ def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+def _signal(group: int, sig: int) -> None:
+    """Send ``sig`` to the process group ``group``, which may be gone already."""
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(group, sig)
 
 
 def spark_home() -> str:
@@ -136,16 +143,17 @@ class StandaloneCluster:
         return "\n".join(out)
 
     def stop(self) -> None:
-        """Stop every daemon (SIGTERM, then SIGKILL after 10 s) and remove the logs."""
+        """Stop every daemon (SIGTERM to its process group, then SIGKILL after 10 s) and remove the
+        logs; a daemon already gone is skipped, the others are still stopped."""
         for p in reversed(self.processes):
-            if p.poll() is None:
-                os.killpg(p.pid, signal.SIGTERM)
+            _signal(p.pid, signal.SIGTERM)
         for p in reversed(self.processes):
             try:
                 p.wait(timeout=10)
             except subprocess.TimeoutExpired:
-                os.killpg(p.pid, signal.SIGKILL)
+                _signal(p.pid, signal.SIGKILL)
                 p.wait()
+            _signal(p.pid, signal.SIGKILL)  # what the daemon started, should it have left anything
         self.processes.clear()
         shutil.rmtree(self.logs, ignore_errors=True)
 

@@ -59,7 +59,7 @@ def test_a_second_master_in_one_process_is_refused(spark: Any) -> None:
     """A process holds one SparkContext: a check asking for another master says so, rather than
     running on the one there is."""
     policies = checker.load_policies([ROOT / "policies"])
-    with pytest.raises(RuntimeError, match="already runs Spark on local\\[2\\], not local\\[1\\]"):
+    with pytest.raises(checker.CheckerError, match="already runs Spark on local\\[2\\], not local\\[1\\]"):
         check_spark(policies, [SAMPLE], master="local[1]", now=NOW)
 
 
@@ -146,3 +146,33 @@ def test_no_java_is_a_clear_error(tmp_path: Path) -> None:
     assert "Spark did not start on local[*]" in run.stderr
     assert f"JAVA_HOME is {tmp_path / 'no-java'}, which holds no bin/java" in run.stderr
     assert "Traceback" not in run.stderr
+
+
+def test_platform_exports_through_profiles(spark: Any) -> None:
+    """The three sample platform exports (GBK CSV in two overlapping files, a gzip JSON array, a TSV
+    with a byte order mark), each read through its profile: on Spark, the reference engine's
+    result, inputs and rejects included."""
+    exports = ROOT / "examples" / "exports"
+    profiles = sorted((ROOT / "profiles").glob("*.yaml"))
+    files = [
+        *sorted((exports / "kuaishou").glob("*.csv")),
+        *sorted((exports / "juhuasuan").glob("*.json.gz")),
+        *sorted((exports / "aliexpress").glob("*.tsv")),
+    ]
+    assert len(files) == 4 and len(profiles) == 3
+    policies = checker.load_policies([ROOT / "policies"])
+    on_spark = checker.check(policies, files, profiles=profiles, engine="spark", spark=spark, now=NOW)
+    reference = checker.check(policies, files, profiles=profiles, now=NOW)
+    assert on_spark.to_dict(all_outcomes=True) == reference.to_dict(all_outcomes=True)
+    assert on_spark.batch.totals() == reference.batch.totals()
+    assert on_spark.to_dict()["summary"]["violations"] > 0
+    assert {s.profile for s in on_spark.batch.inputs} == {
+        "kuaishou-distribution",
+        "taobao-juhuasuan",
+        "aliexpress-affiliate",
+    }
+
+
+def test_spark_settings_are_for_the_spark_engine() -> None:
+    with pytest.raises(EngineChoiceError, match="for engine='spark', not 'python'"):
+        checker.check(ROOT / "policies", [SAMPLE], engine="python", spark_master="local[1]")

@@ -14,7 +14,8 @@ from typing import Any
 import pytest
 
 import checker
-from tests.differential import Case, catalogue_cases, custom_cases
+from checker.engines.spark import SparkRun
+from tests.differential import VERSIONED_RULE, Case, catalogue_cases, custom_cases
 
 from .differential import case_groups, run_group
 
@@ -38,13 +39,54 @@ def test_the_groups_hold_every_case() -> None:
 
 
 @pytest.mark.parametrize("cases", tiered_groups(CATALOGUE_GROUPS))
-def test_catalogue_cases(catalogue: checker.PolicySet, spark: Any, cases: list[Case], tmp_path: Path) -> None:
+def test_catalogue_cases(
+    catalogue: checker.PolicySet,
+    spark: Any,
+    cases: list[Case],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    decided = spy_on_spark(monkeypatch)
     result = run_group(catalogue, cases, spark, tmp_path)
     assert result.batch.totals()["accepted"] == sum(len(c.records) for c in cases)
+    assert {r for r, _ in decided["sql"]} == {c.rule_id for c in cases}  # each rule decided by Spark
 
 
 @pytest.mark.parametrize("cases", tiered_groups(CUSTOM_GROUPS))
 def test_custom_policy_cases(
-    custom: checker.PolicySet, spark: Any, cases: list[Case], tmp_path: Path
+    custom: checker.PolicySet, spark: Any, cases: list[Case], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    decided = spy_on_spark(monkeypatch)
     run_group(custom, cases, spark, tmp_path)
+    # Spark decided every rule of the group (none handed back to the reference engine whole), and
+    # a rule in two versions chose between them there
+    rules = {c.rule_id for c in cases}
+    assert {r for r, _ in decided["sql"]} == rules
+    if VERSIONED_RULE in rules:
+        assert decided["versions"] == [VERSIONED_RULE]
+
+
+def spy_on_spark(monkeypatch: pytest.MonkeyPatch) -> dict[str, list[Any]]:
+    """Record which rules' plans Spark ran to their decision table (``sql``: rule id and table)
+    and which rules chose between versions there (``versions``)."""
+    seen: dict[str, list[Any]] = {"sql": [], "versions": []}
+    plans_seen: dict[str, str] = {}  # decision table -> rule id
+    run, select, rule = SparkRun._run, SparkRun._select_versions_spark, SparkRun._rule
+
+    def spy_rule(self: SparkRun, con: Any, versions: Any, plans: Any) -> Any:
+        plans_seen.update({f"dec_{p.tag}": p.policy.id for p in plans})
+        return rule(self, con, versions, plans)
+
+    def spy_run(self: SparkRun, statement: Any, names: Any) -> None:
+        run(self, statement, names)
+        if statement.table in plans_seen:
+            seen["sql"].append((plans_seen[statement.table], statement.table))
+
+    def spy_select(self: SparkRun, plans: Any) -> None:
+        seen["versions"].append(plans[0].policy.id)
+        select(self, plans)
+
+    monkeypatch.setattr(SparkRun, "_rule", spy_rule)
+    monkeypatch.setattr(SparkRun, "_run", spy_run)
+    monkeypatch.setattr(SparkRun, "_select_versions_spark", spy_select)
+    return seen

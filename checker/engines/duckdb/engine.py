@@ -412,6 +412,14 @@ class DuckdbRun:
         for plan in plans:
             for text in texts[id(plan)][1:]:
                 con.execute(text)
+        return self.finish_rule(con, versions, plans)
+
+    def finish_rule(
+        self, con: duckdb.DuckDBPyConnection, versions: list[Policy], plans: list[Plan]
+    ) -> Decided:
+        """What follows a rule's decision tables on ``con`` (made here or, on Spark, brought back):
+        its not-applicable triggers, its hard rows judged by the reference engine, and its working
+        tables dropped."""
         # not applicable: triggers by action and where, in no version's effective window
         na = self._not_applicable(con, plans)
         hard = self._hard(con, plans)

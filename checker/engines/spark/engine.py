@@ -48,7 +48,7 @@ from ..duckdb.compile import Plan, compile_policy
 from ..duckdb.engine import Decided, DuckdbRun
 from ..duckdb.portable import Macros, Statement, portable_plan, spark_sql
 from ..duckdb.sqlbuild import sql, table, tmpl
-from .session import DEFAULT_MASTER, run_settings, start_session
+from .session import DEFAULT_MASTER, run_settings, spark_error, start_session
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
@@ -100,7 +100,7 @@ class SparkRun(DuckdbRun):
             try:
                 self._view("ev", self.spark.read.parquet(Path(target).as_uri()))
             except Exception as exc:
-                if not type(exc).__module__.startswith(("pyspark", "py4j")):
+                if not spark_error(exc):
                     raise
                 raise CheckerError([_spark_problem(target, "reading the events handed to it", exc)]) from exc
             try:
@@ -120,7 +120,7 @@ class SparkRun(DuckdbRun):
         try:
             return self._rule(con, versions, plans)
         except Exception as exc:
-            if not type(exc).__module__.startswith(("pyspark", "py4j")):
+            if not spark_error(exc):
                 raise
             policy = versions[0]
             where = policy.file or policy.id
@@ -152,12 +152,7 @@ class SparkRun(DuckdbRun):
             # the rule's tables are Spark's to free once nothing names them (a local checkpoint's
             # blocks go when its RDD is collected: unpersist does not reach them)
             self._drop_views(made)
-        na = self._not_applicable(con, plans)
-        hard = self._hard(con, plans)
-        outcomes = self.python_rule(con, versions, (plans, hard)) if hard else []
-        for name in (name for plan in plans for name in plan.scratch_tables()):
-            con.execute(sql(tmpl("DROP TABLE IF EXISTS {t}", t=table(name))))
-        return Decided(versions, plans, na, outcomes)
+        return self.finish_rule(con, versions, plans)
 
     def _run(self, statement: Statement, names: set[str]) -> None:
         """Run one plan statement on Spark and keep its rows as the view of its table's name."""
@@ -179,7 +174,7 @@ class SparkRun(DuckdbRun):
                     self.views.discard(self.prefix + name)
                 self.spark.catalog.dropTempView(self.prefix + name)
         except Exception as exc:
-            if not type(exc).__module__.startswith(("pyspark", "py4j")):
+            if not spark_error(exc):
                 raise
 
     def _view(self, name: str, frame: DataFrame) -> None:

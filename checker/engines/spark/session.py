@@ -46,6 +46,12 @@ RUN_CONF: Mapping[str, str] = {
 }
 
 
+def spark_error(exc: BaseException) -> bool:
+    """Whether ``exc`` is Spark's (PySpark's, or the Java side's through py4j), which the engine
+    turns into a :class:`CheckerError`; any other error is the checker's own and goes on."""
+    return type(exc).__module__.startswith(("pyspark", "py4j"))
+
+
 class SparkStartError(CheckerError):
     """Spark would not start on a master (no Java, a master that does not answer...)."""
 
@@ -100,7 +106,7 @@ def start_session(master: str = DEFAULT_MASTER, conf: Mapping[str, str] | None =
         try:
             session = builder.getOrCreate()
         except Exception as exc:
-            if not type(exc).__module__.startswith(("pyspark", "py4j")):
+            if not spark_error(exc):
                 raise
             raise SparkStartError(master, exc) from exc
         session.sparkContext.setLogLevel("ERROR")

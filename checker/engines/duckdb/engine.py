@@ -379,11 +379,16 @@ class DuckdbRun:
             pool.shutdown(wait=False, cancel_futures=True)
             for con in cursors:
                 con.interrupt()  # a statement still running stops now
+            self.interrupt_rules()
             raise
         finally:
             pool.shutdown(wait=True, cancel_futures=True)
             for con in cursors:
                 con.close()
+
+    def interrupt_rules(self) -> None:
+        """Stop the work of the rules in flight that is not on this run's connections (which
+        :meth:`decide` interrupts itself): none here; a run deciding elsewhere stops it there."""
 
     def take(self, decided: Decided) -> None:
         """Add one rule's decisions to the store."""

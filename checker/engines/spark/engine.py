@@ -77,6 +77,10 @@ class SparkRun(DuckdbRun):
         self.prefix = f"ck{os.getpid()}_{next(_runs)}_"
         self.views: set[str] = set()
         self.views_lock = threading.Lock()
+        # every Spark job of the run carries this tag, so that a failure stops the rules in flight
+        self.tag = f"checker-{self.prefix.rstrip('_')}"
+        self.failure: CheckerError | None = None
+        self.failure_lock = threading.Lock()
 
     # --- the events, handed to Spark ------------------------------------------------------------
 
@@ -117,14 +121,33 @@ class SparkRun(DuckdbRun):
         the DuckDB engine would have made them, and the rest is :class:`DuckdbRun`'s. A failure of
         Spark's (a lost executor, memory) is a :class:`CheckerError` naming the rule and Spark's
         own first line, not a Java stack trace."""
+        self.spark.sparkContext.addJobTag(self.tag)  # the jobs this thread starts
         try:
             return self._rule(con, versions, plans)
         except Exception as exc:
             if not spark_error(exc):
                 raise
             policy = versions[0]
-            where = policy.file or policy.id
-            raise CheckerError([_spark_problem(where, f"deciding {policy.id}", exc)]) from exc
+            error = CheckerError([_spark_problem(policy.file or policy.id, f"deciding {policy.id}", exc)])
+            with self.failure_lock:
+                first, self.failure = self.failure, self.failure or error
+            if first is not None:
+                # this rule's jobs were stopped because another rule had failed: that is the error
+                raise first from exc
+            # the other rules in flight stop now, not at the end of their statement running
+            self.interrupt_rules()
+            raise error from exc
+        finally:
+            self.spark.sparkContext.removeJobTag(self.tag)
+
+    def interrupt_rules(self) -> None:
+        """Cancel every Spark job of the run still running (the rules in flight). (A session's own
+        ``interruptTag`` cancelled nothing on Spark 4.3 in local mode: the context's job tags do.)"""
+        try:
+            self.spark.sparkContext.cancelJobsWithTag(self.tag)
+        except Exception as exc:
+            if not spark_error(exc):
+                raise
 
     def _rule(self, con: duckdb.DuckDBPyConnection, versions: list[Policy], plans: list[Plan]) -> Decided:
         reads = {(p.platform, a) for p in versions for a in p.actions}

@@ -128,6 +128,50 @@ def test_a_failure_of_sparks_names_the_rule(spark: Any, monkeypatch: pytest.Monk
     assert {t.name for t in spark.catalog.listTables() if t.isTemporary} == views_before
 
 
+def test_a_failing_rule_cancels_the_rule_in_flight(spark: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """When one rule fails, the Spark jobs of the other rule in flight are cancelled then, not left
+    to run to their end, and the error the user reads is the failing rule's (not the cancelled
+    one's, which comes first in the run's order)."""
+    import dataclasses
+    import threading
+
+    from checker.engines.spark import engine as spark_engine
+    from checker.engines.spark.session import spark_error
+
+    policies = checker.load_policies([ROOT / "policies"])
+    ids = sorted({p.id for p in policies.policies})[:2]
+    two = dataclasses.replace(policies, policies=tuple(p for p in policies.policies if p.id in ids))
+    long_one: list[str] = []
+    ended: list[str] = []
+    lock = threading.Lock()
+
+    def run(self: Any, statement: Any, names: Any) -> None:
+        with lock:
+            first = not long_one
+            if first:
+                long_one.append(threading.current_thread().name)
+        if first:  # a statement that takes minutes unless cancelled
+            try:
+                self.spark.sql("SELECT count(*) FROM range(0, 100000000000, 1, 2) WHERE id % 7 = 3").collect()
+            except Exception as exc:
+                cancelled = spark_error(exc) and "cancel" in str(exc).lower()
+                ended.append("cancelled" if cancelled else f"failed: {str(exc)[:300]}")
+                raise
+            ended.append("ran to its end")
+        tracker = self.spark.sparkContext.statusTracker()
+        for _ in range(600):  # the other rule fails once the long job is running
+            if tracker.getActiveJobsIds():
+                break
+            threading.Event().wait(0.1)
+        self.spark.sql("SELECT no_such_column FROM range(1)").collect()
+
+    monkeypatch.setattr(spark_engine.SparkRun, "_run", run)
+    with pytest.raises(checker.CheckerError, match="no_such_column") as caught:
+        check_spark(two, [SAMPLE], spark=spark, now=NOW)
+    assert ended == ["cancelled"]
+    assert len(caught.value.problems) == 1
+
+
 def test_no_java_is_a_clear_error(tmp_path: Path) -> None:
     """Spark that cannot start (here JAVA_HOME names no Java) is exit 2 with what to change, in a
     process of its own (this one has its Spark)."""

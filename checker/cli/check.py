@@ -102,7 +102,10 @@ def add_input_options(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--spark-master",
         metavar="URL",
-        help="spark engine: where Spark runs: local[N], local[*] (default), spark://HOST:7077, yarn, k8s://...",
+        help=(
+            "spark engine: where Spark runs: local[N], local[*] (default), spark://HOST:7077, yarn, "
+            "k8s://..., or sc://HOST:15002 (a Spark Connect server)"
+        ),
     )
     p.add_argument(
         "--parts",

@@ -48,7 +48,7 @@ from ..duckdb.compile import Plan, compile_policy
 from ..duckdb.engine import Decided, DuckdbRun
 from ..duckdb.portable import Macros, Statement, portable_plan, spark_sql
 from ..duckdb.sqlbuild import sql, table, tmpl
-from .session import DEFAULT_MASTER, run_settings, spark_error, start_session
+from .session import DEFAULT_MASTER, is_connect, run_settings, spark_error, start_session
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
@@ -81,6 +81,7 @@ class SparkRun(DuckdbRun):
         self.tag = f"checker-{self.prefix.rstrip('_')}"
         self.failure: CheckerError | None = None
         self.failure_lock = threading.Lock()
+        self.connect = is_connect(spark)
 
     # --- the events, handed to Spark ------------------------------------------------------------
 
@@ -88,14 +89,27 @@ class SparkRun(DuckdbRun):
         self, rules: Sequence[tuple[list[Policy], list[Plan]]], progress: Progress | None = None
     ) -> None:
         """Hand the canonical events to Spark, decide every rule there, and drop the run's views."""
+        # fx is JSON[] in DuckDB; as VARCHAR[] it reaches Spark as array<string> of the same texts
+        columns = [c if c != "fx" else "CAST(fx AS VARCHAR[]) AS fx" for c in EV_COLUMNS]
+        events = self.con.sql(sql(_select(columns, "ev")))
+        if self.connect:
+            # a Spark Connect server may be another machine, which reads no file of the driver's:
+            # the events go in Arrow batches, kept on the server's disk for the rules to read
+            try:
+                frame = self.spark.createDataFrame(events.to_arrow_table())
+                self._view("ev", frame.localCheckpoint(eager=True, storageLevel=_disk()))
+            except Exception as exc:
+                if not spark_error(exc):
+                    raise
+                raise CheckerError([_spark_problem("ev", "receiving the events", exc)]) from exc
+            self._decide_on_ev(rules, progress)
+            return
         exchange = os.path.abspath(os.environ.get("CHECKER_SPARK_EXCHANGE") or tempfile.gettempdir())
         directory = tempfile.mkdtemp(prefix="checker-spark-", dir=exchange)
         os.chmod(directory, 0o755)  # executors may run as another user (a shared directory)
         try:
             target = os.path.join(directory, "ev.parquet")
-            # fx is JSON[] in DuckDB; as VARCHAR[] it reaches Spark as array<string> of the same texts
-            columns = [c if c != "fx" else "CAST(fx AS VARCHAR[]) AS fx" for c in EV_COLUMNS]
-            self.con.sql(sql(_select(columns, "ev"))).write_parquet(target)
+            events.write_parquet(target)
             os.chmod(target, 0o644)
             # read from the file by each rule's base table, not kept: the intake wrote the events
             # clustered by (platform, action), so a rule's filter skips the other row groups (at
@@ -107,12 +121,17 @@ class SparkRun(DuckdbRun):
                 if not spark_error(exc):
                     raise
                 raise CheckerError([_spark_problem(target, "reading the events handed to it", exc)]) from exc
-            try:
-                super().decide(rules, progress)
-            finally:
-                self._drop_views(["ev"])
+            self._decide_on_ev(rules, progress)
         finally:
             shutil.rmtree(directory, ignore_errors=True)
+
+    def _decide_on_ev(
+        self, rules: Sequence[tuple[list[Policy], list[Plan]]], progress: Progress | None
+    ) -> None:
+        try:
+            super().decide(rules, progress)
+        finally:
+            self._drop_views(["ev"])
 
     # --- one rule -------------------------------------------------------------------------------
 
@@ -121,7 +140,7 @@ class SparkRun(DuckdbRun):
         the DuckDB engine would have made them, and the rest is :class:`DuckdbRun`'s. A failure of
         Spark's (a lost executor, memory) is a :class:`CheckerError` naming the rule and Spark's
         own first line, not a Java stack trace."""
-        self.spark.sparkContext.addJobTag(self.tag)  # the jobs this thread starts
+        self._tag(True)  # the jobs this thread starts
         try:
             return self._rule(con, versions, plans)
         except Exception as exc:
@@ -138,13 +157,25 @@ class SparkRun(DuckdbRun):
             self.interrupt_rules()
             raise error from exc
         finally:
-            self.spark.sparkContext.removeJobTag(self.tag)
+            self._tag(False)
+
+    def _tag(self, on: bool) -> None:
+        """Tag (or stop tagging) the Spark jobs this thread starts with the run's tag."""
+        if self.connect:
+            (self.spark.addTag if on else self.spark.removeTag)(self.tag)
+        else:
+            context = self.spark.sparkContext
+            (context.addJobTag if on else context.removeJobTag)(self.tag)
 
     def interrupt_rules(self) -> None:
-        """Cancel every Spark job of the run still running (the rules in flight). (A session's own
-        ``interruptTag`` cancelled nothing on Spark 4.3 in local mode: the context's job tags do.)"""
+        """Cancel every Spark job of the run still running (the rules in flight). (A classic
+        session's ``interruptTag`` cancelled nothing on Spark 4.3 in local mode: the context's job
+        tags do; a Spark Connect session has no context, and its tags do.)"""
         try:
-            self.spark.sparkContext.cancelJobsWithTag(self.tag)
+            if self.connect:
+                self.spark.interruptTag(self.tag)
+            else:
+                self.spark.sparkContext.cancelJobsWithTag(self.tag)
         except Exception as exc:
             if not spark_error(exc):
                 raise

@@ -22,6 +22,8 @@ from ...language.errors import CheckerError, Location, Problem
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
 
+#: a master URL of this scheme is a Spark Connect server (Databricks, ``start-connect-server.sh``)
+CONNECT_SCHEME = "sc://"
 #: the master a check starts a session on when given none (every core of this machine)
 DEFAULT_MASTER = "local[*]"
 
@@ -87,8 +89,10 @@ def start_session(master: str = DEFAULT_MASTER, conf: Mapping[str, str] | None =
         session = _started.get(master)
         if session is not None and not _stopped(session):
             return session
+        if master.startswith(CONNECT_SCHEME):
+            return _connect(master)
         active = SparkSession.getActiveSession()
-        if active is not None and active.sparkContext.master != master:
+        if active is not None and not is_connect(active) and active.sparkContext.master != master:
             # a process has one SparkContext: the builder would hand back that one, on its master
             message = (
                 f"this process already runs Spark on {active.sparkContext.master}, not {master}: "
@@ -117,6 +121,33 @@ def start_session(master: str = DEFAULT_MASTER, conf: Mapping[str, str] | None =
         return session
 
 
+def _connect(url: str) -> SparkSession:
+    """A Spark Connect session on the server at ``url`` (``sc://host:15002``), kept as a started
+    one. Its settings are the server's: a client cannot set the driver's memory."""
+    import socket
+    from urllib.parse import urlsplit
+
+    from pyspark.sql import SparkSession
+
+    # the Connect client retries a server that does not answer for minutes: ask once, briefly
+    where = urlsplit(url.split(";", 1)[0])
+    try:
+        socket.create_connection((where.hostname or "localhost", where.port or 15002), timeout=15).close()
+    except OSError as exc:
+        raise SparkStartError(url, RuntimeError(f"nothing answers at {where.netloc}: {exc}")) from exc
+    try:
+        session = SparkSession.builder.remote(url).getOrCreate()
+        session.sql("SELECT 1").collect()  # the builder does not reach the server; this does
+    except Exception as exc:
+        if not spark_error(exc) and not isinstance(exc, ImportError):
+            raise
+        if isinstance(exc, ImportError):  # the Connect client's packages: grpcio, pandas...
+            exc = RuntimeError(f"{exc}: pip install 'policy-checker[spark-connect]'")
+        raise SparkStartError(url, exc) from exc
+    _started[url] = session
+    return session
+
+
 def stop_sessions() -> None:
     """Stop every session :func:`start_session` started (a new check starts a new one)."""
     with _lock:
@@ -126,6 +157,8 @@ def stop_sessions() -> None:
 
 
 def _stopped(session: SparkSession) -> bool:
+    if is_connect(session):
+        return bool(getattr(session, "is_stopped", False))
     context = session.sparkContext
     return bool(getattr(context, "_jsc", None) is None)
 
@@ -140,11 +173,19 @@ def run_settings(session: SparkSession) -> Iterator[None]:
         yield from _held(session)
 
 
+def is_connect(session: SparkSession) -> bool:
+    """Whether ``session`` is a Spark Connect client (Databricks serverless and shared clusters,
+    ``SparkSession.builder.remote(...)``): it has no SparkContext, and the server may be another
+    machine."""
+    return type(session).__module__.startswith("pyspark.sql.connect")
+
+
 def _held(session: SparkSession) -> Iterator[None]:
     before: dict[str, Any] = {}
     wanted = dict(RUN_CONF)
-    cores = session.sparkContext.defaultParallelism
-    wanted["spark.sql.shuffle.partitions"] = str(max(2, 2 * cores))
+    if not is_connect(session):  # a Connect client cannot see the cluster's cores: the server's setting
+        cores = session.sparkContext.defaultParallelism
+        wanted["spark.sql.shuffle.partitions"] = str(max(2, 2 * cores))
     for key, value in wanted.items():
         before[key] = session.conf.get(key, None)
         session.conf.set(key, value)

@@ -172,6 +172,16 @@ def test_a_failing_rule_cancels_the_rule_in_flight(spark: Any, monkeypatch: pyte
     assert len(caught.value.problems) == 1
 
 
+def test_a_connect_server_that_does_not_answer_is_a_clear_error() -> None:
+    """``--spark-master sc://...`` names a Spark Connect server; one that does not answer is exit 2
+    at once (the Connect client alone retries for minutes)."""
+    code, _, err = run_cli(
+        "check", str(SAMPLE), "--engine", "spark", "--spark-master", "sc://127.0.0.1:1", "-q"
+    )
+    assert code == 2
+    assert "Spark did not start on sc://127.0.0.1:1: nothing answers at 127.0.0.1:1" in err
+
+
 def test_no_java_is_a_clear_error(tmp_path: Path) -> None:
     """Spark that cannot start (here JAVA_HOME names no Java) is exit 2 with what to change, in a
     process of its own (this one has its Spark)."""

@@ -156,19 +156,19 @@ def _types_once(tree: exp.Expression) -> exp.Expression:
         if source is None or not isinstance(source.this, exp.Subquery) or select.args.get("joins"):
             continue
         uses = [
-            n
+            (n, k)
             for n in select.find_all(exp.JSONType)
-            if n.find_ancestor(exp.Select) is select and _fx_entry(n.this) is not None
+            if n.find_ancestor(exp.Select) is select and (k := _fx_entry(n.this)) is not None
         ]
         if not uses:
             continue
         subquery = source.this
-        entries = sorted({cast(int, _fx_entry(n.this)) for n in uses})
+        entries = sorted({k for _, k in uses})
         types = [exp.alias_(exp.JSONType(this=_fx(k)), f"ck_jt{k}", quoted=True) for k in entries]
         inner = exp.Subquery(this=subquery.this, alias=exp.TableAlias(this=exp.to_identifier(_FX_TYPES)))
         middle = exp.select(exp.Star(), *types).from_(inner)
-        for n in uses:
-            n.replace(col(f"ck_jt{_fx_entry(n.this)}"))
+        for n, k in uses:
+            n.replace(col(f"ck_jt{k}"))
         subquery.set("this", middle)
     return tree
 

@@ -138,11 +138,12 @@ def _connect(url: str) -> SparkSession:
     try:
         session = SparkSession.builder.remote(url).getOrCreate()
         session.sql("SELECT 1").collect()  # the builder does not reach the server; this does
+    except ImportError as exc:  # the Connect client's packages: grpcio, pandas...
+        missing = RuntimeError(f"{exc}: pip install 'policy-checker[spark-connect]'")
+        raise SparkStartError(url, missing) from exc
     except Exception as exc:
-        if not spark_error(exc) and not isinstance(exc, ImportError):
+        if not spark_error(exc):
             raise
-        if isinstance(exc, ImportError):  # the Connect client's packages: grpcio, pandas...
-            exc = RuntimeError(f"{exc}: pip install 'policy-checker[spark-connect]'")
         raise SparkStartError(url, exc) from exc
     _started[url] = session
     return session

@@ -37,6 +37,20 @@ START_CONF: Mapping[str, str] = {
     "spark.driver.memory": os.environ.get("CHECKER_SPARK_DRIVER_MEMORY", "2g"),
 }
 
+#: the driver JVM's options in a local session this module starts (``local``, ``local[2]``...),
+#: where the driver's JVM runs every task: the client compiler only, and the parallel collector.
+#: A check is a few hundred short statements, each parsed, planned and compiled to code anew: at
+#: 2M events on ``local[2]`` the JVM's optimising compiler spent the check warming up for code
+#: that ran a few seconds, and G1 held more memory than it freed (BENCHMARKS.md, "The Spark
+#: engine", third session: 117 s and 3.6 GiB, with these options 105 s and 3.0-3.1 GiB). As
+#: ``spark.driver.defaultJavaOptions``, the options a ``spark.driver.extraJavaOptions`` follows and
+#: overrides (``-XX:TieredStopAtLevel=4`` brings the optimising compiler back);
+#: ``CHECKER_SPARK_JAVA_OPTIONS`` replaces them (empty: none). Executors on a cluster run long:
+#: they keep the JVM's defaults
+LOCAL_JAVA_OPTIONS = os.environ.get(
+    "CHECKER_SPARK_JAVA_OPTIONS", "-XX:TieredStopAtLevel=1 -XX:+UseParallelGC"
+)
+
 #: settings a check holds on any session while it runs, the caller's restored after
 RUN_CONF: Mapping[str, str] = {
     # the plans' instants are UTC microseconds; naive wall times in the text are UTC too
@@ -46,6 +60,11 @@ RUN_CONF: Mapping[str, str] = {
     "spark.sql.ansi.enabled": "true",
     "spark.sql.caseSensitive": "false",
 }
+
+
+def is_local(master: str) -> bool:
+    """Whether ``master`` runs Spark inside the driver's JVM (``local``, ``local[4]``, ``local[*, 2]``)."""
+    return master == "local" or master.startswith("local[")
 
 
 def spark_error(exc: BaseException) -> bool:
@@ -104,6 +123,8 @@ def start_session(master: str = DEFAULT_MASTER, conf: Mapping[str, str] | None =
         # Spark makes its warehouse folder at start, in the working directory unless told
         warehouse = tempfile.mkdtemp(prefix="checker-spark-warehouse-")
         settings["spark.sql.warehouse.dir"] = warehouse
+        if is_local(master) and LOCAL_JAVA_OPTIONS.strip():
+            settings["spark.driver.defaultJavaOptions"] = LOCAL_JAVA_OPTIONS
         settings.update(conf or {})
         for key, value in settings.items():
             builder = builder.config(key, value)

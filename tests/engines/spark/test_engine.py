@@ -14,6 +14,7 @@ import checker
 from checker.engines import RunOptions, get_engine
 from checker.engines.base import EngineChoiceError, Inputs
 from checker.engines.spark import check_spark
+from checker.engines.spark.session import is_local
 from tests.conftest import ROOT, run_cli
 
 SAMPLE = ROOT / "examples" / "sample-events.jsonl"
@@ -230,3 +231,29 @@ def test_platform_exports_through_profiles(spark: Any) -> None:
 def test_spark_settings_are_for_the_spark_engine() -> None:
     with pytest.raises(EngineChoiceError, match="for engine='spark', not 'python'"):
         checker.check(ROOT / "policies", [SAMPLE], engine="python", spark_master="local[1]")
+
+
+def test_a_local_session_runs_its_jvm_with_the_local_options(spark: Any) -> None:
+    # the options reach the JVM (as spark.driver.defaultJavaOptions, set before it starts), not
+    # only the session's settings: what the JVM was started with is what it runs with
+    arguments = list(
+        spark.sparkContext._jvm.java.lang.management.ManagementFactory.getRuntimeMXBean().getInputArguments()
+    )
+    assert "-XX:TieredStopAtLevel=1" in arguments
+    assert "-XX:+UseParallelGC" in arguments
+
+
+@pytest.mark.parametrize(
+    ("master", "local"),
+    [
+        ("local", True),
+        ("local[2]", True),
+        ("local[*]", True),
+        ("local[4, 2]", True),
+        ("local-cluster[2, 1, 1024]", False),
+        ("spark://127.0.0.1:7077", False),
+        ("yarn", False),
+    ],
+)
+def test_only_a_driver_that_runs_the_tasks_takes_the_local_options(master: str, local: bool) -> None:
+    assert is_local(master) is local

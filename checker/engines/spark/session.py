@@ -39,14 +39,13 @@ START_CONF: Mapping[str, str] = {
 
 #: the driver JVM's options in a local session this module starts (``local``, ``local[2]``...),
 #: where the driver's JVM runs every task: the client compiler only, and the parallel collector.
-#: A check is a few hundred short statements, each parsed, planned and compiled to code anew: at
-#: 2M events on ``local[2]`` the JVM's optimising compiler spent the check warming up for code
-#: that ran a few seconds, and G1 held more memory than it freed (BENCHMARKS.md, "The Spark
-#: engine", third session: 117 s and 3.6 GiB, with these options 105 s and 3.0-3.1 GiB). As
-#: ``spark.driver.defaultJavaOptions``, the options a ``spark.driver.extraJavaOptions`` follows and
-#: overrides (``-XX:TieredStopAtLevel=4`` brings the optimising compiler back);
-#: ``CHECKER_SPARK_JAVA_OPTIONS`` replaces them (empty: none). Executors on a cluster run long:
-#: they keep the JVM's defaults
+#: A check is a few hundred short statements, each parsed, planned and compiled to code anew,
+#: whose code runs for seconds: at 2M events on ``local[2]`` these options lowered the peak memory
+#: from 3.6 GiB to 3.0-3.2 GiB, and the time from 116 s to 109 s on average (BENCHMARKS.md, "The
+#: Spark engine", third session). As ``spark.driver.defaultJavaOptions``, the options a
+#: ``spark.driver.extraJavaOptions`` follows and overrides (``-XX:TieredStopAtLevel=4`` brings the
+#: optimising compiler back); ``CHECKER_SPARK_JAVA_OPTIONS`` replaces them (empty: none).
+#: Executors on a cluster run long: they keep the JVM's defaults
 LOCAL_JAVA_OPTIONS = os.environ.get(
     "CHECKER_SPARK_JAVA_OPTIONS", "-XX:TieredStopAtLevel=1 -XX:+UseParallelGC"
 )

@@ -5,6 +5,11 @@ Inputs are files, directories (every file below with a known extension,
 standard input. They are read in sorted order of their names, so a run's
 result does not depend on the order they were given in.
 
+An input named by a URI (``s3a://bucket/exports/x.jsonl``) is read from a local copy an engine
+fetched first (:func:`fetched_copies`; the Spark engine fetches through Spark's Hadoop file
+systems): the readers open the copy (:func:`local_path`), and every name the run shows (results,
+rejected records, evidence, errors) is the URI.
+
 Each input is read by the reader of its format (:mod:`checker.inputs.readers`);
 each record is mapped by the input's profile (:mod:`checker.inputs.profiles`), or
 read as canonical when it has none, and handed to the intake, which accounts
@@ -19,10 +24,13 @@ import glob
 import hashlib
 import json
 import os
+import re
 import stat
+import threading
 import time
 import zlib
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any, Protocol
@@ -43,6 +51,39 @@ from .readers import CHUNK, READERS, Counted, Header, ReadOptions, format_for, n
 
 STDIN = "-"
 _GLOB_CHARS = frozenset("*?[")
+#: an input named by a URI of some file system (``s3a://``, ``hdfs://``, ``abfss://``, ``file://``)
+_URI = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://")
+
+#: inputs named by a URI that an engine fetched to a local file: the URI -> the copy's path
+_copies: dict[str, str] = {}
+_copies_lock = threading.Lock()
+
+
+def is_uri(raw: str) -> bool:
+    """Whether the input ``raw`` is a URI (``s3a://bucket/x.jsonl``), not a local path."""
+    return _URI.match(raw) is not None
+
+
+def local_path(display: str) -> str:
+    """The local file the input ``display`` is read from: the copy of a fetched URI, else itself."""
+    return _copies.get(display, display)
+
+
+@contextmanager
+def fetched_copies(copies: Mapping[str, str]) -> Iterator[None]:
+    """Read each URI of ``copies`` (URI -> local copy) from its copy within the block: the inputs
+    of a run may then name the URIs, as files. Two runs of one process may fetch the same URI only
+    to copies of the same bytes (each run checks its copy against its own listing)."""
+    with _copies_lock:
+        _copies.update(copies)
+    try:
+        yield
+    finally:
+        with _copies_lock:
+            for uri, copy in copies.items():
+                if _copies.get(uri) == copy:
+                    del _copies[uri]
+
 
 ProfileChoice = Profile | str | os.PathLike[str] | tuple[str, Profile | str | os.PathLike[str]]
 
@@ -153,6 +194,16 @@ def expand(inputs: Sequence[str | os.PathLike[str]]) -> list[str]:
         if raw == STDIN:
             found.add(STDIN)
             continue
+        if is_uri(raw):
+            if raw in _copies:
+                found.add(raw)
+            else:
+                message = (
+                    "a URI input is read by --engine spark, through Spark's file systems; "
+                    "with another engine, name a local path or a mount"
+                )
+                problems.append(Problem(Location(raw), "no-input", message))
+            continue
         path = Path(raw)
         if path.is_file():
             found.add(os.path.normpath(raw))
@@ -187,7 +238,7 @@ def input_bytes(paths: Sequence[str | os.PathLike[str]]) -> int | None:
     files = expand(paths)
     if STDIN in files:
         return None
-    return sum(os.path.getsize(f) for f in files)
+    return sum(os.path.getsize(local_path(f)) for f in files)
 
 
 def choose_profile(display: str, settings: InputSettings) -> Profile | None:
@@ -225,7 +276,7 @@ def read_inputs(
     """Read every input into ``intake``."""
     files = expand(inputs)
     if progress is not None:
-        sizes = [0 if f == STDIN else os.path.getsize(f) for f in files]
+        sizes = [0 if f == STDIN else os.path.getsize(local_path(f)) for f in files]
         progress.begin(sum(sizes) if STDIN not in files else None)
     for display in files:
         read_file(
@@ -251,7 +302,7 @@ def read_file(
         raw: IO[bytes] = stdin if stdin is not None else sys.stdin.buffer
     else:
         try:
-            raw = open(display, "rb")  # noqa: SIM115 - closed below, after the hash is complete
+            raw = open(local_path(display), "rb")  # noqa: SIM115 - closed below, after the hash is complete
         except OSError as exc:  # gone, or unreadable, since the inputs were listed
             raise CheckerError(
                 [Problem(Location(display), "unreadable-file", f"cannot open the input: {exc.strerror}")]
@@ -300,7 +351,7 @@ def read_file(
     if pinned is not None:
         # the SHA-256 is of the bytes read; the file must still hold them, or the provenance
         # names bytes nobody judged (an export rewritten in place while it was read)
-        stats.pin = FilePin(display, *pinned, stats.sha256)
+        stats.pin = FilePin(local_path(display), *pinned, stats.sha256)
         check_pins([stats], "while it was read")
     if progress is not None:
         progress.advance(counted.count, stats.read, done=True)

@@ -28,9 +28,10 @@ import heapq
 import json
 import os
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 from .._version import __version__
+from ..inputs.files import is_uri
 from ..language.policy import Policy
 from ..results.gating import Status
 from ..results.outcomes import Outcome
@@ -48,9 +49,13 @@ MAX_NOTIFICATIONS = 1000
 
 
 def artifact_uri(file: str) -> str | None:
-    """The URI of an input file (relative paths stay relative), or None for standard input."""
+    """The URI of an input file (relative paths stay relative; an input named by a URI, such as
+    ``s3a://bucket/x.jsonl``, is its own), or None for standard input."""
     if not file or file == "-" or file.startswith("<"):
         return None
+    if is_uri(file):
+        parts = urlsplit(file)
+        return f"{parts.scheme}://{parts.netloc}{quote(parts.path, safe='/')}"
     posix = file.replace(os.sep, "/")
     if os.path.isabs(file):
         return "file://" + quote(posix if posix.startswith("/") else "/" + posix, safe="/:")

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 import checker
-from checker.inputs.files import expand, write_rejects
+from checker.inputs.files import expand, fetched_copies, local_path, write_rejects
 from checker.language.errors import CheckerError
 from tests.conftest import ROOT
 
@@ -32,6 +32,28 @@ def test_expand_files_directories_globs_and_stdin(tmp_path: Path, monkeypatch: p
         ("*.parquet", "no-input"),
         ("a/notes.txt/..", "no-input"),
     ]
+
+
+def test_a_uri_is_an_input_once_an_engine_fetched_it(tmp_path: Path) -> None:
+    """A URI (``s3a://...``) names no local file: only a run that fetched it (the Spark engine,
+    through Spark's file systems) reads it, from its copy, under its own name."""
+    uri = "s3a://exports/2026-11/week 1.jsonl"
+    with pytest.raises(CheckerError) as info:
+        expand([uri, "hdfs://nn:8020/x.jsonl"])
+    assert [(p.location.file, p.code) for p in info.value.problems] == [
+        (uri, "no-input"),
+        ("hdfs://nn:8020/x.jsonl", "no-input"),
+    ]
+    assert "read by --engine spark" in info.value.problems[0].message
+    copy = tmp_path / "week 1.jsonl"
+    copy.write_bytes(TWIN.read_bytes())
+    with fetched_copies({uri: str(copy)}):
+        assert expand([uri, uri]) == [uri]
+        assert local_path(uri) == str(copy)
+        batch = checker.read_events([uri])
+    assert local_path(uri) == uri
+    assert {s.file for s in batch.inputs} == {uri} and batch.totals()["accepted"] > 0
+    assert batch.totals() == checker.read_events([copy]).totals()
 
 
 def test_the_result_does_not_depend_on_the_order_inputs_are_given(

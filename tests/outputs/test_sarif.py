@@ -5,9 +5,11 @@ from __future__ import annotations
 import json
 
 import jsonschema
+import pytest
 
 import checker
 from checker.outputs import RenderOptions, render
+from checker.outputs.sarif import artifact_uri
 from tests.conftest import FIXTURES
 
 SCHEMA = json.loads((FIXTURES / "sarif-schema-2.1.0.json").read_text("utf-8"))
@@ -77,3 +79,19 @@ def test_sarif_without_findings_or_gate_validates(policy_set: checker.PolicySet)
     result = checker.check(policy_set, checker.events_from_records([]))
     run = _sarif(result, RenderOptions())["runs"][0]
     assert run["results"] == [] and "baselineState" not in json.dumps(run)
+
+
+@pytest.mark.parametrize(
+    ("file", "uri"),
+    [
+        ("exports/week 1.jsonl", "exports/week%201.jsonl"),
+        ("/data/x.jsonl", "file:///data/x.jsonl"),
+        ("s3a://bucket/exports/week 1.jsonl", "s3a://bucket/exports/week%201.jsonl"),
+        ("viewfs://ck/exports/速卖通.tsv", "viewfs://ck/exports/%E9%80%9F%E5%8D%96%E9%80%9A.tsv"),
+        ("-", None),
+    ],
+)
+def test_an_inputs_artifact_uri(file: str, uri: str | None) -> None:
+    """A path becomes a (relative or ``file://``) URI; an input named by a URI keeps its scheme
+    and authority, its path quoted."""
+    assert artifact_uri(file) == uri

@@ -32,7 +32,7 @@ from typing import IO, Any
 import orjson
 
 from ...inputs.events import InputStats
-from ...inputs.files import STDIN, InputSettings, read_file, take_record
+from ...inputs.files import STDIN, InputSettings, local_path, read_file, take_record
 from ...inputs.profiles import Profile, for_timezone, load_profile
 from ...inputs.progress import Progress
 from ...inputs.readers import (
@@ -245,6 +245,8 @@ class Piece:
     timezone: str
     out: str
     side: str
+    # the file the bytes are read from: ``display`` itself, or its local copy (a fetched URI)
+    source: str
 
 
 class _Slice(io.RawIOBase):
@@ -280,7 +282,7 @@ def convert_piece(piece: Piece) -> tuple[list[Call], int, bool]:
     shift = piece.first_line - (2 if piece.header else 1)  # the reader counts the header as line 1
     clean = True
     with (
-        open(piece.display, "rb") as fh,
+        open(piece.source, "rb") as fh,
         open(piece.out, "wb", buffering=1 << 20) as out,
         open(piece.side, "wb", buffering=1 << 20) as texts,
     ):
@@ -329,7 +331,7 @@ def pieces_of(
         return []
     try:
         encoding = normalise_encoding(settings.encoding or (profile.encoding if profile else None) or "utf-8")
-        size = os.path.getsize(display)
+        size = os.path.getsize(local_path(display))
     except (LookupError, OSError):
         return []
     if encoding not in _LINE_SAFE_ENCODINGS or size < PIECES_FROM_BYTES:
@@ -339,7 +341,7 @@ def pieces_of(
             return []
     except CheckerError:
         return []
-    with open(display, "rb") as fh:
+    with open(local_path(display), "rb") as fh:
         header = fh.readline(MAX_RECORD_BYTES)
         if (
             header[:2] == GZIP_MAGIC
@@ -385,6 +387,7 @@ def pieces_of(
             settings.timezone,
             os.path.join(directory, f"input-{index}.part-{k}.jsonl"),
             os.path.join(directory, f"input-{index}.part-{k}.texts.jsonl"),
+            local_path(display),
         )
         for k, (start, end) in enumerate(zip(starts, ends, strict=True))
     ]
@@ -444,7 +447,7 @@ def convert_in_pieces(
     written = sum(n for _, n, _ in results)
     stats.read = written + len(calls)
     if progress is not None:
-        progress.advance(os.path.getsize(display), stats.read, done=True)
+        progress.advance(os.path.getsize(local_path(display)), stats.read, done=True)
     return Converted(tuple(p.out for p in pieces), tuple(p.side for p in pieces), stats, calls, written)
 
 

@@ -77,6 +77,7 @@ from ...inputs.files import (
     check_pins,
     choose_profile,
     expand,
+    local_path,
     pin_identity,
     settings_for,
 )
@@ -528,7 +529,7 @@ def load_events(
             shutil.rmtree(directory[0], ignore_errors=True)
         raise
     if progress is not None:
-        progress.begin(None if STDIN in shown else sum(os.path.getsize(p) for p in shown))
+        progress.begin(None if STDIN in shown else sum(os.path.getsize(local_path(p)) for p in shown))
 
     keys = list(dict.fromkeys([*TOP_KEYS, *read_keys]))
     nested = [k for k in keys if k not in TOP_KEYS]
@@ -601,7 +602,7 @@ def load_events(
             if conv is not None:  # read in pieces: the bytes are the ones the scan hashed and pinned
                 conv.stats.sha256 = scans[fi].sha256
                 if (pinned := scans[fi].pinned) is not None:
-                    conv.stats.pin = FilePin(path, *pinned, scans[fi].sha256)
+                    conv.stats.pin = FilePin(local_path(path), *pinned, scans[fi].sha256)
                     check_pins([conv.stats], "while it was read")  # as read_file checks its own
             else:
                 conv = convert(path, profile, settings, directory[0], fi, stdin=stdin, progress=progress)
@@ -629,15 +630,15 @@ def _snapshot(
     Parquet file DuckDB may read itself (a hard link in the run's directory, made here with the
     directory), else ``path`` itself: another file system, or a file the process may not link."""
     if not _canonical(path, settings) or format_for(path) not in ("jsonl", "parquet"):
-        return path
+        return local_path(path)
     if not directory:
         directory.append(tempfile.mkdtemp(prefix="checker-intake-", dir=_temp_directory(con)))
     # the input's own name kept at the end: its format is known by it
     link = os.path.join(directory[0], f"input-{fi}-{os.path.basename(path)}")
     try:
-        os.link(path, link)
+        os.link(local_path(path), link)
     except OSError:  # another file system, links not allowed, or no such file (the scan says)
-        return path
+        return local_path(path)
     return Snapshot(link)
 
 

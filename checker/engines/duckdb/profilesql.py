@@ -54,7 +54,7 @@ from sqlglot import exp
 
 from ...inputs.events import InputStats
 from ...inputs.fieldtypes import CONVERTERS, ConversionError, day_offset, fast_pattern
-from ...inputs.files import STDIN, InputSettings, take_record
+from ...inputs.files import STDIN, InputSettings, local_path, take_record
 from ...inputs.profiles import (
     MISSING,
     STRING_FIELDS,
@@ -715,7 +715,9 @@ def convert_in_sql(
         return None
     if encoding not in ("utf-8", "gb18030"):
         return None
-    head = header_line(display, encoding, fmt, display, profile.delimiter if profile is not None else None)
+    head = header_line(
+        local_path(display), encoding, fmt, display, profile.delimiter if profile is not None else None
+    )
     if head is None:
         return None
     names, text = head
@@ -725,7 +727,8 @@ def convert_in_sql(
         mapping = compile_mapping(profile, names, text, fmt)
     except Unsupported:
         return None
-    source = utf8_lines(display, encoding, mapping.delimiter, mapping.quoting, utf8_name(directory, index))
+    utf8_copy = utf8_name(directory, index)
+    source = utf8_lines(local_path(display), encoding, mapping.delimiter, mapping.quoting, utf8_copy)
     if source is None:
         return None
     if not _mostly_mapped(con, mapping.query(lines(source), False)):

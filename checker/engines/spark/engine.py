@@ -34,7 +34,7 @@ import duckdb
 import pyarrow as pa
 from sqlglot import exp
 
-from ...inputs.files import ProfileChoice
+from ...inputs.files import ProfileChoice, fetched_copies
 from ...inputs.progress import Progress
 from ...language.errors import CheckerError, Location, Problem
 from ...language.loader import PolicySet
@@ -48,6 +48,7 @@ from ..duckdb.compile import Plan, compile_policy
 from ..duckdb.engine import Decided, DuckdbRun
 from ..duckdb.portable import Macros, Statement, portable_plan, spark_sql
 from ..duckdb.sqlbuild import sql, table, tmpl
+from .inputs import fetch_inputs
 from .session import DEFAULT_MASTER, is_connect, run_settings, spark_error, start_session
 
 if TYPE_CHECKING:
@@ -363,23 +364,32 @@ def check_spark(
     """Run ``policy_set`` over the inputs ``paths`` with the rules decided on Spark: the same
     outcomes as :func:`checker.api.check`, which takes the other arguments. ``spark`` is a session
     the caller has (Databricks, EMR, a notebook); else one is started on ``master`` (default
-    ``local[*]``) and kept for later checks."""
+    ``local[*]``) and kept for later checks. ``paths`` may be URIs of any file system the
+    session's Hadoop configuration reads (``s3a://``, ``hdfs://``, ``abfss://``): see
+    :mod:`checker.engines.spark.inputs`."""
     session = spark if spark is not None else start_session(master or DEFAULT_MASTER)
     with run_settings(session):
-        return check_duckdb(
-            policy_set,
-            paths,
-            as_of=as_of,
-            params=params,
-            timezone=timezone,
-            now=now,
-            profiles=profiles,
-            encoding=encoding,
-            input_format=input_format,
-            stdin=stdin,
-            progress=progress,
-            run_type=partial(SparkRun, spark=session),
-        )
+        # inputs named by URI are copied through Spark's file systems and read from the copies
+        # under their URIs (checker.engines.spark.inputs); the copies go with the run
+        fetched = fetch_inputs(session, paths)
+        try:
+            with fetched_copies(fetched.copies):
+                return check_duckdb(
+                    policy_set,
+                    fetched.paths,
+                    as_of=as_of,
+                    params=params,
+                    timezone=timezone,
+                    now=now,
+                    profiles=profiles,
+                    encoding=encoding,
+                    input_format=input_format,
+                    stdin=stdin,
+                    progress=progress,
+                    run_type=partial(SparkRun, spark=session),
+                )
+        finally:
+            fetched.remove()
 
 
 class SparkEngine:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from typing import IO, Any
 
@@ -37,6 +37,7 @@ def check(
     now: int | str | None = None,
     spark_master: str | None = None,
     spark: Any = None,
+    spark_conf: Mapping[str, str] | None = None,
 ) -> CheckResult:
     """Run ``policies`` over ``events`` and return every outcome.
 
@@ -65,11 +66,11 @@ def check(
     the run's present: records read from paths that are stamped more than a day after it are
     rejected as ``future-timestamp`` (an :class:`EventBatch` was decided when it was read).
     ``spark_master`` (a master URL) or ``spark`` (a ``SparkSession`` you have) say where
-    ``engine="spark"`` runs (docs/spark.md). An engine that cannot run these inputs raises
-    :class:`~checker.engines.EngineChoiceError` saying why.
+    ``engine="spark"`` runs (docs/spark.md), with the Spark settings ``spark_conf``. An engine
+    that cannot run these inputs raises :class:`~checker.engines.EngineChoiceError` saying why.
     """
-    if (spark is not None or spark_master is not None) and engine != "spark":
-        raise EngineChoiceError(f"spark and spark_master are for engine='spark', not {engine!r}")
+    if (spark is not None or spark_master is not None or spark_conf) and engine != "spark":
+        raise EngineChoiceError(f"spark, spark_master and spark_conf are for engine='spark', not {engine!r}")
     policy_set = policies if isinstance(policies, PolicySet) else load_policies(policies)
     if policy_set.problems:
         raise CheckerError(policy_set.problems)
@@ -86,6 +87,7 @@ def check(
         now=now,
         spark_master=spark_master,
         spark_session=spark,
+        spark_conf=tuple(sorted((spark_conf or {}).items())),
     )
     return with_declarations(run_engine(policy_set, inputs, options, engine), declared)
 

@@ -108,6 +108,17 @@ def add_input_options(p: argparse.ArgumentParser) -> None:
         ),
     )
     p.add_argument(
+        "--spark-conf",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help=(
+            "spark engine: a Spark setting, as spark-submit --conf takes it (repeatable): "
+            "spark.driver.memory=4g, spark.hadoop.fs.s3a.endpoint=http://minio:9000 for inputs "
+            "named by URI (s3a://, hdfs://, abfss://)"
+        ),
+    )
+    p.add_argument(
         "--parts",
         type=int,
         metavar="N",
@@ -343,6 +354,17 @@ def _profiles(specs: list[str]) -> list[Any]:
     return out
 
 
+def _spark_conf(pairs: list[str]) -> tuple[tuple[str, str], ...]:
+    """``--spark-conf KEY=VALUE`` pairs (the last of a key counts, as with spark-submit)."""
+    conf: dict[str, str] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not (sep and key.strip()):
+            raise UsageError(f"checker: error: --spark-conf {pair!r}: expected KEY=VALUE")
+        conf[key.strip()] = value
+    return tuple(sorted(conf.items()))
+
+
 def _inputs(args: argparse.Namespace) -> tuple[Inputs, RunDeclarations]:
     """The inputs, their profiles loaded, and what the profiles declare (timezone, words)."""
     inputs = Inputs.of(
@@ -464,9 +486,12 @@ def run_check(
         parts=getattr(args, "parts", None),
         progress=progress or Progress.for_terminal(stderr, quiet=args.quiet),
         spark_master=getattr(args, "spark_master", None),
+        spark_conf=_spark_conf(getattr(args, "spark_conf", [])),
     )
     if options.spark_master is not None and getattr(args, "engine", "auto") != "spark":
         raise UsageError("checker check: --spark-master is for --engine spark")
+    if options.spark_conf and getattr(args, "engine", "auto") != "spark":
+        raise UsageError("checker check: --spark-conf is for --engine spark")
     try:
         result = with_declarations(
             run_engine(policy_set, inputs, options, getattr(args, "engine", "auto")), declared

@@ -95,7 +95,8 @@ class RunOptions:
     ``now`` is the run's present (an instant string, epoch microseconds, or None for the wall
     clock, read once): records stamped more than a day after it are rejected as
     ``future-timestamp``. ``spark_master`` (a master URL) or ``spark_session`` (a
-    ``SparkSession`` the caller has) say where the ``spark`` engine runs."""
+    ``SparkSession`` the caller has) say where the ``spark`` engine runs, with the Spark settings
+    ``spark_conf`` (key, value)."""
 
     as_of: int | str | None = None
     params: ParamOverrides | None = None
@@ -106,6 +107,7 @@ class RunOptions:
     now: int | str | None = None
     spark_master: str | None = None
     spark_session: Any = field(default=None, compare=False)
+    spark_conf: tuple[tuple[str, str], ...] = ()
 
 
 class Engine(Protocol):

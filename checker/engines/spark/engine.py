@@ -351,6 +351,7 @@ def check_spark(
     *,
     spark: SparkSession | None = None,
     master: str | None = None,
+    conf: Mapping[str, str] | None = None,
     as_of: int | str | None = None,
     params: Mapping[str, Mapping[str, Any]] | None = None,
     timezone: str = DEFAULT_TIMEZONE,
@@ -364,11 +365,13 @@ def check_spark(
     """Run ``policy_set`` over the inputs ``paths`` with the rules decided on Spark: the same
     outcomes as :func:`checker.api.check`, which takes the other arguments. ``spark`` is a session
     the caller has (Databricks, EMR, a notebook); else one is started on ``master`` (default
-    ``local[*]``) and kept for later checks. ``paths`` may be URIs of any file system the
+    ``local[*]``) and kept for later checks. ``conf`` are Spark settings (``spark-submit --conf``):
+    given to a session the check starts, and held on one that runs already while the check runs
+    (:func:`~.session.run_settings`). ``paths`` may be URIs of any file system the
     session's Hadoop configuration reads (``s3a://``, ``hdfs://``, ``abfss://``): see
     :mod:`checker.engines.spark.inputs`."""
-    session = spark if spark is not None else start_session(master or DEFAULT_MASTER)
-    with run_settings(session):
+    session = spark if spark is not None else start_session(master or DEFAULT_MASTER, conf)
+    with run_settings(session, conf):
         # inputs named by URI are copied through Spark's file systems and read from the copies
         # under their URIs (checker.engines.spark.inputs); the copies go with the run
         fetched = fetch_inputs(session, paths)
@@ -435,6 +438,7 @@ class SparkEngine:
             inputs.paths,
             spark=options.spark_session,
             master=options.spark_master,
+            conf=dict(options.spark_conf),
             as_of=options.as_of,
             params=options.params,
             timezone=options.timezone,

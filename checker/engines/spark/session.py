@@ -45,10 +45,18 @@ START_CONF: Mapping[str, str] = {
 #: Spark engine", third session). As ``spark.driver.defaultJavaOptions``, the options a
 #: ``spark.driver.extraJavaOptions`` follows and overrides (``-XX:TieredStopAtLevel=4`` brings the
 #: optimising compiler back); ``CHECKER_SPARK_JAVA_OPTIONS`` replaces them (empty: none).
-#: Executors on a cluster run long: they keep the JVM's defaults
+#: Executors on a cluster run long: they keep the JVM's defaults. With the client compiler alone
+#: the JVM reserves 48 MiB for compiled code, not 240: a check at 2M events filled 37 of them, and
+#: a session running check after check (the tests) filled them and ran on with the compiler
+#: switched off ("CodeCache is full"); the reserve is the JVM's usual one again
 LOCAL_JAVA_OPTIONS = os.environ.get(
-    "CHECKER_SPARK_JAVA_OPTIONS", "-XX:TieredStopAtLevel=1 -XX:+UseParallelGC"
+    "CHECKER_SPARK_JAVA_OPTIONS",
+    "-XX:TieredStopAtLevel=1 -XX:+UseParallelGC -XX:ReservedCodeCacheSize=240m",
 )
+
+#: a setting of Hadoop's given to Spark (``spark.hadoop.fs.s3a.endpoint``): Spark passes it to
+#: Hadoop without the prefix
+HADOOP_PREFIX = "spark.hadoop."
 
 #: settings a check holds on any session while it runs, the caller's restored after
 RUN_CONF: Mapping[str, str] = {
@@ -134,11 +142,42 @@ def start_session(master: str = DEFAULT_MASTER, conf: Mapping[str, str] | None =
                 raise
             raise SparkStartError(master, exc) from exc
         session.sparkContext.setLogLevel("ERROR")
+        wrong = unknown_vm_options(session, settings.get("spark.driver.defaultJavaOptions", ""))
+        if wrong:
+            # Spark starts the driver's JVM with -XX:+IgnoreUnrecognizedVMOptions: a misspelled
+            # option would be ignored without a word
+            session.stop()
+            message = (
+                f"the JVM knows no option {', '.join(wrong)} of CHECKER_SPARK_JAVA_OPTIONS "
+                "(Spark starts it ignoring unknown -XX options): correct it, or set the variable empty"
+            )
+            raise CheckerError([Problem(Location("CHECKER_SPARK_JAVA_OPTIONS"), "spark-start", message)])
         _started[master] = session
         import atexit
 
         atexit.register(shutil.rmtree, warehouse, ignore_errors=True)
         return session
+
+
+def unknown_vm_options(session: SparkSession, options: str) -> list[str]:
+    """The ``-XX`` options of ``options`` (JVM options, as in ``spark.driver.defaultJavaOptions``)
+    that the JVM of ``session``'s driver does not know."""
+    jvm = session.sparkContext._jvm
+    assert jvm is not None
+    management = jvm.java.lang.management.ManagementFactory
+    diagnostic = management.getPlatformMXBean(jvm.com.sun.management.HotSpotDiagnosticMXBean._java_lang_class)
+    unknown = []
+    for option in options.split():
+        if not option.startswith("-XX:"):
+            continue
+        name = option[4:].lstrip("+-").split("=", 1)[0]
+        try:
+            diagnostic.getVMOption(name)
+        except Exception as exc:  # py4j's error: IllegalArgumentException, no such option
+            if not spark_error(exc):
+                raise
+            unknown.append(option)
+    return unknown
 
 
 def _connect(url: str) -> SparkSession:
@@ -185,13 +224,18 @@ def _stopped(session: SparkSession) -> bool:
 
 
 @contextmanager
-def run_settings(session: SparkSession) -> Iterator[None]:
+def run_settings(session: SparkSession, conf: Mapping[str, str] | None = None) -> Iterator[None]:
     """Hold :data:`RUN_CONF` on ``session`` for the block, and shuffle partitions twice its default
     parallelism (its cores), then put back what the caller had. Spark's default of 200 shuffle
     partitions made a rule 1.6x slower than 2-8 on two cores at 2M events (issue 12). Checks in
-    several threads of a process take turns here: the settings are the session's, not a thread's."""
+    several threads of a process take turns here: the settings are the session's, not a thread's.
+
+    ``conf`` (a run's ``--spark-conf``) is held too: a ``spark.hadoop.`` setting as the Hadoop
+    setting it names (``fs.s3a.endpoint``: the session's Hadoop configuration takes it, for the
+    inputs and Spark's readers); a setting fixed when Spark started (``spark.driver.memory``)
+    must be the session's already, else :class:`CheckerError` says so."""
     with _running:
-        yield from _held(session)
+        yield from _held(session, conf or {})
 
 
 def is_connect(session: SparkSession) -> bool:
@@ -201,20 +245,43 @@ def is_connect(session: SparkSession) -> bool:
     return type(session).__module__.startswith("pyspark.sql.connect")
 
 
-def _held(session: SparkSession) -> Iterator[None]:
+def _held(session: SparkSession, conf: Mapping[str, str]) -> Iterator[None]:
     before: dict[str, Any] = {}
     wanted = dict(RUN_CONF)
     if not is_connect(session):  # a Connect client cannot see the cluster's cores: the server's setting
         cores = session.sparkContext.defaultParallelism
         wanted["spark.sql.shuffle.partitions"] = str(max(2, 2 * cores))
-    for key, value in wanted.items():
-        before[key] = session.conf.get(key, None)
-        session.conf.set(key, value)
+    for key, value in conf.items():
+        wanted[key.removeprefix(HADOOP_PREFIX)] = value
+    try:
+        for key, value in wanted.items():
+            current = session.conf.get(key, None)
+            try:
+                session.conf.set(key, value)
+            except Exception as exc:
+                if not spark_error(exc):
+                    raise
+                if current == value:  # fixed at start, to this value: nothing to hold
+                    continue
+                message = (
+                    f"{key} is fixed when Spark starts, and the session runs with "
+                    f"{current if current is not None else 'its default'}, not {value}: start Spark "
+                    "with it (a new process, or spark-submit --conf), or leave it out"
+                )
+                raise CheckerError([Problem(Location("--spark-conf"), "spark-conf", message)]) from exc
+            before[key] = current
+    except BaseException:
+        _restore(session, before)
+        raise
     try:
         yield
     finally:
-        for key, value in before.items():
-            if value is None:
-                session.conf.unset(key)
-            else:
-                session.conf.set(key, value)
+        _restore(session, before)
+
+
+def _restore(session: SparkSession, before: Mapping[str, Any]) -> None:
+    for key, value in before.items():
+        if value is None:
+            session.conf.unset(key)
+        else:
+            session.conf.set(key, value)

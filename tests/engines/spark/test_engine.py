@@ -13,8 +13,8 @@ import pytest
 import checker
 from checker.engines import RunOptions, get_engine
 from checker.engines.base import EngineChoiceError, Inputs
-from checker.engines.spark import check_spark
-from checker.engines.spark.session import is_local
+from checker.engines.spark import check_spark, session
+from checker.engines.spark.session import is_local, unknown_vm_options
 from tests.conftest import ROOT, run_cli
 
 SAMPLE = ROOT / "examples" / "sample-events.jsonl"
@@ -50,10 +50,60 @@ def test_cli_engine_spark_gives_the_reference_json_and_a_dataset(spark: Any, tmp
     assert by_kind == {k: v for k, v in result["summary"]["by_outcome"].items() if v}
 
 
-def test_spark_master_without_the_spark_engine_is_a_usage_error() -> None:
-    code, _, err = run_cli("check", str(SAMPLE), "--engine", "python", "--spark-master", "local[1]")
+@pytest.mark.parametrize("flag", [["--spark-master", "local[1]"], ["--spark-conf", "spark.driver.memory=1g"]])
+def test_spark_flags_without_the_spark_engine_are_a_usage_error(flag: list[str]) -> None:
+    code, _, err = run_cli("check", str(SAMPLE), "--engine", "python", *flag)
     assert code == 2
-    assert "--spark-master is for --engine spark" in err
+    assert f"{flag[0]} is for --engine spark" in err
+
+
+def test_spark_conf_is_held_for_the_run_and_a_fixed_one_must_match(spark: Any) -> None:
+    """``--spark-conf`` on a session that runs already: a setting Spark takes at run time is held
+    for the check and put back; one fixed when Spark started is refused unless it is the session's."""
+    master = spark.sparkContext.master
+    memory = spark.conf.get("spark.driver.memory")
+    partitions = spark.conf.get("spark.sql.shuffle.partitions")
+    spark.conf.set("spark.sql.files.maxPartitionBytes", "64m")
+    try:
+        code, out, err = run_cli(
+            "check",
+            str(SAMPLE),
+            "--now",
+            NOW,
+            "--engine",
+            "spark",
+            "--spark-master",
+            master,
+            "--spark-conf",
+            "spark.sql.files.maxPartitionBytes=32m",
+            "--spark-conf",
+            f"spark.driver.memory={memory}",
+            "--format",
+            "json",
+        )
+        assert code == 1, err
+        assert json.loads(out)["summary"]["violations"] == 29
+        assert spark.conf.get("spark.sql.files.maxPartitionBytes") == "64m"
+    finally:
+        spark.conf.unset("spark.sql.files.maxPartitionBytes")
+    code, _, err = run_cli(
+        "check",
+        str(SAMPLE),
+        "--engine",
+        "spark",
+        "--spark-master",
+        master,
+        "--spark-conf",
+        "spark.driver.memory=7g",
+    )
+    assert code == 2
+    assert (
+        f"spark.driver.memory is fixed when Spark starts, and the session runs with {memory}, not 7g" in err
+    )
+    # the settings held before the refused one are put back too
+    assert spark.conf.get("spark.sql.shuffle.partitions") == partitions
+    code, _, err = run_cli("check", str(SAMPLE), "--engine", "spark", "--spark-conf", "nokey")
+    assert code == 2 and "--spark-conf 'nokey': expected KEY=VALUE" in err
 
 
 def test_a_second_master_in_one_process_is_refused(spark: Any) -> None:
@@ -241,6 +291,35 @@ def test_a_local_session_runs_its_jvm_with_the_local_options(spark: Any) -> None
     )
     assert "-XX:TieredStopAtLevel=1" in arguments
     assert "-XX:+UseParallelGC" in arguments
+    # the client compiler alone reserves 48 MiB for compiled code, which a session running check
+    # after check filled (the compiler then switched off): the options give it the usual 240
+    pools = spark.sparkContext._jvm.java.lang.management.ManagementFactory.getMemoryPoolMXBeans()
+    [code] = [p for p in pools if p.getName() == "CodeCache"]
+    assert code.getUsage().getMax() == 240 * 2**20
+    assert unknown_vm_options(spark, session.LOCAL_JAVA_OPTIONS) == []
+    assert unknown_vm_options(spark, "-Xss4m -XX:+UseParalelGC -XX:TieredStopAtLevel=1 -XX:Nope=3") == [
+        "-XX:+UseParalelGC",
+        "-XX:Nope=3",
+    ]
+
+
+def test_a_misspelled_jvm_option_stops_the_start(tmp_path: Path) -> None:
+    """Spark starts its driver's JVM ignoring unknown ``-XX`` options: the checker asks the JVM
+    for each one, and a misspelled one is exit 2 naming it (in a process of its own)."""
+    import os
+    import subprocess
+    import sys
+
+    run = subprocess.run(
+        [sys.executable, "-m", "checker", "check", str(SAMPLE), "--engine", "spark", "-q"],
+        capture_output=True,
+        text=True,
+        env=dict(os.environ, CHECKER_SPARK_JAVA_OPTIONS="-XX:TieredStopAtLevel=1 -XX:+UseParalelGC"),
+        timeout=120,
+    )
+    assert run.returncode == 2, run.stderr
+    assert "the JVM knows no option -XX:+UseParalelGC of CHECKER_SPARK_JAVA_OPTIONS" in run.stderr
+    assert "Traceback" not in run.stderr
 
 
 @pytest.mark.parametrize(

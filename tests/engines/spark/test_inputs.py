@@ -150,31 +150,37 @@ def test_a_file_changed_since_it_was_listed_is_an_error(
     assert f"it was {stat.st_size - 1} bytes" in problem.message
 
 
-def test_cli_reads_uris_and_writes_sarif_from_them(
-    spark: Any, lake: tuple[Path, str], tmp_path: Path
-) -> None:
-    """``checker check <URI> --engine spark``: the reference engine's SARIF (written after the
-    check, its evidence read in full) with the URIs as the files; another engine refuses a URI."""
-    root, uri = lake
-    sample = f"{uri}/weeks/week 1.jsonl"
+def test_cli_reads_uris_and_writes_sarif_from_them(spark: Any, tmp_path: Path) -> None:
+    """``checker check <URI> --engine spark --spark-conf spark.hadoop....``: the Hadoop setting
+    reaches the session for the run (and is gone after), and the SARIF is the reference engine's
+    (written after the check, its evidence read in full) with the URI as the file; another engine
+    refuses a URI."""
+    root = tmp_path / "lake"
+    root.mkdir()
+    shutil.copy(SAMPLE, root / "week 1.jsonl")
+    mount = f"ck{uuid.uuid4().hex[:10]}"
+    key = f"fs.viewfs.mounttable.{mount}.link./exports"
+    uri = f"viewfs://{mount}/exports"
     common = ["--now", NOW, "--format", "sarif", "-o"]
     code_sp, _, err_sp = run_cli(
         "check",
-        sample,
+        f"{uri}/week 1.jsonl",
         *common,
         str(tmp_path / "spark.sarif"),
         "--engine",
         "spark",
         "--spark-master",
         spark.sparkContext.master,
+        "--spark-conf",
+        f"spark.hadoop.{key}={root.as_uri()}",
     )
-    local = str(root / "weeks" / "week 1.jsonl")
-    code_py, _, _ = run_cli("check", local, *common, str(tmp_path / "py.sarif"))
+    code_py, _, _ = run_cli("check", str(root / "week 1.jsonl"), *common, str(tmp_path / "py.sarif"))
     assert (code_sp, code_py) == (1, 1), err_sp
+    assert spark.conf.get(key, None) is None
     spark_sarif = json.loads((tmp_path / "spark.sarif").read_text("utf-8"))
     reference = json.loads((tmp_path / "py.sarif").read_text("utf-8"))
     assert spark_sarif["runs"][0]["results"]
     assert spark_sarif == _as_uris(reference, root, uri) != reference
-    code, _, err = run_cli("check", sample, "--engine", "python")
+    code, _, err = run_cli("check", f"{uri}/week 1.jsonl", "--engine", "python")
     assert code == 2
     assert "a URI input is read by --engine spark" in err

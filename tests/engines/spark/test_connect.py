@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -28,7 +29,7 @@ from pyspark.sql import SparkSession
 import checker
 from checker.cli.app import run
 
-sample, now, out = sys.argv[1], sys.argv[2], sys.argv[3]
+sample, now, out, lake = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4]
 server = SparkSession.builder.remote("local[2]").getOrCreate()  # also serves sc://localhost:15002
 common = [sample, "--now", now, "--format", "json", "-o"]
 codes = [
@@ -37,17 +38,28 @@ codes = [
         sys.stdout, sys.stderr, None),
 ]
 policies = checker.load_policies(["policies"])
-result = checker.check(policies, [sample], engine="spark", spark=server, now=now)
+# the library's check reads a directory named by URI: a viewfs:// mount of the lake, set on the
+# Connect session as a caller sets fs.s3a.*; the client has no JVM: binaryFile rows bring the bytes
+server.conf.set("fs.viewfs.mounttable.ckconnect.link./lake", lake)
+result = checker.check(policies, ["viewfs://ckconnect/lake"], engine="spark", spark=server, now=now)
 with open(out + "/library.json", "w", encoding="utf-8") as fh:
-    json.dump(sorted(f.fingerprint for f in result.findings), fh)
+    json.dump({"fingerprints": sorted(f.fingerprint for f in result.findings),
+               "inputs": [s.file for s in result.batch.inputs]}, fh)
 print("codes", codes)
 """
 
 
 @pytest.mark.slow
 def test_a_spark_connect_server_gives_the_reference_json(tmp_path: Path) -> None:
+    """The command line on ``sc://``, and the library on a Connect session reading a directory
+    named by URI (its one events file; a hidden one and a text file are not inputs)."""
+    lake = tmp_path / "lake"
+    (lake / ".old").mkdir(parents=True)
+    shutil.copy(SAMPLE, lake / "sample-events.jsonl")
+    shutil.copy(SAMPLE, lake / ".old" / "sample-events.jsonl")
+    (lake / "notes.txt").write_text("not an input\n")
     run = subprocess.run(
-        [sys.executable, "-c", SCRIPT, str(SAMPLE), NOW, str(tmp_path)],
+        [sys.executable, "-c", SCRIPT, str(SAMPLE), NOW, str(tmp_path), lake.as_uri()],
         capture_output=True,
         text=True,
         cwd=ROOT,
@@ -61,4 +73,5 @@ def test_a_spark_connect_server_gives_the_reference_json(tmp_path: Path) -> None
     findings = json.loads(reference)["findings"]
     assert len(findings) == 29
     library = json.loads((tmp_path / "library.json").read_text("utf-8"))
-    assert library == sorted(f["fingerprint"] for f in findings)
+    assert library["fingerprints"] == sorted(f["fingerprint"] for f in findings)
+    assert library["inputs"] == ["viewfs://ckconnect/lake/sample-events.jsonl"]

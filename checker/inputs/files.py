@@ -34,6 +34,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any, Protocol
+from urllib.parse import unquote, urlsplit
 
 from ..language.errors import CheckerError, Location, Problem
 from ..language.times import DEFAULT_TIMEZONE
@@ -62,6 +63,15 @@ _copies_lock = threading.Lock()
 def is_uri(raw: str) -> bool:
     """Whether the input ``raw`` is a URI (``s3a://bucket/x.jsonl``), not a local path."""
     return _URI.match(raw) is not None
+
+
+def file_uri_path(raw: str) -> str | None:
+    """The local path a ``file://`` URI of this machine names (``file:///data/x.jsonl``,
+    ``file://localhost/data/x.jsonl``), else None."""
+    parts = urlsplit(raw)
+    if parts.scheme.lower() != "file" or parts.netloc not in ("", "localhost"):
+        return None
+    return unquote(parts.path)
 
 
 def local_path(display: str) -> str:
@@ -194,6 +204,8 @@ def expand(inputs: Sequence[str | os.PathLike[str]]) -> list[str]:
         if raw == STDIN:
             found.add(STDIN)
             continue
+        if is_uri(raw) and (local := file_uri_path(raw)) is not None:
+            raw = local  # a file:// URI of this machine is the path it names
         if is_uri(raw):
             if raw in _copies:
                 found.add(raw)

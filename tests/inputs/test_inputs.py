@@ -54,6 +54,8 @@ def test_a_uri_is_an_input_once_an_engine_fetched_it(tmp_path: Path) -> None:
     assert local_path(uri) == uri
     assert {s.file for s in batch.inputs} == {uri} and batch.totals()["accepted"] > 0
     assert batch.totals() == checker.read_events([copy]).totals()
+    # a file:// URI of this machine is the path it names, on any engine
+    assert expand([copy.as_uri(), f"file://localhost{copy}"]) == [str(copy)]
 
 
 def test_the_result_does_not_depend_on_the_order_inputs_are_given(

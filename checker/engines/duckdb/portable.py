@@ -158,7 +158,7 @@ def _types_once(tree: exp.Expression) -> exp.Expression:
         uses = [
             (n, k)
             for n in select.find_all(exp.JSONType)
-            if n.find_ancestor(exp.Select) is select and (k := _fx_entry(n.this)) is not None
+            if n.find_ancestor(exp.Select) is select and (k := fx_entry(n.this)) is not None
         ]
         if not uses:
             continue
@@ -182,7 +182,7 @@ def _fx(k: int) -> exp.Expression:
     return exp.Anonymous(this="LIST_EXTRACT", expressions=[col("fx"), lit(k)])
 
 
-def _fx_entry(n: exp.Expression) -> int | None:
+def fx_entry(n: exp.Expression) -> int | None:
     """``k`` if ``n`` is ``fx[k]`` (an entry of the paths of the row, a literal index), else None."""
     if not (isinstance(n, exp.Anonymous) and n.name.lower() == "list_extract" and len(n.expressions) == 2):
         return None

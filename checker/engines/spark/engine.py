@@ -46,7 +46,7 @@ from ..duckdb import check_duckdb
 from ..duckdb import unsupported as duckdb_unsupported
 from ..duckdb.compile import Plan, compile_policy
 from ..duckdb.engine import Decided, DuckdbRun
-from ..duckdb.portable import Macros, Statement, portable_plan, spark_sql
+from ..duckdb.portable import Macros, Statement, fx_entry, portable_plan, spark_sql
 from ..duckdb.sqlbuild import sql, table, tmpl
 from .inputs import fetch_inputs
 from .session import DEFAULT_MASTER, is_connect, run_settings, spark_error, start_session
@@ -55,7 +55,8 @@ if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
 
 #: the columns of the canonical event table the plans read (``fx``: every rule's paths, as JSON
-#: texts); the record's text, file and line stay on the driver, for the findings' evidence
+#: texts, which reach Spark as a column per path); the record's text, file and line stay on the
+#: driver, for the findings' evidence
 EV_COLUMNS = ("eid", "ts", "platform", "seller_id", "action", "fx")
 
 #: rules decided at once: Spark runs each statement on every core, but between a rule's
@@ -90,8 +91,10 @@ class SparkRun(DuckdbRun):
         self, rules: Sequence[tuple[list[Policy], list[Plan]]], progress: Progress | None = None
     ) -> None:
         """Hand the canonical events to Spark, decide every rule there, and drop the run's views."""
-        # fx is JSON[] in DuckDB; as VARCHAR[] it reaches Spark as array<string> of the same texts
-        columns = [c if c != "fx" else "CAST(fx AS VARCHAR[]) AS fx" for c in EV_COLUMNS]
+        # each path of fx (JSON in DuckDB) a column of its own, its JSON texts: a rule's base table
+        # reads its own paths' columns from the Parquet file, not every rule's (fx_columns)
+        columns = [c for c in EV_COLUMNS if c != "fx"]
+        columns += [f"CAST(fx[{k}] AS VARCHAR) AS {_fx_column(k)}" for k in range(1, len(self.paths) + 1)]
         events = self.con.sql(sql(_select(columns, "ev")))
         if self.connect:
             # a Spark Connect server may be another machine, which reads no file of the driver's:
@@ -211,7 +214,7 @@ class SparkRun(DuckdbRun):
 
     def _run(self, statement: Statement, names: set[str]) -> None:
         """Run one plan statement on Spark and keep its rows as the view of its table's name."""
-        query = statement.query.copy()
+        query = fx_columns(statement.query.copy())
         for t in query.find_all(exp.Table):
             if not t.db and t.name in names:
                 t.set("this", exp.to_identifier(self.prefix + t.name))
@@ -294,6 +297,28 @@ class SparkRun(DuckdbRun):
                 con.execute(sql(tmpl("CREATE OR REPLACE TABLE {t} AS {q}", t=table(name), q=query)))
             finally:
                 con.unregister(view)
+
+
+def _fx_column(k: int) -> str:
+    return f"ck_fx{k}"
+
+
+def fx_columns(query: exp.Expression) -> exp.Expression:
+    """``query`` with each ``fx[k]`` read from the events (a select from ``ev``) spelled as the
+    events' column of path ``k`` (the events reach Spark with a column per path: :meth:`SparkRun.
+    decide`)."""
+    for n in list(query.find_all(exp.Anonymous)):
+        k = fx_entry(n)
+        # the select whose row ``fx`` is: a select without FROM (a value computed in a subquery)
+        # reads the columns of the one around it
+        select = n.find_ancestor(exp.Select)
+        while select is not None and select.args.get("from_") is None:
+            select = select.find_ancestor(exp.Select)
+        source = select.args.get("from_") if select is not None else None
+        if k is None or source is None or not isinstance(source.this, exp.Table) or source.this.name != "ev":
+            continue
+        n.replace(exp.column(_fx_column(k)))
+    return query
 
 
 def _spark_problem(where: str, doing: str, exc: Exception) -> Problem:

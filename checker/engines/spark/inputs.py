@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlsplit
 
-from ...inputs.files import STDIN, is_uri
+from ...inputs.files import STDIN, file_uri_path, is_uri
 from ...inputs.readers import format_for
 from ...language.errors import CheckerError, Location, Problem
 from .session import is_connect, spark_error
@@ -70,9 +70,9 @@ def fetch_inputs(spark: SparkSession, paths: Sequence[str | os.PathLike[str]]) -
         if raw == STDIN or not is_uri(raw):
             out.append(raw)
             continue
-        parts = urlsplit(raw)
-        if parts.scheme.lower() == "file" and parts.netloc in ("", "localhost"):
-            out.append(unquote(parts.path))
+        local = file_uri_path(raw)
+        if local is not None:  # this machine's file: read where it is
+            out.append(local)
             continue
         try:
             found, problem = _list(spark, raw)

@@ -9,13 +9,17 @@ from typing import Any
 
 import pyarrow.dataset as ds
 import pytest
+from sqlglot import exp
 
 import checker
 from checker.engines import RunOptions, get_engine
 from checker.engines.base import EngineChoiceError, Inputs
+from checker.engines.duckdb.compile import UnsupportedConstruct, compile_policy
+from checker.engines.duckdb.portable import Macros, portable_plan
 from checker.engines.spark import check_spark, session
+from checker.engines.spark.engine import fx_columns
 from checker.engines.spark.session import is_local, unknown_vm_options
-from tests.conftest import ROOT, run_cli
+from tests.conftest import FIXTURES, ROOT, run_cli
 
 SAMPLE = ROOT / "examples" / "sample-events.jsonl"
 NOW = "2026-01-01T00:00:00Z"
@@ -336,3 +340,36 @@ def test_a_misspelled_jvm_option_stops_the_start(tmp_path: Path) -> None:
 )
 def test_only_a_driver_that_runs_the_tasks_takes_the_local_options(master: str, local: bool) -> None:
     assert is_local(master) is local
+
+
+@pytest.mark.parametrize(
+    "source", [ROOT / "policies", FIXTURES / "custom-policies"], ids=["catalogue", "custom"]
+)
+def test_each_rule_reads_its_own_paths_columns_of_the_events(source: Path) -> None:
+    """The events reach Spark with a column per path: after :func:`fx_columns` no select from
+    ``ev`` reads the array of every path, and the columns a rule reads are its paths' (no Spark:
+    the statements' text)."""
+    policies = checker.load_policies([source])
+    assert not policies.problems
+    plans = []
+    for i, policy in enumerate(policies.policies):
+        try:
+            plans.append(compile_policy(policy, str(i), params=policy.defaults(), input_tz="Asia/Shanghai"))
+        except UnsupportedConstruct:
+            continue  # judged by the reference engine
+    everything = sorted({p for plan in plans for p in plan.paths.read()})
+    read = 0
+    for plan in plans:
+        own = {everything.index(p) + 1 for p in plan.paths.read()}
+        for statement in portable_plan(plan, everything, as_of=0, macros=Macros(plan.zones)):
+            query = fx_columns(statement.query.copy())
+            for select in query.find_all(exp.Select):
+                where = select.args.get("from_")
+                if where is None or not isinstance(where.this, exp.Table) or where.this.name != "ev":
+                    continue
+                names = {c.name for c in select.find_all(exp.Column)}
+                assert "fx" not in names, (plan.policy.id, statement.table)
+                columns = {int(n[len("ck_fx") :]) for n in names if n.startswith("ck_fx")}
+                assert columns == own, (plan.policy.id, statement.table, columns, own)
+                read += bool(columns)
+    assert read >= 5

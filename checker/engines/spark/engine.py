@@ -25,8 +25,8 @@ import os
 import shutil
 import tempfile
 import threading
+import weakref
 from collections.abc import Iterable, Mapping, Sequence
-from functools import partial
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
@@ -48,7 +48,7 @@ from ..duckdb.compile import Plan, compile_policy
 from ..duckdb.engine import Decided, DuckdbRun
 from ..duckdb.portable import Macros, Statement, fx_entry, portable_plan, spark_sql
 from ..duckdb.sqlbuild import sql, table, tmpl
-from .inputs import fetch_inputs
+from .inputs import Fetched, fetch_inputs
 from .session import DEFAULT_MASTER, is_connect, run_settings, spark_error, start_session
 
 if TYPE_CHECKING:
@@ -72,9 +72,17 @@ class SparkRun(DuckdbRun):
 
     concurrent_rules = CONCURRENT_RULES
 
-    def __init__(self, *args: Any, spark: SparkSession, **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, spark: SparkSession, fetched: Fetched | None = None, **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.spark = spark
+        if fetched is not None:
+            # the local copies of inputs named by URI: a result builds its findings when asked,
+            # reading evidence lines again from the files the intake read (a copy itself where
+            # the intake could not link it), so they go when the intake's account goes, as the
+            # converted inputs do (the run, its store and the result hold it), or at exit
+            weakref.finalize(self.intake, fetched.remove)
         # the run's temp views are prefixed: a caller's session may hold views of its own
         self.prefix = f"ck{os.getpid()}_{next(_runs)}_"
         self.views: set[str] = set()
@@ -398,8 +406,15 @@ def check_spark(
     session = spark if spark is not None else start_session(master or DEFAULT_MASTER, conf)
     with run_settings(session, conf):
         # inputs named by URI are copied through Spark's file systems and read from the copies
-        # under their URIs (checker.engines.spark.inputs); the copies go with the run
+        # under their URIs (checker.engines.spark.inputs); the copies go with the result
+        # (SparkRun), or here when no run was made
         fetched = fetch_inputs(session, paths)
+        runs: list[SparkRun] = []
+
+        def run_type(*args: Any, **kwargs: Any) -> SparkRun:
+            runs.append(SparkRun(*args, spark=session, fetched=fetched, **kwargs))
+            return runs[-1]
+
         try:
             with fetched_copies(fetched.copies):
                 return check_duckdb(
@@ -414,10 +429,11 @@ def check_spark(
                     input_format=input_format,
                     stdin=stdin,
                     progress=progress,
-                    run_type=partial(SparkRun, spark=session),
+                    run_type=run_type,
                 )
         finally:
-            fetched.remove()
+            if not runs:
+                fetched.remove()
 
 
 class SparkEngine:

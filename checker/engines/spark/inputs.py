@@ -12,7 +12,8 @@ accounting): each file is copied to a local directory by Spark's Hadoop file sys
 JVM of a classic session; through a ``binaryFile`` read on Spark Connect, whose client has no JVM)
 and read from the copy (:func:`checker.inputs.files.fetched_copies`), while the run names it by
 its URI everywhere: results, rejected records, evidence, errors. A file that changes while it is
-copied (its length or modification time) is an ``input-changed`` error.
+copied (its length or modification time) is an ``input-changed`` error. The copies stay as long as
+the check's result (:class:`~.engine.SparkRun`), whose findings read evidence lines from them.
 """
 
 from __future__ import annotations

@@ -8,6 +8,7 @@ Hadoop configuration resolves, as for ``s3a://`` or ``hdfs://`` (which need a se
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import shutil
@@ -66,7 +67,7 @@ def test_a_directory_uri_gives_the_reference_result_named_by_its_uris(
     """Every export under a ``viewfs://`` directory (CSV in GBK, a gzip JSON array, TSV, a name with
     a space and one in Chinese, a bad record), read through its profile: the reference engine's
     result on the local directory, outcomes, evidence, inputs and rejects named by their URIs; the
-    copies are removed after."""
+    copies are removed with the result."""
     root, uri = lake
     monkeypatch.setenv("CHECKER_SPARK_EXCHANGE", str(tmp_path / "exchange"))
     (tmp_path / "exchange").mkdir()
@@ -86,7 +87,38 @@ def test_a_directory_uri_gives_the_reference_result_named_by_its_uris(
         if isinstance(e, dict) and "source" in e
     }
     assert all(e.startswith(uri) for e in evidence)
-    assert os.listdir(tmp_path / "exchange") == [] and files._copies == {}
+    assert files._copies == {}  # the run's URIs are no inputs of a later run
+    del on_spark
+    gc.collect()
+    assert os.listdir(tmp_path / "exchange") == []  # the copies went with the result
+
+
+def test_the_copies_stay_while_the_result_reads_its_evidence(
+    spark: Any, lake: tuple[Path, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A result builds its findings when asked, reading the evidence lines again from the files the
+    intake read: for a URI input the copy itself where the intake could not link it (the exchange
+    directory on another file system, as ``/dbfs``). The copies stay as long as the result, and go
+    with it."""
+    root, uri = lake
+    exchange = tmp_path / "exchange"
+    exchange.mkdir()
+    monkeypatch.setenv("CHECKER_SPARK_EXCHANGE", str(exchange))
+
+    def no_link(source: str, target: str) -> None:
+        raise OSError(18, "Invalid cross-device link")
+
+    monkeypatch.setattr(os, "link", no_link)
+    policies = checker.load_policies([ROOT / "policies"])
+    on_spark = check_spark(policies, [f"{uri}/weeks/week 1.jsonl"], spark=spark, now=NOW)
+    reference = checker.check(policies, [root / "weeks" / "week 1.jsonl"], now=NOW)
+    assert os.listdir(exchange) != []
+    findings = on_spark.to_dict()["findings"]
+    assert len(findings) == 29
+    assert findings == _as_uris(reference.to_dict()["findings"], root / "weeks", f"{uri}/weeks")
+    del on_spark, findings
+    gc.collect()
+    assert os.listdir(exchange) == []
 
 
 def test_patterns_files_and_repeats_are_listed_as_local_inputs_are(

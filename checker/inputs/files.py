@@ -74,6 +74,12 @@ def file_uri_path(raw: str) -> str | None:
     return unquote(parts.path)
 
 
+def directory_member(parts: Sequence[str]) -> bool:
+    """Whether a file below a directory input, at the relative path ``parts``, is an input: a
+    known format, and no name on the way starting with ``.`` (hidden)."""
+    return bool(parts) and format_for(parts[-1]) is not None and not any(p.startswith(".") for p in parts)
+
+
 def local_path(display: str) -> str:
     """The local file the input ``display`` is read from: the copy of a fetched URI, else itself."""
     return _copies.get(display, display)
@@ -204,7 +210,7 @@ def expand(inputs: Sequence[str | os.PathLike[str]]) -> list[str]:
         if raw == STDIN:
             found.add(STDIN)
             continue
-        if is_uri(raw) and (local := file_uri_path(raw)) is not None:
+        if (local := file_uri_path(raw)) is not None:
             raw = local  # a file:// URI of this machine is the path it names
         if is_uri(raw):
             if raw in _copies:
@@ -221,11 +227,7 @@ def expand(inputs: Sequence[str | os.PathLike[str]]) -> list[str]:
             found.add(os.path.normpath(raw))
         elif path.is_dir():
             files = [
-                p
-                for p in path.rglob("*")
-                if p.is_file()
-                and format_for(p.name)
-                and not any(part.startswith(".") for part in p.relative_to(path).parts)
+                p for p in path.rglob("*") if p.is_file() and directory_member(p.relative_to(path).parts)
             ]
             if not files:
                 problems.append(

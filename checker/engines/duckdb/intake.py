@@ -628,17 +628,19 @@ def _snapshot(
 ) -> str:
     """Where the intake reads input ``path``: a :class:`~.convert.Snapshot` of a JSON Lines or
     Parquet file DuckDB may read itself (a hard link in the run's directory, made here with the
-    directory), else ``path`` itself: another file system, or a file the process may not link."""
+    directory), else the file itself (:func:`~checker.inputs.files.local_path`): another file
+    system, or a file the process may not link."""
+    source = local_path(path)
     if not _canonical(path, settings) or format_for(path) not in ("jsonl", "parquet"):
-        return local_path(path)
+        return source
     if not directory:
         directory.append(tempfile.mkdtemp(prefix="checker-intake-", dir=_temp_directory(con)))
     # the input's own name kept at the end: its format is known by it
     link = os.path.join(directory[0], f"input-{fi}-{os.path.basename(path)}")
     try:
-        os.link(local_path(path), link)
+        os.link(source, link)
     except OSError:  # another file system, links not allowed, or no such file (the scan says)
-        return local_path(path)
+        return source
     return Snapshot(link)
 
 

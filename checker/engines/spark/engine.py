@@ -49,7 +49,7 @@ from ..duckdb.engine import Decided, DuckdbRun
 from ..duckdb.portable import Macros, Statement, fx_entry, portable_plan, spark_sql
 from ..duckdb.sqlbuild import sql, table, tmpl
 from .inputs import Fetched, fetch_inputs
-from .session import DEFAULT_MASTER, is_connect, run_settings, spark_error, start_session
+from .session import DEFAULT_MASTER, is_connect, run_settings, spark_cause, spark_error, start_session
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
@@ -332,9 +332,7 @@ def fx_columns(query: exp.Expression) -> exp.Expression:
 def _spark_problem(where: str, doing: str, exc: Exception) -> Problem:
     """What a user reads when Spark fails (at ``where``, while ``doing``): Spark's message and what
     to try."""
-    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
-    first = lines[0] if lines else type(exc).__name__
-    cause = next((line for line in lines if "Exception" in line or "Error" in line), first)
+    cause = spark_cause(exc)
     hint = ""
     if "OutOfMemoryError" in str(exc) or "Not enough memory" in str(exc):
         hint = (

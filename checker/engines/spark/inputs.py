@@ -26,10 +26,9 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlsplit
 
-from ...inputs.files import STDIN, file_uri_path, is_uri
-from ...inputs.readers import format_for
+from ...inputs.files import STDIN, directory_member, file_uri_path, is_uri
 from ...language.errors import CheckerError, Location, Problem
-from .session import is_connect, spark_error
+from .session import is_connect, spark_cause, spark_error
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
@@ -116,9 +115,7 @@ def _basename(uri: str) -> str:
 
 
 def _problem(uri: str, doing: str, exc: Exception) -> Problem:
-    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
-    first = lines[0] if lines else type(exc).__name__
-    cause = next((line for line in lines if "Exception" in line or "Error" in line), first)
+    cause = spark_cause(exc)
     message = (
         f"Spark's file system failed {doing} the input: {cause[:400]}; check the URI, and that the "
         "session's Hadoop settings give its file system and credentials"
@@ -127,10 +124,9 @@ def _problem(uri: str, doing: str, exc: Exception) -> Problem:
 
 
 def _known(relative: str) -> bool:
-    """Whether a file found under a directory input is read: a known format, no hidden part (as
-    :func:`checker.inputs.files.expand` for a local directory)."""
-    names = [p for p in relative.split("/") if p]
-    return bool(names) and format_for(names[-1]) is not None and not any(p.startswith(".") for p in names)
+    """Whether a file found under a directory input, at the relative URI path ``relative``, is
+    read (as for a local directory)."""
+    return directory_member([p for p in relative.split("/") if p])
 
 
 def _list(spark: SparkSession, raw: str) -> tuple[list[_Remote], Problem | None]:

@@ -80,6 +80,14 @@ def spark_error(exc: BaseException) -> bool:
     return type(exc).__module__.startswith(("pyspark", "py4j"))
 
 
+def spark_cause(exc: BaseException) -> str:
+    """The line of Spark's error ``exc`` that says what failed: the first naming an exception or an
+    error (a Java stack trace's cause), else its first line."""
+    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+    first = lines[0] if lines else type(exc).__name__
+    return next((line for line in lines if "Exception" in line or "Error" in line), first)
+
+
 class SparkStartError(CheckerError):
     """Spark would not start on a master (no Java, a master that does not answer...)."""
 

@@ -120,6 +120,11 @@ def _problem(uri: str, doing: str, exc: Exception) -> Problem:
         f"Spark's file system failed {doing} the input: {cause[:400]}; check the URI, and that the "
         "session's Hadoop settings give its file system and credentials"
     )
+    if "ClassNotFoundException" in cause:
+        message += (
+            " (the file system's jars are not on Spark's class path: for s3a://, "
+            "--spark-conf spark.jars.packages=org.apache.hadoop:hadoop-aws:<Spark's Hadoop version>)"
+        )
     return Problem(Location(uri), "unreadable-file", message)
 
 

@@ -216,3 +216,14 @@ def test_cli_reads_uris_and_writes_sarif_from_them(spark: Any, tmp_path: Path) -
     code, _, err = run_cli("check", f"{uri}/week 1.jsonl", "--engine", "python")
     assert code == 2
     assert "a URI input is read by --engine spark" in err
+
+
+def test_a_file_system_spark_lacks_names_its_jars(spark: Any) -> None:
+    """A scheme whose file system is not on Spark's class path (``s3a://`` without hadoop-aws, as
+    in the pyspark wheel) is an error at the URI saying which jars to add."""
+    with pytest.raises(checker.CheckerError) as caught:
+        fetch_inputs(spark, ["s3a://exports/2026-11/x.jsonl"])
+    [problem] = caught.value.problems
+    assert (problem.location.file, problem.code) == ("s3a://exports/2026-11/x.jsonl", "unreadable-file")
+    assert "S3AFileSystem not found" in problem.message
+    assert "spark.jars.packages=org.apache.hadoop:hadoop-aws" in problem.message

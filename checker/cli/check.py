@@ -487,6 +487,8 @@ def run_check(
         progress=progress or Progress.for_terminal(stderr, quiet=args.quiet),
         spark_master=getattr(args, "spark_master", None),
         spark_conf=_spark_conf(getattr(args, "spark_conf", [])),
+        # one check a process: the JVM a check starts is not kept for the next one
+        spark_keep_session=False,
     )
     if options.spark_master is not None and getattr(args, "engine", "auto") != "spark":
         raise UsageError("checker check: --spark-master is for --engine spark")

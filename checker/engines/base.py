@@ -96,7 +96,9 @@ class RunOptions:
     clock, read once): records stamped more than a day after it are rejected as
     ``future-timestamp``. ``spark_master`` (a master URL) or ``spark_session`` (a
     ``SparkSession`` the caller has) say where the ``spark`` engine runs, with the Spark settings
-    ``spark_conf`` (key, value)."""
+    ``spark_conf`` (key, value). ``spark_keep_session`` false (the command line, one check a
+    process) stops a session the check had to start once its rules are decided, so that the JVM's
+    memory is back before the findings are built."""
 
     as_of: int | str | None = None
     params: ParamOverrides | None = None
@@ -108,6 +110,7 @@ class RunOptions:
     spark_master: str | None = None
     spark_session: Any = field(default=None, compare=False)
     spark_conf: tuple[tuple[str, str], ...] = ()
+    spark_keep_session: bool = True
 
 
 class Engine(Protocol):

@@ -92,7 +92,7 @@ def spill_outcomes(
     order when read. With ``texts`` each violation's row carries its text in the JSON result
     (:func:`~checker.engines.spill.finding_row`), made where the violation is built. With
     ``memory_limit`` (the connection's), DuckDB holds little memory while Python builds the
-    outcomes (:func:`_lean`), and ``memory_limit`` again after.
+    outcomes (:func:`lean`), and ``memory_limit`` again after.
 
     ``files`` are the intake's line-read files (:attr:`~checker.engines.duckdb.intake.IntakeResult.files`).
     The tables made on the way are dropped; the caller owns ``directory``."""
@@ -128,7 +128,7 @@ def spill_outcomes(
             input_tz=input_tz,
             row=row,
         )
-        with _lean(con, memory_limit):
+        with lean(con, memory_limit):
             built = map_forked(build_chunk, tasks, [t.rows for t in tasks], directory=directory)
         for task, result in zip(tasks, built, strict=True):
             if isinstance(result, tuple):  # the first chunk, in order, that found a problem
@@ -210,12 +210,13 @@ LEAN_MEMORY = "64MB"
 
 
 @contextmanager
-def _lean(con: duckdb.DuckDBPyConnection, limit: str | None) -> Iterator[None]:
+def lean(con: duckdb.DuckDBPyConnection, limit: str | None) -> Iterator[None]:
     """DuckDB's memory limit lowered to :data:`LEAN_MEMORY` for the block, then set to ``limit``
     (None: left alone): DuckDB evicts what it holds to its temporary files and hands the memory
-    back, so that the processes building findings do not come on top of a gigabyte of DuckDB
-    buffers nobody reads meanwhile (at ten million events the run's peak went from 1,693 to
-    1,303 MiB, in the same time). When DuckDB cannot evict enough, the limit is left as it is."""
+    back, so that what runs meanwhile does not come on top of a gigabyte of DuckDB buffers nobody
+    reads: the processes building findings (at ten million events the run's peak went from 1,693
+    to 1,303 MiB, in the same time), or Spark's JVM deciding the rules. When DuckDB cannot evict
+    enough, the limit is left as it is."""
     if limit is None:
         yield
         return
@@ -404,4 +405,4 @@ def _missing(
     return input_changed(files, names, fi, line, eid)
 
 
-__all__ = ["FINDINGS_CHUNK", "spill_outcomes"]
+__all__ = ["FINDINGS_CHUNK", "lean", "spill_outcomes"]

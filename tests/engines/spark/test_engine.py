@@ -373,3 +373,48 @@ def test_each_rule_reads_its_own_paths_columns_of_the_events(source: Path) -> No
                 assert columns == own, (plan.policy.id, statement.table, columns, own)
                 read += bool(columns)
     assert read >= 5
+
+
+_ENDS_ITS_JVM = """
+import json, os, sys
+import checker
+from checker.engines.spark import check_spark
+from pyspark import SparkContext
+
+policies = checker.load_policies([sys.argv[1]])
+result = check_spark(policies, [sys.argv[2]], master="local[1]", now=sys.argv[3], keep_session=False)
+children = []
+for entry in os.listdir("/proc"):
+    try:
+        with open(f"/proc/{entry}/stat") as fh:
+            if entry.isdigit() and int(fh.read().rsplit(")", 1)[1].split()[1]) == os.getpid():
+                children.append(entry)
+    except OSError:
+        pass
+print(json.dumps({"gateway": SparkContext._gateway is not None, "children": children}))
+print(json.dumps(result.to_dict(), sort_keys=True))
+"""
+
+
+@pytest.mark.slow
+def test_a_check_that_need_not_keep_its_session_ends_the_jvm_before_the_findings(tmp_path: Path) -> None:
+    """The command line's way (one check a process, ``keep_session=False``): the session the check
+    started is stopped and its JVM has exited when the check returns, and the findings, built
+    afterwards without Spark, are the reference engine's (in a process of its own: the tests'
+    shared session must not be stopped)."""
+    import subprocess
+    import sys
+
+    run = subprocess.run(
+        [sys.executable, "-c", _ENDS_ITS_JVM, str(ROOT / "policies"), str(SAMPLE), NOW],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        cwd=ROOT,
+    )
+    assert run.returncode == 0, run.stderr[-3000:]
+    state, spark_result = (json.loads(line) for line in run.stdout.splitlines()[-2:])
+    assert state == {"gateway": False, "children": []}
+    reference = checker.check([ROOT / "policies"], [SAMPLE], engine="python", now=NOW)
+    assert spark_result == json.loads(json.dumps(reference.to_dict(), sort_keys=True))
+    assert spark_result["summary"]["violations"] == 29

@@ -13,7 +13,13 @@ it runs ``check_spark`` over the file, then builds the JSON result, and prints:
 * the seconds Spark spent in the rules (``SparkRun.decide``), against the rest (intake, findings).
 
 Then the DuckDB engine on the same file in its own process, and whether the JSON results are
-identical (they must be). Nothing here is a test: speed is measured, never asserted.
+identical (they must be).
+
+With ``--cli``, each master and the DuckDB engine also run end to end as a user runs them:
+``checker check FILE --engine spark --spark-master M --format json -o OUT`` in a process of its
+own, timed from its start (the JVM's start, the intake, the rules, the findings and the report
+all included), its peak RSS that of the command and every process under it; those JSON reports
+must be byte-identical too. Nothing here is a test: speed is measured, never asserted.
 """
 
 from __future__ import annotations
@@ -153,6 +159,32 @@ def one_duckdb(events: str, out: str) -> dict[str, Any]:
     }
 
 
+def one_cli(engine: str, events: str, master: str | None, out: str) -> dict[str, Any]:
+    """``checker check`` end to end in a process of its own, as a user runs it (see the docstring)."""
+    command = [sys.executable, "-m", "checker", "check", events, "--engine", engine, "--format", "json"]
+    command += ["-o", out, "-q", *(["--spark-master", master] if master else [])]
+    peak = 0.0
+    t = time.perf_counter()
+    process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    while process.poll() is None:
+        peak = max(peak, tree_rss_mib(process.pid))
+        time.sleep(0.2)
+    seconds = time.perf_counter() - t
+    _, errors = process.communicate()
+    if process.returncode not in (0, 1):  # 1: violations found
+        sys.exit(f"{command} failed ({process.returncode}):\n{errors[-4000:]}")
+    data = Path(out).read_bytes()
+    accepted = json.loads(data)["inputs"]["totals"]["accepted"]
+    return {
+        "master": f"command line, {engine}" + (f" {master}" if master else ""),
+        "check_s": round(seconds, 1),
+        "events": accepted,
+        "events_per_s": round(accepted / seconds),
+        "peak_rss_mib": round(peak),
+        "sha256": hashlib.sha256(data).hexdigest()[:16],
+    }
+
+
 def child(argv: list[str]) -> list[str]:
     return [sys.executable, __file__, "--child", *argv]
 
@@ -164,6 +196,7 @@ def main() -> None:
     parser.add_argument("--cluster", action="append", default=[], metavar="WxC")
     parser.add_argument("--driver-memory", default="2g")
     parser.add_argument("--no-duckdb", action="store_true")
+    parser.add_argument("--cli", action="store_true", help="also each run end to end as `checker check`")
     parser.add_argument("--child", nargs="*")
     parser.add_argument("--out", default=str(ROOT / "out" / "spark-bench"))
     args = parser.parse_args()
@@ -201,6 +234,19 @@ def main() -> None:
         run(["duckdb", args.events, os.path.join(args.out, "duckdb.json")])
     hashes = {r["sha256"] for r in rows}
     print(f"JSON results identical across {len(rows)} runs: {len(hashes) == 1}")
+    if args.cli:
+        ends = []
+        for master in args.master:
+            name = master.replace("[", "").replace("]", "").replace("*", "all")
+            out = os.path.join(args.out, f"cli-spark-{name}.json")
+            ends.append(one_cli("spark", args.events, master, out))
+            print(json.dumps(ends[-1]), flush=True)
+        if not args.no_duckdb:
+            ends.append(one_cli("duckdb", args.events, None, os.path.join(args.out, "cli-duckdb.json")))
+            print(json.dumps(ends[-1]), flush=True)
+        same = len({r["sha256"] for r in ends}) == 1
+        print(f"JSON reports identical across {len(ends)} command lines: {same}")
+        rows += ends
     for r in rows:
         print(
             f"{r['master']:<32} {r['check_s']:>7.1f} s {r['events_per_s']:>9,} ev/s "

@@ -210,18 +210,22 @@ LEAN_MEMORY = "64MB"
 
 
 @contextmanager
-def lean(con: duckdb.DuckDBPyConnection, limit: str | None) -> Iterator[None]:
+def lean(con: duckdb.DuckDBPyConnection, limit: str | None, hold: str = LEAN_MEMORY) -> Iterator[None]:
     """DuckDB's memory limit lowered to :data:`LEAN_MEMORY` for the block, then set to ``limit``
     (None: left alone): DuckDB evicts what it holds to its temporary files and hands the memory
     back, so that what runs meanwhile does not come on top of a gigabyte of DuckDB buffers nobody
     reads: the processes building findings (at ten million events the run's peak went from 1,693
     to 1,303 MiB, in the same time), or Spark's JVM deciding the rules. When DuckDB cannot evict
-    enough, the limit is left as it is."""
+    enough, the limit is left as it is. With ``hold`` (more than :data:`LEAN_MEMORY`), DuckDB
+    evicts down to :data:`LEAN_MEMORY` and may then hold up to ``hold`` for the queries it runs
+    meanwhile: some of their aggregates (ordered lists) cannot spill."""
     if limit is None:
         yield
         return
     try:
         con.execute("SET memory_limit = ?", [LEAN_MEMORY])
+        if hold != LEAN_MEMORY:
+            con.execute("SET memory_limit = ?", [hold])
     except duckdb.Error:  # it cannot let go of enough (no temporary directory, pinned buffers)
         yield
         return

@@ -52,13 +52,12 @@ from ..duckdb.sqlbuild import sql, table, tmpl
 from .inputs import Fetched, fetch_inputs
 from .session import (
     DEFAULT_MASTER,
+    close_session,
     is_connect,
-    kept_session,
+    open_session,
     run_settings,
     spark_cause,
     spark_error,
-    start_session,
-    stop_session,
 )
 
 if TYPE_CHECKING:
@@ -72,6 +71,9 @@ EV_COLUMNS = ("eid", "ts", "platform", "seller_id", "action", "fx")
 #: rules decided at once: Spark runs each statement on every core, but between a rule's
 #: statements the driver plans the next, and short stages leave cores idle
 CONCURRENT_RULES = 2
+
+#: DuckDB's memory limit while Spark decides the rules (see :meth:`SparkRun._decide_on_ev`)
+DECIDE_MEMORY = "256MB"
 
 _runs = itertools.count()
 
@@ -152,9 +154,11 @@ class SparkRun(DuckdbRun):
     ) -> None:
         try:
             # DuckDB's buffers (the events, the intake's tables) wait in its temporary files while
-            # Spark decides: at 2M events the driver process held 930 MiB beside the JVM, 510 MiB
-            # so (the decision rows brought back and the bookkeeping on them need little)
-            with lean(self.con, MEMORY_LIMIT):
+            # Spark decides, beside the JVM: at 2M events the driver's process held 500-520 MiB
+            # then instead of 930 (with the limit put back, DuckDB grew again to 700 MiB on the
+            # decision rows brought back). The bookkeeping on those rows runs meanwhile, and some
+            # of it (ordered lists) cannot spill: DECIDE_MEMORY, not findings.LEAN_MEMORY
+            with lean(self.con, MEMORY_LIMIT, hold=DECIDE_MEMORY):
                 super().decide(rules, progress)
         finally:
             self._drop_views(["ev"])
@@ -415,13 +419,17 @@ def check_spark(
     given to a session the check starts, and held on one that runs already while the check runs
     (:func:`~.session.run_settings`). ``paths`` may be URIs of any file system the
     session's Hadoop configuration reads (``s3a://``, ``hdfs://``, ``abfss://``): see
-    :mod:`checker.engines.spark.inputs`. With ``keep_session`` false, a session the check started
-    (none was running on ``master``) is stopped once the rules are decided: the result builds its
-    findings without Spark, and the JVM's memory is back before it does (the command line's way,
-    one check a process)."""
+    :mod:`checker.engines.spark.inputs`. With ``keep_session`` false, a session this check started
+    (a new SparkContext) is stopped once the rules are decided, when no other check runs on it:
+    the result builds its findings without Spark, and the JVM PySpark launched ends first, its
+    memory back (the command line's way, one check a process; under ``spark-submit`` the JVM is
+    ``spark-submit``'s and stays). A session you pass, or one that ran before, is never stopped."""
     master = master or DEFAULT_MASTER
-    started = spark is None and not kept_session(master)
-    session = spark if spark is not None else start_session(master, conf)
+    started = False
+    if spark is None:
+        session, started = open_session(master, conf)
+    else:
+        session = spark
     try:
         return _check_on(
             session,
@@ -439,8 +447,8 @@ def check_spark(
             progress=progress,
         )
     finally:
-        if started and not keep_session:
-            stop_session(master)
+        if spark is None:
+            close_session(master, stop=started and not keep_session)
 
 
 def _check_on(

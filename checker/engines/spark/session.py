@@ -14,6 +14,7 @@ import shutil
 import subprocess
 import tempfile
 import threading
+from collections import Counter
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
@@ -118,54 +119,62 @@ _running = threading.Lock()
 def start_session(master: str = DEFAULT_MASTER, conf: Mapping[str, str] | None = None) -> SparkSession:
     """A Spark session on ``master`` (``local[*]``, ``spark://host:7077``, ``yarn``, ...), started once
     per master and kept; ``conf`` adds or overrides settings (:data:`START_CONF`)."""
+    with _lock:
+        return _start(master, conf)[0]
+
+
+def _start(master: str, conf: Mapping[str, str] | None) -> tuple[SparkSession, bool]:
+    """:func:`start_session`'s work, under ``_lock``; and whether this call made a new SparkContext
+    (not a Connect session, not one that ran already, the process's or the checker's)."""
+    from pyspark import SparkContext
     from pyspark.sql import SparkSession
 
-    with _lock:
-        session = _started.get(master)
-        if session is not None and not _stopped(session):
-            return session
-        if master.startswith(CONNECT_SCHEME):
-            return _connect(master)
-        active = SparkSession.getActiveSession()
-        if active is not None and not is_connect(active) and active.sparkContext.master != master:
-            # a process has one SparkContext: the builder would hand back that one, on its master
-            message = (
-                f"this process already runs Spark on {active.sparkContext.master}, not {master}: "
-                "pass that session (check_spark(spark=...)) or stop it first (stop_sessions())"
-            )
-            raise CheckerError([Problem(Location(master), "spark-master", message)])
-        builder = SparkSession.builder.master(master).appName("policy-checker")
-        settings = dict(START_CONF)
-        # Spark makes its warehouse folder at start, in the working directory unless told
-        warehouse = tempfile.mkdtemp(prefix="checker-spark-warehouse-")
-        settings["spark.sql.warehouse.dir"] = warehouse
-        if is_local(master) and LOCAL_JAVA_OPTIONS.strip():
-            settings["spark.driver.defaultJavaOptions"] = LOCAL_JAVA_OPTIONS
-        settings.update(conf or {})
-        for key, value in settings.items():
-            builder = builder.config(key, value)
-        try:
-            session = builder.getOrCreate()
-        except Exception as exc:
-            if not spark_error(exc):
-                raise
-            raise SparkStartError(master, exc) from exc
-        session.sparkContext.setLogLevel("ERROR")
-        wrong = unknown_vm_options(session, settings.get("spark.driver.defaultJavaOptions", ""))
-        if wrong:
-            # Spark starts the driver's JVM with -XX:+IgnoreUnrecognizedVMOptions: a misspelled
-            # option would be ignored without a word
-            session.stop()
-            message = (
-                f"the JVM knows no option {', '.join(wrong)} of CHECKER_SPARK_JAVA_OPTIONS "
-                "(Spark starts it ignoring unknown -XX options): correct it, or set the variable empty"
-            )
-            raise CheckerError([Problem(Location("CHECKER_SPARK_JAVA_OPTIONS"), "spark-start", message)])
-        _started[master] = session
-        import atexit
+    session = _started.get(master)
+    if session is not None and not _stopped(session):
+        return session, False
+    if master.startswith(CONNECT_SCHEME):
+        return _connect(master), False
+    fresh = SparkContext._active_spark_context is None
+    active = SparkSession.getActiveSession()
+    if active is not None and not is_connect(active) and active.sparkContext.master != master:
+        # a process has one SparkContext: the builder would hand back that one, on its master
+        message = (
+            f"this process already runs Spark on {active.sparkContext.master}, not {master}: "
+            "pass that session (check_spark(spark=...)) or stop it first (stop_sessions())"
+        )
+        raise CheckerError([Problem(Location(master), "spark-master", message)])
+    builder = SparkSession.builder.master(master).appName("policy-checker")
+    settings = dict(START_CONF)
+    # Spark makes its warehouse folder at start, in the working directory unless told
+    warehouse = tempfile.mkdtemp(prefix="checker-spark-warehouse-")
+    settings["spark.sql.warehouse.dir"] = warehouse
+    if is_local(master) and LOCAL_JAVA_OPTIONS.strip():
+        settings["spark.driver.defaultJavaOptions"] = LOCAL_JAVA_OPTIONS
+    settings.update(conf or {})
+    for key, value in settings.items():
+        builder = builder.config(key, value)
+    try:
+        session = builder.getOrCreate()
+    except Exception as exc:
+        if not spark_error(exc):
+            raise
+        raise SparkStartError(master, exc) from exc
+    session.sparkContext.setLogLevel("ERROR")
+    wrong = unknown_vm_options(session, settings.get("spark.driver.defaultJavaOptions", ""))
+    if wrong:
+        # Spark starts the driver's JVM with -XX:+IgnoreUnrecognizedVMOptions: a misspelled
+        # option would be ignored without a word
+        session.stop()
+        message = (
+            f"the JVM knows no option {', '.join(wrong)} of CHECKER_SPARK_JAVA_OPTIONS "
+            "(Spark starts it ignoring unknown -XX options): correct it, or set the variable empty"
+        )
+        raise CheckerError([Problem(Location("CHECKER_SPARK_JAVA_OPTIONS"), "spark-start", message)])
+    _started[master] = session
+    import atexit
 
-        atexit.register(shutil.rmtree, warehouse, ignore_errors=True)
-        return session
+    atexit.register(shutil.rmtree, warehouse, ignore_errors=True)
+    return session, fresh
 
 
 def unknown_vm_options(session: SparkSession, options: str) -> list[str]:
@@ -218,29 +227,58 @@ def _connect(url: str) -> SparkSession:
 
 
 def stop_sessions() -> None:
-    """Stop every session :func:`start_session` started (a new check starts a new one)."""
+    """Stop every session :func:`start_session` started, and the JVM PySpark launched for them (a
+    new check starts a new one, with its own settings)."""
     with _lock:
         for session in _started.values():
-            session.stop()
+            _stop(session)
         _started.clear()
 
 
-def kept_session(master: str) -> bool:
-    """Whether :func:`start_session` holds a running session on ``master`` (a check would reuse it)."""
-    with _lock:
-        session = _started.get(master)
-        return session is not None and not _stopped(session)
+#: checks running on each master's session (:func:`open_session`), and the masters whose session is
+#: to stop when its last check ends
+_users: Counter[str] = Counter()
+_stop_when_idle: set[str] = set()
 
 
-def stop_session(master: str) -> None:
-    """Stop the session :func:`start_session` started on ``master``, if it runs, and end the driver's
-    JVM that PySpark launched for it: a stopped context leaves that JVM running, its heap held (at
-    2M events, 2.3 GiB while the command line built the findings). A later session starts another."""
+def open_session(master: str, conf: Mapping[str, str] | None) -> tuple[SparkSession, bool]:
+    """:func:`start_session` for one check, counted until :func:`close_session`; and whether this
+    call started the session (a new SparkContext: not one that ran already, the caller's or the
+    checker's, and never a Connect session), which only then may the check stop."""
     with _lock:
-        session = _started.pop(master, None)
-        if session is None:
+        session, fresh = _start(master, conf)
+        _users[master] += 1
+        return session, fresh
+
+
+def close_session(master: str, stop: bool) -> None:
+    """The end of a check :func:`open_session` counted. With ``stop`` (the check started the
+    session and need not keep it), the session stops when no other check runs on it, and the
+    driver's JVM PySpark launched for it ends (:func:`_end_jvm`): a stopped context leaves that JVM
+    running, its heap held (at 2M events, 2.3 GiB while the command line built the findings)."""
+    with _lock:
+        _users[master] -= 1
+        if stop:
+            _stop_when_idle.add(master)
+        if _users[master] > 0 or master not in _stop_when_idle:
             return
+        del _users[master]
+        _stop_when_idle.discard(master)
+        session = _started.pop(master, None)
+        if session is not None:
+            _stop(session)
+
+
+def _stop(session: SparkSession) -> None:
+    """Stop ``session`` and end the JVM PySpark launched for it. A Spark that has died already
+    (its JVM killed for memory) cannot be stopped cleanly: that is not the check's error, which
+    is the one the user reads, so the failure to stop is not raised."""
+    try:
         session.stop()
+    except Exception as exc:
+        if not spark_error(exc):
+            raise
+    finally:
         if not is_connect(session):
             _end_jvm()
 
@@ -254,16 +292,21 @@ def _end_jvm() -> None:
     process = getattr(gateway, "proc", None)
     if gateway is None or process is None or SparkContext._active_spark_context is not None:
         return
-    gateway.close()
-    if process.stdin is not None:
-        process.stdin.close()
+    if os.name == "nt":
+        return  # there the process is spark-submit.cmd, and the JVM under it never sees the end of input
     try:
-        process.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
-    SparkContext._gateway = None
-    SparkContext._jvm = None
+        gateway.close()
+        if process.stdin is not None:
+            process.stdin.close()
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+    finally:
+        # a later session launches a JVM of its own, with its own settings
+        SparkContext._gateway = None
+        SparkContext._jvm = None
 
 
 def _stopped(session: SparkSession) -> bool:

@@ -1,4 +1,4 @@
-"""DuckDB holds little memory while Python builds the outcomes (``findings._lean``), when it can
+"""DuckDB holds little memory while Python builds the outcomes (``findings.lean``), when it can
 let go of it; the whole path is in ``test_spilled_findings.py``."""
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ def test_a_limit_duckdb_cannot_meet_is_not_set() -> None:
     con.execute("SET memory_limit = '1GB'")
     con.execute("CREATE TEMP TABLE t AS SELECT range AS i, repeat('x', 50) AS s FROM range(3000000)")
     before = _memory_limit(con)
-    with findings._lean(con, "1GB"):
+    with findings.lean(con, "1GB"):
         assert _memory_limit(con) == before
     assert _memory_limit(con) == before
     assert con.execute("SELECT count(*) FROM t").fetchone() == (3000000,)
@@ -33,6 +33,6 @@ def test_the_limit_is_lowered_and_set_again() -> None:
     before = _memory_limit(con)
     probe = duckdb.connect()
     probe.execute("SET memory_limit = ?", [findings.LEAN_MEMORY])
-    with findings._lean(con, "1GB"):
+    with findings.lean(con, "1GB"):
         assert _memory_limit(con) == _memory_limit(probe) != before
     assert _memory_limit(con) == before

@@ -5,7 +5,7 @@ A rule's base, candidate, reduced and hard-key tables serve deciding it; after t
 decision table (``dec_<tag>``) is read, and the candidate tables of its counts and sums, whose
 windows a finding lists. Kept until the end of the run they held most of DuckDB's memory while
 the findings were built (748 of 1,000 MB at a million events), and DuckDB spent a second writing
-them to its temporary files when it was asked to hold less (``findings._lean``).
+them to its temporary files when it was asked to hold less (``findings.lean``).
 """
 
 from __future__ import annotations

@@ -418,3 +418,63 @@ def test_a_check_that_need_not_keep_its_session_ends_the_jvm_before_the_findings
     reference = checker.check([ROOT / "policies"], [SAMPLE], engine="python", now=NOW)
     assert spark_result == json.loads(json.dumps(reference.to_dict(), sort_keys=True))
     assert spark_result["summary"]["violations"] == 29
+
+
+class _FakeSession:
+    """Stands for a session in :func:`session.close_session`'s bookkeeping (no Spark needed)."""
+
+    def __init__(self, log: list[str], fails: bool = False) -> None:
+        self.log, self.fails = log, fails
+
+    def stop(self) -> None:
+        self.log.append("stop")
+        if self.fails:
+            from py4j.protocol import Py4JNetworkError
+
+            raise Py4JNetworkError("Answer from Java side is empty")
+
+
+@pytest.mark.parametrize(
+    ("closes", "log"),
+    [
+        # the check that started it ends first: the other check still runs on it
+        ([True, False], ["stop", "jvm"]),
+        ([False, True], ["stop", "jvm"]),
+        # no check asked for a stop (a library caller's, kept)
+        ([False, False], []),
+    ],
+)
+def test_a_session_is_stopped_only_when_its_last_check_ends(
+    monkeypatch: pytest.MonkeyPatch, closes: list[bool], log: list[str]
+) -> None:
+    from collections import Counter
+
+    done: list[str] = []
+    fake = _FakeSession(done)
+    monkeypatch.setattr(session, "_started", {"local[9]": fake})
+    monkeypatch.setattr(session, "_users", Counter({"local[9]": 2}))
+    monkeypatch.setattr(session, "_stop_when_idle", set())
+    monkeypatch.setattr(session, "is_connect", lambda s: False)
+    monkeypatch.setattr(session, "_end_jvm", lambda: done.append("jvm"))
+    session.close_session("local[9]", stop=closes[0])
+    assert done == []  # one check still runs on it
+    session.close_session("local[9]", stop=closes[1])
+    assert done == log
+    assert ("local[9]" in session._started) == (not log)
+
+
+def test_a_spark_that_died_is_no_error_when_stopped_and_its_jvm_still_ends(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The JVM killed for memory: stopping the session fails in py4j. The check's own error or
+    result is what the user reads, so the stop does not raise, and the JVM is still ended."""
+    from collections import Counter
+
+    done: list[str] = []
+    monkeypatch.setattr(session, "_started", {"local[9]": _FakeSession(done, fails=True)})
+    monkeypatch.setattr(session, "_users", Counter({"local[9]": 1}))
+    monkeypatch.setattr(session, "_stop_when_idle", set())
+    monkeypatch.setattr(session, "is_connect", lambda s: False)
+    monkeypatch.setattr(session, "_end_jvm", lambda: done.append("jvm"))
+    session.close_session("local[9]", stop=True)
+    assert done == ["stop", "jvm"]

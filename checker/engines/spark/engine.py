@@ -154,7 +154,7 @@ class SparkRun(DuckdbRun):
     ) -> None:
         try:
             # DuckDB's buffers (the events, the intake's tables) wait in its temporary files while
-            # Spark decides, beside the JVM: at 2M events the driver's process held 500-520 MiB
+            # Spark decides, beside the JVM: at 2M events the driver's process held 500-600 MiB
             # then instead of 930 (with the limit put back, DuckDB grew again to 700 MiB on the
             # decision rows brought back). The bookkeeping on those rows runs meanwhile, and some
             # of it (ordered lists) cannot spill: DECIDE_MEMORY, not findings.LEAN_MEMORY
